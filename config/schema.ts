@@ -1,0 +1,156 @@
+/**
+ * The recon.config.yaml schema. The TypeScript type is derived from it (json-schema-to-ts), so the
+ * two never drift. ajv validates in strict mode: an unknown key is an error, not a silent default.
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+
+const columnName = { type: 'string', minLength: 1, maxLength: 11 } as const;
+
+export const localFetchSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'dir', 'pattern'],
+  properties: {
+    type: { const: 'local' },
+    dir: { type: 'string', minLength: 1, description: 'folder holding the files (relative to this config file)' },
+    pattern: { type: 'string', minLength: 1, description: 'glob on the file name, case-insensitive, e.g. cams*.dbf' },
+  },
+} as const;
+
+export const sourceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'plugin', 'fetch'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' },
+    plugin: { type: 'string', minLength: 1, description: 'cams, karvy, a module path or a package name' },
+    fetch: { oneOf: [localFetchSchema] },
+    columns: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { productCode: columnName, folio: columnName, units: columnName, asOf: columnName, schemeName: columnName },
+    },
+    encoding: { type: 'string', minLength: 1, description: 'text encoding of character fields (default: header language driver, else latin1)' },
+    productCodePatterns: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'regexes of product codes this registrar services' },
+  },
+} as const;
+
+export const configSchema = {
+  $id: 'https://brokerage-recon/config.schema.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['ledger', 'store', 'sources'],
+  properties: {
+    timezone: { type: 'string', default: 'Asia/Kolkata' },
+    ledger: {
+      oneOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'uri', 'database'],
+          properties: {
+            type: { const: 'mongodb' },
+            uri: { type: 'string', minLength: 1 },
+            database: { type: 'string', minLength: 1 },
+            collection: { type: 'string', minLength: 1 },
+            fields: { $ref: '#/$defs/ledgerFields' },
+            typeSigns: { $ref: '#/$defs/typeSigns' },
+            ignoreTypes: { type: 'array', items: { type: 'string' } },
+            ignoreUnmappedTypes: { type: 'boolean' },
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'path'],
+          properties: {
+            type: { const: 'ndjson' },
+            path: { type: 'string', minLength: 1 },
+            fields: { $ref: '#/$defs/ledgerFields' },
+            typeSigns: { $ref: '#/$defs/typeSigns' },
+            ignoreTypes: { type: 'array', items: { type: 'string' } },
+            ignoreUnmappedTypes: { type: 'boolean' },
+          },
+        },
+      ],
+    },
+    store: {
+      oneOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'uri', 'database'],
+          properties: {
+            type: { const: 'mongodb' },
+            uri: { type: 'string', minLength: 1 },
+            database: { type: 'string', minLength: 1 },
+            collections: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                results: { type: 'string', minLength: 1 },
+                runs: { type: 'string', minLength: 1 },
+              },
+            },
+            batchSize: { type: 'integer', minimum: 1, maximum: 100000 },
+            staleAfterMinutes: { type: 'integer', minimum: 1 },
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'dir'],
+          properties: {
+            type: { const: 'files' },
+            dir: { type: 'string', minLength: 1 },
+          },
+        },
+      ],
+    },
+    reconcile: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { tolerance: { type: 'number', minimum: 0, default: 0.001 } },
+      default: {},
+    },
+    pool: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        threads: { type: 'integer', minimum: 1, maximum: 64 },
+        rangeRecords: { type: 'integer', minimum: 1000, default: 250000 },
+      },
+      default: {},
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } },
+      default: {},
+    },
+    sources: { type: 'array', minItems: 1, items: sourceSchema },
+  },
+  $defs: {
+    ledgerFields: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        folio: { type: 'string', minLength: 1 },
+        productCode: { type: 'string', minLength: 1 },
+        units: { type: 'string', minLength: 1 },
+        type: { type: 'string', minLength: 1 },
+        date: { type: 'string', minLength: 1 },
+        schemeName: { type: 'string', minLength: 1 },
+      },
+    },
+    typeSigns: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: { enum: [1, -1] },
+    },
+  },
+} as const;
+
+export type ReconConfig = FromSchema<typeof configSchema>;
+export type SourceConfig = FromSchema<typeof sourceSchema>;
+export type LocalFetchConfig = FromSchema<typeof localFetchSchema>;

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/**
+ * The `recon` command: argument parsing, output and exit codes only. Exit 0 only for a committed
+ * run; otherwise one line on stderr with the error code (see README "Exit codes").
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { runReconciliation } from './engine.js';
+import { asReconError, exitCodeFor, ReconError } from './errors.js';
+import { createLogger } from './logger.js';
+import { closeMongoClients } from './mongo-client.js';
+import { createProgress } from './progress.js';
+import { redactUri } from './redact.js';
+import { summaryJson, summaryTable } from './summary-format.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function buildProgram(): Command {
+  const program = new Command('recon')
+    .description('Reconcile the distributor ledger (MongoDB) against CAMS and KARVY holdings files (DBF)')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command('run')
+    .description('reconcile once: fetch files, compare with the ledger, publish results')
+    .option('-c, --config <path>', 'config file (default: recon.config.yaml found from the current folder up)')
+    .option('-s, --source <name>', 'only this source (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--json', 'print one JSON object instead of the table')
+    .addOption(new Option('--log-level <level>', 'log level (overrides config)').choices(LOG_LEVELS))
+    .action(async (opts: { config?: string; source: string[]; json?: boolean; logLevel?: string }) => {
+      const loaded = await loadConfig({ path: opts.config });
+      const logger = createLogger({ level: (opts.logLevel ?? loaded.config.log?.level ?? 'info') as 'info' });
+      const run = await runReconciliation({ loaded, sources: opts.source, logger, progress: createProgress(logger) });
+      process.stdout.write(opts.json ? JSON.stringify(summaryJson(run)) + '\n' : summaryTable(run));
+      if (run.status !== 'committed') {
+        const err = run.error ?? { code: 'RECON_INTERNAL', message: 'run did not commit' };
+        process.exitCode = exitCodeFor(err.code);
+        process.stderr.write(`recon: ${err.code}: ${redactUri(err.message)}\n`);
+      }
+    });
+
+  program.command('validate-config')
+    .description('load, interpolate and validate the config; print where it came from')
+    .option('-c, --config <path>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const loaded = await loadConfig({ path: opts.config });
+      process.stdout.write(`config ok: ${loaded.filepath} (${loaded.config.sources.length} sources: ${loaded.config.sources.map((s) => s.name).join(', ')})\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      return code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version' ? 0 : 2;
+    }
+    const e = err instanceof ReconError ? err : asReconError(err);
+    process.stderr.write(`recon: ${e.code}: ${redactUri(e.message)}\n`);
+    return exitCodeFor(e.code);
+  } finally {
+    await closeMongoClients();
+  }
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) {
+  main(process.argv).then((code) => { process.exitCode = code; }, (err: unknown) => {
+    process.stderr.write(`recon: RECON_INTERNAL: ${String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

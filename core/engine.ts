@@ -1,0 +1,295 @@
+/**
+ * One run: fetch → open headers → decode ranges in the pool (while the ledger aggregates in MongoDB)
+ * → merge → reconcile → write → publish. A failure at any step marks the run failed and publishes
+ * nothing; the previous committed results stay visible.
+ */
+import { randomUUID } from 'node:crypto';
+import { configHash, resolvePath, type LoadedConfig } from '../config/load.js';
+import type { SourceConfig } from '../config/schema.js';
+import { endOfDayUtc } from './as-of-day.js';
+import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
+import { parseAsOfDate } from './dbf/as-of-date.js';
+import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
+import { peekFirstLive } from './dbf/peek.js';
+import { ReconError, asReconError } from './errors.js';
+import { listLocalFiles, type FetchedFile } from './fetch/local.js';
+import { sha256File } from './file-digest.js';
+import { addUnits, toleranceToUnits } from './fixed-point.js';
+import { keyOf } from './key.js';
+import { createLedger } from './ledger/index.js';
+import type { LedgerSnapshot } from './ledger/types.js';
+import type { Logger } from './logger.js';
+import { loadPlugin, resolvePluginSpecifier, type SourcePlugin } from './plugin.js';
+import { ReconPool } from './pool.js';
+import { emptyCounts, findMongoOnly, mergeHoldings, reconcileSource, type Holding, type ReconRow } from './reconcile.js';
+import { createStore } from './store/index.js';
+import type { FileRecord, ResultStore, RunSummary } from './store/types.js';
+
+export interface Progress {
+  start(totalRecords: number): void;
+  advance(records: number): void;
+  stop(): void;
+}
+
+export interface RunOptions {
+  loaded: LoadedConfig;
+  /** Source names to run (case-insensitive); all when empty. */
+  sources?: string[];
+  logger: Logger;
+  /** A long-lived pool (daemon); otherwise one is made and closed for this run. */
+  pool?: ReconPool;
+  progress?: Progress;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+interface FilePlan {
+  source: string;
+  fetched: FetchedFile;
+  layout: DbfLayout;
+  columns: ResolvedColumns;
+  asOf: string | null;
+  /** The run document's entry for this file, filled in by decode and hash. */
+  record: FileRecord;
+}
+
+interface SourcePlan {
+  config: SourceConfig;
+  plugin: SourcePlugin;
+  specifier: string;
+  files: FilePlan[];
+  asOf: string;
+  decimals: number;
+}
+
+export async function runReconciliation(options: RunOptions): Promise<RunSummary> {
+  const { loaded, logger } = options;
+  const { config, baseDir } = loaded;
+  const now = options.now ?? (() => new Date());
+  const selected = selectSources(config.sources, options.sources ?? []);
+  const timezone = config.timezone ?? 'Asia/Kolkata';
+  const tolerance = toleranceToUnits(config.reconcile?.tolerance ?? 0.001);
+  const run: RunSummary = {
+    runId: randomUUID(), status: 'running', startedAt: now(), finishedAt: null, timezone,
+    tolerance: config.reconcile?.tolerance ?? 0.001, configHash: configHash(config),
+    sourceNames: selected.map((s) => s.name), allSources: selected.length === config.sources.length,
+    sources: {}, ledger: [], counts: emptyCounts(), closedPositions: 0, timingsMs: {}, error: null,
+  };
+  const log = logger.child({ runId: run.runId });
+  const store = createStore(config, baseDir);
+  const ledger = createLedger(config, baseDir);
+  const pool = options.pool ?? new ReconPool(config.pool?.threads);
+  const timer = stageTimer(run);
+  try {
+    await store.begin(run);
+    log.info({ sources: run.sourceNames }, 'run started');
+    try {
+      await execute();
+      run.status = 'committed';
+      run.finishedAt = now();
+      await timer.time('commit', () => store.commit(run));
+      log.info({ counts: run.counts, ms: run.finishedAt.getTime() - run.startedAt.getTime() }, 'run committed');
+    } catch (err) {
+      const error = asReconError(err);
+      run.status = 'failed';
+      run.finishedAt = now();
+      run.error = error.toJSON();
+      log.error({ err: run.error }, 'run failed');
+      await store.fail(run).catch((e: unknown) => log.error({ err: asReconError(e).toJSON() }, 'could not mark run failed'));
+    }
+    return run;
+  } finally {
+    options.progress?.stop();
+    if (!options.pool) await pool.close();
+    await Promise.allSettled([store.close(), ledger.close()]);
+  }
+
+  async function execute(): Promise<void> {
+    const plans = await timer.time('open', () => planSources());
+    const cutoffs = [...new Set(plans.map((p) => p.asOf))].sort().map((asOf) => ({ asOf, cutoff: endOfDayUtc(asOf, timezone) }));
+    log.info({ cutoffs: cutoffs.map((c) => ({ asOf: c.asOf, cutoff: c.cutoff.toISOString() })) }, 'ledger cut-offs');
+    // The ledger aggregates in the server while the pool decodes and files are hashed.
+    const [snapshots, holdings] = await Promise.all([
+      timer.time('ledger', () => ledger.snapshots(cutoffs)),
+      timer.time('decode', () => decodeAll(plans)),
+      timer.time('hash', () => hashAll(plans)),
+    ]);
+    abortIfAsked();
+    const byDay = new Map(snapshots.map((s) => [s.asOf, s]));
+    run.ledger = snapshots.map((s) => ledgerSummary(s));
+    for (const s of snapshots) warnAnomalies(s);
+
+    const rows: ReconRow[] = await timer.time('reconcile', async () => {
+      const out: ReconRow[] = [];
+      const listed = new Set<string>();
+      const productOwner = new Map<string, string>();
+      for (const plan of plans) {
+        const h = holdings.get(plan.config.name)!;
+        for (const [key, holding] of h) {
+          listed.add(key);
+          if (!productOwner.has(holding.productCode)) productOwner.set(holding.productCode, plan.config.name);
+        }
+        const sourceRows = reconcileSource({ source: plan.config.name, asOf: plan.asOf, decimals: plan.decimals, holdings: h }, byDay.get(plan.asOf)!.positions, tolerance);
+        out.push(...sourceRows);
+      }
+      const patterns = config.sources.map((s) => ({ name: s.name, res: (s.productCodePatterns ?? []).map((p) => new RegExp(p)) }));
+      const ownerOf = (productCode: string): string | null =>
+        productOwner.get(productCode) ?? patterns.find((p) => p.res.some((re) => re.test(productCode)))?.name ?? null;
+      const positionsByDay = new Map(snapshots.map((s) => [s.asOf, s.positions]));
+      const mongoOnly = findMongoOnly({
+        positionsByDay, listed, ownerOf, includeUnowned: run.allSources, tolerance,
+        sources: plans.map((p) => ({ source: p.config.name, asOf: p.asOf, decimals: p.decimals })),
+      });
+      const names = await ledger.schemeNames(mongoOnly.rows.map((r) => ({ productCode: r.productCode, folio: r.folio })));
+      for (const r of mongoOnly.rows) r.schemeName = names.get(keyOf(r.productCode, r.folio)) ?? null;
+      run.closedPositions = mongoOnly.closed;
+      out.push(...mongoOnly.rows);
+      return out;
+    });
+    for (const r of rows) {
+      run.counts[r.status]++;
+      if (r.source !== null && run.sources[r.source]) run.sources[r.source].counts[r.status]++;
+    }
+    abortIfAsked();
+    await timer.time('write', () => store.writeRows(run, rows));
+    log.info({ rows: rows.length }, 'results written');
+  }
+
+  async function planSources(): Promise<SourcePlan[]> {
+    const plans: SourcePlan[] = [];
+    for (const src of selected) {
+      if (src.fetch.type !== 'local') throw new ReconError('RECON_CONFIG_INVALID', `source ${src.name}: fetch type ${String((src.fetch as { type: string }).type)} is not supported`);
+      const dir = resolvePath(baseDir, src.fetch.dir);
+      const fetched = await listLocalFiles(dir, src.fetch.pattern);
+      if (fetched.length === 0) {
+        throw new ReconError('RECON_NO_FILES', `source ${src.name}: no file in ${dir} matches ${src.fetch.pattern}`, { source: src.name });
+      }
+      const specifier = resolvePluginSpecifier(src.plugin, baseDir);
+      const plugin = await loadPlugin(specifier);
+      const files: FilePlan[] = [];
+      for (const f of fetched) {
+        const layout = await readDbfLayout(f.path, src.encoding);
+        const columns = resolveColumns(layout, plugin, src.columns ?? {});
+        const first = peekFirstLive(layout, columns.asOf);
+        let asOf: string | null = null;
+        if (first) {
+          asOf = parseAsOfDate(first.text, columns.asOf.type === 'D' ? ['yyyymmdd'] : plugin.dateFormats);
+          if (asOf === null) {
+            throw new ReconError('RECON_DBF_DATE', `${f.name}: record ${first.record} field ${columns.asOf.name} is not a date in ${plugin.dateFormats.join(', ')}: "${first.text.trim()}"`,
+              { file: f.name, record: first.record, field: columns.asOf.name, rawHex: Buffer.from(first.text, 'latin1').toString('hex'), source: src.name });
+          }
+        }
+        const record: FileRecord = { name: f.name, size: layout.size, sha256: '', records: layout.recordCount, deleted: 0, asOf };
+        files.push({ source: src.name, fetched: f, layout, columns, asOf, record });
+        log.info({ source: src.name, file: f.name, records: layout.recordCount, bytes: layout.size, asOf }, 'file opened');
+      }
+      const days = [...new Set(files.map((f) => f.asOf).filter((d): d is string => d !== null))];
+      if (days.length === 0) {
+        throw new ReconError('RECON_DBF_DATE', `source ${src.name}: no live record in ${files.map((f) => f.fetched.name).join(', ')}, so there is no as-of day`, { source: src.name, file: files[0].fetched.name });
+      }
+      if (days.length > 1) {
+        const a = files.find((f) => f.asOf === days[0])!, b = files.find((f) => f.asOf === days[1])!;
+        throw new ReconError('RECON_ASOF_MIXED', `source ${src.name}: ${a.fetched.name} is as of ${days[0]} but ${b.fetched.name} is as of ${days[1]}; one run reconciles one day per source`, { source: src.name, file: b.fetched.name });
+      }
+      const decimals = Math.max(...files.map((f) => (f.columns.units.type === 'C' ? 4 : Math.min(4, f.columns.units.decimals))));
+      plans.push({ config: src, plugin, specifier, files, asOf: days[0], decimals });
+      run.sources[src.name] = { plugin: src.plugin, asOf: days[0], files: files.map((f) => f.record), rows: 0, deleted: 0, keys: 0, counts: emptyCounts() };
+    }
+    return plans;
+  }
+
+  async function decodeAll(plans: SourcePlan[]): Promise<Map<string, Map<string, Holding>>> {
+    const rangeRecords = config.pool?.rangeRecords ?? 250_000;
+    const total = plans.reduce((n, p) => n + p.files.reduce((m, f) => m + f.layout.recordCount, 0), 0);
+    options.progress?.start(total);
+    const out = new Map<string, Map<string, Holding>>();
+    await Promise.all(plans.map(async (plan) => {
+      const holdings = new Map<string, Holding>();
+      out.set(plan.config.name, holdings);
+      const summary = run.sources[plan.config.name];
+      for (const file of plan.files) {
+        const ranges = splitRanges(file.layout.recordCount, pool.threads, rangeRecords);
+        const record = file.record;
+        const parts = await Promise.all(ranges.map(async ([start, end]) => {
+          const { aggregate, ms } = await pool.decode({
+            file: file.fetched.path, headerLength: file.layout.headerLength, recordLength: file.layout.recordLength,
+            start, end, columns: file.columns, encoding: file.layout.encoding, pluginSpecifier: plan.specifier,
+          }, options.signal);
+          options.progress?.advance(end - start);
+          log.debug({ source: plan.config.name, file: file.fetched.name, start, end, keys: aggregate.units.length, ms: Math.round(ms) }, 'range decoded');
+          return aggregate;
+        }));
+        for (const part of parts) {
+          if (part.asOf !== null && part.asOf !== plan.asOf) {
+            throw new ReconError('RECON_ASOF_MIXED', `${file.fetched.name}: record ${part.asOfRecord} is as of ${part.asOf} but the source is as of ${plan.asOf}`, { file: file.fetched.name, record: part.asOfRecord, field: file.columns.asOf.name, source: plan.config.name });
+          }
+          record.deleted += part.deleted;
+          mergeHoldings(holdings, part, addUnits);
+        }
+        summary.deleted += record.deleted;
+        summary.rows += record.records - record.deleted;
+      }
+      summary.keys = holdings.size;
+      log.info({ source: plan.config.name, rows: summary.rows, deleted: summary.deleted, keys: summary.keys }, 'source decoded');
+    }));
+    return out;
+  }
+
+  async function hashAll(plans: SourcePlan[]): Promise<void> {
+    for (const plan of plans) for (const file of plan.files) file.record.sha256 = await sha256File(file.fetched.path);
+  }
+
+  function warnAnomalies(s: LedgerSnapshot): void {
+    const a = s.anomalies;
+    if (a.missingKey + a.nonNumericUnits + a.badDate > 0) {
+      log.warn({ asOf: s.asOf, missingKey: a.missingKey, nonNumericUnits: a.nonNumericUnits, badDate: a.badDate, samples: a.samples }, 'ledger transactions not counted');
+    }
+  }
+
+  function abortIfAsked(): void {
+    if (options.signal?.aborted) throw new ReconError('RECON_INTERNAL', 'run abandoned: shutdown requested');
+  }
+}
+
+function selectSources(all: SourceConfig[], wanted: string[]): SourceConfig[] {
+  if (wanted.length === 0) return all;
+  const out: SourceConfig[] = [];
+  for (const w of wanted) {
+    const s = all.find((x) => x.name.toUpperCase() === w.toUpperCase());
+    if (!s) throw new ReconError('RECON_USAGE', `unknown source ${w}; configured: ${all.map((x) => x.name).join(', ')}`);
+    if (!out.includes(s)) out.push(s);
+  }
+  return out;
+}
+
+/** Record ranges for one file: enough to keep every thread busy, none larger than `rangeRecords`. */
+export function splitRanges(records: number, threads: number, rangeRecords: number): [number, number][] {
+  if (records === 0) return [[0, 0]];
+  let parts = Math.ceil(records / rangeRecords);
+  if (records >= 20_000 && parts < threads) parts = threads;
+  const size = Math.ceil(records / parts);
+  const out: [number, number][] = [];
+  for (let start = 0; start < records; start += size) out.push([start, Math.min(records, start + size)]);
+  return out;
+}
+
+function ledgerSummary(s: LedgerSnapshot) {
+  return {
+    asOf: s.asOf, cutoff: s.cutoff.toISOString(), transactions: s.transactions, positions: s.positions.size,
+    missingKey: s.anomalies.missingKey, nonNumericUnits: s.anomalies.nonNumericUnits, badDate: s.anomalies.badDate,
+    samples: s.anomalies.samples, ignoredTypes: s.ignoredTypes,
+  };
+}
+
+function stageTimer(run: RunSummary) {
+  return {
+    async time<T>(stage: string, fn: () => Promise<T>): Promise<T> {
+      const t0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        run.timingsMs[stage] = Math.round(performance.now() - t0);
+      }
+    },
+  };
+}

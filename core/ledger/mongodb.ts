@@ -1,0 +1,143 @@
+/**
+ * The MongoDB ledger. Aggregation happens in the server: $match up to the cut-off, $group by key and
+ * type, $sum. Only groups cross the wire, never every transaction.
+ *
+ * Exactness: numeric units (double, int, long) are summed by the server and the sum is accepted only
+ * when it lies within 10^-6 of the 10^-4 grid, which holds whenever each value has at most four
+ * decimals; otherwise that one group is re-read and summed value by value in fixed-point. Decimal128
+ * and numeric strings are grouped by value (exact text) and converted once each.
+ *
+ * FerretDB 1.24 computes only the first accumulator of a $group (the others come back 0), so every
+ * $group here has exactly one accumulator.
+ */
+import { Decimal128, type Collection, type Document } from 'mongodb';
+import { ReconError } from '../errors.js';
+import { addUnits, parseUnitsText, unitsFromDouble, unitsFromDoubleSum } from '../fixed-point.js';
+import { keyOf } from '../key.js';
+import { mongoClient } from '../mongo-client.js';
+import { PositionBuilder } from './positions.js';
+import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
+
+export interface MongoLedgerOptions {
+  uri: string;
+  database: string;
+  collection: string;
+  rules: LedgerRules;
+}
+
+const NUMERIC_TYPES = ['double', 'int', 'long'];
+
+export class MongoLedger implements LedgerAdapter {
+  constructor(private readonly options: MongoLedgerOptions) {}
+
+  private async collection(): Promise<Collection> {
+    const client = await mongoClient(this.options.uri);
+    return client.db(this.options.database).collection(this.options.collection);
+  }
+
+  async snapshots(cutoffs: readonly Cutoff[]): Promise<LedgerSnapshot[]> {
+    const col = await this.collection();
+    return Promise.all(cutoffs.map((c) => this.snapshot(col, c)));
+  }
+
+  private async snapshot(col: Collection, cutoff: Cutoff): Promise<LedgerSnapshot> {
+    const f = this.options.rules.fields;
+    const builder = new PositionBuilder(cutoff, this.options.rules);
+    const inDay = { [f.date]: { $lt: cutoff.cutoff } };
+    const groupId = { p: `$${f.productCode}`, fo: `$${f.folio}`, t: `$${f.type}` };
+    try {
+      // Sum and count in two pipelines (one accumulator each), joined on the group id.
+      const numericMatch = { $match: { ...inDay, [f.units]: { $type: NUMERIC_TYPES } } };
+      const [sums, counts] = await Promise.all([
+        col.aggregate([numericMatch, { $group: { _id: groupId, u: { $sum: `$${f.units}` } } }], { allowDiskUse: true }).toArray(),
+        col.aggregate([numericMatch, { $group: { _id: groupId, n: { $sum: 1 } } }], { allowDiskUse: true }).toArray(),
+      ]);
+      const countOf = new Map(counts.map((g) => [groupKey(g._id), g.n as number]));
+      for (const g of sums) {
+        const id = g._id as { p: unknown; fo: unknown; t: unknown };
+        let units = unitsFromDoubleSum(g.u as number);
+        if (units === null) units = await this.exactSum(col, cutoff, id);
+        builder.add({ productCode: id.p, folio: id.fo, type: id.t, units, count: countOf.get(groupKey(id)) ?? 0, sample: sampleOf({ ...id, u: g.u }) });
+      }
+      // Everything else: Decimal128, strings, null, missing. Grouped by value so each distinct value converts once.
+      const other = col.aggregate([
+        { $match: { ...inDay, [f.units]: { $not: { $type: NUMERIC_TYPES } } } },
+        { $group: { _id: { ...groupId, u: `$${f.units}` }, n: { $sum: 1 } } },
+      ], { allowDiskUse: true });
+      for await (const g of other) {
+        const id = g._id as { p: unknown; fo: unknown; t: unknown; u: unknown };
+        builder.add({ productCode: id.p, folio: id.fo, type: id.t, units: unitsFromValue(id.u), count: g.n as number, sample: sampleOf(id) });
+      }
+      const badDates = await col.aggregate([{ $match: { [f.date]: { $not: { $type: 'date' } } } }, { $count: 'n' }]).toArray();
+      if (badDates.length > 0) builder.badDates(badDates[0].n as number);
+      const snapshot = builder.finish();
+      return snapshot;
+    } catch (err) {
+      if (err instanceof ReconError) throw err;
+      throw new ReconError('RECON_LEDGER_READ', `ledger aggregation failed for as-of ${cutoff.asOf}: ${(err as Error).message}`, {}, { cause: err });
+    }
+  }
+
+  /** The rare group whose float sum is off the 10^-4 grid: sum its values one by one, exactly. */
+  private async exactSum(col: Collection, cutoff: Cutoff, id: { p: unknown; fo: unknown; t: unknown }): Promise<number | null> {
+    const f = this.options.rules.fields;
+    const filter: Document = { [f.date]: { $lt: cutoff.cutoff }, [f.units]: { $type: NUMERIC_TYPES }, [f.productCode]: id.p ?? null, [f.folio]: id.fo ?? null, [f.type]: id.t ?? null };
+    let total = 0;
+    for await (const doc of col.find(filter, { projection: { _id: 0, [f.units]: 1 } })) {
+      const units = unitsFromDouble(Number(doc[f.units]));
+      if (units === null) return null;
+      total = addUnits(total, units);
+    }
+    return total;
+  }
+
+  async schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (keys.length === 0) return out;
+    const f = this.options.rules.fields;
+    const col = await this.collection();
+    for (let i = 0; i < keys.length; i += 500) {
+      const batch = keys.slice(i, i + 500);
+      const or = batch.flatMap((k) => {
+        const folios: unknown[] = [k.folio];
+        if (/^\d{1,15}$/.test(k.folio)) folios.push(Number(k.folio));
+        return [{ [f.productCode]: k.productCode, [f.folio]: { $in: folios } }];
+      });
+      const groups = col.aggregate([
+        { $match: { $or: or, [f.schemeName]: { $type: 'string' } } },
+        { $group: { _id: { p: `$${f.productCode}`, fo: `$${f.folio}`, s: `$${f.schemeName}` } } },
+        { $sort: { '_id.s': 1 } },
+      ]);
+      for await (const g of groups) {
+        const id = g._id as { p: string; fo: unknown; s: string };
+        const key = keyOf(String(id.p).trim(), String(id.fo).trim());
+        if (!out.has(key) && id.s.trim().length > 0) out.set(key, id.s.trim());
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    // The client is shared per process; closeMongoClients() ends it.
+  }
+}
+
+/** Decimal128, numeric strings and numbers to ten-thousandths; anything else is not a number. */
+export function unitsFromValue(value: unknown): number | null {
+  if (typeof value === 'number') return unitsFromDouble(value);
+  if (typeof value === 'string') return parseUnitsText(value);
+  if (value instanceof Decimal128 || (typeof value === 'object' && value !== null && (value as { _bsontype?: string })._bsontype === 'Decimal128')) {
+    return parseUnitsText(String(value));
+  }
+  if (typeof value === 'bigint') return parseUnitsText(value.toString());
+  return null;
+}
+
+function sampleOf(id: { p: unknown; fo: unknown; t: unknown; u: unknown }): string {
+  return `${String(id.p)}/${String(id.fo)}/${String(id.t)} units=${JSON.stringify(id.u)}`;
+}
+
+function groupKey(id: unknown): string {
+  const g = id as { p?: unknown; fo?: unknown; t?: unknown };
+  return JSON.stringify([g.p ?? null, g.fo ?? null, g.t ?? null]);
+}

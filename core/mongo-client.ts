@@ -1,0 +1,28 @@
+/**
+ * One MongoClient per process and URI: the ledger and the store often share a server, and a
+ * long-running daemon must not open a pool per run.
+ */
+import { MongoClient } from 'mongodb';
+import { ReconError } from './errors.js';
+import { redactUri } from './redact.js';
+
+const clients = new Map<string, Promise<MongoClient>>();
+
+export function mongoClient(uri: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<MongoClient> {
+  let client = clients.get(uri);
+  if (!client) {
+    client = MongoClient.connect(uri, { appName: 'brokerage-recon', serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 15_000 })
+      .catch((err: unknown) => {
+        clients.delete(uri);
+        throw new ReconError('RECON_LEDGER_READ', `cannot connect to MongoDB at ${redactUri(uri)}: ${redactUri((err as Error).message)}`, {}, { cause: err });
+      });
+    clients.set(uri, client);
+  }
+  return client;
+}
+
+export async function closeMongoClients(): Promise<void> {
+  const all = [...clients.values()];
+  clients.clear();
+  await Promise.allSettled(all.map(async (c) => (await c).close()));
+}

@@ -1,0 +1,104 @@
+/**
+ * Stored shapes (DESIGN.md §3). Result field names are read by existing consumers: keep them.
+ * Units are numbers rounded to the source's decimals; the exact integers stay inside the engine.
+ */
+import { unitsToNumber } from '../fixed-point.js';
+import type { ReconRow } from '../reconcile.js';
+import type { RunSummary } from './types.js';
+
+export interface ResultDocument {
+  reconciliation_run_id: string;
+  reconciliation_date: Date;
+  as_of_date: string;
+  source: string | null;
+  status: string;
+  product_code: string;
+  folio_no: string;
+  scheme_name: string | null;
+  dbf_units: number | null;
+  mongo_units: number | null;
+  difference: number;
+  dbf_rows: number;
+}
+
+export function resultDocument(run: RunSummary, row: ReconRow): ResultDocument {
+  return {
+    reconciliation_run_id: run.runId,
+    reconciliation_date: run.startedAt,
+    as_of_date: row.asOf,
+    source: row.source,
+    status: row.status,
+    product_code: row.productCode,
+    folio_no: row.folio,
+    scheme_name: row.schemeName,
+    dbf_units: row.dbfUnits === null ? null : unitsToNumber(row.dbfUnits, row.decimals),
+    mongo_units: row.mongoUnits === null ? null : unitsToNumber(row.mongoUnits, row.decimals),
+    difference: unitsToNumber(row.difference, row.decimals),
+    dbf_rows: row.dbfRows,
+  };
+}
+
+export interface RunDocument {
+  _id: string;
+  run_id: string;
+  status: string;
+  started_at: Date;
+  finished_at: Date | null;
+  reconciliation_date: Date;
+  timezone: string;
+  tolerance: number;
+  config_hash: string;
+  source_names: string[];
+  all_sources: boolean;
+  /** (source, as-of day) pairs this run publishes; what it supersedes when committed. */
+  coverage: { source: string | null; as_of_date: string }[];
+  sources: Record<string, unknown>;
+  ledger: unknown[];
+  counts: Record<string, number>;
+  closed_positions: number;
+  timings_ms: Record<string, number>;
+  error: unknown;
+}
+
+export function coverageOf(run: RunSummary): { source: string | null; as_of_date: string }[] {
+  const out: { source: string | null; as_of_date: string }[] = [];
+  const days: string[] = [];
+  for (const [name, s] of Object.entries(run.sources)) {
+    if (s.asOf !== null) { out.push({ source: name, as_of_date: s.asOf }); days.push(s.asOf); }
+  }
+  if (run.allSources && days.length > 0) out.push({ source: null, as_of_date: days.sort().at(-1)! });
+  return out;
+}
+
+export function runDocument(run: RunSummary): RunDocument {
+  const sources: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(run.sources)) {
+    sources[name] = {
+      plugin: s.plugin, as_of_date: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts,
+      files: s.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted, as_of_date: f.asOf })),
+    };
+  }
+  return {
+    _id: run.runId,
+    run_id: run.runId,
+    status: run.status,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    reconciliation_date: run.startedAt,
+    timezone: run.timezone,
+    tolerance: run.tolerance,
+    config_hash: run.configHash,
+    source_names: run.sourceNames,
+    all_sources: run.allSources,
+    coverage: coverageOf(run),
+    sources,
+    ledger: run.ledger.map((l) => ({
+      as_of_date: l.asOf, cutoff: l.cutoff, transactions: l.transactions, positions: l.positions,
+      missing_key: l.missingKey, non_numeric_units: l.nonNumericUnits, bad_date: l.badDate, samples: l.samples, ignored_types: l.ignoredTypes,
+    })),
+    counts: run.counts,
+    closed_positions: run.closedPositions,
+    timings_ms: run.timingsMs,
+    error: run.error,
+  };
+}

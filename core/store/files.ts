@@ -1,0 +1,79 @@
+/**
+ * Offline result store: a folder per run with results.csv and run.json. Rows go to a hidden
+ * `.partial` folder first; commit renames it into place (atomic on one filesystem), so a reader
+ * never sees half a run. A failed run leaves only `failed/<run id>.json`.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { ReconError } from '../errors.js';
+import type { ReconRow } from '../reconcile.js';
+import { resultDocument, runDocument, type ResultDocument } from './documents.js';
+import type { ResultStore, RunSummary } from './types.js';
+
+const COLUMNS: (keyof ResultDocument)[] = [
+  'reconciliation_run_id', 'reconciliation_date', 'as_of_date', 'source', 'status', 'product_code', 'folio_no',
+  'scheme_name', 'dbf_units', 'mongo_units', 'difference', 'dbf_rows',
+];
+
+export class FileStore implements ResultStore {
+  private csv: WriteStream | null = null;
+
+  constructor(private readonly dir: string) {}
+
+  private partial(run: RunSummary): string {
+    return join(this.dir, 'runs', `.${run.runId}.partial`);
+  }
+
+  /** Where a committed run's files are. */
+  runDir(runId: string): string {
+    return join(this.dir, 'runs', runId);
+  }
+
+  async begin(run: RunSummary): Promise<void> {
+    const dir = this.partial(run);
+    await mkdir(dir, { recursive: true });
+    this.csv = createWriteStream(join(dir, 'results.csv'));
+    this.csv.write(COLUMNS.join(',') + '\n');
+  }
+
+  async writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void> {
+    if (!this.csv) throw new ReconError('RECON_INTERNAL', 'file store: writeRows before begin');
+    for (const row of rows) {
+      const doc = resultDocument(run, row);
+      const line = COLUMNS.map((c) => csvCell(doc[c])).join(',') + '\n';
+      if (!this.csv.write(line)) await once(this.csv, 'drain');
+    }
+  }
+
+  async commit(run: RunSummary): Promise<void> {
+    await this.endCsv();
+    const dir = this.partial(run);
+    await writeFile(join(dir, 'run.json'), JSON.stringify({ ...runDocument(run), status: 'committed' }, null, 2) + '\n');
+    await rename(dir, this.runDir(run.runId));
+  }
+
+  async fail(run: RunSummary): Promise<void> {
+    await this.endCsv().catch(() => undefined);
+    await rm(this.partial(run), { recursive: true, force: true });
+    await mkdir(join(this.dir, 'failed'), { recursive: true });
+    await writeFile(join(this.dir, 'failed', `${run.runId}.json`), JSON.stringify({ ...runDocument(run), status: 'failed' }, null, 2) + '\n');
+  }
+
+  async close(): Promise<void> {
+    await this.endCsv().catch(() => undefined);
+  }
+
+  private async endCsv(): Promise<void> {
+    const csv = this.csv;
+    this.csv = null;
+    if (csv) await new Promise<void>((resolve, reject) => csv.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

@@ -1,0 +1,72 @@
+import type { SerializedError } from '../errors.js';
+import type { ReconRow, StatusCounts } from '../reconcile.js';
+
+/** One source file as the run saw it. */
+export interface FileRecord {
+  name: string;
+  size: number;
+  sha256: string;
+  records: number;
+  deleted: number;
+  asOf: string | null;
+}
+
+export interface SourceSummary {
+  plugin: string;
+  asOf: string | null;
+  files: FileRecord[];
+  /** Non-deleted records read. */
+  rows: number;
+  deleted: number;
+  keys: number;
+  counts: StatusCounts;
+}
+
+export interface LedgerSummary {
+  asOf: string;
+  cutoff: string;
+  transactions: number;
+  positions: number;
+  missingKey: number;
+  nonNumericUnits: number;
+  badDate: number;
+  samples: string[];
+  ignoredTypes: Record<string, number>;
+}
+
+export type RunStatus = 'running' | 'committed' | 'failed';
+
+/** Everything the run document holds and the CLI prints. */
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  timezone: string;
+  tolerance: number;
+  /** Hash of the settings that change results (for "already reconciled" checks). */
+  configHash: string;
+  /** Names of the sources this run covers; mongo_only of unknown owner only when it covers all. */
+  sourceNames: string[];
+  allSources: boolean;
+  sources: Record<string, SourceSummary>;
+  ledger: LedgerSummary[];
+  counts: StatusCounts;
+  /** Ledger positions that net to zero and no file lists. */
+  closedPositions: number;
+  timingsMs: Record<string, number>;
+  error: SerializedError | null;
+}
+
+/**
+ * Write-then-publish. `begin` records the run as running; `writeRows` may be called many times and
+ * is safe to retry; only `commit` makes the run visible, and it supersedes earlier results for the
+ * same (source, as-of day). `fail` marks the run failed and removes its rows.
+ */
+export interface ResultStore {
+  begin(run: RunSummary): Promise<void>;
+  writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void>;
+  commit(run: RunSummary): Promise<void>;
+  fail(run: RunSummary): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,53 @@
+/** The run summary for people (a table) and for programs (one JSON object). */
+import { STATUSES } from './reconcile.js';
+import type { RunSummary } from './store/types.js';
+
+export function summaryJson(run: RunSummary): Record<string, unknown> {
+  return {
+    status: run.status,
+    runId: run.runId,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    timezone: run.timezone,
+    tolerance: run.tolerance,
+    sources: Object.fromEntries(Object.entries(run.sources).map(([name, s]) => [name, {
+      plugin: s.plugin, asOf: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts,
+      files: s.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted })),
+    }])),
+    counts: run.counts,
+    closedPositions: run.closedPositions,
+    ledger: run.ledger,
+    timingsMs: run.timingsMs,
+    error: run.error,
+  };
+}
+
+export function summaryTable(run: RunSummary): string {
+  const header = ['source', 'as-of', 'files', 'rows', 'deleted', ...STATUSES];
+  const body: string[][] = [];
+  for (const [name, s] of Object.entries(run.sources)) {
+    body.push([name, s.asOf ?? '-', String(s.files.length), String(s.rows), String(s.deleted), ...STATUSES.map((st) => String(s.counts[st]))]);
+  }
+  const owned = Object.values(run.sources).reduce((n, s) => n + s.counts.mongo_only, 0);
+  const unowned = run.counts.mongo_only - owned;
+  if (unowned > 0) body.push(['(owner unknown)', '-', '-', '-', '-', '0', '0', '0', String(unowned)]);
+  const totals = ['total', '', String(Object.values(run.sources).reduce((n, s) => n + s.files.length, 0)),
+    String(Object.values(run.sources).reduce((n, s) => n + s.rows, 0)), String(Object.values(run.sources).reduce((n, s) => n + s.deleted, 0)),
+    ...STATUSES.map((st) => String(run.counts[st]))];
+  const lines = [`run ${run.runId}  ${run.status}`, '', ...table([header, ...body, totals], header.length)];
+  lines.push('', `closed positions (net zero, in no file): ${run.closedPositions}`);
+  for (const l of run.ledger) {
+    const skipped = l.missingKey + l.nonNumericUnits + l.badDate;
+    lines.push(`ledger as of ${l.asOf} (before ${l.cutoff}): ${l.transactions} transactions, ${l.positions} positions${skipped > 0 ? `, NOT COUNTED: ${l.missingKey} missing key, ${l.nonNumericUnits} non-numeric units, ${l.badDate} bad date` : ''}`);
+    const ignored = Object.entries(l.ignoredTypes);
+    if (ignored.length > 0) lines.push(`  ignored types: ${ignored.map(([t, n]) => `${t} (${n})`).join(', ')}`);
+  }
+  lines.push('', 'time per stage (ms): ' + Object.entries(run.timingsMs).map(([k, v]) => `${k} ${v}`).join(', '));
+  if (run.error) lines.push('', `error ${run.error.code}: ${run.error.message}`);
+  return lines.join('\n') + '\n';
+}
+
+function table(rows: string[][], width: number): string[] {
+  const w = Array.from({ length: width }, (_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r, ri) => r.map((c, i) => (i === 0 || ri === 0 && i < 2 ? c.padEnd(w[i]) : i === 1 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd());
+}
