@@ -1,0 +1,234 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, readdir, rm, truncate, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { Db } from 'mongodb';
+import { runReconciliation } from '../../core/engine.js';
+import type { RunSummary } from '../../core/store/types.js';
+import { testMongoUri, uniqueDbName } from '../setup/services.js';
+import { AS_OF, writeLedgerNdjson, writeScenario, type ExpectedRow, type Scenario } from '../fixtures/scenario.js';
+import { CAMS_FIELDS, patchField, withoutColumn, writeCamsFile } from '../fixtures/registrar-files.js';
+import { closeTestClient, mongoConfigYaml, quietLogger, seedLedger, supportsDecimal128, tempDir, testDb, writeConfig } from './helpers.js';
+
+const exec = promisify(execFile);
+const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
+const IGNORE_DIVIDEND = ', ignoreTypes: [DIVIDEND]';
+
+type Stored = ExpectedRow & { scheme_name: string | null };
+
+async function storedRows(db: Db, runId?: string): Promise<Stored[]> {
+  const filter = runId ? { reconciliation_run_id: runId } : {};
+  const docs = await db.collection('reconciliation_results').find(filter, { projection: { _id: 0 } }).toArray();
+  return docs as unknown as Stored[];
+}
+
+function byKey<T extends { source: string | null; product_code: string; folio_no: string }>(rows: T[]): T[] {
+  return [...rows].sort((a, b) => `${a.source}|${a.product_code}|${a.folio_no}`.localeCompare(`${b.source}|${b.product_code}|${b.folio_no}`));
+}
+
+function comparable(rows: Stored[]): ExpectedRow[] {
+  return byKey(rows).map((r) => ({ source: r.source, status: r.status, product_code: r.product_code, folio_no: r.folio_no, dbf_units: r.dbf_units, mongo_units: r.mongo_units, difference: r.difference, dbf_rows: r.dbf_rows }));
+}
+
+describe('end to end against a real MongoDB-wire server', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let db: Db;
+  let database: string;
+  let scenario: Scenario;
+
+  before(async () => {
+    dir = await tempDir('e2e');
+    await mkdir(join(dir, 'incoming'));
+    database = uniqueDbName('e2e');
+    db = await testDb(database);
+    scenario = await writeScenario(join(dir, 'incoming'), { decimal128: await supportsDecimal128(db) });
+    await seedLedger(db, scenario.transactions);
+  });
+
+  after(async () => {
+    await db.dropDatabase().catch(() => undefined);
+    await closeTestClient();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function run(extraLedger = IGNORE_DIVIDEND): Promise<RunSummary> {
+    const loaded = await writeConfig(dir, mongoConfigYaml(database, extraLedger));
+    return runReconciliation({ loaded, logger: quietLogger });
+  }
+
+  it('stores every key with the status, units and row count computed by hand', async () => {
+    const summary = await run();
+    expect(summary.error).to.equal(null);
+    expect(summary.status).to.equal('committed');
+    const rows = await storedRows(db, summary.runId);
+    expect(comparable(rows)).to.deep.equal(byKey(scenario.expected));
+    for (const r of rows) {
+      expect((r as unknown as { as_of_date: string }).as_of_date).to.equal(AS_OF);
+      expect((r as unknown as { reconciliation_run_id: string }).reconciliation_run_id).to.equal(summary.runId);
+    }
+    expect(rows.find((r) => r.folio_no === '1014433353' && r.product_code === 'B01')?.scheme_name).to.equal('Scheme B01');
+    expect(rows.find((r) => r.folio_no === '9000')?.scheme_name).to.equal('Scheme');
+  });
+
+  it('records deleted rows, closed positions, ignored types and uncounted transactions in the run document', async () => {
+    const summary = await run();
+    const doc = await db.collection('reconciliation_runs').findOne({ _id: summary.runId as never });
+    expect(doc?.status).to.equal('committed');
+    expect(doc?.sources.CAMS.deleted).to.equal(scenario.deleted.CAMS);
+    expect(doc?.sources.KARVY.deleted).to.equal(scenario.deleted.KARVY);
+    expect(doc?.sources.CAMS.as_of_date).to.equal(AS_OF);
+    expect(doc?.sources.CAMS.files[0].sha256).to.match(/^[0-9a-f]{64}$/);
+    expect(doc?.sources.CAMS.files[0].records).to.equal(11);
+    expect(doc?.closed_positions).to.equal(scenario.closed);
+    expect(doc?.counts).to.deep.equal({ matched: 9, mismatched: 2, dbf_only: 3, mongo_only: 3 });
+    const ledger = doc?.ledger[0];
+    expect(ledger.cutoff).to.equal('2024-12-24T18:30:00.000Z');
+    expect({ missingKey: ledger.missing_key, nonNumericUnits: ledger.non_numeric_units, badDate: ledger.bad_date }).to.deep.equal(scenario.anomalies);
+    expect(ledger.ignored_types).to.deep.equal(scenario.ignoredTypes);
+  });
+
+  it('leaves exactly one set of results for the as-of day after running twice, identical to the first', async () => {
+    const first = await run();
+    const firstRows = comparable(await storedRows(db, first.runId));
+    const second = await run();
+    expect(second.status).to.equal('committed');
+    const all = await storedRows(db);
+    expect(new Set(all.map((r) => (r as unknown as { reconciliation_run_id: string }).reconciliation_run_id))).to.deep.equal(new Set([second.runId]));
+    expect(comparable(all)).to.deep.equal(firstRows);
+  });
+
+  it('fails on an unmapped transaction type naming it and its count, keeping the committed results visible', async () => {
+    const good = await run();
+    const bad = await run('');
+    expect(bad.status).to.equal('failed');
+    expect(bad.error?.code).to.equal('RECON_LEDGER_UNMAPPED_TYPE');
+    expect(bad.error?.message).to.contain('DIVIDEND (1)');
+    const doc = await db.collection('reconciliation_runs').findOne({ _id: bad.runId as never });
+    expect(doc?.status).to.equal('failed');
+    expect(await storedRows(db, bad.runId)).to.have.length(0);
+    expect(await storedRows(db, good.runId)).to.have.length(scenario.expected.length);
+  });
+
+  it('runs the CLI with --json and exits 0 for a committed run', async () => {
+    await writeConfig(dir, mongoConfigYaml(database, IGNORE_DIVIDEND));
+    const { stdout } = await exec(process.execPath, [cli, 'run', '--config', join(dir, 'recon.config.yaml'), '--json', '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } });
+    const out = JSON.parse(stdout);
+    expect(out.status).to.equal('committed');
+    expect(out.sources.CAMS.asOf).to.equal(AS_OF);
+    expect(out.sources.KARVY.counts).to.deep.equal({ matched: 3, mismatched: 1, dbf_only: 1, mongo_only: 1 });
+    expect(out.counts).to.deep.equal({ matched: 9, mismatched: 2, dbf_only: 3, mongo_only: 3 });
+  });
+
+  it('reconciles the same files offline (ndjson ledger with Decimal128, files store) to the same rows', async () => {
+    const off = await tempDir('offline');
+    try {
+      await mkdir(join(off, 'incoming'));
+      const s = await writeScenario(join(off, 'incoming'), { decimal128: true });
+      await writeLedgerNdjson(join(off, 'ledger.ndjson'), s.transactions);
+      expect(await readFile(join(off, 'ledger.ndjson'), 'utf8')).to.contain('$numberDecimal');
+      const loaded = await writeConfig(off, `ledger: { type: ndjson, path: ./ledger.ndjson, ignoreTypes: [DIVIDEND] }
+store: { type: files, dir: ./out }
+sources:
+  - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./incoming, pattern: "CAMS*.DBF" } }
+  - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }
+`);
+      const summary = await runReconciliation({ loaded, logger: quietLogger });
+      expect(summary.status, JSON.stringify(summary.error)).to.equal('committed');
+      const csv = (await readFile(join(off, 'out', 'runs', summary.runId, 'results.csv'), 'utf8')).trim().split('\n');
+      const header = csv[0].split(',');
+      const rows = csv.slice(1).map((line) => Object.fromEntries(line.split(',').map((v, i) => [header[i], v])));
+      const asExpected = rows.map((r) => ({
+        source: r.source === '' ? null : r.source, status: r.status, product_code: r.product_code, folio_no: r.folio_no,
+        dbf_units: r.dbf_units === '' ? null : Number(r.dbf_units), mongo_units: r.mongo_units === '' ? null : Number(r.mongo_units),
+        difference: Number(r.difference), dbf_rows: Number(r.dbf_rows),
+      }));
+      expect(byKey(asExpected)).to.deep.equal(byKey(s.expected));
+      const runJson = JSON.parse(await readFile(join(off, 'out', 'runs', summary.runId, 'run.json'), 'utf8'));
+      expect(runJson.status).to.equal('committed');
+      expect(runJson.closed_positions).to.equal(1);
+    } finally {
+      await rm(off, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bad input fails the run with a coded error and publishes nothing', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let db: Db;
+  let database: string;
+  let committedRunId: string;
+
+  before(async () => {
+    dir = await tempDir('bad');
+    await mkdir(join(dir, 'incoming'));
+    await mkdir(join(dir, 'good'));
+    database = uniqueDbName('bad');
+    db = await testDb(database);
+    const s = await writeScenario(join(dir, 'good'), { decimal128: false });
+    await seedLedger(db, s.transactions);
+  });
+
+  after(async () => {
+    await db.dropDatabase().catch(() => undefined);
+    await closeTestClient();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    for (const f of await readdir(join(dir, 'incoming'))) await rm(join(dir, 'incoming', f));
+    for (const f of await readdir(join(dir, 'good'))) await copyFile(join(dir, 'good', f), join(dir, 'incoming', f));
+    if (!committedRunId) {
+      const loaded = await writeConfig(dir, mongoConfigYaml(database, IGNORE_DIVIDEND));
+      const ok = await runReconciliation({ loaded, logger: quietLogger });
+      expect(ok.status).to.equal('committed');
+      committedRunId = ok.runId;
+    }
+  });
+
+  async function expectFailure(code: string, context: { file: string; record?: number; field?: string }) {
+    const loaded = await writeConfig(dir, mongoConfigYaml(database, IGNORE_DIVIDEND));
+    const summary = await runReconciliation({ loaded, logger: quietLogger });
+    expect(summary.status).to.equal('failed');
+    expect(summary.error).to.include({ code, ...context });
+    const doc = await db.collection('reconciliation_runs').findOne({ _id: summary.runId as never });
+    expect(doc?.status).to.equal('failed');
+    expect(doc?.error.code).to.equal(code);
+    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: summary.runId })).to.equal(0);
+    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: committedRunId })).to.be.greaterThan(0);
+    return summary;
+  }
+
+  it('rejects a truncated DBF naming the file and the record it ends in', async () => {
+    const file = join(dir, 'incoming', 'karvy_20241224.dbf');
+    const { size } = await import('node:fs/promises').then((fs) => fs.stat(file));
+    await truncate(file, size - 400);
+    const s = await expectFailure('RECON_DBF_TRUNCATED', { file: 'karvy_20241224.dbf', record: 6 });
+    expect(s.error?.message).to.contain('declares 6 records');
+  });
+
+  it('rejects a file missing a required column, listing expected and actual columns', async () => {
+    await writeCamsFile(join(dir, 'incoming', 'cams_20241224.dbf'), [{ product: 'B01', folio: '1', units: 1, asOf: '24-Dec-2024' }], withoutColumn(CAMS_FIELDS, 'UNITS'));
+    const s = await expectFailure('RECON_DBF_COLUMNS', { file: 'cams_20241224.dbf' });
+    expect(s.error?.message).to.contain('units (UNITS or CLOS_UNITS)');
+    expect(s.error?.message).to.contain('PRODUCT');
+  });
+
+  it('rejects an unparseable as-of date naming file, record and field', async () => {
+    await patchField(join(dir, 'incoming', 'cams_20241224.dbf'), 0, 'ASSET_DATE', '2024-12-24');
+    const s = await expectFailure('RECON_DBF_DATE', { file: 'cams_20241224.dbf', record: 1, field: 'ASSET_DATE' });
+    expect(s.error?.rawHex).to.match(/^[0-9a-f]+$/);
+  });
+
+  it('rejects non-numeric units naming file, record and field, and the CLI exits non-zero with one coded line', async () => {
+    await patchField(join(dir, 'incoming', 'karvy_20241224.dbf'), 4, 'BALUNITS', '12.5O');
+    await expectFailure('RECON_DBF_NUMBER', { file: 'karvy_20241224.dbf', record: 5, field: 'BALUNITS' });
+    const result = await exec(process.execPath, [cli, 'run', '--config', join(dir, 'recon.config.yaml'), '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } }).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(result?.code).to.equal(3);
+    expect(result?.stderr.trim().split('\n')).to.have.length(1);
+    expect(result?.stderr).to.match(/^recon: RECON_DBF_NUMBER: karvy_20241224\.dbf: record 5 field BALUNITS/);
+  });
+});

@@ -1,0 +1,55 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient, type Db } from 'mongodb';
+import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { createLogger } from '../../core/logger.js';
+import { testMongoUri } from '../setup/services.js';
+import type { Transaction } from '../fixtures/scenario.js';
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `recon-${prefix}-`));
+}
+
+/** Writes a recon.config.yaml into `dir` and loads it with MONGO_URI pointing at the test server. */
+export async function writeConfig(dir: string, yaml: string): Promise<LoadedConfig> {
+  const path = join(dir, 'recon.config.yaml');
+  await writeFile(path, yaml);
+  return loadConfig({ path, env: { ...process.env, MONGO_URI: testMongoUri() } });
+}
+
+export function mongoConfigYaml(database: string, extraLedger = '', sources = ''): string {
+  return `timezone: Asia/Kolkata
+ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, collection: wealth_pulse_transactions${extraLedger} }
+store:  { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
+reconcile: { tolerance: 0.001 }
+sources:
+${sources || `  - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
+  - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }`}
+`;
+}
+
+let client: MongoClient | null = null;
+
+/** A test-side client, separate from the engine's, to seed and inspect the database. */
+export async function testDb(name: string): Promise<Db> {
+  client ??= await MongoClient.connect(testMongoUri());
+  return client.db(name);
+}
+
+export async function closeTestClient(): Promise<void> {
+  await client?.close();
+  client = null;
+}
+
+export async function seedLedger(db: Db, transactions: Transaction[]): Promise<void> {
+  await db.collection('wealth_pulse_transactions').insertMany(transactions.map((t) => ({ ...t })) as never[]);
+}
+
+/** Whether the server stores Decimal128 (MongoDB does; FerretDB 1.x does not). */
+export async function supportsDecimal128(db: Db): Promise<boolean> {
+  if (process.env.MONGO_URI === undefined) return false;
+  return db.command({ buildInfo: 1 }).then((info) => !String(info.version ?? '').includes('ferretdb') && info.ferretdb === undefined, () => false);
+}
+
+export const quietLogger = createLogger({ level: 'silent' });
