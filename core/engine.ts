@@ -23,7 +23,7 @@ import { loadPlugin, resolvePluginSpecifier, type SourcePlugin } from './plugin.
 import { ReconPool } from './pool.js';
 import { emptyCounts, findMongoOnly, mergeHoldings, reconcileSource, type Holding, type ReconRow } from './reconcile.js';
 import { createStore } from './store/index.js';
-import type { FileRecord, ResultStore, RunSummary } from './store/types.js';
+import type { FileRecord, RunSummary } from './store/types.js';
 
 export interface Progress {
   start(totalRecords: number): void;
