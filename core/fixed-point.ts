@@ -71,6 +71,11 @@ export function parseUnitsText(text: string): number | null {
   // value = mantissa × 10^shift in ten-thousandths; the point moves in text, so no float rounding.
   const mantissa = intDigits + fracDigits;
   const shift = (expText === undefined ? 0 : Number(expText)) - fracDigits.length + SCALE_DIGITS;
+  if (/^0*$/.test(mantissa)) return 0;
+  if (shift > 20 || mantissa.replace(/^0+/, '').length + shift > 20) {
+    throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `units value ${text} is too large for exact arithmetic`, { rawHex: Buffer.from(text).toString('hex') });
+  }
+  if (mantissa.length + shift < -1) return 0;
   let whole: string;
   let rest = '';
   if (shift >= 0) {

@@ -13,7 +13,7 @@ import type { SourcePlugin } from '../plugin.js';
 import { parseAsOfDate, type DateFormat } from './as-of-date.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
-import { keyOf } from '../key.js';
+import { hasSeparator, keyOf } from '../key.js';
 
 /** One unit of worker work: a record range of one file. Plain data only. */
 export interface RangeTask {
@@ -113,9 +113,9 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
         if (folioNumeric) folio = numericFolio(folio, name, recordNo, columns.folio, buf, base);
         if (normaliseProduct) product = normaliseProduct(product);
         if (normaliseFolio) folio = normaliseFolio(folio);
-        if (product.length === 0 || folio.length === 0) {
-          const f = product.length === 0 ? columns.productCode : columns.folio;
-          throw new ReconError('RECON_DBF_KEY', `${name}: record ${recordNo} has an empty key field ${f.name}`, { file: name, record: recordNo, field: f.name, rawHex: hex(buf.subarray(base + f.offset, base + f.offset + f.size)) });
+        if (product.length === 0 || folio.length === 0 || hasSeparator(product) || hasSeparator(folio)) {
+          const f = product.length === 0 || hasSeparator(product) ? columns.productCode : columns.folio;
+          throw new ReconError('RECON_DBF_KEY', `${name}: record ${recordNo} has an empty or NUL-containing key field ${f.name}`, { file: name, record: recordNo, field: f.name, rawHex: hex(buf.subarray(base + f.offset, base + f.offset + f.size)) });
         }
         const key = keyOf(product, folio);
         const at = index.get(key);

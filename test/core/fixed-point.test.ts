@@ -64,3 +64,12 @@ describe('fixed-point units', () => {
     expect(() => toleranceToUnits(0.00001)).to.throw(/at most 4 decimals/);
   });
 });
+
+describe('fixed-point edge cases', () => {
+  it('treats huge exponents as overflow and tiny ones as zero, without building huge strings', () => {
+    expect(() => parseUnitsText('1e400')).to.throw(/too large/);
+    expect(parseUnitsText('1e-400000000')).to.equal(0);
+    expect(parseUnitsText('0e999999')).to.equal(0);
+    expect(parseUnitsText('-0.00')).to.equal(0);
+  });
+});
