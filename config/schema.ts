@@ -6,6 +6,14 @@ import type { FromSchema } from 'json-schema-to-ts';
 
 const columnName = { type: 'string', minLength: 1, maxLength: 11 } as const;
 
+/** How ledger transactions become signed positions; the same for every ledger type. */
+const ledgerRuleProperties = {
+  fields: { $ref: '#/$defs/ledgerFields' },
+  typeSigns: { $ref: '#/$defs/typeSigns' },
+  ignoreTypes: { type: 'array', items: { type: 'string' } },
+  ignoreUnmappedTypes: { type: 'boolean' },
+} as const;
+
 export const localFetchSchema = {
   type: 'object',
   additionalProperties: false,
@@ -53,10 +61,7 @@ export const configSchema = {
             uri: { type: 'string', minLength: 1 },
             database: { type: 'string', minLength: 1 },
             collection: { type: 'string', minLength: 1 },
-            fields: { $ref: '#/$defs/ledgerFields' },
-            typeSigns: { $ref: '#/$defs/typeSigns' },
-            ignoreTypes: { type: 'array', items: { type: 'string' } },
-            ignoreUnmappedTypes: { type: 'boolean' },
+            ...ledgerRuleProperties,
           },
         },
         {
@@ -66,10 +71,7 @@ export const configSchema = {
           properties: {
             type: { const: 'ndjson' },
             path: { type: 'string', minLength: 1 },
-            fields: { $ref: '#/$defs/ledgerFields' },
-            typeSigns: { $ref: '#/$defs/typeSigns' },
-            ignoreTypes: { type: 'array', items: { type: 'string' } },
-            ignoreUnmappedTypes: { type: 'boolean' },
+            ...ledgerRuleProperties,
           },
         },
       ],
