@@ -14,14 +14,15 @@ import { peekFirstLive } from './dbf/peek.js';
 import { ReconError, asReconError } from './errors.js';
 import { listLocalFiles, type FetchedFile } from './fetch/local.js';
 import { sha256File } from './file-digest.js';
-import { addUnits, toleranceToUnits } from './fixed-point.js';
+import { toleranceToUnits } from './fixed-point.js';
 import { keyOf } from './key.js';
 import { createLedger } from './ledger/index.js';
 import type { LedgerSnapshot } from './ledger/types.js';
 import type { Logger } from './logger.js';
 import { loadPlugin, resolvePluginSpecifier, type SourcePlugin } from './plugin.js';
 import { ReconPool } from './pool.js';
-import { emptyCounts, findMongoOnly, mergeHoldings, reconcileSource, type Holding, type ReconRow } from './reconcile.js';
+import { HoldingTable } from './holding-table.js';
+import { emptyCounts, findMongoOnly, reconcileSource, type ReconRow } from './reconcile.js';
 import { createStore } from './store/index.js';
 import type { FileRecord, RunSummary } from './store/types.js';
 
@@ -109,7 +110,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     const cutoffs = [...new Set(plans.map((p) => p.asOf))].sort().map((asOf) => ({ asOf, cutoff: endOfDayUtc(asOf, timezone) }));
     log.info({ cutoffs: cutoffs.map((c) => ({ asOf: c.asOf, cutoff: c.cutoff.toISOString() })) }, 'ledger cut-offs');
     // The ledger aggregates in the server while the pool decodes and files are hashed.
-    const [snapshots, holdings] = await Promise.all([
+    const [snapshots, tables] = await Promise.all([
       timer.time('ledger', () => ledger.snapshots(cutoffs)),
       timer.time('decode', () => decodeAll(plans)),
       timer.time('hash', () => hashAll(plans)),
@@ -119,40 +120,46 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     run.ledger = snapshots.map((s) => ledgerSummary(s));
     for (const s of snapshots) warnAnomalies(s);
 
-    const rows: ReconRow[] = await timer.time('reconcile', async () => {
-      const out: ReconRow[] = [];
-      const listed = new Set<string>();
-      const productOwner = new Map<string, string>();
-      for (const plan of plans) {
-        const h = holdings.get(plan.config.name)!;
-        for (const [key, holding] of h) {
-          listed.add(key);
-          if (!productOwner.has(holding.productCode)) productOwner.set(holding.productCode, plan.config.name);
-        }
-        const sourceRows = reconcileSource({ source: plan.config.name, asOf: plan.asOf, decimals: plan.decimals, holdings: h }, byDay.get(plan.asOf)!.positions, tolerance);
-        out.push(...sourceRows);
-      }
-      const patterns = config.sources.map((s) => ({ name: s.name, res: (s.productCodePatterns ?? []).map((p) => new RegExp(p)) }));
-      const ownerOf = (productCode: string): string | null =>
-        productOwner.get(productCode) ?? patterns.find((p) => p.res.some((re) => re.test(productCode)))?.name ?? null;
-      const positionsByDay = new Map(snapshots.map((s) => [s.asOf, s.positions]));
-      const mongoOnly = findMongoOnly({
-        positionsByDay, listed, ownerOf, includeUnowned: run.allSources, tolerance,
-        sources: plans.map((p) => ({ source: p.config.name, asOf: p.asOf, decimals: p.decimals })),
-      });
-      const names = await ledger.schemeNames(mongoOnly.rows.map((r) => ({ productCode: r.productCode, folio: r.folio })));
-      for (const r of mongoOnly.rows) r.schemeName = names.get(keyOf(r.productCode, r.folio)) ?? null;
-      run.closedPositions = mongoOnly.closed;
-      out.push(...mongoOnly.rows);
-      return out;
+    // Rows are made lazily and written in batches as they come: a run never holds them all.
+    const writer = new BatchWriter(async (batch) => {
+      abortIfAsked();
+      await store.writeRows(run, batch);
     });
-    for (const r of rows) {
+    const count = (r: ReconRow) => {
       run.counts[r.status]++;
       if (r.source !== null && run.sources[r.source]) run.sources[r.source].counts[r.status]++;
+    };
+    const t0 = performance.now();
+    const productOwner = new Map<string, string>();
+    for (const plan of plans) {
+      const table = tables.get(plan.config.name)!;
+      for (const productCode of table.productCodes()) if (!productOwner.has(productCode)) productOwner.set(productCode, plan.config.name);
+      const rows = reconcileSource({ source: plan.config.name, asOf: plan.asOf, decimals: plan.decimals, holdings: table }, byDay.get(plan.asOf)!.positions, tolerance);
+      for (const r of rows) {
+        count(r);
+        if (writer.add(r)) await writer.flush();
+      }
     }
-    abortIfAsked();
-    await timer.time('write', () => store.writeRows(run, rows));
-    log.info({ rows: rows.length }, 'results written');
+    const patterns = config.sources.map((s) => ({ name: s.name, res: (s.productCodePatterns ?? []).map((p) => new RegExp(p)) }));
+    const ownerOf = (productCode: string): string | null =>
+      productOwner.get(productCode) ?? patterns.find((p) => p.res.some((re) => re.test(productCode)))?.name ?? null;
+    const allTables = [...tables.values()];
+    const mongoOnly = findMongoOnly({
+      positionsByDay: new Map(snapshots.map((s) => [s.asOf, s.positions])), ownerOf, includeUnowned: run.allSources, tolerance,
+      listed: (key) => allTables.some((t) => t.has(key)),
+      sources: plans.map((p) => ({ source: p.config.name, asOf: p.asOf, decimals: p.decimals })),
+    });
+    const names = await ledger.schemeNames(mongoOnly.rows.map((r) => ({ productCode: r.productCode, folio: r.folio })));
+    run.closedPositions = mongoOnly.closed;
+    for (const r of mongoOnly.rows) {
+      r.schemeName = names.get(keyOf(r.productCode, r.folio)) ?? null;
+      count(r);
+      if (writer.add(r)) await writer.flush();
+    }
+    await writer.flush();
+    run.timingsMs.write = Math.round(writer.ms);
+    run.timingsMs.reconcile = Math.round(performance.now() - t0 - writer.ms);
+    log.info({ rows: writer.written }, 'results written');
   }
 
   async function planSources(): Promise<SourcePlan[]> {
@@ -198,38 +205,35 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     return plans;
   }
 
-  async function decodeAll(plans: SourcePlan[]): Promise<Map<string, Map<string, Holding>>> {
+  async function decodeAll(plans: SourcePlan[]): Promise<Map<string, HoldingTable>> {
     const rangeRecords = config.pool?.rangeRecords ?? 250_000;
     const total = plans.reduce((n, p) => n + p.files.reduce((m, f) => m + f.layout.recordCount, 0), 0);
     options.progress?.start(total);
-    const out = new Map<string, Map<string, Holding>>();
+    const out = new Map<string, HoldingTable>();
     await Promise.all(plans.map(async (plan) => {
-      const holdings = new Map<string, Holding>();
-      out.set(plan.config.name, holdings);
+      const table = new HoldingTable();
+      out.set(plan.config.name, table);
       const summary = run.sources[plan.config.name];
-      for (const file of plan.files) {
+      await Promise.all(plan.files.map(async (file) => {
         const ranges = splitRanges(file.layout.recordCount, pool.threads, rangeRecords);
-        const record = file.record;
-        const parts = await Promise.all(ranges.map(async ([start, end]) => {
-          const { aggregate, ms } = await pool.decode({
+        // Ranges finish in any order; each merges as it arrives, so at most a few are held at once.
+        await Promise.all(ranges.map(async ([start, end]) => {
+          const { aggregate: part, ms } = await pool.decode({
             file: file.fetched.path, headerLength: file.layout.headerLength, recordLength: file.layout.recordLength,
             start, end, columns: file.columns, encoding: file.layout.encoding, pluginSpecifier: plan.specifier,
           }, options.signal);
           options.progress?.advance(end - start);
-          log.debug({ source: plan.config.name, file: file.fetched.name, start, end, keys: aggregate.units.length, ms: Math.round(ms) }, 'range decoded');
-          return aggregate;
-        }));
-        for (const part of parts) {
+          log.debug({ source: plan.config.name, file: file.fetched.name, start, end, keys: part.keys.length, ms: Math.round(ms) }, 'range decoded');
           if (part.asOf !== null && part.asOf !== plan.asOf) {
             throw new ReconError('RECON_ASOF_MIXED', `${file.fetched.name}: record ${part.asOfRecord} is as of ${part.asOf} but the source is as of ${plan.asOf}`, { file: file.fetched.name, record: part.asOfRecord, field: file.columns.asOf.name, source: plan.config.name });
           }
-          record.deleted += part.deleted;
-          mergeHoldings(holdings, part, addUnits);
-        }
-        summary.deleted += record.deleted;
-        summary.rows += record.records - record.deleted;
-      }
-      summary.keys = holdings.size;
+          file.record.deleted += part.deleted;
+          table.merge(part);
+        }));
+        summary.deleted += file.record.deleted;
+        summary.rows += file.record.records - file.record.deleted;
+      }));
+      summary.keys = table.size;
       log.info({ source: plan.config.name, rows: summary.rows, deleted: summary.deleted, keys: summary.keys }, 'source decoded');
     }));
     return out;
@@ -271,6 +275,31 @@ export function splitRanges(records: number, threads: number, rangeRecords: numb
   const out: [number, number][] = [];
   for (let start = 0; start < records; start += size) out.push([start, Math.min(records, start + size)]);
   return out;
+}
+
+/** Collects rows and says when a batch is full; times the writes. */
+class BatchWriter {
+  private batch: ReconRow[] = [];
+  ms = 0;
+  written = 0;
+
+  constructor(private readonly write: (rows: ReconRow[]) => Promise<void>, private readonly size = 10_000) {}
+
+  /** Adds a row; true when the batch should be flushed. */
+  add(row: ReconRow): boolean {
+    this.batch.push(row);
+    return this.batch.length >= this.size;
+  }
+
+  async flush(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const rows = this.batch;
+    this.batch = [];
+    const t0 = performance.now();
+    await this.write(rows);
+    this.ms += performance.now() - t0;
+    this.written += rows.length;
+  }
 }
 
 function ledgerSummary(s: LedgerSnapshot) {

@@ -3,12 +3,12 @@
  * folio); all units are exact ten-thousandths. Each key ends in exactly one status; a ledger position
  * that nets to zero and that no file lists is a closed holding, counted but not stored.
  */
-import { keyOf } from './key.js';
 
 export type ReconStatus = 'matched' | 'mismatched' | 'dbf_only' | 'mongo_only';
 export const STATUSES: readonly ReconStatus[] = ['matched', 'mismatched', 'dbf_only', 'mongo_only'];
 
 export interface Holding {
+  key: string;
   productCode: string;
   folio: string;
   schemeName: string | null;
@@ -47,7 +47,7 @@ export interface SourceHoldings {
   source: string;
   asOf: string;
   decimals: number;
-  holdings: Map<string, Holding>;
+  holdings: Iterable<Holding>;
 }
 
 export type StatusCounts = Record<ReconStatus, number>;
@@ -56,20 +56,18 @@ export function emptyCounts(): StatusCounts {
   return { matched: 0, mismatched: 0, dbf_only: 0, mongo_only: 0 };
 }
 
-/** Every key of one source's files against the ledger as of that source's day. */
-export function reconcileSource(src: SourceHoldings, positions: ReadonlyMap<string, LedgerPosition>, tolerance: number): ReconRow[] {
-  const rows: ReconRow[] = [];
-  for (const [key, h] of src.holdings) {
-    const pos = positions.get(key);
+/** Every key of one source's files against the ledger as of that source's day; rows are made lazily. */
+export function* reconcileSource(src: SourceHoldings, positions: ReadonlyMap<string, LedgerPosition>, tolerance: number): Generator<ReconRow> {
+  for (const h of src.holdings) {
+    const pos = positions.get(h.key);
     const mongoUnits = pos ? pos.units : null;
     const difference = (mongoUnits ?? 0) - h.units;
     const status: ReconStatus = pos === undefined ? 'dbf_only' : Math.abs(difference) <= tolerance ? 'matched' : 'mismatched';
-    rows.push({
+    yield {
       source: src.source, status, asOf: src.asOf, productCode: h.productCode, folio: h.folio, schemeName: h.schemeName,
       dbfUnits: h.units, mongoUnits, difference, dbfRows: h.rows, decimals: src.decimals,
-    });
+    };
   }
-  return rows;
 }
 
 export interface MongoOnlyScope {
@@ -77,8 +75,8 @@ export interface MongoOnlyScope {
   positionsByDay: ReadonlyMap<string, ReadonlyMap<string, LedgerPosition>>;
   /** Sources reconciled in this run, with their as-of day and decimals. */
   sources: readonly { source: string; asOf: string; decimals: number }[];
-  /** Keys listed by any file of this run. */
-  listed: ReadonlySet<string>;
+  /** Whether any file of this run lists the key. */
+  listed: (key: string) => boolean;
   /** The registrar that services a product code, or null when unknown. */
   ownerOf: (productCode: string) => string | null;
   /** Whether positions of unknown owner are in scope (only when every configured source ran). */
@@ -96,7 +94,7 @@ export function findMongoOnly(scope: MongoOnlyScope): { rows: ReconRow[]; closed
   const judge = (positions: ReadonlyMap<string, LedgerPosition> | undefined, asOf: string, owner: string | null, decimals: number) => {
     if (!positions) return;
     for (const [key, pos] of positions) {
-      if (scope.listed.has(key) || scope.ownerOf(pos.productCode) !== owner) continue;
+      if (scope.listed(key) || scope.ownerOf(pos.productCode) !== owner) continue;
       if (Math.abs(pos.units) <= scope.tolerance) { closed++; continue; }
       rows.push({
         source: owner, status: 'mongo_only', asOf, productCode: pos.productCode, folio: pos.folio, schemeName: null,
@@ -110,24 +108,4 @@ export function findMongoOnly(scope: MongoOnlyScope): { rows: ReconRow[]; closed
     judge(scope.positionsByDay.get(latest), latest, null, 4);
   }
   return { rows, closed };
-}
-
-/** Merges range aggregates of one source into holdings; a key may straddle ranges and files. */
-export function mergeHoldings(into: Map<string, Holding>, part: { productCodes: string[]; folios: string[]; schemeNames: (string | null)[]; units: number[]; rows: number[] }, add: (a: number, b: number) => number): void {
-  for (let i = 0; i < part.units.length; i++) {
-    const key = keyOf(part.productCodes[i], part.folios[i]);
-    const h = into.get(key);
-    if (h === undefined) {
-      into.set(key, { productCode: part.productCodes[i], folio: part.folios[i], schemeName: part.schemeNames[i], units: part.units[i], rows: part.rows[i] });
-    } else {
-      h.units = add(h.units, part.units[i]);
-      h.rows += part.rows[i];
-      if (h.schemeName === null) h.schemeName = part.schemeNames[i];
-    }
-  }
-}
-
-export function countStatuses(rows: readonly ReconRow[], counts: StatusCounts = emptyCounts()): StatusCounts {
-  for (const r of rows) counts[r.status]++;
-  return counts;
 }

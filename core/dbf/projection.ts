@@ -14,6 +14,7 @@ import { parseAsOfDate, type DateFormat } from './as-of-date.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
 import { hasSeparator, keyOf } from '../key.js';
+import type { KeyAggregate } from '../holding-table.js';
 
 /** One unit of worker work: a record range of one file. Plain data only. */
 export interface RangeTask {
@@ -30,7 +31,7 @@ export interface RangeTask {
 }
 
 /** Key → units for one range, as parallel arrays (cheap to clone across threads). */
-export interface RangeAggregate {
+export interface RangeAggregate extends KeyAggregate {
   file: string;
   start: number;
   end: number;
@@ -39,12 +40,6 @@ export interface RangeAggregate {
   /** As-of day of the range (null when every record was deleted) and the record it was read from. */
   asOf: string | null;
   asOfRecord: number;
-  productCodes: string[];
-  folios: string[];
-  schemeNames: (string | null)[];
-  /** Ten-thousandths (exact integers). */
-  units: number[];
-  rows: number[];
 }
 
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
@@ -66,9 +61,15 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
   const scheme = columns.schemeName;
 
   const index = new Map<string, number>();
-  const out: RangeAggregate = {
+  const keys: string[] = [];
+  const units: number[] = [];
+  const rows: number[] = [];
+  const schemeOf: number[] = [];
+  const schemeIds = new Map<string, number>();
+  const schemeNames: string[] = [];
+  const out = {
     file: task.file, start: task.start, end: task.end, records: task.end - task.start, deleted: 0,
-    asOf: null, asOfRecord: 0, productCodes: [], folios: [], schemeNames: [], units: [], rows: [],
+    asOf: null as string | null, asOfRecord: 0,
   };
   const asOfBytes = Buffer.alloc(aLen);
   let haveAsOf = false;
@@ -103,8 +104,8 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
           if (!haveAsOf) { out.asOf = day; out.asOfRecord = recordNo; haveAsOf = true; }
           raw.copy(asOfBytes);
         }
-        const units = parseUnitsBytes(buf, base + uOff, base + uEnd);
-        if (Number.isNaN(units) || units === NOT_A_NUMBER) {
+        const value = parseUnitsBytes(buf, base + uOff, base + uEnd);
+        if (Number.isNaN(value) || value === NOT_A_NUMBER) {
           const raw = buf.subarray(base + uOff, base + uEnd);
           throw new ReconError('RECON_DBF_NUMBER', `${name}: record ${recordNo} field ${columns.units.name} is not a number with at most 4 decimals: "${raw.toString('latin1').trim()}"`, { file: name, record: recordNo, field: columns.units.name, rawHex: hex(raw) });
         }
@@ -120,22 +121,29 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
         const key = keyOf(product, folio);
         const at = index.get(key);
         if (at === undefined) {
-          index.set(key, out.units.length);
-          out.productCodes.push(product);
-          out.folios.push(folio);
-          out.schemeNames.push(scheme ? text(buf, base + scheme.offset, base + scheme.offset + scheme.size) || null : null);
-          out.units.push(units);
-          out.rows.push(1);
+          index.set(key, keys.length);
+          keys.push(key);
+          units.push(value);
+          rows.push(1);
+          let sid = -1;
+          if (scheme) {
+            const name = text(buf, base + scheme.offset, base + scheme.offset + scheme.size);
+            if (name.length > 0) {
+              sid = schemeIds.get(name) ?? -1;
+              if (sid < 0) { sid = schemeNames.length; schemeNames.push(name); schemeIds.set(name, sid); }
+            }
+          }
+          schemeOf.push(sid);
         } else {
-          out.units[at] = addUnits(out.units[at], units);
-          out.rows[at]++;
+          units[at] = addUnits(units[at], value);
+          rows[at]++;
         }
       }
     }
   } finally {
     closeSync(fd);
   }
-  return out;
+  return { ...out, keys, units: Float64Array.from(units), rows: Uint32Array.from(rows), schemeIds: Int32Array.from(schemeOf), schemeNames };
 }
 
 function readFully(fd: number, buf: Buffer, want: number, position: number): number {

@@ -6,9 +6,9 @@ import { DBFFile, DELETED } from 'dbffile';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
 import { decodeRange, type RangeAggregate } from '../../../core/dbf/projection.js';
-import { addUnits, unitsFromDouble } from '../../../core/fixed-point.js';
+import { unitsFromDouble } from '../../../core/fixed-point.js';
 import { keyOf } from '../../../core/key.js';
-import { mergeHoldings, type Holding } from '../../../core/reconcile.js';
+import { HoldingTable } from '../../../core/holding-table.js';
 import cams from '../../../sources/cams/index.js';
 import karvy from '../../../sources/karvy/index.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
@@ -24,7 +24,7 @@ function rng(seed: number): () => number {
   };
 }
 
-async function decodeWhole(file: string, plugin: SourcePlugin, parts: number): Promise<{ holdings: Map<string, Holding>; deleted: number; asOf: string | null }> {
+async function decodeWhole(file: string, plugin: SourcePlugin, parts: number): Promise<{ holdings: HoldingTable; deleted: number; asOf: string | null }> {
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
   const size = Math.ceil(layout.recordCount / parts);
@@ -32,8 +32,8 @@ async function decodeWhole(file: string, plugin: SourcePlugin, parts: number): P
   for (let start = 0; start < layout.recordCount; start += size) {
     aggs.push(decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end: Math.min(layout.recordCount, start + size), columns, encoding: layout.encoding, chunkBytes: 4096 }, plugin));
   }
-  const holdings = new Map<string, Holding>();
-  for (const a of aggs) mergeHoldings(holdings, a, addUnits);
+  const holdings = new HoldingTable();
+  for (const a of aggs) holdings.merge(a);
   return { holdings, deleted: aggs.reduce((n, a) => n + a.deleted, 0), asOf: aggs.find((a) => a.asOf !== null)?.asOf ?? null };
 }
 
@@ -95,6 +95,6 @@ describe('projection decoder', () => {
     const theirs = await viaDbffile(file, 'PRCODE', 'ACNO', 'BALUNITS');
     expect(ours.holdings.size).to.equal(theirs.sums.size);
     for (const [key, s] of theirs.sums) expect([ours.holdings.get(key)?.units, ours.holdings.get(key)?.rows], key).to.deep.equal([s.units, s.rows]);
-    for (const h of ours.holdings.values()) expect(h.folio).to.match(/^\d+$/);
+    for (const h of ours.holdings) expect(h.folio).to.match(/^\d+$/);
   });
 });
