@@ -63,6 +63,7 @@ export function generateFile(path: string, shape: Shape, rows: number, fileNo = 
   let deleted = 0;
   let total = 0;
   let keys = 0;
+  let prevDeleted = false;
   for (let i = 0; i < rows; i++) {
     const r = rowAt(shape, fileNo, i);
     const base = w.begin(r.deleted);
@@ -71,7 +72,9 @@ export function generateFile(path: string, shape: Shape, rows: number, fileNo = 
     w.number(base, uf, unitsText(r.units, decimals));
     w.text(base, sf, `Scheme ${r.product} Growth`);
     if (r.deleted) deleted++; else total += r.units;
-    if (i % 20 !== 19) keys++;
+    // A live row adds a key unless it repeats the previous row's key and that row was live.
+    if (!r.deleted && (i % 20 !== 19 || prevDeleted)) keys++;
+    prevDeleted = r.deleted;
   }
   w.close();
   return { path, shape, rows, deleted, bytes: w.headerLength + rows * w.recordLength + 1, keys, totalUnits: total };

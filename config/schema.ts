@@ -61,6 +61,7 @@ export const configSchema = {
             uri: { type: 'string', minLength: 1 },
             database: { type: 'string', minLength: 1 },
             collection: { type: 'string', minLength: 1 },
+            aggregation: { enum: ['server', 'client'], description: 'server: $group in MongoDB; client: stream and sum here (FerretDB)' },
             ...ledgerRuleProperties,
           },
         },

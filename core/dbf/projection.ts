@@ -52,6 +52,10 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
   const text = textDecoder(task.encoding);
   const dateFormats: readonly DateFormat[] = columns.asOf.type === 'D' ? ['yyyymmdd'] : plugin.dateFormats;
   const normaliseProduct = plugin.normalise?.productCode;
+  const products = new TextCache((b, s, e) => {
+    const t = text(b, s, e);
+    return normaliseProduct ? normaliseProduct(t) : t;
+  });
   const normaliseFolio = plugin.normalise?.folio;
   const folioNumeric = columns.folio.type === 'N' || columns.folio.type === 'F';
   const pOff = columns.productCode.offset, pEnd = pOff + columns.productCode.size;
@@ -109,10 +113,15 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
           const raw = buf.subarray(base + uOff, base + uEnd);
           throw new ReconError('RECON_DBF_NUMBER', `${name}: record ${recordNo} field ${columns.units.name} is not a number with at most 4 decimals: "${raw.toString('latin1').trim()}"`, { file: name, record: recordNo, field: columns.units.name, rawHex: hex(raw) });
         }
-        let product = text(buf, base + pOff, base + pEnd);
-        let folio = text(buf, base + fOff, base + fEnd);
-        if (folioNumeric) folio = numericFolio(folio, name, recordNo, columns.folio, buf, base);
-        if (normaliseProduct) product = normaliseProduct(product);
+        // Product codes repeat (a few thousand schemes): decoded and normalised once each.
+        const product = products.get(buf, base + pOff, base + pEnd);
+        let folio: string;
+        if (folioNumeric) {
+          folio = numericFolio(buf, base + fOff, base + fEnd);
+          if (folio === '') folio = badNumericFolio(buf, base, name, recordNo, columns.folio);
+        } else {
+          folio = text(buf, base + fOff, base + fEnd);
+        }
         if (normaliseFolio) folio = normaliseFolio(folio);
         if (product.length === 0 || folio.length === 0 || hasSeparator(product) || hasSeparator(folio)) {
           const f = product.length === 0 || hasSeparator(product) ? columns.productCode : columns.folio;
@@ -161,13 +170,54 @@ function sameBytes(buf: Buffer, at: number, ref: Buffer, len: number): boolean {
   return true;
 }
 
-/** ACNO-style numeric folios: the integer digits, never `123.0`; a fraction is an error. */
-function numericFolio(text: string, file: string, record: number, field: FieldLayout, buf: Buffer, base: number): string {
-  const m = /^0*(\d+?)(?:\.0*)?$/.exec(text);
-  if (!m) {
-    throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} field ${field.name} is not a whole folio number: "${text}"`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
+/**
+ * ACNO-style numeric folios: the integer digits (leading zeros and a `.000` tail dropped), never
+ * `123.0`. Returns '' when the bytes are not a whole number.
+ */
+function numericFolio(buf: Buffer, start: number, end: number): string {
+  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
+  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
+  let dot = end;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c === 0x2e) { dot = i; break; }
+    if (c < 0x30 || c > 0x39) return '';
   }
-  return m[1];
+  for (let i = dot + 1; i < end; i++) if (buf[i] !== 0x30) return '';
+  while (start < dot - 1 && buf[start] === 0x30) start++;
+  return start < dot ? buf.toString('latin1', start, dot) : '';
+}
+
+function badNumericFolio(buf: Buffer, base: number, file: string, record: number, field: FieldLayout): never {
+  const raw = buf.subarray(base + field.offset, base + field.offset + field.size);
+  throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} field ${field.name} is not a whole folio number: "${raw.toString('latin1').trim()}"`, { file, record, field: field.name, rawHex: hex(raw) });
+}
+
+/**
+ * Decoded text of short, highly repeated fields, keyed by their bytes: a direct-mapped cache, so a
+ * hit costs a hash and a byte compare instead of a string allocation.
+ */
+class TextCache {
+  private readonly bytes: (Buffer | undefined)[] = new Array(4096);
+  private readonly texts: string[] = new Array(4096);
+
+  constructor(private readonly decode: (buf: Buffer, start: number, end: number) => string) {}
+
+  get(buf: Buffer, start: number, end: number): string {
+    let h = 0;
+    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
+    const slot = (h ^ (h >>> 12)) & 4095;
+    const cached = this.bytes[slot];
+    if (cached !== undefined && cached.length === end - start) {
+      let same = true;
+      for (let i = 0; i < cached.length; i++) if (cached[i] !== buf[start + i]) { same = false; break; }
+      if (same) return this.texts[slot];
+    }
+    const t = this.decode(buf, start, end);
+    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
+    this.texts[slot] = t;
+    return t;
+  }
 }
 
 type TextDecode = (buf: Buffer, start: number, end: number) => string;

@@ -8,7 +8,9 @@
  * and numeric strings are grouped by value (exact text) and converted once each.
  *
  * FerretDB 1.24 computes only the first accumulator of a $group (the others come back 0), so every
- * $group here has exactly one accumulator.
+ * $group here has exactly one accumulator. Its $group is also quadratic in the number of groups
+ * (measured: 600 groups 0.5 s, 20 000 groups 54 s), so `aggregation: client` streams the day's
+ * transactions with a projection and aggregates them here instead, converting each value once.
  */
 import { Decimal128, type Collection, type Document } from 'mongodb';
 import { ReconError } from '../errors.js';
@@ -23,6 +25,8 @@ export interface MongoLedgerOptions {
   database: string;
   collection: string;
   rules: LedgerRules;
+  /** server: $group in MongoDB (default); client: stream the transactions and sum them here. */
+  aggregation?: 'server' | 'client';
 }
 
 const NUMERIC_TYPES = ['double', 'int', 'long'];
@@ -41,6 +45,7 @@ export class MongoLedger implements LedgerAdapter {
   }
 
   private async snapshot(col: Collection, cutoff: Cutoff): Promise<LedgerSnapshot> {
+    if (this.options.aggregation === 'client') return this.clientSnapshot(col, cutoff);
     const f = this.options.rules.fields;
     const builder = new PositionBuilder(cutoff, this.options.rules);
     const inDay = { [f.date]: { $lt: cutoff.cutoff } };
@@ -75,6 +80,24 @@ export class MongoLedger implements LedgerAdapter {
     } catch (err) {
       if (err instanceof ReconError) throw err;
       throw new ReconError('RECON_LEDGER_READ', `ledger aggregation failed for as-of ${cutoff.asOf}: ${(err as Error).message}`, {}, { cause: err });
+    }
+  }
+
+  /** Streams the day's transactions (five fields each) and aggregates them in fixed-point here. */
+  private async clientSnapshot(col: Collection, cutoff: Cutoff): Promise<LedgerSnapshot> {
+    const f = this.options.rules.fields;
+    const builder = new PositionBuilder(cutoff, this.options.rules);
+    try {
+      const projection = { [f.productCode]: 1, [f.folio]: 1, [f.type]: 1, [f.units]: 1 };
+      for await (const tx of col.find({ [f.date]: { $lt: cutoff.cutoff } }, { projection, batchSize: 10_000 })) {
+        builder.add({ productCode: tx[f.productCode], folio: tx[f.folio], type: tx[f.type], units: unitsFromValue(tx[f.units]), count: 1, sample: String(tx._id) });
+      }
+      const badDates = await col.countDocuments({ [f.date]: { $not: { $type: 'date' } } });
+      if (badDates > 0) builder.badDates(badDates);
+      return builder.finish();
+    } catch (err) {
+      if (err instanceof ReconError) throw err;
+      throw new ReconError('RECON_LEDGER_READ', `ledger read failed for as-of ${cutoff.asOf}: ${(err as Error).message}`, {}, { cause: err });
     }
   }
 

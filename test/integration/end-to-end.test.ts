@@ -73,6 +73,16 @@ describe('end to end against a real MongoDB-wire server', function () {
     expect(rows.find((r) => r.folio_no === '9000')?.scheme_name).to.equal('Scheme');
   });
 
+  it('gives the same rows and counts when the ledger is aggregated on the client (ledger.aggregation: client)', async () => {
+    const summary = await run(`${IGNORE_DIVIDEND}, aggregation: client`);
+    expect(summary.status, JSON.stringify(summary.error)).to.equal('committed');
+    expect(comparable(await storedRows(db, summary.runId))).to.deep.equal(byKey(scenario.expected));
+    expect(summary.closedPositions).to.equal(scenario.closed);
+    const l = summary.ledger[0];
+    expect({ missingKey: l.missingKey, nonNumericUnits: l.nonNumericUnits, badDate: l.badDate }).to.deep.equal(scenario.anomalies);
+    expect(l.ignoredTypes).to.deep.equal(scenario.ignoredTypes);
+  });
+
   it('records deleted rows, closed positions, ignored types and uncounted transactions in the run document', async () => {
     const summary = await run();
     const doc = await db.collection('reconciliation_runs').findOne({ _id: summary.runId as never });

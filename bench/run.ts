@@ -1,0 +1,251 @@
+/**
+ * `npm run bench`: on the same generated files, in one process run, measures
+ *   - the machine's limit (one loop over the bytes summing the units field),
+ *   - dbffile decoding every record (the library baseline),
+ *   - our decode + reconcile with one and with two workers (per stage, rows/s, MB/s),
+ *   - ledger aggregation in the server ($group) against reading every transaction to the client,
+ *   - result writes (CSV file store; MongoDB),
+ *   - a full engine run over two big files, in a child process, for peak RSS.
+ * Prints one JSON object per measurement and a summary object last.
+ *
+ * Flags: --rows N (KARVY file, default 1000000) --big-rows N (default 5000000) --big-files N
+ * (default 2) --big-shape cams|karvy (default cams) --ledger-tx N (default 20000: FerretDB's $group
+ * is quadratic in groups) --dir PATH
+ * --skip-big --skip-ledger --skip-dbffile
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { DBFFile } from 'dbffile';
+import { MongoClient } from 'mongodb';
+import { readDbfLayout } from '../core/dbf/layout.js';
+import { unitsFromDouble } from '../core/fixed-point.js';
+import { keyOf, splitKey } from '../core/key.js';
+import { MongoLedger, unitsFromValue } from '../core/ledger/mongodb.js';
+import { DEFAULT_LEDGER_FIELDS } from '../core/ledger/types.js';
+import { closeMongoClients } from '../core/mongo-client.js';
+import type { LedgerPosition } from '../core/reconcile.js';
+import { FileStore } from '../core/store/files.js';
+import { MongoStore } from '../core/store/mongodb.js';
+import type { RunSummary } from '../core/store/types.js';
+import { emptyCounts, reconcileSource } from '../core/reconcile.js';
+import { startFerret } from '../test/setup/ferretdb.js';
+import { generateFile, proveWithDbffile, type GeneratedFile } from './generate.js';
+import { limitLoop } from './limit.js';
+import { decodeAndReconcile } from './pipeline.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    'big-rows': { type: 'string', default: '5000000' },
+    'big-files': { type: 'string', default: '2' },
+    'big-shape': { type: 'string', default: 'cams' },
+    'ledger-tx': { type: 'string', default: '20000' },
+    dir: { type: 'string', default: join(tmpdir(), 'recon-bench') },
+    'skip-big': { type: 'boolean', default: false },
+    'skip-ledger': { type: 'boolean', default: false },
+    'skip-dbffile': { type: 'boolean', default: false },
+  },
+});
+const rows = Number(flags.rows);
+const dir = flags.dir!;
+mkdirSync(dir, { recursive: true });
+const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
+const mb = (bytes: number) => bytes / 1e6;
+
+function cachedFile(name: string, shape: 'karvy' | 'cams', n: number, fileNo: number): GeneratedFile {
+  const path = join(dir, name);
+  const t0 = performance.now();
+  const gen = generateFile(path, shape, n, fileNo);
+  emit({ measure: 'generate', file: name, shape, rows: n, mb: Math.round(mb(gen.bytes)), ms: Math.round(performance.now() - t0) });
+  return gen;
+}
+
+// 1. The KARVY-shaped file, proved by dbffile reading a sample back.
+const karvy = cachedFile(`karvy-${rows}.dbf`, 'karvy', rows, 0);
+await proveWithDbffile(karvy, 2000);
+const layout = await readDbfLayout(karvy.path);
+const unitsField = layout.fields.find((f) => f.name === 'BALUNITS')!;
+const fileMb = mb(layout.size);
+
+// 2. The limit: best of three (the first also pulls the file into the page cache).
+let limitMs = Infinity;
+for (let i = 0; i < 3; i++) {
+  const r = limitLoop(karvy.path, layout.headerLength, layout.recordLength, layout.recordCount, unitsField.offset, unitsField.size);
+  if (r.total !== karvy.totalUnits) throw new Error(`limit loop summed ${r.total}, expected ${karvy.totalUnits}`);
+  limitMs = Math.min(limitMs, r.ms);
+}
+emit({ measure: 'limit', rows, ms: Math.round(limitMs), rows_per_s: Math.round(rows / (limitMs / 1000)), mb_per_s: Math.round(fileMb / (limitMs / 1000)) });
+
+// Ledger positions for reconcile: nine keys in ten present, one in ten of those off by a unit.
+function positionsFor(tableKeys: Iterable<{ key: string; units: number }>): Map<string, LedgerPosition> {
+  const out = new Map<string, LedgerPosition>();
+  let i = 0;
+  for (const h of tableKeys) {
+    i++;
+    if (i % 10 === 0) continue;
+    const [productCode, folio] = splitKey(h.key);
+    out.set(h.key, { productCode, folio, units: i % 10 === 5 ? h.units + 10_000 : h.units, transactions: 1 });
+  }
+  return out;
+}
+
+// 3. Ours, one and two workers; best of three each.
+const probe = await decodeAndReconcile(karvy.path, 'karvy', 1, new Map());
+if (probe.keys !== karvy.keys) throw new Error(`decoded ${probe.keys} keys, generator made ${karvy.keys}`);
+const positions = positionsFor(probe.table);
+const ours: Record<number, { decodeMs: number; reconcileMs: number; totalMs: number }> = {};
+for (const threads of [1, 2]) {
+  let best = { decodeMs: Infinity, reconcileMs: Infinity, totalMs: Infinity };
+  for (let i = 0; i < 3; i++) {
+    const r = await decodeAndReconcile(karvy.path, 'karvy', threads, positions);
+    const total = r.decodeMs + r.reconcileMs;
+    if (total < best.totalMs) best = { decodeMs: r.decodeMs, reconcileMs: r.reconcileMs, totalMs: total };
+    if (r.counts.mismatched === 0 || r.counts.dbf_only === 0) throw new Error('reconcile produced no breaks: the bench data is wrong');
+  }
+  ours[threads] = best;
+  emit({
+    measure: 'ours', threads, rows, keys: karvy.keys, decode_ms: Math.round(best.decodeMs), reconcile_ms: Math.round(best.reconcileMs), ms: Math.round(best.totalMs),
+    rows_per_s: Math.round(rows / (best.totalMs / 1000)), mb_per_s: Math.round(fileMb / (best.totalMs / 1000)),
+  });
+}
+
+// 4. dbffile decoding every record of the same file (and summing by key, as a script would).
+let dbffileMs = NaN;
+if (!flags['skip-dbffile']) {
+  const t0 = performance.now();
+  const dbf = await DBFFile.open(karvy.path);
+  const sums = new Map<string, number>();
+  for await (const rec of dbf) {
+    const key = keyOf(String(rec.PRCODE), String(rec.ACNO));
+    sums.set(key, (sums.get(key) ?? 0) + unitsFromDouble(rec.BALUNITS as number)!);
+  }
+  dbffileMs = performance.now() - t0;
+  if (sums.size !== karvy.keys) throw new Error(`dbffile saw ${sums.size} keys, expected ${karvy.keys}`);
+  emit({ measure: 'dbffile', rows, ms: Math.round(dbffileMs), rows_per_s: Math.round(rows / (dbffileMs / 1000)), mb_per_s: Math.round(fileMb / (dbffileMs / 1000)) });
+}
+
+// 5. Writes: every result row to the CSV file store; a sample to MongoDB.
+const run: RunSummary = {
+  runId: 'bench', status: 'running', startedAt: new Date(), finishedAt: null, timezone: 'Asia/Kolkata', tolerance: 0.001, configHash: '', sourceNames: ['BENCH'],
+  allSources: true, sources: {}, ledger: [], counts: emptyCounts(), closedPositions: 0, timingsMs: {}, error: null,
+};
+const resultRows = [...reconcileSource({ source: 'BENCH', asOf: '2024-12-24', decimals: 4, holdings: probe.table }, positions, 10)];
+{
+  const out = join(dir, 'out');
+  rmSync(out, { recursive: true, force: true });
+  const store = new FileStore(out);
+  const t0 = performance.now();
+  await store.begin(run);
+  for (let i = 0; i < resultRows.length; i += 10_000) await store.writeRows(run, resultRows.slice(i, i + 10_000));
+  await store.commit(run);
+  const ms = performance.now() - t0;
+  emit({ measure: 'write', store: 'files', rows: resultRows.length, ms: Math.round(ms), rows_per_s: Math.round(resultRows.length / (ms / 1000)) });
+}
+
+// 6. Ledger aggregation on FerretDB (or MONGO_URI): server-side $group vs reading everything.
+let ledgerRatio: number | null = null;
+if (!flags['skip-ledger']) {
+  const ferret = process.env.MONGO_URI ? null : await startFerret();
+  const uri = process.env.MONGO_URI ?? ferret!.uri;
+  const client = await MongoClient.connect(uri);
+  try {
+    const db = client.db('recon_bench');
+    await db.dropDatabase();
+    const col = db.collection('wealth_pulse_transactions');
+    const n = Number(flags['ledger-tx']);
+    const t0 = performance.now();
+    let batch: Record<string, unknown>[] = [];
+    let i = 0;
+    for (const h of probe.table) {
+      if (i >= n) break;
+      const [productCode, folio] = splitKey(h.key);
+      batch.push({ product_code: productCode, folio_no: folio, units: (i % 997) / 8 + 1.125, transaction_type: i % 5 === 4 ? 'SELL' : 'BUY', transaction_date: new Date(Date.UTC(2024, 11, 1 + (i % 20))), scheme_name: 'Scheme' });
+      batch.push({ product_code: productCode, folio_no: folio, units: 2.5, transaction_type: 'BUY', transaction_date: new Date(Date.UTC(2024, 10, 1)), scheme_name: 'Scheme' });
+      i += 2;
+      if (batch.length >= 10_000) { await col.insertMany(batch); batch = []; }
+    }
+    if (batch.length > 0) await col.insertMany(batch);
+    emit({ measure: 'ledger-seed', transactions: i, ms: Math.round(performance.now() - t0) });
+    const rules = { fields: DEFAULT_LEDGER_FIELDS, typeSigns: { BUY: 1, SELL: -1 }, ignoreTypes: [], ignoreUnmappedTypes: false };
+    const ledger = new MongoLedger({ uri, database: 'recon_bench', collection: 'wealth_pulse_transactions', rules });
+    const cutoff = { asOf: '2024-12-24', cutoff: new Date('2024-12-24T18:30:00Z') };
+    const t1 = performance.now();
+    const [snap] = await ledger.snapshots([cutoff]);
+    const serverMs = performance.now() - t1;
+    const t2 = performance.now();
+    const naive = new Map<string, number>();
+    for await (const tx of col.find({ transaction_date: { $lt: cutoff.cutoff } })) {
+      const key = keyOf(String(tx.product_code), String(tx.folio_no));
+      const sign = tx.transaction_type === 'SELL' ? -1 : 1;
+      naive.set(key, (naive.get(key) ?? 0) + sign * unitsFromValue(tx.units)!);
+    }
+    const naiveMs = performance.now() - t2;
+    const streamed = new MongoLedger({ uri, database: 'recon_bench', collection: 'wealth_pulse_transactions', rules, aggregation: 'client' });
+    const t4 = performance.now();
+    const [clientSnap] = await streamed.snapshots([cutoff]);
+    const clientMs = performance.now() - t4;
+    for (const [key, units] of naive) {
+      if (snap.positions.get(key)?.units !== units || clientSnap.positions.get(key)?.units !== units) throw new Error(`ledger mismatch for ${key}`);
+    }
+    ledgerRatio = naiveMs / serverMs;
+    emit({
+      measure: 'ledger', server: process.env.MONGO_URI ? 'MONGO_URI' : 'ferretdb-sqlite', transactions: i, positions: snap.positions.size,
+      server_group_ms: Math.round(serverMs), client_stream_ms: Math.round(clientMs), naive_client_ms: Math.round(naiveMs), naive_over_server: Number(ledgerRatio.toFixed(2)),
+    });
+
+    const sample = resultRows.slice(0, 50_000);
+    const store = new MongoStore({ uri, database: 'recon_bench', resultsCollection: 'reconciliation_results', runsCollection: 'reconciliation_runs', batchSize: 5000, staleAfterMs: 3600_000 });
+    const t3 = performance.now();
+    await store.begin(run);
+    await store.writeRows(run, sample);
+    await store.commit(run);
+    const writeMs = performance.now() - t3;
+    const mongoWrite = { measure: 'write', store: 'mongodb', server: process.env.MONGO_URI ? 'MONGO_URI' : 'ferretdb-sqlite', rows: sample.length, ms: Math.round(writeMs), rows_per_s: Math.round(sample.length / (writeMs / 1000)) };
+    emit({ ...mongoWrite });
+  } finally {
+    await client.close();
+    await closeMongoClients();
+    await ferret?.stop();
+  }
+}
+
+// 7. Two big files through the whole engine, in a child process, for peak RSS.
+let big: Record<string, unknown> | null = null;
+if (!flags['skip-big']) {
+  const shape = flags['big-shape'] === 'karvy' ? 'karvy' : 'cams';
+  const bigDir = join(dir, 'big');
+  mkdirSync(bigDir, { recursive: true });
+  const n = Number(flags['big-rows']);
+  for (let f = 0; f < Number(flags['big-files']); f++) {
+    const name = `${shape}-big-${f}.dbf`;
+    const t0 = performance.now();
+    const gen = generateFile(join(bigDir, name), shape, n, f + 1);
+    emit({ measure: 'generate', file: name, shape, rows: n, mb: Math.round(mb(gen.bytes)), ms: Math.round(performance.now() - t0) });
+  }
+  const out = execFileSync(process.execPath, [fileURLToPath(new URL('./big-run.js', import.meta.url)), bigDir, `${shape}-big-*.dbf`, shape], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const result: Record<string, unknown> = { measure: 'big-run', shape, files: Number(flags['big-files']), rows_per_file: n, ...JSON.parse(out.trim().split('\n').pop()!) };
+  emit(result);
+  big = result;
+  rmSync(join(bigDir, 'out'), { recursive: true, force: true });
+}
+
+const oursBest = Math.min(ours[1].totalMs, ours[2].totalMs);
+emit({
+  summary: true,
+  rows,
+  file_mb: Math.round(fileMb),
+  ours_ms_1_worker: Math.round(ours[1].totalMs),
+  ours_ms_2_workers: Math.round(ours[2].totalMs),
+  limit_ms: Math.round(limitMs),
+  dbffile_ms: Number.isNaN(dbffileMs) ? null : Math.round(dbffileMs),
+  vs_dbffile: Number.isNaN(dbffileMs) ? null : Number((dbffileMs / oursBest).toFixed(2)),
+  vs_limit: Number((oursBest / limitMs).toFixed(2)),
+  two_worker_speedup: Number((ours[1].totalMs / ours[2].totalMs).toFixed(2)),
+  ledger_naive_over_server: ledgerRatio === null ? null : Number(ledgerRatio.toFixed(2)),
+  peak_rss_mb: big ? big.peak_rss_mb : Math.round(process.resourceUsage().maxRSS / 1024),
+  peak_rss_scope: big ? `engine run over ${String(big.files)} x ${String(big.rows_per_file)} ${String(big.shape)} rows` : 'this process',
+});
