@@ -52,6 +52,9 @@ export function parseConfig(raw: unknown, label: string, env: NodeJS.ProcessEnv)
   for (const s of config.sources) {
     if (names.has(s.name.toUpperCase())) throw new ReconError('RECON_CONFIG_INVALID', `${label}: source name ${s.name} appears twice`, { file: label });
     names.add(s.name.toUpperCase());
+    if (s.fetch.type === 'sftp' && s.fetch.password === undefined && s.fetch.privateKeyPath === undefined) {
+      throw new ReconError('RECON_CONFIG_INVALID', `${label}: sources.${s.name}.fetch needs password or privateKeyPath`, { file: label });
+    }
     for (const p of s.productCodePatterns ?? []) {
       try { new RegExp(p); } catch { throw new ReconError('RECON_CONFIG_INVALID', `${label}: sources.${s.name}.productCodePatterns has an invalid regex ${p}`, { file: label }); }
     }
@@ -59,7 +62,7 @@ export function parseConfig(raw: unknown, label: string, env: NodeJS.ProcessEnv)
   return config;
 }
 
-const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, allowUnionTypes: true });
+const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, allowUnionTypes: true, discriminator: true });
 const validate = ajv.compile(configSchema);
 
 function describeErrors(errors: ErrorObject[]): string {

@@ -21,7 +21,32 @@ export const localFetchSchema = {
   properties: {
     type: { const: 'local' },
     dir: { type: 'string', minLength: 1, description: 'folder holding the files (relative to this config file)' },
-    pattern: { type: 'string', minLength: 1, description: 'glob on the file name, case-insensitive, e.g. cams*.dbf' },
+    pattern: { type: 'string', minLength: 1, description: 'glob on the file name, case-insensitive, e.g. cams*.dbf or cams*.{dbf,zip}' },
+    stagingDir: { type: 'string', minLength: 1, description: 'where zip archives are extracted (default ./staging/<source>)' },
+    zipPassword: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+export const sftpFetchSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'host', 'username', 'hostFingerprints', 'remoteDir', 'pattern'],
+  properties: {
+    type: { const: 'sftp' },
+    host: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    username: { type: 'string', minLength: 1 },
+    password: { type: 'string', minLength: 1 },
+    privateKeyPath: { type: 'string', minLength: 1 },
+    passphrase: { type: 'string', minLength: 1 },
+    hostFingerprints: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^SHA256:[A-Za-z0-9+/]{43}$' }, description: 'pinned host keys, as `ssh-keygen -lf` prints them' },
+    remoteDir: { type: 'string', minLength: 1 },
+    pattern: { type: 'string', minLength: 1 },
+    stagingDir: { type: 'string', minLength: 1, description: 'download folder (default ./staging/<source>)' },
+    zipPassword: { type: 'string', minLength: 1 },
+    connectTimeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
+    operationTimeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
+    retries: { type: 'integer', minimum: 0, maximum: 20 },
   },
 } as const;
 
@@ -32,7 +57,7 @@ export const sourceSchema = {
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' },
     plugin: { type: 'string', minLength: 1, description: 'cams, karvy, a module path or a package name' },
-    fetch: { oneOf: [localFetchSchema] },
+    fetch: { type: 'object', required: ['type'], properties: { type: { enum: ['local', 'sftp'] } }, discriminator: { propertyName: 'type' }, oneOf: [localFetchSchema, sftpFetchSchema] },
     columns: {
       type: 'object',
       additionalProperties: false,
@@ -157,3 +182,4 @@ export const configSchema = {
 export type ReconConfig = FromSchema<typeof configSchema>;
 export type SourceConfig = FromSchema<typeof sourceSchema>;
 export type LocalFetchConfig = FromSchema<typeof localFetchSchema>;
+export type SftpFetchConfig = FromSchema<typeof sftpFetchSchema>;

@@ -28,13 +28,14 @@ export function buildProgram(): Command {
     .option('-c, --config <path>', 'config file (default: recon.config.yaml found from the current folder up)')
     .option('-s, --source <name>', 'only this source (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON object instead of the table')
+    .option('--force', 'reconcile files even if a committed run with the same config already did')
     .addOption(new Option('--log-level <level>', 'log level (overrides config)').choices(LOG_LEVELS))
-    .action(async (opts: { config?: string; source: string[]; json?: boolean; logLevel?: string }) => {
+    .action(async (opts: { config?: string; source: string[]; json?: boolean; force?: boolean; logLevel?: string }) => {
       const loaded = await loadConfig({ path: opts.config });
       const logger = createLogger({ level: (opts.logLevel ?? loaded.config.log?.level ?? 'info') as 'info' });
-      const run = await runReconciliation({ loaded, sources: opts.source, logger, progress: createProgress(logger) });
+      const run = await runReconciliation({ loaded, sources: opts.source, logger, force: opts.force === true, progress: createProgress(logger) });
       process.stdout.write(opts.json ? JSON.stringify(summaryJson(run)) + '\n' : summaryTable(run));
-      if (run.status !== 'committed') {
+      if (run.status !== 'committed' && run.status !== 'skipped') {
         const err = run.error ?? { code: 'RECON_INTERNAL', message: 'run did not commit' };
         process.exitCode = exitCodeFor(err.code);
         process.stderr.write(`recon: ${err.code}: ${redactUri(err.message)}\n`);

@@ -12,7 +12,7 @@ import { parseAsOfDate } from './dbf/as-of-date.js';
 import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
 import { peekFirstLive } from './dbf/peek.js';
 import { ReconError, asReconError } from './errors.js';
-import { listLocalFiles, type FetchedFile } from './fetch/local.js';
+import { fetchSource, type SourceFile } from './fetch/index.js';
 import { sha256File } from './file-digest.js';
 import { toleranceToUnits } from './fixed-point.js';
 import { keyOf } from './key.js';
@@ -37,6 +37,8 @@ export interface RunOptions {
   /** Source names to run (case-insensitive); all when empty. */
   sources?: string[];
   logger: Logger;
+  /** Reconcile files even when a committed run with the same config already did. */
+  force?: boolean;
   /** A long-lived pool (daemon); otherwise one is made and closed for this run. */
   pool?: ReconPool;
   progress?: Progress;
@@ -46,7 +48,7 @@ export interface RunOptions {
 
 interface FilePlan {
   source: string;
-  fetched: FetchedFile;
+  fetched: SourceFile;
   layout: DbfLayout;
   columns: ResolvedColumns;
   asOf: string | null;
@@ -86,8 +88,14 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     log.info({ sources: run.sourceNames }, 'run started');
     try {
       await execute();
-      run.status = 'committed';
       run.finishedAt = now();
+      if (run.sourceNames.length === 0) {
+        run.status = 'skipped';
+        await store.skip(run);
+        log.info({ skipped: run.skippedSources }, 'nothing new to reconcile');
+        return run;
+      }
+      run.status = 'committed';
       await timer.time('commit', () => store.commit(run));
       log.info({ counts: run.counts, ms: run.finishedAt.getTime() - run.startedAt.getTime() }, 'run committed');
     } catch (err) {
@@ -106,14 +114,14 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   }
 
   async function execute(): Promise<void> {
-    const plans = await timer.time('open', () => planSources());
+    const plans = await timer.time('fetch', () => planSources());
+    if (plans.length === 0) return;
     const cutoffs = [...new Set(plans.map((p) => p.asOf))].sort().map((asOf) => ({ asOf, cutoff: endOfDayUtc(asOf, timezone) }));
     log.info({ cutoffs: cutoffs.map((c) => ({ asOf: c.asOf, cutoff: c.cutoff.toISOString() })) }, 'ledger cut-offs');
     // The ledger aggregates in the server while the pool decodes and files are hashed.
     const [snapshots, tables] = await Promise.all([
       timer.time('ledger', () => ledger.snapshots(cutoffs)),
       timer.time('decode', () => decodeAll(plans)),
-      timer.time('hash', () => hashAll(plans)),
     ]);
     abortIfAsked();
     const byDay = new Map(snapshots.map((s) => [s.asOf, s]));
@@ -164,12 +172,21 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
 
   async function planSources(): Promise<SourcePlan[]> {
     const plans: SourcePlan[] = [];
+    const skipped: string[] = [];
     for (const src of selected) {
-      if (src.fetch.type !== 'local') throw new ReconError('RECON_CONFIG_INVALID', `source ${src.name}: fetch type ${String((src.fetch as { type: string }).type)} is not supported`);
-      const dir = resolvePath(baseDir, src.fetch.dir);
-      const fetched = await listLocalFiles(dir, src.fetch.pattern);
+      const fetched = await fetchSource(src, baseDir, log, options.signal);
       if (fetched.length === 0) {
-        throw new ReconError('RECON_NO_FILES', `source ${src.name}: no file in ${dir} matches ${src.fetch.pattern}`, { source: src.name });
+        const where = src.fetch.type === 'local' ? resolvePath(baseDir, src.fetch.dir) : `${src.fetch.host}:${src.fetch.remoteDir}`;
+        throw new ReconError('RECON_NO_FILES', `source ${src.name}: no file in ${where} matches ${src.fetch.pattern}`, { source: src.name });
+      }
+      for (const f of fetched) f.sha256 ??= await sha256File(f.path);
+      if (!options.force) {
+        const done = await store.committedFileHashes(run.configHash, fetched.map((f) => f.sha256!));
+        if (fetched.every((f) => done.has(f.sha256!))) {
+          log.info({ source: src.name, files: fetched.map((f) => f.name) }, 'already reconciled by a committed run with the same config; skipping (use --force to redo)');
+          skipped.push(src.name);
+          continue;
+        }
       }
       const specifier = resolvePluginSpecifier(src.plugin, baseDir);
       const plugin = await loadPlugin(specifier);
@@ -186,7 +203,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
               { file: f.name, record: first.record, field: columns.asOf.name, rawHex: Buffer.from(first.text, 'latin1').toString('hex'), source: src.name });
           }
         }
-        const record: FileRecord = { name: f.name, size: layout.size, sha256: '', records: layout.recordCount, deleted: 0, asOf };
+        const record: FileRecord = { name: f.name, size: layout.size, sha256: f.sha256!, records: layout.recordCount, deleted: 0, asOf };
         files.push({ source: src.name, fetched: f, layout, columns, asOf, record });
         log.info({ source: src.name, file: f.name, records: layout.recordCount, bytes: layout.size, asOf }, 'file opened');
       }
@@ -201,6 +218,11 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       const decimals = Math.max(...files.map((f) => (f.columns.units.type === 'C' ? 4 : Math.min(4, f.columns.units.decimals))));
       plans.push({ config: src, plugin, specifier, files, asOf: days[0], decimals });
       run.sources[src.name] = { plugin: src.plugin, asOf: days[0], files: files.map((f) => f.record), rows: 0, deleted: 0, keys: 0, counts: emptyCounts() };
+    }
+    if (skipped.length > 0) {
+      run.skippedSources = skipped;
+      run.sourceNames = run.sourceNames.filter((n) => !skipped.includes(n));
+      run.allSources = false;
     }
     return plans;
   }
@@ -237,10 +259,6 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       log.info({ source: plan.config.name, rows: summary.rows, deleted: summary.deleted, keys: summary.keys }, 'source decoded');
     }));
     return out;
-  }
-
-  async function hashAll(plans: SourcePlan[]): Promise<void> {
-    for (const plan of plans) for (const file of plan.files) file.record.sha256 = await sha256File(file.fetched.path);
   }
 
   function warnAnomalies(s: LedgerSnapshot): void {

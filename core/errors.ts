@@ -33,6 +33,13 @@ export type ErrorCode =
   | 'RECON_LEDGER_READ'
   | 'RECON_STORE_WRITE'
   | 'RECON_FETCH'
+  | 'RECON_FETCH_UNSAFE_NAME'
+  | 'RECON_SFTP_HOSTKEY'
+  | 'RECON_SFTP_AUTH'
+  | 'RECON_SFTP'
+  | 'RECON_ZIP'
+  | 'RECON_ZIP_PASSWORD'
+  | 'RECON_ABANDONED'
   | 'RECON_USAGE'
   | 'RECON_INTERNAL';
 
@@ -96,8 +103,8 @@ export function hex(bytes: Uint8Array): string {
 /** Exit status for a code: 2 for what the operator must fix in config or invocation, 3 for bad input data, 4 for infrastructure. */
 export function exitCodeFor(code: string): number {
   if (code === 'RECON_USAGE' || code.startsWith('RECON_CONFIG') || code === 'RECON_PLUGIN_INVALID') return 2;
-  if (code.startsWith('RECON_DBF') || code === 'RECON_ASOF_MIXED' || code === 'RECON_NO_FILES'
-    || code === 'RECON_LEDGER_UNMAPPED_TYPE' || code === 'RECON_FIXED_POINT_OVERFLOW') return 3;
-  if (code === 'RECON_LEDGER_READ' || code === 'RECON_STORE_WRITE' || code === 'RECON_FETCH') return 4;
+  if (code.startsWith('RECON_DBF') || code === 'RECON_ASOF_MIXED' || code === 'RECON_NO_FILES' || code.startsWith('RECON_ZIP')
+    || code === 'RECON_FETCH_UNSAFE_NAME' || code === 'RECON_LEDGER_UNMAPPED_TYPE' || code === 'RECON_FIXED_POINT_OVERFLOW') return 3;
+  if (code === 'RECON_LEDGER_READ' || code === 'RECON_STORE_WRITE' || code === 'RECON_FETCH' || code.startsWith('RECON_SFTP') || code === 'RECON_ABANDONED') return 4;
   return 1;
 }

@@ -10,6 +10,7 @@ export function summaryJson(run: RunSummary): Record<string, unknown> {
     finishedAt: run.finishedAt?.toISOString() ?? null,
     timezone: run.timezone,
     tolerance: run.tolerance,
+    skippedSources: run.skippedSources ?? [],
     sources: Object.fromEntries(Object.entries(run.sources).map(([name, s]) => [name, {
       plugin: s.plugin, asOf: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts,
       files: s.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted })),
@@ -34,7 +35,9 @@ export function summaryTable(run: RunSummary): string {
   const totals = ['total', '', String(Object.values(run.sources).reduce((n, s) => n + s.files.length, 0)),
     String(Object.values(run.sources).reduce((n, s) => n + s.rows, 0)), String(Object.values(run.sources).reduce((n, s) => n + s.deleted, 0)),
     ...STATUSES.map((st) => String(run.counts[st]))];
-  const lines = [`run ${run.runId}  ${run.status}`, '', ...table([header, ...body, totals], header.length)];
+  const lines = [`run ${run.runId}  ${run.status}`, ''];
+  if (run.skippedSources && run.skippedSources.length > 0) lines.push(`already reconciled, skipped (use --force to redo): ${run.skippedSources.join(', ')}`, '');
+  lines.push(...table([header, ...body, totals], header.length));
   lines.push('', `closed positions (net zero, in no file): ${run.closedPositions}`);
   for (const l of run.ledger) {
     const skipped = l.missingKey + l.nonNumericUnits + l.badDate;

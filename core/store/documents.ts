@@ -52,6 +52,9 @@ export interface RunDocument {
   all_sources: boolean;
   /** (source, as-of day) pairs this run publishes; what it supersedes when committed. */
   coverage: { source: string | null; as_of_date: string }[];
+  /** sha256 of every file reconciled, to recognise a file already done. */
+  file_hashes: string[];
+  skipped_sources: string[];
   sources: Record<string, unknown>;
   ledger: unknown[];
   counts: Record<string, number>;
@@ -91,6 +94,8 @@ export function runDocument(run: RunSummary): RunDocument {
     source_names: run.sourceNames,
     all_sources: run.allSources,
     coverage: coverageOf(run),
+    file_hashes: Object.values(run.sources).flatMap((s) => s.files.map((f) => f.sha256)).filter((h) => h.length > 0),
+    skipped_sources: run.skippedSources ?? [],
     sources,
     ledger: run.ledger.map((l) => ({
       as_of_date: l.asOf, cutoff: l.cutoff, transactions: l.transactions, positions: l.positions,

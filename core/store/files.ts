@@ -4,7 +4,7 @@
  * never sees half a run. A failed run leaves only `failed/<run id>.json`.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { ReconError } from '../errors.js';
@@ -59,6 +59,32 @@ export class FileStore implements ResultStore {
     await rm(this.partial(run), { recursive: true, force: true });
     await mkdir(join(this.dir, 'failed'), { recursive: true });
     await writeFile(join(this.dir, 'failed', `${run.runId}.json`), JSON.stringify({ ...runDocument(run), status: 'failed' }, null, 2) + '\n');
+  }
+
+  async skip(run: RunSummary): Promise<void> {
+    await this.endCsv().catch(() => undefined);
+    await rm(this.partial(run), { recursive: true, force: true });
+  }
+
+  async committedFileHashes(configHash: string, sha256s: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    let entries: string[];
+    try {
+      entries = await readdir(join(this.dir, 'runs'));
+    } catch {
+      return found;
+    }
+    for (const id of entries) {
+      if (id.startsWith('.')) continue;
+      try {
+        const doc = JSON.parse(await readFile(join(this.dir, 'runs', id, 'run.json'), 'utf8')) as { status: string; config_hash: string; file_hashes?: string[] };
+        if (doc.status !== 'committed' || doc.config_hash !== configHash) continue;
+        for (const h of doc.file_hashes ?? []) if (sha256s.includes(h)) found.add(h);
+      } catch {
+        // A folder without a readable run.json is not a committed run.
+      }
+    }
+    return found;
   }
 
   async close(): Promise<void> {

@@ -115,6 +115,23 @@ export class MongoStore implements ResultStore {
     });
   }
 
+  async skip(run: RunSummary): Promise<void> {
+    await this.guard('mark run skipped', async () => {
+      const { _id: _ignored, ...fields } = runDocument(run);
+      await (await this.runs()).updateOne({ _id: run.runId, status: 'running' }, { $set: { ...fields, status: 'skipped' } });
+    });
+  }
+
+  async committedFileHashes(configHash: string, sha256s: readonly string[]): Promise<Set<string>> {
+    return this.guard('look up reconciled files', async () => {
+      const runs = await this.runs();
+      const found = new Set<string>();
+      const docs = await runs.find({ status: 'committed', config_hash: configHash, file_hashes: { $in: [...sha256s] } }, { projection: { file_hashes: 1 } }).toArray();
+      for (const d of docs) for (const h of d.file_hashes ?? []) if (sha256s.includes(h)) found.add(h);
+      return found;
+    });
+  }
+
   async close(): Promise<void> {
     // The client is shared per process; closeMongoClients() ends it.
   }

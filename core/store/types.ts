@@ -34,7 +34,7 @@ export interface LedgerSummary {
   ignoredTypes: Record<string, number>;
 }
 
-export type RunStatus = 'running' | 'committed' | 'failed';
+export type RunStatus = 'running' | 'committed' | 'failed' | 'skipped';
 
 /** Everything the run document holds and the CLI prints. */
 export interface RunSummary {
@@ -49,6 +49,8 @@ export interface RunSummary {
   /** Names of the sources this run covers; mongo_only of unknown owner only when it covers all. */
   sourceNames: string[];
   allSources: boolean;
+  /** Sources whose files a committed run with the same config already reconciled. */
+  skippedSources?: string[];
   sources: Record<string, SourceSummary>;
   ledger: LedgerSummary[];
   counts: StatusCounts;
@@ -68,5 +70,9 @@ export interface ResultStore {
   writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void>;
   commit(run: RunSummary): Promise<void>;
   fail(run: RunSummary): Promise<void>;
+  /** Marks a run that found nothing new (every file already reconciled): nothing is published. */
+  skip(run: RunSummary): Promise<void>;
+  /** Which of these file hashes belong to a committed run with this config hash. */
+  committedFileHashes(configHash: string, sha256s: readonly string[]): Promise<Set<string>>;
   close(): Promise<void>;
 }

@@ -54,9 +54,9 @@ describe('end to end against a real MongoDB-wire server', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function run(extraLedger = IGNORE_DIVIDEND): Promise<RunSummary> {
+  async function run(extraLedger = IGNORE_DIVIDEND, force = true): Promise<RunSummary> {
     const loaded = await writeConfig(dir, mongoConfigYaml(database, extraLedger));
-    return runReconciliation({ loaded, logger: quietLogger });
+    return runReconciliation({ loaded, logger: quietLogger, force });
   }
 
   it('stores every key with the status, units and row count computed by hand', async () => {
@@ -103,9 +103,17 @@ describe('end to end against a real MongoDB-wire server', function () {
   it('leaves exactly one set of results for the as-of day after running twice, identical to the first', async () => {
     const first = await run();
     const firstRows = comparable(await storedRows(db, first.runId));
-    const second = await run();
+    // Without --force the second run sees files a committed run already reconciled and publishes nothing.
+    const again = await run(IGNORE_DIVIDEND, false);
+    expect(again.status).to.equal('skipped');
+    expect(again.skippedSources).to.deep.equal(['CAMS', 'KARVY']);
+    expect((await db.collection('reconciliation_runs').findOne({ _id: again.runId as never }))?.status).to.equal('skipped');
+    let all = await storedRows(db);
+    expect(new Set(all.map((r) => (r as unknown as { reconciliation_run_id: string }).reconciliation_run_id))).to.deep.equal(new Set([first.runId]));
+    // With --force it reconciles again and replaces the day's results with an identical set.
+    const second = await run(IGNORE_DIVIDEND, true);
     expect(second.status).to.equal('committed');
-    const all = await storedRows(db);
+    all = await storedRows(db);
     expect(new Set(all.map((r) => (r as unknown as { reconciliation_run_id: string }).reconciliation_run_id))).to.deep.equal(new Set([second.runId]));
     expect(comparable(all)).to.deep.equal(firstRows);
   });
@@ -124,7 +132,7 @@ describe('end to end against a real MongoDB-wire server', function () {
 
   it('runs the CLI with --json and exits 0 for a committed run', async () => {
     await writeConfig(dir, mongoConfigYaml(database, IGNORE_DIVIDEND));
-    const { stdout } = await exec(process.execPath, [cli, 'run', '--config', join(dir, 'recon.config.yaml'), '--json', '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } });
+    const { stdout } = await exec(process.execPath, [cli, 'run', '--config', join(dir, 'recon.config.yaml'), '--json', '--force', '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } });
     const out = JSON.parse(stdout);
     expect(out.status).to.equal('committed');
     expect(out.sources.CAMS.asOf).to.equal(AS_OF);
@@ -201,7 +209,7 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
 
   async function expectFailure(code: string, context: { file: string; record?: number; field?: string }) {
     const loaded = await writeConfig(dir, mongoConfigYaml(database, IGNORE_DIVIDEND));
-    const summary = await runReconciliation({ loaded, logger: quietLogger });
+    const summary = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(summary.status).to.equal('failed');
     expect(summary.error).to.include({ code, ...context });
     const doc = await db.collection('reconciliation_runs').findOne({ _id: summary.runId as never });
@@ -236,7 +244,7 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
   it('rejects non-numeric units naming file, record and field, and the CLI exits non-zero with one coded line', async () => {
     await patchField(join(dir, 'incoming', 'karvy_20241224.dbf'), 4, 'BALUNITS', '12.5O');
     await expectFailure('RECON_DBF_NUMBER', { file: 'karvy_20241224.dbf', record: 5, field: 'BALUNITS' });
-    const result = await exec(process.execPath, [cli, 'run', '--config', join(dir, 'recon.config.yaml'), '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } }).then(() => null, (e: { code: number; stderr: string }) => e);
+    const result = await exec(process.execPath, [cli, 'run', '--config', join(dir, 'recon.config.yaml'), '--force', '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } }).then(() => null, (e: { code: number; stderr: string }) => e);
     expect(result?.code).to.equal(3);
     expect(result?.stderr.trim().split('\n')).to.have.length(1);
     expect(result?.stderr).to.match(/^recon: RECON_DBF_NUMBER: karvy_20241224\.dbf: record 5 field BALUNITS/);

@@ -30,7 +30,7 @@ describe('publish protocol', function () {
 
   it('marks a run that crashed before commit failed and removes its rows, keeping committed results visible', async () => {
     const loaded = await writeConfig(dir, mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'));
-    const good = await runReconciliation({ loaded, logger: quietLogger });
+    const good = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(good.status).to.equal('committed');
     // A crashed process: its run is still 'running' hours later and its rows are half written.
     const crashed = 'crashed-run';
@@ -38,7 +38,7 @@ describe('publish protocol', function () {
     await db.collection('reconciliation_results').insertMany([
       { reconciliation_run_id: crashed, source: 'CAMS', as_of_date: '2024-12-24', status: 'matched', product_code: 'B01', folio_no: '1' },
     ]);
-    const next = await runReconciliation({ loaded, logger: quietLogger });
+    const next = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(next.status).to.equal('committed');
     const doc = await db.collection('reconciliation_runs').findOne({ _id: crashed as never });
     expect(doc?.status).to.equal('failed');
@@ -52,7 +52,7 @@ describe('publish protocol', function () {
     const loaded = await writeConfig(dir, mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'));
     const live = 'live-run';
     await db.collection('reconciliation_runs').insertOne({ _id: live as never, run_id: live, status: 'running', started_at: new Date() });
-    const run = await runReconciliation({ loaded, logger: quietLogger });
+    const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(run.status).to.equal('committed');
     expect((await db.collection('reconciliation_runs').findOne({ _id: live as never }))?.status).to.equal('running');
   });
@@ -66,7 +66,7 @@ describe('publish protocol', function () {
 
   it('reports only the selected source when run with --source, leaving other owners alone', async () => {
     const loaded = await writeConfig(dir, mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'));
-    const run = await runReconciliation({ loaded, logger: quietLogger, sources: ['karvy'] });
+    const run = await runReconciliation({ loaded, logger: quietLogger, sources: ['karvy'], force: true });
     expect(run.status).to.equal('committed');
     expect(Object.keys(run.sources)).to.deep.equal(['KARVY']);
     const rows = await db.collection('reconciliation_results').find({ reconciliation_run_id: run.runId }).toArray();

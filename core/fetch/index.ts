@@ -1,0 +1,42 @@
+/**
+ * Gets a source's files onto local disk: a local folder as is, or an SFTP download into staging.
+ * Zip archives among them are extracted into staging. Returns the DBF files to reconcile.
+ */
+import { resolvePath } from '../../config/load.js';
+import type { SourceConfig } from '../../config/schema.js';
+import type { Logger } from '../logger.js';
+import { listLocalFiles, type FetchedFile } from './local.js';
+import { fetchSftp } from './sftp.js';
+import { extractZip, isZip } from './zip.js';
+
+export interface SourceFile extends FetchedFile {
+  /** Known when the transport hashed the bytes on the way in. */
+  sha256?: string;
+}
+
+export async function fetchSource(src: SourceConfig, baseDir: string, log: Logger, signal?: AbortSignal): Promise<SourceFile[]> {
+  const f = src.fetch;
+  const stagingDir = resolvePath(baseDir, f.stagingDir ?? `./staging/${src.name}`);
+  let delivered: SourceFile[];
+  if (f.type === 'sftp') {
+    delivered = await fetchSftp({
+      source: src.name, host: f.host, port: f.port ?? 22, username: f.username, password: f.password,
+      privateKeyPath: f.privateKeyPath === undefined ? undefined : resolvePath(baseDir, f.privateKeyPath), passphrase: f.passphrase,
+      hostFingerprints: [...f.hostFingerprints], remoteDir: f.remoteDir, pattern: f.pattern, stagingDir,
+      connectTimeoutMs: (f.connectTimeoutSeconds ?? 20) * 1000, operationTimeoutMs: (f.operationTimeoutSeconds ?? 60) * 1000, retries: f.retries ?? 3,
+    }, log, signal);
+  } else {
+    delivered = await listLocalFiles(resolvePath(baseDir, f.dir), f.pattern);
+  }
+  const out: SourceFile[] = [];
+  for (const file of delivered) {
+    if (isZip(file.name)) {
+      const extracted = await extractZip(file.path, stagingDir, src.name, f.zipPassword);
+      log.info({ source: src.name, file: file.name, extracted: extracted.map((e) => e.name) }, 'zip extracted');
+      out.push(...extracted);
+    } else {
+      out.push(file);
+    }
+  }
+  return out;
+}
