@@ -4,7 +4,7 @@
  * with zip.js (ZipCrypto and AES). A wrong password is a clear, coded error.
  */
 import { createWriteStream, openAsBlob } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { BlobReader, ZipReader, configure } from '@zip.js/zip.js';
@@ -20,6 +20,7 @@ export function isZip(name: string): boolean {
 
 export async function extractZip(zipPath: string, stagingDir: string, source: string, password: string | undefined): Promise<FetchedFile[]> {
   const zipName = basename(zipPath);
+  await mkdir(stagingDir, { recursive: true });
   const reader = new ZipReader(new BlobReader(await openAsBlob(zipPath)), { password });
   const out: FetchedFile[] = [];
   try {
