@@ -118,6 +118,7 @@ export const configSchema = {
               properties: {
                 results: { type: 'string', minLength: 1 },
                 runs: { type: 'string', minLength: 1 },
+                leases: { type: 'string', minLength: 1 },
               },
             },
             batchSize: { type: 'integer', minimum: 1, maximum: 100000 },
@@ -157,6 +158,29 @@ export const configSchema = {
       default: {},
     },
     sources: { type: 'array', minItems: 1, items: sourceSchema },
+    schedule: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cron'],
+      properties: {
+        cron: { type: 'string', minLength: 9, description: 'croner pattern, e.g. "0 30 7 * * *" (seconds first) or "30 7 * * *"' },
+        timezone: { type: 'string', default: 'Asia/Kolkata' },
+        graceSeconds: { type: 'number', minimum: 0, default: 300, description: 'on SIGTERM, how long a running run may finish before it is abandoned' },
+        leaseSeconds: { type: 'integer', minimum: 1, default: 300, description: 'lease time to live; renewed every third of it while running' },
+        leaseName: { type: 'string', minLength: 1, default: 'recon-daily' },
+        force: { type: 'boolean', default: false, description: 'reconcile files already reconciled (like recon run --force)' },
+      },
+    },
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+      },
+      default: {},
+    },
   },
   $defs: {
     ledgerFields: {

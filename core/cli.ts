@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { runReconciliation } from './engine.js';
+import { Daemon } from './schedule.js';
 import { asReconError, exitCodeFor, ReconError } from './errors.js';
 import { createLogger } from './logger.js';
 import { closeMongoClients } from './mongo-client.js';
@@ -40,6 +41,24 @@ export function buildProgram(): Command {
         process.exitCode = exitCodeFor(err.code);
         process.stderr.write(`recon: ${err.code}: ${redactUri(err.message)}\n`);
       }
+    });
+
+  program.command('daemon')
+    .description('run on the configured schedule until SIGTERM/SIGINT; serves /healthz and /metrics')
+    .option('-c, --config <path>', 'config file')
+    .addOption(new Option('--log-level <level>', 'log level (overrides config)').choices(LOG_LEVELS))
+    .action(async (opts: { config?: string; logLevel?: string }) => {
+      const loaded = await loadConfig({ path: opts.config });
+      const logger = createLogger({ level: (opts.logLevel ?? loaded.config.log?.level ?? 'info') as 'info' });
+      const daemon = new Daemon(loaded, logger);
+      await daemon.start();
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', () => resolve());
+        process.once('SIGINT', () => resolve());
+      });
+      logger.info('shutdown signal received');
+      const { abandoned } = await daemon.stop();
+      process.exitCode = abandoned ? exitCodeFor('RECON_ABANDONED') : 0;
     });
 
   program.command('validate-config')

@@ -42,7 +42,10 @@ export interface RunOptions {
   /** A long-lived pool (daemon); otherwise one is made and closed for this run. */
   pool?: ReconPool;
   progress?: Progress;
+  /** Aborts the run (shutdown): it is marked failed and nothing is published. */
   signal?: AbortSignal;
+  /** Called right before publishing; throws to stop the commit (the daemon's lease fence). */
+  beforeCommit?: (runId: string) => Promise<void>;
   now?: () => Date;
 }
 
@@ -95,11 +98,15 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
         log.info({ skipped: run.skippedSources }, 'nothing new to reconcile');
         return run;
       }
+      abortIfAsked();
+      await options.beforeCommit?.(run.runId);
       run.status = 'committed';
       await timer.time('commit', () => store.commit(run));
       log.info({ counts: run.counts, ms: run.finishedAt.getTime() - run.startedAt.getTime() }, 'run committed');
     } catch (err) {
-      const error = asReconError(err);
+      const error = options.signal?.aborted && !(err instanceof ReconError && err.code !== 'RECON_INTERNAL')
+        ? new ReconError('RECON_ABANDONED', 'run abandoned: shutdown requested before it could finish')
+        : asReconError(err);
       run.status = 'failed';
       run.finishedAt = now();
       run.error = error.toJSON();
@@ -269,7 +276,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   }
 
   function abortIfAsked(): void {
-    if (options.signal?.aborted) throw new ReconError('RECON_INTERNAL', 'run abandoned: shutdown requested');
+    if (options.signal?.aborted) throw new ReconError('RECON_ABANDONED', 'run abandoned: shutdown requested before it could finish');
   }
 }
 

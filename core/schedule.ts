@@ -1,0 +1,141 @@
+/**
+ * `recon daemon`: runs the reconciliation on a croner schedule, unattended.
+ *
+ * - Never overlaps itself (croner `protect`, and a run in progress makes a tick a no-op).
+ * - Takes a lease in MongoDB per run (core/lease.ts), so two daemons on two hosts never run the same
+ *   job at once; the lease is renewed while the run goes on and fenced at publish.
+ * - One worker pool for the daemon's life.
+ * - stop(): stops scheduling, lets a running run finish within the grace period, otherwise aborts it
+ *   (it is marked failed and nothing is published), then closes the pool and the health server.
+ */
+import { Cron } from 'croner';
+import type { LoadedConfig } from '../config/load.js';
+import { runReconciliation } from './engine.js';
+import { asReconError } from './errors.js';
+import { HealthServer } from './health.js';
+import { Lease, type LeaseDoc } from './lease.js';
+import type { Logger } from './logger.js';
+import { mongoClient } from './mongo-client.js';
+import { ReconPool } from './pool.js';
+import type { RunSummary } from './store/types.js';
+
+export class Daemon {
+  private cron: Cron | null = null;
+  private readonly pool: ReconPool;
+  readonly lease: Lease | null;
+  private readonly health: HealthServer;
+  private current: Promise<RunSummary | null> | null = null;
+  private runAbort: AbortController | null = null;
+  private lastRun: RunSummary | null = null;
+  private lastError: string | null = null;
+  private stopping = false;
+  /** The health server's port once listening (0 picks a free one). */
+  healthPort: number | null = null;
+
+  constructor(private readonly loaded: LoadedConfig, private readonly logger: Logger) {
+    const { config } = loaded;
+    this.pool = new ReconPool(config.pool?.threads);
+    const store = config.store;
+    const schedule = config.schedule;
+    this.lease = store.type === 'mongodb'
+      ? new Lease(async () => (await mongoClient(store.uri)).db(store.database).collection<LeaseDoc>(store.collections?.leases ?? 'recon_leases'),
+        schedule?.leaseName ?? 'recon-daily', (schedule?.leaseSeconds ?? 300) * 1000)
+      : null;
+    if (!this.lease) logger.warn('store is not MongoDB: no lease, so run only one daemon');
+    this.health = new HealthServer(() => ({ state: this.stopping ? 'stopping' : this.current ? 'running' : 'idle', lastRun: this.lastRun, nextRun: this.cron?.nextRun() ?? null, lastError: this.lastError }));
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.loaded;
+    if (!config.schedule) throw asReconError({ code: 'RECON_CONFIG_INVALID', message: 'recon daemon needs a schedule: { cron, timezone } in the config' });
+    const health = config.health ?? {};
+    if (health.enabled !== false) {
+      this.healthPort = await this.health.listen(health.port ?? 9464, health.host ?? '127.0.0.1');
+      this.logger.info({ port: this.healthPort, host: health.host ?? '127.0.0.1' }, 'health endpoint listening');
+    }
+    this.cron = new Cron(config.schedule.cron, {
+      timezone: config.schedule.timezone ?? 'Asia/Kolkata',
+      protect: (job) => this.logger.warn({ startedAt: job.currentRun() }, 'previous scheduled run still going; this tick is skipped'),
+      catch: (err) => this.logger.error({ err: asReconError(err).toJSON() }, 'scheduled run crashed'),
+    }, async () => { await this.tick(); });
+    this.logger.info({ cron: config.schedule.cron, timezone: config.schedule.timezone ?? 'Asia/Kolkata', nextRun: this.cron.nextRun()?.toISOString() }, 'daemon scheduled');
+  }
+
+  /** One scheduled job: take the lease, run, release. Null when the lease is held elsewhere or a run is going. */
+  async tick(): Promise<RunSummary | null> {
+    if (this.stopping || this.current) return null;
+    const job = this.runOnce();
+    this.current = job;
+    try {
+      return await job;
+    } finally {
+      this.current = null;
+    }
+  }
+
+  private async runOnce(): Promise<RunSummary | null> {
+    const log = this.logger;
+    if (this.lease) {
+      const held = await this.lease.acquire().catch((err: unknown) => {
+        this.lastError = asReconError(err).message;
+        log.error({ err: asReconError(err).toJSON() }, 'could not take the lease');
+        return null;
+      });
+      if (!held) {
+        log.info({ lease: this.lease.holder }, 'lease held by another daemon (or unavailable); not running');
+        return null;
+      }
+      log.info({ token: held.token }, 'lease taken');
+    }
+    this.runAbort = new AbortController();
+    const abort = this.runAbort;
+    const ttl = (this.loaded.config.schedule?.leaseSeconds ?? 300) * 1000;
+    const renew = this.lease ? setInterval(() => {
+      void this.lease!.renew().then((ok) => {
+        if (!ok) { log.error('lease lost while running; abandoning the run'); abort.abort(); }
+      }, (err: unknown) => log.warn({ err: asReconError(err).message }, 'lease renewal failed'));
+    }, Math.max(1000, Math.floor(ttl / 3))) : null;
+    try {
+      const run = await runReconciliation({
+        loaded: this.loaded, logger: log, pool: this.pool, signal: abort.signal, force: this.loaded.config.schedule?.force ?? false,
+        beforeCommit: this.lease ? (runId) => this.lease!.fence(runId) : undefined,
+      });
+      this.lastRun = run;
+      this.lastError = run.error?.message ?? null;
+      this.health.record(run);
+      return run;
+    } finally {
+      if (renew) clearInterval(renew);
+      this.runAbort = null;
+      await this.lease?.release().catch((err: unknown) => log.warn({ err: asReconError(err).message }, 'lease release failed'));
+    }
+  }
+
+  /**
+   * Stops scheduling; a running run gets `graceMs` to finish, then is abandoned (marked failed).
+   * Returns whether a run had to be abandoned.
+   */
+  async stop(graceMs?: number): Promise<{ abandoned: boolean }> {
+    this.stopping = true;
+    this.cron?.stop();
+    const grace = graceMs ?? (this.loaded.config.schedule?.graceSeconds ?? 300) * 1000;
+    let abandoned = false;
+    const running = this.current;
+    if (running) {
+      this.logger.info({ graceMs: grace }, 'stopping: waiting for the current run');
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([running.then(() => true, () => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), grace); })]);
+      clearTimeout(timer);
+      if (!finished) {
+        abandoned = true;
+        this.logger.warn('grace period over: abandoning the current run');
+        this.runAbort?.abort();
+        await running.catch(() => null);
+      }
+    }
+    await this.pool.close();
+    await this.health.close();
+    this.logger.info({ abandoned }, 'daemon stopped');
+    return { abandoned };
+  }
+}

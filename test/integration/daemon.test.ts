@@ -1,0 +1,177 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Db } from 'mongodb';
+import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { runReconciliation } from '../../core/engine.js';
+import { Lease, type LeaseDoc } from '../../core/lease.js';
+import { mongoClient } from '../../core/mongo-client.js';
+import { Daemon } from '../../core/schedule.js';
+import { generateFile } from '../../bench/generate.js';
+import { testMongoUri, uniqueDbName } from '../setup/services.js';
+import { writeScenario } from '../fixtures/scenario.js';
+import { closeTestClient, quietLogger, seedLedger, tempDir, testDb } from './helpers.js';
+
+const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
+
+function config(database: string, incoming: string, extra = ''): string {
+  return `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, ignoreTypes: [DIVIDEND] }
+store: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
+health: { port: 0 }
+sources:
+  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ${incoming}, pattern: "cams*.dbf" } }
+${extra}`;
+}
+
+describe('daemon: schedule, lease, health and shutdown', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let database: string;
+  let db: Db;
+
+  beforeEach(async () => {
+    dir = await tempDir('daemon');
+    await mkdir(join(dir, 'incoming'));
+    database = uniqueDbName('daemon');
+    db = await testDb(database);
+    const s = await writeScenario(join(dir, 'incoming'), { decimal128: false });
+    await seedLedger(db, s.transactions);
+  });
+  afterEach(async () => {
+    await db.dropDatabase().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+  after(async () => { await closeTestClient(); });
+
+  async function load(extra: string, name = 'recon.config.yaml'): Promise<LoadedConfig> {
+    await writeFile(join(dir, name), config(database, './incoming', extra));
+    return loadConfig({ path: join(dir, name), env: { ...process.env, MONGO_URI: testMongoUri() } });
+  }
+
+  it('makes exactly one run when two daemons fire on the same tick', async () => {
+    const loaded = await load('schedule: { cron: "0 0 5 * * *", force: true }');
+    const a = new Daemon(loaded, quietLogger);
+    const b = new Daemon(loaded, quietLogger);
+    try {
+      const [ra, rb] = await Promise.all([a.tick(), b.tick()]);
+      expect([ra, rb].filter((r) => r !== null)).to.have.length(1);
+      expect((ra ?? rb)!.status).to.equal('committed');
+      expect(await db.collection('reconciliation_runs').countDocuments({})).to.equal(1);
+    } finally {
+      await a.stop(0);
+      await b.stop(0);
+    }
+  });
+
+  it('lets another daemon take over once a lease expires, with a higher fencing token', async () => {
+    const loaded = await load('schedule: { cron: "0 0 5 * * *", leaseSeconds: 1, force: true }');
+    const col = async () => (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    const crashed = new Lease(col, 'recon-daily', 1000);
+    const first = await crashed.acquire();
+    expect(first).to.not.equal(null);
+    const b = new Daemon(loaded, quietLogger);
+    try {
+      expect(await b.tick()).to.equal(null);
+      await new Promise((r) => setTimeout(r, 1200));
+      const run = await b.tick();
+      expect(run?.status).to.equal('committed');
+      const lease = await (await col()).findOne({ _id: 'recon-daily' });
+      expect(lease?.token).to.be.greaterThan(first!.token);
+    } finally {
+      await b.stop(0);
+    }
+  });
+
+  it('refuses to publish with a stale fencing token', async () => {
+    const loaded = await load('');
+    const col = async () => (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    const stale = new Lease(col, 'recon-daily', 500);
+    await stale.acquire();
+    await new Promise((r) => setTimeout(r, 700));
+    const fresh = new Lease(col, 'recon-daily', 60_000);
+    expect(await fresh.acquire()).to.not.equal(null);
+    const run = await runReconciliation({ loaded, logger: quietLogger, force: true, beforeCommit: (id) => stale.fence(id) });
+    expect(run.status).to.equal('failed');
+    expect(run.error?.code).to.equal('RECON_LEASE_LOST');
+    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: run.runId })).to.equal(0);
+    const ok = await runReconciliation({ loaded, logger: quietLogger, force: true, beforeCommit: (id) => fresh.fence(id) });
+    expect(ok.status).to.equal('committed');
+  });
+
+  it('runs on its croner schedule and reports through /healthz and /metrics', async () => {
+    const loaded = await load('schedule: { cron: "* * * * * *", force: true }');
+    const d = new Daemon(loaded, quietLogger);
+    await d.start();
+    try {
+      type Health = { status: string; lastRun: { id: string; status: string } | null; nextRun: string | null };
+      let health = null as Health | null;
+      for (let i = 0; i < 100 && !health?.lastRun; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        health = await (await fetch(`http://127.0.0.1:${d.healthPort}/healthz`)).json() as Health;
+      }
+      expect(health?.status).to.equal('ok');
+      expect(health?.lastRun?.status).to.equal('committed');
+      expect(Date.parse(health!.nextRun!)).to.be.greaterThan(Date.now() - 1000);
+      const metrics = await (await fetch(`http://127.0.0.1:${d.healthPort}/metrics`)).text();
+      expect(metrics).to.contain('recon_last_run_status{status="committed"} 1');
+      expect(metrics).to.match(/recon_source_results\{source="CAMS",status="matched"\} 6/);
+      expect(metrics).to.match(/recon_last_run_duration_seconds \d/);
+    } finally {
+      expect((await d.stop(30_000)).abandoned).to.equal(false);
+    }
+  });
+
+  function startChild(configPath: string): { exited: Promise<number | null>; stderr: () => string; waitFor: (text: string) => Promise<void>; kill: () => void } {
+    const child = spawn(process.execPath, [cli, 'daemon', '--config', configPath, '--log-level', 'info'], { env: { ...process.env, MONGO_URI: testMongoUri() }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const waiters: { text: string; resolve: () => void }[] = [];
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      for (const w of waiters) if (err.includes(w.text)) w.resolve();
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    return {
+      exited,
+      stderr: () => err,
+      waitFor: (text) => new Promise<void>((resolve, reject) => {
+        if (err.includes(text)) return resolve();
+        waiters.push({ text, resolve });
+        void exited.then(() => reject(new Error(`daemon exited before logging ${text}: ${err}`)));
+      }),
+      kill: () => child.kill('SIGTERM'),
+    };
+  }
+
+  it('exits 0 on SIGTERM when idle', async () => {
+    await load('schedule: { cron: "0 0 5 1 1 *" }');
+    const child = startChild(join(dir, 'recon.config.yaml'));
+    await child.waitFor('daemon scheduled');
+    child.kill();
+    expect(await child.exited).to.equal(0);
+    expect(child.stderr()).to.contain('daemon stopped');
+  });
+
+  it('abandons a run on SIGTERM after the grace period: marked failed, previous results still visible', async () => {
+    const loaded = await load('');
+    const previous = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    expect(previous.status).to.equal('committed');
+    const visible = await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: previous.runId });
+    expect(visible).to.be.greaterThan(0);
+    await mkdir(join(dir, 'big'));
+    generateFile(join(dir, 'big', 'cams_big.dbf'), 'cams', 300_000);
+    await writeFile(join(dir, 'daemon.yaml'), config(database, './big', 'schedule: { cron: "* * * * * *", graceSeconds: 0 }'));
+    const child = startChild(join(dir, 'daemon.yaml'));
+    await child.waitFor('"msg":"run started"');
+    child.kill();
+    expect(await child.exited).to.equal(4);
+    const runs = await db.collection('reconciliation_runs').find({ _id: { $ne: previous.runId as never } }).toArray();
+    expect(runs).to.have.length(1);
+    expect(runs[0].status).to.equal('failed');
+    expect(runs[0].error.code).to.equal('RECON_ABANDONED');
+    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: runs[0]._id })).to.equal(0);
+    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: previous.runId })).to.equal(visible);
+    expect(child.stderr()).to.contain('abandoning the current run');
+  });
+});
