@@ -25,10 +25,14 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist/core ./dist/core
 COPY --from=build /app/dist/config ./dist/config
 COPY --from=build /app/dist/sources ./dist/sources
-COPY recon.config.yaml ./recon.config.yaml
+COPY recon.config.yaml /config/recon.config.yaml
 RUN ln -s /app/dist/core/cli.js /usr/local/bin/recon && chmod +x /app/dist/core/cli.js \
  && mkdir -p /data/incoming /data/staging && chown -R node:node /data
+# The built-in `node` user (uid 1000), never root.
 USER node
 WORKDIR /data
+# Mount your config at /config/recon.config.yaml; secrets come from the environment.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/core/cli.js"]
-CMD ["run", "--config", "/app/recon.config.yaml"]
+CMD ["daemon", "--config", "/config/recon.config.yaml"]

@@ -50,12 +50,14 @@ export function buildProgram(): Command {
     .action(async (opts: { config?: string; logLevel?: string }) => {
       const loaded = await loadConfig({ path: opts.config });
       const logger = createLogger({ level: (opts.logLevel ?? loaded.config.log?.level ?? 'info') as 'info' });
-      const daemon = new Daemon(loaded, logger);
-      await daemon.start();
-      await new Promise<void>((resolve) => {
+      // Handlers first: a signal that arrives while starting must still stop the daemon cleanly.
+      const signalled = new Promise<void>((resolve) => {
         process.once('SIGTERM', () => resolve());
         process.once('SIGINT', () => resolve());
       });
+      const daemon = new Daemon(loaded, logger);
+      await daemon.start();
+      await signalled;
       logger.info('shutdown signal received');
       const { abandoned } = await daemon.stop();
       process.exitCode = abandoned ? exitCodeFor('RECON_ABANDONED') : 0;
