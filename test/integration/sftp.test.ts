@@ -191,6 +191,16 @@ sources:
     });
   });
 
+  it('keeps a credentialed MongoDB URI out of every log line and error', async () => {
+    const withCreds = testMongoUri().replace('mongodb://', 'mongodb://recon:s3cr3t-mongo-pw@');
+    await writeFile(join(work, 'creds.yaml'), mongoConfigYaml(uniqueDbName('creds'), ', ignoreTypes: [DIVIDEND]', `  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./nowhere, pattern: "cams*.dbf" } }`));
+    const loaded = await loadConfig({ path: join(work, 'creds.yaml'), env: { ...process.env, MONGO_URI: withCreds } });
+    logger.debug({ config: loaded.config }, 'config loaded');
+    const outcome = await runReconciliation({ loaded, logger, force: true }).then((r) => JSON.stringify(r.error), (e: Error) => e.message);
+    expect(outcome).to.not.contain('s3cr3t-mongo-pw');
+    expect(captured.join('')).to.contain('config loaded');
+  });
+
   describe('recon run with both sources over SFTP', () => {
     let database: string;
     let db: Db;
@@ -231,6 +241,7 @@ sources:
       expect(logs).to.contain('sftp file downloaded');
       expect(logs).to.not.contain(sshd.password);
       expect(logs).to.not.contain(sshd.keyPassphrase);
+      expect(logs).to.not.contain('s3cr3t-mongo-pw');
       expect(logs).to.not.contain('ARN-12345');
       expect(logs).to.not.contain('PRIVATE KEY');
       expect(logs).to.not.contain((await readFile(sshd.keyPath, 'utf8')).split('\n')[1]);
