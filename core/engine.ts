@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { configHash, resolvePath, type LoadedConfig } from '../config/load.js';
 import type { SourceConfig } from '../config/schema.js';
-import { endOfDayUtc } from './as-of-day.js';
+import { endOfDayUtc, nextDay } from './as-of-day.js';
+import { applyLifecycle, type PreviousBreak } from './breaks/lifecycle.js';
+import { detectReasons, type NextDayMovements } from './breaks/reasons.js';
 import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
 import { parseAsOfDate } from './dbf/as-of-date.js';
 import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
@@ -145,15 +147,19 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       if (r.source !== null && run.sources[r.source]) run.sources[r.source].counts[r.status]++;
     };
     const t0 = performance.now();
+    // Breaks are held back (they are few) to be explained and aged before they are written.
+    const breaks: ReconRow[] = [];
+    const emit = async (r: ReconRow) => {
+      if (r.status !== 'matched') { breaks.push(r); return; }
+      count(r);
+      if (writer.add(r)) await writer.flush();
+    };
     const productOwner = new Map<string, string>();
     for (const plan of plans) {
       const table = tables.get(plan.config.name)!;
       for (const productCode of table.productCodes()) if (!productOwner.has(productCode)) productOwner.set(productCode, plan.config.name);
       const rows = reconcileSource({ source: plan.config.name, asOf: plan.asOf, decimals: plan.decimals, holdings: table }, byDay.get(plan.asOf)!.positions, tolerance);
-      for (const r of rows) {
-        count(r);
-        if (writer.add(r)) await writer.flush();
-      }
+      for (const r of rows) await emit(r);
     }
     const patterns = config.sources.map((s) => ({ name: s.name, res: (s.productCodePatterns ?? []).map((p) => new RegExp(p)) }));
     const ownerOf = (productCode: string): string | null =>
@@ -168,6 +174,22 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     run.closedPositions = mongoOnly.closed;
     for (const r of mongoOnly.rows) {
       r.schemeName = names.get(keyOf(r.productCode, r.folio)) ?? null;
+      await emit(r);
+    }
+    await timer.time('explain', async () => {
+      const nextDayMoves = new Map<string, NextDayMovements>();
+      for (const c of cutoffs) nextDayMoves.set(c.asOf, await ledger.movements(c.cutoff, endOfDayUtc(nextDay(c.asOf), timezone)));
+      detectReasons(breaks, nextDayMoves);
+      const previous: PreviousBreak[] = [];
+      for (const plan of plans) previous.push(...await store.previousBreaks(plan.config.name, plan.asOf));
+      const covered = new Set<string | null>(plans.map((p) => p.config.name));
+      if (run.allSources) {
+        previous.push(...await store.previousBreaks(null, cutoffs.at(-1)!.asOf));
+        covered.add(null);
+      }
+      run.breaks = applyLifecycle(breaks, previous, covered);
+    });
+    for (const r of breaks) {
       count(r);
       if (writer.add(r)) await writer.flush();
     }

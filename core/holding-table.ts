@@ -17,6 +17,9 @@ export interface KeyAggregate {
   /** Index into schemeNames, or -1. */
   schemeIds: Int32Array;
   schemeNames: string[];
+  /** Optional evidence columns, parallel to keys. */
+  pledged?: Float64Array;
+  folioOld?: string[];
 }
 
 export class HoldingTable {
@@ -27,6 +30,8 @@ export class HoldingTable {
   private readonly schemeOf: number[] = [];
   private readonly schemeNames: string[] = [];
   private readonly schemeIds = new Map<string, number>();
+  private pledged: number[] | null = null;
+  private folioOld: string[] | null = null;
 
   get size(): number {
     return this.keys.length;
@@ -39,6 +44,8 @@ export class HoldingTable {
   /** Adds a range's aggregate; a key may straddle ranges and files. */
   merge(part: KeyAggregate): void {
     const localToGlobal = part.schemeNames.map((name) => this.intern(name));
+    if (part.pledged && !this.pledged) this.pledged = new Array<number>(this.keys.length).fill(0);
+    if (part.folioOld && !this.folioOld) this.folioOld = new Array<string>(this.keys.length).fill('');
     for (let i = 0; i < part.keys.length; i++) {
       const key = part.keys[i];
       const scheme = part.schemeIds[i] < 0 ? -1 : localToGlobal[part.schemeIds[i]];
@@ -49,7 +56,11 @@ export class HoldingTable {
         this.units.push(part.units[i]);
         this.rows.push(part.rows[i]);
         this.schemeOf.push(scheme);
+        this.pledged?.push(part.pledged?.[i] ?? 0);
+        this.folioOld?.push(part.folioOld?.[i] ?? '');
       } else {
+        if (this.pledged && part.pledged) this.pledged[at] = addUnits(this.pledged[at], part.pledged[i]);
+        if (this.folioOld && part.folioOld && this.folioOld[at] === '') this.folioOld[at] = part.folioOld[i];
         this.units[at] = addUnits(this.units[at], part.units[i]);
         this.rows[at] += part.rows[i];
         if (this.schemeOf[at] < 0) this.schemeOf[at] = scheme;
@@ -76,7 +87,10 @@ export class HoldingTable {
 
   private at(i: number): Holding {
     const [productCode, folio] = splitKey(this.keys[i]);
-    return { key: this.keys[i], productCode, folio, schemeName: this.schemeOf[i] < 0 ? null : this.schemeNames[this.schemeOf[i]], units: this.units[i], rows: this.rows[i] };
+    return {
+      key: this.keys[i], productCode, folio, schemeName: this.schemeOf[i] < 0 ? null : this.schemeNames[this.schemeOf[i]], units: this.units[i], rows: this.rows[i],
+      pledged: this.pledged?.[i] ?? 0, folioOld: this.folioOld?.[i] || null,
+    };
   }
 
   private intern(name: string): number {

@@ -16,6 +16,10 @@ export interface Holding {
   units: number;
   /** How many file rows were summed into this key. */
   rows: number;
+  /** Pledged units (KARVY PLDG), ten-thousandths; 0 when the file has none. */
+  pledged?: number;
+  /** The folio before a change (CAMS FOLIO_OLD), when the file gives one. */
+  folioOld?: string | null;
 }
 
 export interface LedgerPosition {
@@ -41,6 +45,20 @@ export interface ReconRow {
   dbfRows: number;
   /** Decimals the source's units carry; documents round to these. */
   decimals: number;
+  pledged?: number;
+  folioOld?: string | null;
+  /** Break ageing and explanation, filled in before the row is stored (non-matched rows only). */
+  firstSeen?: string;
+  ageDays?: number;
+  lifecycle?: 'new' | 'persisting' | 'changed';
+  reason?: BreakReason;
+}
+
+export interface BreakReason {
+  code: 'timing' | 'probable_key_mismatch' | 'pledged';
+  /** Transaction ids (timing) or the paired key (probable_key_mismatch). */
+  transactionIds?: string[];
+  pair?: { productCode: string; folio: string };
 }
 
 export interface SourceHoldings {
@@ -65,7 +83,7 @@ export function* reconcileSource(src: SourceHoldings, positions: ReadonlyMap<str
     const status: ReconStatus = pos === undefined ? 'dbf_only' : Math.abs(difference) <= tolerance ? 'matched' : 'mismatched';
     yield {
       source: src.source, status, asOf: src.asOf, productCode: h.productCode, folio: h.folio, schemeName: h.schemeName,
-      dbfUnits: h.units, mongoUnits, difference, dbfRows: h.rows, decimals: src.decimals,
+      dbfUnits: h.units, mongoUnits, difference, dbfRows: h.rows, decimals: src.decimals, pledged: h.pledged, folioOld: h.folioOld,
     };
   }
 }

@@ -5,17 +5,18 @@
  */
 import { basename } from 'node:path';
 import { ReconError } from '../errors.js';
-import { REQUIRED_ROLES, type Role, type SourcePlugin } from '../plugin.js';
+import { OPTIONAL_ROLES, REQUIRED_ROLES, type Role, type SourcePlugin } from '../plugin.js';
 import type { DbfLayout, FieldLayout } from './layout.js';
 
 export type ColumnOverrides = Partial<Record<Role, string>>;
-export type ResolvedColumns = { [R in Exclude<Role, 'schemeName'>]: FieldLayout } & { schemeName?: FieldLayout };
+type Optional = 'schemeName' | 'pledged' | 'folioOld';
+export type ResolvedColumns = { [R in Exclude<Role, Optional>]: FieldLayout } & { [R in Optional]?: FieldLayout };
 
 export function resolveColumns(layout: DbfLayout, plugin: SourcePlugin, overrides: ColumnOverrides = {}): ResolvedColumns {
   const byName = new Map(layout.fields.map((f) => [f.name.toUpperCase(), f]));
   const missing: string[] = [];
   const out: Partial<ResolvedColumns> = {};
-  const roles: Role[] = [...REQUIRED_ROLES, 'schemeName'];
+  const roles: Role[] = [...REQUIRED_ROLES, ...OPTIONAL_ROLES];
   for (const role of roles) {
     const spec = plugin.columns[role];
     const override = overrides[role];
@@ -23,7 +24,7 @@ export function resolveColumns(layout: DbfLayout, plugin: SourcePlugin, override
     const candidates = override !== undefined ? [override] : [spec!.name, ...(spec!.aliases ?? [])];
     const found = candidates.map((c) => byName.get(c.toUpperCase())).find((f) => f !== undefined);
     if (found) out[role] = found;
-    else if (role !== 'schemeName') missing.push(`${role} (${candidates.join(' or ')})`);
+    else if (!(OPTIONAL_ROLES as readonly string[]).includes(role)) missing.push(`${role} (${candidates.join(' or ')})`);
   }
   if (missing.length > 0) {
     throw new ReconError('RECON_DBF_COLUMNS',

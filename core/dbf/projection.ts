@@ -63,6 +63,10 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
   const uOff = columns.units.offset, uEnd = uOff + columns.units.size;
   const aOff = columns.asOf.offset, aLen = columns.asOf.size;
   const scheme = columns.schemeName;
+  const pledgedField = columns.pledged;
+  const folioOldField = columns.folioOld;
+  const pledged: number[] = [];
+  const folioOld: string[] = [];
 
   const index = new Map<string, number>();
   const keys: string[] = [];
@@ -143,16 +147,31 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
             }
           }
           schemeOf.push(sid);
+          if (pledgedField) pledged.push(0);
+          if (folioOldField) folioOld.push('');
         } else {
           units[at] = addUnits(units[at], value);
           rows[at]++;
+        }
+        // Optional evidence columns cost nothing when the plugin does not declare them.
+        if (pledgedField) {
+          const p = parseUnitsBytes(buf, base + pledgedField.offset, base + pledgedField.offset + pledgedField.size);
+          const i = at ?? keys.length - 1;
+          if (!Number.isNaN(p)) pledged[i] = addUnits(pledged[i], p);
+        }
+        if (folioOldField) {
+          const i = at ?? keys.length - 1;
+          if (folioOld[i] === '') folioOld[i] = text(buf, base + folioOldField.offset, base + folioOldField.offset + folioOldField.size);
         }
       }
     }
   } finally {
     closeSync(fd);
   }
-  return { ...out, keys, units: Float64Array.from(units), rows: Uint32Array.from(rows), schemeIds: Int32Array.from(schemeOf), schemeNames };
+  return {
+    ...out, keys, units: Float64Array.from(units), rows: Uint32Array.from(rows), schemeIds: Int32Array.from(schemeOf), schemeNames,
+    pledged: pledgedField ? Float64Array.from(pledged) : undefined, folioOld: folioOldField ? folioOld : undefined,
+  };
 }
 
 function readFully(fd: number, buf: Buffer, want: number, position: number): number {

@@ -17,7 +17,7 @@ import { ReconError } from '../errors.js';
 import { addUnits, parseUnitsText, unitsFromDouble, unitsFromDoubleSum } from '../fixed-point.js';
 import { keyOf } from '../key.js';
 import { mongoClient } from '../mongo-client.js';
-import { PositionBuilder } from './positions.js';
+import { MovementBuilder, PositionBuilder } from './positions.js';
 import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
 
 export interface MongoLedgerOptions {
@@ -112,6 +112,17 @@ export class MongoLedger implements LedgerAdapter {
       total = addUnits(total, units);
     }
     return total;
+  }
+
+  async movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>> {
+    const f = this.options.rules.fields;
+    const col = await this.collection();
+    const builder = new MovementBuilder(this.options.rules);
+    const projection = { [f.productCode]: 1, [f.folio]: 1, [f.type]: 1, [f.units]: 1 };
+    for await (const tx of col.find({ [f.date]: { $gte: from, $lt: to } }, { projection })) {
+      builder.add(tx[f.productCode], tx[f.folio], tx[f.type], unitsFromValue(tx[f.units]), String(tx._id));
+    }
+    return builder.movements;
   }
 
   async schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>> {

@@ -10,7 +10,7 @@ import { BSON } from 'mongodb';
 import { ReconError } from '../errors.js';
 import { keyOf } from '../key.js';
 import { unitsFromValue } from './mongodb.js';
-import { PositionBuilder } from './positions.js';
+import { MovementBuilder, PositionBuilder } from './positions.js';
 import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
 
 export class NdjsonLedger implements LedgerAdapter {
@@ -52,6 +52,22 @@ export class NdjsonLedger implements LedgerAdapter {
       throw new ReconError('RECON_LEDGER_READ', `cannot read ledger ${basename(this.path)}: ${(err as Error).message}`, { file: basename(this.path) }, { cause: err });
     }
     return builders.map((b) => b.finish());
+  }
+
+  async movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>> {
+    const f = this.rules.fields;
+    const builder = new MovementBuilder(this.rules);
+    const lines = createInterface({ input: createReadStream(this.path, 'utf8'), crlfDelay: Infinity });
+    let lineNo = 0;
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim().length === 0) continue;
+      const tx = BSON.EJSON.parse(line, { relaxed: true }) as Record<string, unknown>;
+      const when = tx[f.date];
+      if (!(when instanceof Date) || when < from || when >= to) continue;
+      builder.add(numberish(tx[f.productCode]), numberish(tx[f.folio]), tx[f.type], unitsFromValue(numberish(tx[f.units])), String(tx._id ?? `${basename(this.path)}:${lineNo}`));
+    }
+    return builder.movements;
   }
 
   async schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>> {

@@ -94,6 +94,28 @@ export class PositionBuilder {
   }
 }
 
+/** Transactions of a window summed per key, with their ids (unmapped types and bad values skipped). */
+export class MovementBuilder {
+  readonly movements = new Map<string, { units: number; ids: string[] }>();
+  private readonly signs = new Map<string, number>();
+
+  constructor(rules: LedgerRules) {
+    for (const [type, sign] of Object.entries(rules.typeSigns)) this.signs.set(type.trim().toUpperCase(), sign);
+  }
+
+  add(productCode: unknown, folio: unknown, type: unknown, units: number | null, id: string): void {
+    const p = keyText(productCode);
+    const f = keyText(folio);
+    const sign = this.signs.get(typeof type === 'string' ? type.trim().toUpperCase() : '');
+    if (p === null || f === null || sign === undefined || units === null) return;
+    const key = keyOf(p, f);
+    const m = this.movements.get(key) ?? { units: 0, ids: [] };
+    m.units = addUnits(m.units, sign * units);
+    m.ids.push(id);
+    this.movements.set(key, m);
+  }
+}
+
 /** Key text: trimmed strings, and whole numbers as their digits (a folio stored as a number). */
 export function keyText(value: unknown): string | null {
   if (typeof value === 'string') {

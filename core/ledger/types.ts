@@ -51,6 +51,8 @@ export interface LedgerSnapshot extends Cutoff {
 export interface LedgerAdapter {
   /** Net positions per key, one snapshot per cut-off, aggregated as close to the data as the backend allows. */
   snapshots(cutoffs: readonly Cutoff[]): Promise<LedgerSnapshot[]>;
+  /** Signed units and ids of transactions in [from, to), per key (break explanations). */
+  movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>>;
   /** Scheme names for a few keys (mongo_only rows), by key. */
   schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>>;
   close(): Promise<void>;

@@ -19,6 +19,12 @@ export interface ResultDocument {
   mongo_units: number | null;
   difference: number;
   dbf_rows: number;
+  /** Non-matched rows only: break ageing and the first explanation to check. */
+  first_seen?: string;
+  age_days?: number;
+  lifecycle?: string;
+  reason?: string | null;
+  reason_detail?: { transaction_ids?: string[]; pair?: { product_code: string; folio_no: string } } | null;
 }
 
 export function resultDocument(run: RunSummary, row: ReconRow): ResultDocument {
@@ -35,6 +41,13 @@ export function resultDocument(run: RunSummary, row: ReconRow): ResultDocument {
     mongo_units: row.mongoUnits === null ? null : unitsToNumber(row.mongoUnits, row.decimals),
     difference: unitsToNumber(row.difference, row.decimals),
     dbf_rows: row.dbfRows,
+    ...(row.status === 'matched' ? {} : {
+      first_seen: row.firstSeen, age_days: row.ageDays, lifecycle: row.lifecycle, reason: row.reason?.code ?? null,
+      reason_detail: row.reason ? {
+        ...(row.reason.transactionIds ? { transaction_ids: row.reason.transactionIds } : {}),
+        ...(row.reason.pair ? { pair: { product_code: row.reason.pair.productCode, folio_no: row.reason.pair.folio } } : {}),
+      } : null,
+    }),
   };
 }
 
@@ -59,6 +72,7 @@ export interface RunDocument {
   ledger: unknown[];
   counts: Record<string, number>;
   closed_positions: number;
+  breaks: { new: number; persisting: number; changed: number; resolved: { source: string | null; product_code: string; folio_no: string; status: string; first_seen: string; resolved_on: string }[] } | null;
   timings_ms: Record<string, number>;
   error: unknown;
 }
@@ -103,6 +117,10 @@ export function runDocument(run: RunSummary): RunDocument {
     })),
     counts: run.counts,
     closed_positions: run.closedPositions,
+    breaks: run.breaks ? {
+      new: run.breaks.new, persisting: run.breaks.persisting, changed: run.breaks.changed,
+      resolved: run.breaks.resolved.map((r) => ({ source: r.source, product_code: r.productCode, folio_no: r.folio, status: r.status, first_seen: r.firstSeen, resolved_on: r.resolvedOn })),
+    } : null,
     timings_ms: run.timingsMs,
     error: run.error,
   };

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { ReconError } from '../errors.js';
 import type { ReconRow } from '../reconcile.js';
 import { resultDocument, runDocument, type ResultDocument } from './documents.js';
+import type { PreviousBreak } from '../breaks/lifecycle.js';
 import type { ResultStore, RunSummary } from './types.js';
 
 const COLUMNS: (keyof ResultDocument)[] = [
@@ -64,6 +65,11 @@ export class FileStore implements ResultStore {
   async skip(run: RunSummary): Promise<void> {
     await this.endCsv().catch(() => undefined);
     await rm(this.partial(run), { recursive: true, force: true });
+  }
+
+  /** The file store keeps no break history: every break is new there. */
+  async previousBreaks(): Promise<PreviousBreak[]> {
+    return [];
   }
 
   async committedFileHashes(configHash: string, sha256s: readonly string[]): Promise<Set<string>> {

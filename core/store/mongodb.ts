@@ -17,6 +17,7 @@ import { ReconError } from '../errors.js';
 import { mongoClient } from '../mongo-client.js';
 import type { ReconRow } from '../reconcile.js';
 import { coverageOf, resultDocument, runDocument, type ResultDocument, type RunDocument } from './documents.js';
+import type { PreviousBreak } from '../breaks/lifecycle.js';
 import type { ResultStore, RunSummary } from './types.js';
 
 export interface MongoStoreOptions {
@@ -119,6 +120,23 @@ export class MongoStore implements ResultStore {
     await this.guard('mark run skipped', async () => {
       const { _id: _ignored, ...fields } = runDocument(run);
       await (await this.runs()).updateOne({ _id: run.runId, status: 'running' }, { $set: { ...fields, status: 'skipped' } });
+    });
+  }
+
+  async previousBreaks(source: string | null, asOf: string): Promise<PreviousBreak[]> {
+    return this.guard('read previous breaks', async () => {
+      const results = await this.results();
+      const last = await results.find({ source, as_of_date: { $lt: asOf } }, { projection: { as_of_date: 1 } }).sort({ as_of_date: -1 }).limit(1).toArray();
+      if (last.length === 0) return [];
+      const day = last[0].as_of_date;
+      const rows = await results.find({ source, as_of_date: day, status: { $ne: 'matched' } }).toArray();
+      const runIds = [...new Set(rows.map((r) => r.reconciliation_run_id))];
+      if (runIds.length === 0) return [];
+      const latest = await (await this.runs()).find({ _id: { $in: runIds }, status: 'committed' }, { projection: { _id: 1 } }).sort({ started_at: -1 }).limit(1).toArray();
+      if (latest.length === 0) return [];
+      return rows.filter((r) => r.reconciliation_run_id === latest[0]._id).map((r) => ({
+        source: r.source, productCode: r.product_code, folio: r.folio_no, status: r.status, difference: r.difference, firstSeen: r.first_seen ?? r.as_of_date, asOf: r.as_of_date,
+      }));
     });
   }
 

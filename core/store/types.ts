@@ -1,4 +1,5 @@
 import type { SerializedError } from '../errors.js';
+import type { LifecycleSummary, PreviousBreak } from '../breaks/lifecycle.js';
 import type { ReconRow, StatusCounts } from '../reconcile.js';
 
 /** One source file as the run saw it. */
@@ -56,6 +57,8 @@ export interface RunSummary {
   counts: StatusCounts;
   /** Ledger positions that net to zero and no file lists. */
   closedPositions: number;
+  /** Break lifecycle against the previous committed run of an earlier day. */
+  breaks?: LifecycleSummary;
   timingsMs: Record<string, number>;
   error: SerializedError | null;
 }
@@ -72,6 +75,8 @@ export interface ResultStore {
   fail(run: RunSummary): Promise<void>;
   /** Marks a run that found nothing new (every file already reconciled): nothing is published. */
   skip(run: RunSummary): Promise<void>;
+  /** Breaks of the latest committed run for `source` on the last as-of day before `asOf`. */
+  previousBreaks(source: string | null, asOf: string): Promise<PreviousBreak[]>;
   /** Which of these file hashes belong to a committed run with this config hash. */
   committedFileHashes(configHash: string, sha256s: readonly string[]): Promise<Set<string>>;
   close(): Promise<void>;

@@ -12,6 +12,8 @@ const cams: SourcePlugin = {
     units: { name: 'UNITS', aliases: ['CLOS_UNITS'] },
     asOf: { name: 'ASSET_DATE', aliases: ['NAV_DATE'] },
     schemeName: { name: 'SCHEME_NAM', aliases: ['SCHEME'] },
+    // The folio before a consolidation or change: a ledger still on it is a probable key mismatch.
+    folioOld: { name: 'FOLIO_OLD' },
   },
   dateFormats: ['dd-mm-yyyy', 'dd/mm/yyyy', 'dd-MMM-yyyy', 'yyyymmdd'],
   normalise: {

@@ -14,6 +14,8 @@ const karvy: SourcePlugin = {
     units: { name: 'BALUNITS', aliases: ['UNITS'] },
     asOf: { name: 'TODATE', aliases: ['NAVDATE'] },
     schemeName: { name: 'FUNDDESC', aliases: ['SCHEME'] },
+    // Pledged (lien-marked) units: a break equal to them is explained.
+    pledged: { name: 'PLDG', aliases: ['PLEDGED'] },
   },
   dateFormats: ['dd-mm-yyyy', 'dd/mm/yyyy', 'dd-MMM-yyyy', 'yyyymmdd'],
   normalise: {
