@@ -171,6 +171,26 @@ export const configSchema = {
         force: { type: 'boolean', default: false, description: 'reconcile files already reconciled (like recon run --force)' },
       },
     },
+    reports: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['dir', 'formats'],
+      properties: {
+        dir: { type: 'string', minLength: 1, description: 'folder for the reports written after each committed run' },
+        formats: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['xlsx', 'csv', 'json', 'html'] } },
+      },
+    },
+    alerts: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['webhook'],
+      properties: {
+        webhook: { type: 'string', pattern: '^https?://', description: 'POSTed a JSON summary' },
+        newBreaksThreshold: { type: 'integer', minimum: 0, default: 0, description: 'alert when new breaks exceed this' },
+        fileDeadline: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'daemon: HH:MM (schedule timezone) by which every source must have arrived' },
+        timeoutSeconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
+      },
+    },
     health: {
       type: 'object',
       additionalProperties: false,

@@ -7,7 +7,13 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { afterRun } from './after-run.js';
 import { runReconciliation } from './engine.js';
+import { loadReport } from './report/data.js';
+import { breaksTable, currentBreaks, recentRuns, runsTable } from './report/queries.js';
+import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.js';
+import { createStore } from './store/index.js';
+import { MongoStore } from './store/mongodb.js';
 import { Daemon } from './schedule.js';
 import { asReconError, exitCodeFor, ReconError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -35,6 +41,7 @@ export function buildProgram(): Command {
       const loaded = await loadConfig({ path: opts.config });
       const logger = createLogger({ level: (opts.logLevel ?? loaded.config.log?.level ?? 'info') as 'info' });
       const run = await runReconciliation({ loaded, sources: opts.source, logger, force: opts.force === true, progress: createProgress(logger) });
+      await afterRun(loaded, run, logger);
       process.stdout.write(opts.json ? JSON.stringify(summaryJson(run)) + '\n' : summaryTable(run));
       if (run.status !== 'committed' && run.status !== 'skipped') {
         const err = run.error ?? { code: 'RECON_INTERNAL', message: 'run did not commit' };
@@ -63,6 +70,41 @@ export function buildProgram(): Command {
       process.exitCode = abandoned ? exitCodeFor('RECON_ABANDONED') : 0;
     });
 
+  program.command('report')
+    .description('write the report of a committed run (default: the latest)')
+    .option('-c, --config <path>', 'config file')
+    .option('--run <id>', 'run id')
+    .option('--as-of <date>', 'latest committed run for this as-of day (yyyy-mm-dd)')
+    .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).makeOptionMandatory())
+    .requiredOption('--out <path>', 'file to write')
+    .action(async (opts: { config?: string; run?: string; asOf?: string; format: ReportFormat; out: string }) => {
+      const store = await mongoStoreFor(opts.config);
+      await writeReport(await loadReport(store, { runId: opts.run, asOf: opts.asOf }), opts.format, opts.out);
+      process.stdout.write(`report written: ${opts.out}\n`);
+    });
+
+  program.command('runs')
+    .description('recent runs: as-of, status, counts, duration')
+    .option('-c, --config <path>', 'config file')
+    .option('-n, --limit <n>', 'how many', (v: string) => Number(v), 20)
+    .option('--json', 'JSON instead of a table')
+    .action(async (opts: { config?: string; limit: number; json?: boolean }) => {
+      const runs = await recentRuns(await mongoStoreFor(opts.config), opts.limit);
+      process.stdout.write(opts.json ? JSON.stringify(runs) + '\n' : runsTable(runs));
+    });
+
+  program.command('breaks')
+    .description('breaks of the latest committed run')
+    .option('-c, --config <path>', 'config file')
+    .option('--source <name>', 'only this source')
+    .addOption(new Option('--status <status>', 'only this status').choices(['mismatched', 'dbf_only', 'mongo_only']))
+    .option('--min-age <days>', 'only breaks at least this old', (v: string) => Number(v))
+    .option('--json', 'JSON instead of a table')
+    .action(async (opts: { config?: string; source?: string; status?: string; minAge?: number; json?: boolean }) => {
+      const breaks = await currentBreaks(await mongoStoreFor(opts.config), opts);
+      process.stdout.write(opts.json ? JSON.stringify(breaks) + '\n' : breaksTable(breaks));
+    });
+
   program.command('validate-config')
     .description('load, interpolate and validate the config; print where it came from')
     .option('-c, --config <path>', 'config file')
@@ -72,6 +114,13 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+async function mongoStoreFor(configPath: string | undefined): Promise<MongoStore> {
+  const loaded = await loadConfig({ path: configPath });
+  const store = createStore(loaded.config, loaded.baseDir);
+  if (!(store instanceof MongoStore)) throw new ReconError('RECON_USAGE', 'runs, breaks and report read the MongoDB store; this config uses the files store');
+  return store;
 }
 
 export async function main(argv: string[]): Promise<number> {

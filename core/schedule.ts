@@ -10,6 +10,9 @@
  */
 import { Cron } from 'croner';
 import type { LoadedConfig } from '../config/load.js';
+import { afterRun } from './after-run.js';
+import { sendAlert } from './alerts.js';
+import { dayInZone } from './as-of-day.js';
 import { runReconciliation } from './engine.js';
 import { asReconError } from './errors.js';
 import { HealthServer } from './health.js';
@@ -29,6 +32,9 @@ export class Daemon {
   private lastRun: RunSummary | null = null;
   private lastError: string | null = null;
   private stopping = false;
+  /** When each source last arrived (committed or already reconciled), for the file deadline alert. */
+  private readonly arrived = new Map<string, Date>();
+  private deadlineCron: Cron | null = null;
   /** The health server's port once listening (0 picks a free one). */
   healthPort: number | null = null;
 
@@ -58,6 +64,11 @@ export class Daemon {
       protect: (job) => this.logger.warn({ startedAt: job.currentRun() }, 'previous scheduled run still going; this tick is skipped'),
       catch: (err) => this.logger.error({ err: asReconError(err).toJSON() }, 'scheduled run crashed'),
     }, async () => { await this.tick(); });
+    const deadline = config.alerts?.fileDeadline;
+    if (deadline) {
+      const [hh, mm] = deadline.split(':');
+      this.deadlineCron = new Cron(`0 ${Number(mm)} ${Number(hh)} * * *`, { timezone: config.schedule.timezone ?? 'Asia/Kolkata' }, async () => { await this.checkArrivals(); });
+    }
     this.logger.info({ cron: config.schedule.cron, timezone: config.schedule.timezone ?? 'Asia/Kolkata', nextRun: this.cron.nextRun()?.toISOString() }, 'daemon scheduled');
   }
 
@@ -103,12 +114,28 @@ export class Daemon {
       this.lastRun = run;
       this.lastError = run.error?.message ?? null;
       this.health.record(run);
+      if (run.status === 'committed' || run.status === 'skipped') for (const s of [...run.sourceNames, ...(run.skippedSources ?? [])]) this.arrived.set(s, new Date());
+      await afterRun(this.loaded, run, log);
       return run;
     } finally {
       if (renew) clearInterval(renew);
       this.runAbort = null;
       await this.lease?.release().catch((err: unknown) => log.warn({ err: asReconError(err).message }, 'lease release failed'));
     }
+  }
+
+  /** Alerts for every source that has not arrived since the start of today (schedule timezone). */
+  async checkArrivals(now: Date = new Date()): Promise<string[]> {
+    const tz = this.loaded.config.schedule?.timezone ?? 'Asia/Kolkata';
+    const today = dayInZone(now, tz);
+    const missing = this.loaded.config.sources.map((s) => s.name).filter((name) => {
+      const at = this.arrived.get(name);
+      return !at || dayInZone(at, tz) !== today;
+    });
+    for (const source of missing) {
+      await sendAlert(this.loaded.config.alerts, { kind: 'file_missing', source, message: `no ${source} file reconciled by ${this.loaded.config.alerts?.fileDeadline} on ${today}` }, this.logger);
+    }
+    return missing;
   }
 
   /**
@@ -118,6 +145,7 @@ export class Daemon {
   async stop(graceMs?: number): Promise<{ abandoned: boolean }> {
     this.stopping = true;
     this.cron?.stop();
+    this.deadlineCron?.stop();
     const grace = graceMs ?? (this.loaded.config.schedule?.graceSeconds ?? 300) * 1000;
     let abandoned = false;
     const running = this.current;
