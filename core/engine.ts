@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { configHash, resolvePath, type LoadedConfig } from '../config/load.js';
 import type { SourceConfig } from '../config/schema.js';
 import { endOfDayUtc, nextDay } from './as-of-day.js';
-import { applyLifecycle, type PreviousBreak } from './breaks/lifecycle.js';
-import { detectReasons, type NextDayMovements } from './breaks/reasons.js';
+import { ageBreak, breakId, previousById, resolvedBreaks, type LifecycleSummary, type PreviousBreak } from './breaks/lifecycle.js';
+import { groupOf, pairKeyMismatch, pairingGroups, rowReason, type NextDayMovements } from './breaks/reasons.js';
 import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
 import { parseAsOfDate } from './dbf/as-of-date.js';
 import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
@@ -24,7 +24,7 @@ import type { Logger } from './logger.js';
 import { loadPlugin, resolvePluginSpecifier, type SourcePlugin } from './plugin.js';
 import { ReconPool } from './pool.js';
 import { HoldingTable } from './holding-table.js';
-import { emptyCounts, findMongoOnly, reconcileSource, type ReconRow } from './reconcile.js';
+import { emptyCounts, findMongoOnly, judgeHolding, type ReconRow } from './reconcile.js';
 import { createStore } from './store/index.js';
 import type { FileRecord, RunSummary } from './store/types.js';
 
@@ -127,7 +127,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     if (plans.length === 0) return;
     const cutoffs = [...new Set(plans.map((p) => p.asOf))].sort().map((asOf) => ({ asOf, cutoff: endOfDayUtc(asOf, timezone) }));
     log.info({ cutoffs: cutoffs.map((c) => ({ asOf: c.asOf, cutoff: c.cutoff.toISOString() })) }, 'ledger cut-offs');
-    // The ledger aggregates in the server while the pool decodes and files are hashed.
+    // The ledger aggregates in the server while the pool decodes.
     const [snapshots, tables] = await Promise.all([
       timer.time('ledger', () => ledger.snapshots(cutoffs)),
       timer.time('decode', () => decodeAll(plans)),
@@ -137,65 +137,91 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     run.ledger = snapshots.map((s) => ledgerSummary(s));
     for (const s of snapshots) warnAnomalies(s);
 
-    // Rows are made lazily and written in batches as they come: a run never holds them all.
+    // Rows are made lazily and written in batches as they come: a run never holds them all. Matched
+    // rows go out at once; a break is kept as its position in the source's table (a number, not a
+    // row) until it has been explained and aged, because a bad day can make millions of them.
     const writer = new BatchWriter(async (batch) => {
       abortIfAsked();
       await store.writeRows(run, batch);
     });
-    const count = (r: ReconRow) => {
+    const write = async (r: ReconRow) => {
       run.counts[r.status]++;
       if (r.source !== null && run.sources[r.source]) run.sources[r.source].counts[r.status]++;
-    };
-    const t0 = performance.now();
-    // Breaks are held back (they are few) to be explained and aged before they are written.
-    const breaks: ReconRow[] = [];
-    const emit = async (r: ReconRow) => {
-      if (r.status !== 'matched') { breaks.push(r); return; }
-      count(r);
       if (writer.add(r)) await writer.flush();
     };
+    const t0 = performance.now();
+    const judged = plans.map((plan) => ({
+      plan, table: tables.get(plan.config.name)!, positions: byDay.get(plan.asOf)!.positions, breaks: [] as number[],
+      src: { source: plan.config.name, asOf: plan.asOf, decimals: plan.decimals },
+    }));
     const productOwner = new Map<string, string>();
-    for (const plan of plans) {
-      const table = tables.get(plan.config.name)!;
-      for (const productCode of table.productCodes()) if (!productOwner.has(productCode)) productOwner.set(productCode, plan.config.name);
-      const rows = reconcileSource({ source: plan.config.name, asOf: plan.asOf, decimals: plan.decimals, holdings: table }, byDay.get(plan.asOf)!.positions, tolerance);
-      for (const r of rows) await emit(r);
+    for (const j of judged) {
+      for (const productCode of j.table.productCodes()) if (!productOwner.has(productCode)) productOwner.set(productCode, j.plan.config.name);
+      for (let i = 0; i < j.table.size; i++) {
+        const row = judgeHolding(j.src, j.table.holdingAt(i), j.positions, tolerance);
+        if (row.status === 'matched') await write(row); else j.breaks.push(i);
+      }
     }
     const patterns = config.sources.map((s) => ({ name: s.name, res: (s.productCodePatterns ?? []).map((p) => new RegExp(p)) }));
     const ownerOf = (productCode: string): string | null =>
       productOwner.get(productCode) ?? patterns.find((p) => p.res.some((re) => re.test(productCode)))?.name ?? null;
-    const allTables = [...tables.values()];
     const mongoOnly = findMongoOnly({
       positionsByDay: new Map(snapshots.map((s) => [s.asOf, s.positions])), ownerOf, includeUnowned: run.allSources, tolerance,
-      listed: (key) => allTables.some((t) => t.has(key)),
+      listed: (key) => judged.some((j) => j.table.has(key)),
       sources: plans.map((p) => ({ source: p.config.name, asOf: p.asOf, decimals: p.decimals })),
     });
     const names = await ledger.schemeNames(mongoOnly.rows.map((r) => ({ productCode: r.productCode, folio: r.folio })));
     run.closedPositions = mongoOnly.closed;
-    for (const r of mongoOnly.rows) {
-      r.schemeName = names.get(keyOf(r.productCode, r.folio)) ?? null;
-      await emit(r);
-    }
-    await timer.time('explain', async () => {
-      const nextDayMoves = new Map<string, NextDayMovements>();
-      for (const c of cutoffs) nextDayMoves.set(c.asOf, await ledger.movements(c.cutoff, endOfDayUtc(nextDay(c.asOf), timezone)));
-      detectReasons(breaks, nextDayMoves);
-      const previous: PreviousBreak[] = [];
-      for (const plan of plans) previous.push(...await store.previousBreaks(plan.config.name, plan.asOf));
-      const covered = new Set<string | null>(plans.map((p) => p.config.name));
-      if (run.allSources) {
-        previous.push(...await store.previousBreaks(null, cutoffs.at(-1)!.asOf));
-        covered.add(null);
+    for (const r of mongoOnly.rows) r.schemeName = names.get(keyOf(r.productCode, r.folio)) ?? null;
+
+    // Explain and age the breaks, then write them.
+    const tExplain = performance.now();
+    const writeMsBefore = writer.ms;
+    const nextDayMoves = new Map<string, NextDayMovements>();
+    for (const c of cutoffs) nextDayMoves.set(c.asOf, await ledger.movements(c.cutoff, endOfDayUtc(nextDay(c.asOf), timezone)));
+    const previousList: PreviousBreak[] = [];
+    for (const plan of plans) previousList.push(...await store.previousBreaks(plan.config.name, plan.asOf));
+    if (run.allSources) previousList.push(...await store.previousBreaks(null, cutoffs.at(-1)!.asOf));
+    const previous = previousById(previousList);
+    const lifecycle: LifecycleSummary = { new: 0, persisting: 0, changed: 0, resolved: [] };
+    for (const r of mongoOnly.rows) r.reason = rowReason(r, nextDayMoves.get(r.asOf));
+    // Pairings need both sides: only dbf_only rows whose (source, product) has a mongo_only row can pair.
+    const groups = pairingGroups(mongoOnly.rows);
+    const paired = new Map<string, ReconRow>();
+    const materialise = (j: (typeof judged)[number], i: number): ReconRow => {
+      const row = judgeHolding(j.src, j.table.holdingAt(i), j.positions, tolerance);
+      row.reason = rowReason(row, nextDayMoves.get(row.asOf));
+      return row;
+    };
+    if (groups.size > 0) {
+      for (const j of judged) for (const i of j.breaks) {
+        const row = materialise(j, i);
+        if (row.status === 'dbf_only' && groups.has(groupOf(row)) && pairKeyMismatch(row, groups)) paired.set(`${j.src.source}\u0000${i}`, row);
       }
-      run.breaks = applyLifecycle(breaks, previous, covered);
-    });
-    for (const r of breaks) {
-      count(r);
-      if (writer.add(r)) await writer.flush();
     }
+    for (const j of judged) for (const i of j.breaks) {
+      const row = paired.get(`${j.src.source}\u0000${i}`) ?? materialise(j, i);
+      ageBreak(row, previous, lifecycle);
+      await write(row);
+    }
+    for (const r of mongoOnly.rows) {
+      ageBreak(r, previous, lifecycle);
+      await write(r);
+    }
+    const mongoOnlyIds = new Set(mongoOnly.rows.map((r) => breakId(r.source, r.productCode, r.folio)));
+    const covered = new Map<string | null, string>(plans.map((p) => [p.config.name, p.asOf]));
+    if (run.allSources) covered.set(null, cutoffs.at(-1)!.asOf);
+    lifecycle.resolved = resolvedBreaks(previous.values(), (p) => {
+      if (mongoOnlyIds.has(breakId(p.source, p.productCode, p.folio))) return true;
+      const j = judged.find((x) => x.src.source === p.source);
+      const i = j ? j.table.indexOf(keyOf(p.productCode, p.folio)) : -1;
+      return j !== undefined && i >= 0 && judgeHolding(j.src, j.table.holdingAt(i), j.positions, tolerance).status !== 'matched';
+    }, (source) => covered.get(source));
+    run.breaks = lifecycle;
     await writer.flush();
+    run.timingsMs.explain = Math.round(performance.now() - tExplain - (writer.ms - writeMsBefore));
     run.timingsMs.write = Math.round(writer.ms);
-    run.timingsMs.reconcile = Math.round(performance.now() - t0 - writer.ms);
+    run.timingsMs.reconcile = Math.round(performance.now() - t0 - writer.ms - run.timingsMs.explain);
     log.info({ rows: writer.written }, 'results written');
   }
 

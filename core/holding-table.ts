@@ -80,6 +80,16 @@ export class HoldingTable {
     return at === undefined ? undefined : this.at(at);
   }
 
+  /** Position of a key, or -1. */
+  indexOf(key: string): number {
+    return this.index.get(key) ?? -1;
+  }
+
+  /** The holding at a position (0 ≤ i < size), made on demand. */
+  holdingAt(i: number): Holding {
+    return this.at(i);
+  }
+
   /** Holdings in first-seen order; each object is made on demand. */
   *[Symbol.iterator](): IterableIterator<Holding> {
     for (let i = 0; i < this.keys.length; i++) yield this.at(i);

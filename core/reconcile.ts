@@ -74,18 +74,21 @@ export function emptyCounts(): StatusCounts {
   return { matched: 0, mismatched: 0, dbf_only: 0, mongo_only: 0 };
 }
 
-/** Every key of one source's files against the ledger as of that source's day; rows are made lazily. */
+/** One key of a source's files against the ledger as of that source's day. */
+export function judgeHolding(src: Omit<SourceHoldings, 'holdings'>, h: Holding, positions: ReadonlyMap<string, LedgerPosition>, tolerance: number): ReconRow {
+  const pos = positions.get(h.key);
+  const mongoUnits = pos ? pos.units : null;
+  const difference = (mongoUnits ?? 0) - h.units;
+  const status: ReconStatus = pos === undefined ? 'dbf_only' : Math.abs(difference) <= tolerance ? 'matched' : 'mismatched';
+  return {
+    source: src.source, status, asOf: src.asOf, productCode: h.productCode, folio: h.folio, schemeName: h.schemeName,
+    dbfUnits: h.units, mongoUnits, difference, dbfRows: h.rows, decimals: src.decimals, pledged: h.pledged, folioOld: h.folioOld,
+  };
+}
+
+/** Every key of one source's files against the ledger; rows are made lazily. */
 export function* reconcileSource(src: SourceHoldings, positions: ReadonlyMap<string, LedgerPosition>, tolerance: number): Generator<ReconRow> {
-  for (const h of src.holdings) {
-    const pos = positions.get(h.key);
-    const mongoUnits = pos ? pos.units : null;
-    const difference = (mongoUnits ?? 0) - h.units;
-    const status: ReconStatus = pos === undefined ? 'dbf_only' : Math.abs(difference) <= tolerance ? 'matched' : 'mismatched';
-    yield {
-      source: src.source, status, asOf: src.asOf, productCode: h.productCode, folio: h.folio, schemeName: h.schemeName,
-      dbfUnits: h.units, mongoUnits, difference, dbfRows: h.rows, decimals: src.decimals, pledged: h.pledged, folioOld: h.folioOld,
-    };
-  }
+  for (const h of src.holdings) yield judgeHolding(src, h, positions, tolerance);
 }
 
 export interface MongoOnlyScope {

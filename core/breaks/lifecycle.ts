@@ -34,30 +34,32 @@ export function breakId(source: string | null, productCode: string, folio: strin
   return JSON.stringify([source, productCode, folio]);
 }
 
-/** Sets firstSeen, ageDays and lifecycle on every break row; returns the counts and the resolved list. */
-export function applyLifecycle(breaks: ReconRow[], previous: readonly PreviousBreak[], coveredSources: ReadonlySet<string | null>): LifecycleSummary {
-  const prev = new Map(previous.map((p) => [breakId(p.source, p.productCode, p.folio), p]));
-  const seen = new Set<string>();
-  const out: LifecycleSummary = { new: 0, persisting: 0, changed: 0, resolved: [] };
-  for (const row of breaks) {
-    const id = breakId(row.source, row.productCode, row.folio);
-    seen.add(id);
-    const p = prev.get(id);
-    if (!p) {
-      row.lifecycle = 'new';
-      row.firstSeen = row.asOf;
-      out.new++;
-    } else {
-      const same = p.status === row.status && p.difference === unitsToNumber(row.difference, row.decimals);
-      row.lifecycle = same ? 'persisting' : 'changed';
-      row.firstSeen = p.firstSeen;
-      if (same) out.persisting++; else out.changed++;
-    }
-    row.ageDays = daysBetween(row.firstSeen, row.asOf);
+export function previousById(previous: readonly PreviousBreak[]): Map<string, PreviousBreak> {
+  return new Map(previous.map((p) => [breakId(p.source, p.productCode, p.folio), p]));
+}
+
+/** Sets firstSeen, ageDays and lifecycle on a break row and counts it. */
+export function ageBreak(row: ReconRow, previous: ReadonlyMap<string, PreviousBreak>, summary: LifecycleSummary): void {
+  const p = previous.get(breakId(row.source, row.productCode, row.folio));
+  if (!p) {
+    row.lifecycle = 'new';
+    row.firstSeen = row.asOf;
+    summary.new++;
+  } else {
+    const same = p.status === row.status && p.difference === unitsToNumber(row.difference, row.decimals);
+    row.lifecycle = same ? 'persisting' : 'changed';
+    row.firstSeen = p.firstSeen;
+    if (same) summary.persisting++; else summary.changed++;
   }
-  const asOfBySource = new Map(breaks.map((r) => [r.source, r.asOf]));
-  for (const [id, p] of prev) {
-    if (!seen.has(id) && coveredSources.has(p.source)) out.resolved.push({ ...p, resolvedOn: asOfBySource.get(p.source) ?? p.asOf });
+  row.ageDays = daysBetween(row.firstSeen, row.asOf);
+}
+
+/** Breaks of the previous run, in a source this run covers, that are no longer breaks. */
+export function resolvedBreaks(previous: Iterable<PreviousBreak>, stillBroken: (p: PreviousBreak) => boolean, resolvedOn: (source: string | null) => string | undefined): ResolvedBreak[] {
+  const out: ResolvedBreak[] = [];
+  for (const p of previous) {
+    const on = resolvedOn(p.source);
+    if (on !== undefined && !stillBroken(p)) out.push({ ...p, resolvedOn: on });
   }
   return out;
 }
