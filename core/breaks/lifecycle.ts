@@ -4,7 +4,6 @@
  * difference) or `changed`; breaks of that run that are gone are `resolved`. Comparing with an
  * earlier day, never with a rerun of the same day, is what keeps reruns from ageing anything.
  */
-import { DateTime } from 'luxon';
 import { unitsToNumber } from '../fixed-point.js';
 import type { ReconRow } from '../reconcile.js';
 
@@ -64,6 +63,7 @@ export function resolvedBreaks(previous: Iterable<PreviousBreak>, stillBroken: (
   return out;
 }
 
+/** Whole days between two `yyyy-mm-dd` days (calendar days; runs once per break, so no date library). */
 export function daysBetween(from: string, to: string): number {
-  return Math.round(DateTime.fromISO(to, { zone: 'UTC' }).diff(DateTime.fromISO(from, { zone: 'UTC' }), 'days').days);
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
