@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveColumns } from '../../../core/dbf/columns.js';
+import { readDbfLayout } from '../../../core/dbf/layout.js';
+import { decodeRange, type RangeAggregate } from '../../../core/dbf/projection.js';
+import { HoldingTable } from '../../../core/holding-table.js';
+import { keyOf } from '../../../core/key.js';
+import cams from '../../../sources/cams/index.js';
+import karvy from '../../../sources/karvy/index.js';
+import type { SourcePlugin } from '../../../core/plugin.js';
+import { CAMS_FIELDS, withoutColumn, writeCamsFile, writeKarvyFile } from '../../fixtures/registrar-files.js';
+
+async function decodeInRanges(file: string, plugin: SourcePlugin, size: number): Promise<{ parts: RangeAggregate[]; holdings: HoldingTable }> {
+  const layout = await readDbfLayout(file);
+  const columns = resolveColumns(layout, plugin);
+  const parts: RangeAggregate[] = [];
+  for (let start = 0; start < layout.recordCount; start += size) {
+    parts.push(decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end: Math.min(layout.recordCount, start + size), columns, encoding: layout.encoding }, plugin));
+  }
+  const holdings = new HoldingTable();
+  for (const p of parts) holdings.merge(p);
+  return { parts, holdings };
+}
+
+describe('projection decoder: optional pledged and folioOld columns', () => {
+  let dir: string;
+  before(async () => { dir = await mkdtemp(join(tmpdir(), 'recon-extras-')); });
+  after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it('sums KARVY PLDG per key, also when the rows of one key fall in different ranges', async () => {
+    const file = join(dir, 'karvy.dbf');
+    await writeKarvyFile(file, [
+      { prcode: 'K1', acno: 1, units: 10, pledged: 1.5, asOf: '23-12-2024' },
+      { prcode: 'K1', acno: 2, units: 10, asOf: '23-12-2024' },
+      { prcode: 'K1', acno: 1, units: 5, pledged: 2.25, asOf: '23-12-2024' },
+    ]);
+    const { holdings } = await decodeInRanges(file, karvy, 2);
+    const one = holdings.get(keyOf('K1', '1'))!, two = holdings.get(keyOf('K1', '2'))!;
+    expect([one.units, one.rows, one.pledged]).to.deep.equal([150_000, 2, 37_500]);
+    expect(two.pledged).to.equal(0);
+  });
+
+  it('keeps the first non-empty CAMS FOLIO_OLD of a key, across ranges', async () => {
+    const file = join(dir, 'cams.dbf');
+    await writeCamsFile(file, [
+      { product: 'P1', folio: 'F1', units: 1, asOf: '23-12-2024' },
+      { product: 'P1', folio: 'F1', units: 1, folioOld: 'OLD1', asOf: '23-12-2024' },
+      { product: 'P1', folio: 'F1', units: 1, folioOld: 'OLD9', asOf: '23-12-2024' },
+      { product: 'P1', folio: 'F2', units: 1, folioOld: 'OLD2', asOf: '23-12-2024' },
+    ]);
+    const { holdings } = await decodeInRanges(file, cams, 1);
+    expect(holdings.get(keyOf('P1', 'F1'))!.folioOld).to.equal('OLD1');
+    expect(holdings.get(keyOf('P1', 'F2'))!.folioOld).to.equal('OLD2');
+  });
+
+  it('carries no extra arrays when the file lacks the optional column', async () => {
+    const file = join(dir, 'cams-no-old.dbf');
+    await writeCamsFile(file, [{ product: 'P1', folio: 'F1', units: 1, asOf: '23-12-2024' }], withoutColumn(CAMS_FIELDS, 'FOLIO_OLD'));
+    const { parts, holdings } = await decodeInRanges(file, cams, 10);
+    expect(parts[0].folioOld).to.equal(undefined);
+    expect(parts[0].pledged).to.equal(undefined);
+    expect(holdings.get(keyOf('P1', 'F1'))!.folioOld).to.equal(null);
+  });
+});
