@@ -180,8 +180,10 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     const nextDayMoves = new Map<string, NextDayMovements>();
     for (const c of cutoffs) nextDayMoves.set(c.asOf, await ledger.movements(c.cutoff, endOfDayUtc(nextDay(c.asOf), timezone)));
     const previousList: PreviousBreak[] = [];
-    for (const plan of plans) previousList.push(...await store.previousBreaks(plan.config.name, plan.asOf));
-    if (run.allSources) previousList.push(...await store.previousBreaks(null, cutoffs.at(-1)!.asOf));
+    // A loop, not push(...list): spreading a list of a few hundred thousand overflows the stack.
+    const addPrevious = (list: PreviousBreak[]) => { for (const b of list) previousList.push(b); };
+    for (const plan of plans) addPrevious(await store.previousBreaks(plan.config.name, plan.asOf));
+    if (run.allSources) addPrevious(await store.previousBreaks(null, cutoffs.at(-1)!.asOf));
     const previous = previousById(previousList);
     const lifecycle: LifecycleSummary = { new: 0, persisting: 0, changed: 0, resolved: [] };
     for (const r of mongoOnly.rows) r.reason = rowReason(r, nextDayMoves.get(r.asOf));

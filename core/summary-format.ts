@@ -51,6 +51,6 @@ export function summaryTable(run: RunSummary): string {
 }
 
 function table(rows: string[][], width: number): string[] {
-  const w = Array.from({ length: width }, (_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const w = Array.from({ length: width }, (_, i) => rows.reduce((m, r) => Math.max(m, (r[i] ?? '').length), 0));
   return rows.map((r, ri) => r.map((c, i) => (i === 0 || ri === 0 && i < 2 ? c.padEnd(w[i]) : i === 1 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd());
 }

@@ -44,7 +44,7 @@ interface StoredRun {
   coverage?: { source: string | null; as_of_date: string }[];
   sources: Record<string, { as_of_date: string | null; counts: Record<string, number>; files: { name: string; size: number; sha256: string; records: number; deleted: number }[] }>;
   counts: Record<string, number>;
-  breaks?: { new: number; persisting: number; changed: number; resolved: ReportData['resolved'] } | null;
+  breaks?: { new: number; persisting: number; changed: number; resolved_count?: number; resolved: ReportData['resolved'] } | null;
 }
 
 export async function loadReport(store: MongoStore, select: { runId?: string; asOf?: string }): Promise<ReportData> {
@@ -83,7 +83,7 @@ export async function loadReport(store: MongoStore, select: { runId?: string; as
   return {
     runId: run._id, status: run.status, startedAt: run.started_at.toISOString(), finishedAt: run.finished_at?.toISOString() ?? null,
     asOf, files, counts, totals: run.counts,
-    lifecycle: { new: run.breaks?.new ?? 0, persisting: run.breaks?.persisting ?? 0, changed: run.breaks?.changed ?? 0, resolved: run.breaks?.resolved.length ?? 0 },
+    lifecycle: { new: run.breaks?.new ?? 0, persisting: run.breaks?.persisting ?? 0, changed: run.breaks?.changed ?? 0, resolved: run.breaks?.resolved_count ?? run.breaks?.resolved.length ?? 0 },
     resolved: run.breaks?.resolved ?? [], breaks, history,
   };
 }

@@ -32,7 +32,7 @@ export async function currentBreaks(store: MongoStore, filter: { source?: string
 
 export function table(header: string[], rows: (string | number | null)[][]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === null ? '' : String(c))))];
-  const w = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const w = header.map((_, i) => cells.reduce((m, r) => Math.max(m, r[i].length), 0));
   return cells.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n') + '\n';
 }
 

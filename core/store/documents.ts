@@ -72,7 +72,11 @@ export interface RunDocument {
   ledger: unknown[];
   counts: Record<string, number>;
   closed_positions: number;
-  breaks: { new: number; persisting: number; changed: number; resolved: { source: string | null; product_code: string; folio_no: string; status: string; first_seen: string; resolved_on: string }[] } | null;
+  breaks: {
+    new: number; persisting: number; changed: number; resolved_count: number;
+    /** The first RESOLVED_LISTED resolved breaks: a run document must stay under MongoDB's 16 MB. */
+    resolved: { source: string | null; product_code: string; folio_no: string; status: string; first_seen: string; resolved_on: string }[];
+  } | null;
   timings_ms: Record<string, number>;
   error: unknown;
 }
@@ -86,6 +90,9 @@ export function coverageOf(run: RunSummary): { source: string | null; as_of_date
   if (run.allSources && days.length > 0) out.push({ source: null, as_of_date: days.sort().at(-1)! });
   return out;
 }
+
+/** How many resolved breaks a run document lists (the count is always complete). */
+export const RESOLVED_LISTED = 10_000;
 
 export function runDocument(run: RunSummary): RunDocument {
   const sources: Record<string, unknown> = {};
@@ -118,8 +125,8 @@ export function runDocument(run: RunSummary): RunDocument {
     counts: run.counts,
     closed_positions: run.closedPositions,
     breaks: run.breaks ? {
-      new: run.breaks.new, persisting: run.breaks.persisting, changed: run.breaks.changed,
-      resolved: run.breaks.resolved.map((r) => ({ source: r.source, product_code: r.productCode, folio_no: r.folio, status: r.status, first_seen: r.firstSeen, resolved_on: r.resolvedOn })),
+      new: run.breaks.new, persisting: run.breaks.persisting, changed: run.breaks.changed, resolved_count: run.breaks.resolved.length,
+      resolved: run.breaks.resolved.slice(0, RESOLVED_LISTED).map((r) => ({ source: r.source, product_code: r.productCode, folio_no: r.folio, status: r.status, first_seen: r.firstSeen, resolved_on: r.resolvedOn })),
     } : null,
     timings_ms: run.timingsMs,
     error: run.error,

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from 'mongodb';
+import sinon from 'sinon';
 import { runReconciliation } from '../../core/engine.js';
+import { MongoStore } from '../../core/store/mongodb.js';
 import { uniqueDbName } from '../setup/services.js';
 import { writeScenario } from '../fixtures/scenario.js';
 import { closeTestClient, mongoConfigYaml, quietLogger, seedLedger, tempDir, testDb, writeConfig } from './helpers.js';
@@ -62,6 +64,22 @@ describe('publish protocol', function () {
     const unique = indexes.find((i) => i.name === 'run_key_unique');
     expect(unique?.unique).to.equal(true);
     expect(unique?.key).to.deep.equal({ reconciliation_run_id: 1, source: 1, product_code: 1, folio_no: 1 });
+  });
+
+  it('copes with a previous run of hundreds of thousands of breaks (no argument-spread limits)', async () => {
+    const loaded = await writeConfig(dir, mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'));
+    const many = Array.from({ length: 300_000 }, (_, i) => ({ source: 'CAMS', productCode: 'Z9', folio: String(i), status: 'dbf_only', difference: -1, firstSeen: '2024-12-23', asOf: '2024-12-23' }));
+    const stub = sinon.stub(MongoStore.prototype, 'previousBreaks').callsFake(async (source) => (source === 'CAMS' ? many : []));
+    try {
+      const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+      expect(run.status, JSON.stringify(run.error)).to.equal('committed');
+      expect(run.breaks?.resolved).to.have.length(300_000);
+      const doc = await db.collection('reconciliation_runs').findOne({ _id: run.runId as never });
+      expect(doc?.breaks.resolved_count).to.equal(300_000);
+      expect(doc?.breaks.resolved).to.have.length(10_000);
+    } finally {
+      stub.restore();
+    }
   });
 
   it('reports only the selected source when run with --source, leaving other owners alone', async () => {

@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveColumns } from '../../../core/dbf/columns.js';
+import { readDbfLayout } from '../../../core/dbf/layout.js';
+import { decodeRange, type RangeAggregate } from '../../../core/dbf/projection.js';
+import { ReconError } from '../../../core/errors.js';
+import { keyOf } from '../../../core/key.js';
+import karvy from '../../../sources/karvy/index.js';
+import { patchField, writeKarvyFile } from '../../fixtures/registrar-files.js';
+
+describe('projection decoder keys', () => {
+  let dir: string;
+  before(async () => { dir = await mkdtemp(join(tmpdir(), 'recon-keys-')); });
+  after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  async function decode(file: string): Promise<RangeAggregate> {
+    const layout = await readDbfLayout(file);
+    return decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start: 0, end: layout.recordCount, columns: resolveColumns(layout, karvy), encoding: layout.encoding }, karvy);
+  }
+
+  it('sums product codes that differ only in case into one key, as the plugin normalises them', async () => {
+    const file = join(dir, 'case.dbf');
+    await writeKarvyFile(file, [
+      { prcode: 'b01', acno: 42, units: 1.5, asOf: '24-12-2024' },
+      { prcode: 'B01', acno: 42, units: 2.25, asOf: '24-12-2024' },
+      { prcode: 'B01', acno: 43, units: 1, asOf: '24-12-2024' },
+    ]);
+    const agg = await decode(file);
+    expect(agg.keys).to.deep.equal([keyOf('B01', '42'), keyOf('B01', '43')]);
+    expect([...agg.units]).to.deep.equal([37_500, 10_000]);
+    expect([...agg.rows]).to.deep.equal([2, 1]);
+  });
+
+  it('reads a numeric folio written as 00123.000 as 123', async () => {
+    const file = join(dir, 'zeros.dbf');
+    await writeKarvyFile(file, [{ prcode: 'B01', acno: 1, units: 1, asOf: '24-12-2024' }]);
+    await patchField(file, 0, 'ACNO', '00123.000');
+    expect((await decode(file)).keys).to.deep.equal([keyOf('B01', '123')]);
+  });
+
+  it('rejects a numeric folio with a fraction, naming the record and field', async () => {
+    const file = join(dir, 'fraction.dbf');
+    await writeKarvyFile(file, [{ prcode: 'B01', acno: 1, units: 1, asOf: '24-12-2024' }, { prcode: 'B01', acno: 2, units: 1, asOf: '24-12-2024' }]);
+    await patchField(file, 1, 'ACNO', '12.5');
+    const err = await decode(file).then(() => null, (e: unknown) => e);
+    expect(err).to.be.instanceOf(ReconError);
+    expect((err as ReconError).code).to.equal('RECON_DBF_KEY');
+    expect((err as ReconError).message).to.contain('record 2 field ACNO');
+  });
+});
