@@ -290,6 +290,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     options.progress?.start(total);
     const out = new Map<string, HoldingTable>();
     await Promise.all(plans.map(async (plan) => {
+      const t0 = performance.now();
       const table = new HoldingTable();
       out.set(plan.config.name, table);
       const summary = run.sources[plan.config.name];
@@ -313,7 +314,8 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
         summary.rows += file.record.records - file.record.deleted;
       }));
       summary.keys = table.size;
-      log.info({ source: plan.config.name, rows: summary.rows, deleted: summary.deleted, keys: summary.keys }, 'source decoded');
+      summary.decodeMs = Math.round(performance.now() - t0);
+      log.info({ source: plan.config.name, rows: summary.rows, deleted: summary.deleted, keys: summary.keys, ms: summary.decodeMs }, 'source decoded');
     }));
     return out;
   }

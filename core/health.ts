@@ -1,7 +1,8 @@
 /**
  * The daemon's health and metrics endpoints, bound to 127.0.0.1 by default:
  *   GET /healthz  JSON: status, last run id and status, next run time
- *   GET /metrics  Prometheus text: last run time, status and duration; rows, breaks and stage times
+ *   GET /metrics  Prometheus text: last run time, status and duration; stage times; rows, results by
+ *                 status and decode time per source
  */
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
@@ -24,6 +25,8 @@ export class HealthServer {
   private readonly stageDuration = new Gauge({ name: 'recon_last_run_stage_seconds', help: 'Time per stage of the last run', labelNames: ['stage'], registers: [this.registry] });
   private readonly sourceRows = new Gauge({ name: 'recon_source_rows', help: 'Live file rows of the last run, per source', labelNames: ['source'], registers: [this.registry] });
   private readonly sourceBreaks = new Gauge({ name: 'recon_source_results', help: 'Results of the last run per source and status', labelNames: ['source', 'status'], registers: [this.registry] });
+  private readonly sourceBreakTotal = new Gauge({ name: 'recon_source_breaks', help: 'Breaks (mismatched, dbf_only, mongo_only) of the last run, per source', labelNames: ['source'], registers: [this.registry] });
+  private readonly sourceDuration = new Gauge({ name: 'recon_source_decode_seconds', help: 'Time to decode the files of the last run, per source', labelNames: ['source'], registers: [this.registry] });
   private server: Server | null = null;
 
   constructor(private readonly state: () => HealthState) {}
@@ -37,9 +40,13 @@ export class HealthServer {
     for (const [stage, ms] of Object.entries(run.timingsMs)) this.stageDuration.set({ stage }, ms / 1000);
     this.sourceRows.reset();
     this.sourceBreaks.reset();
+    this.sourceDuration.reset();
+    this.sourceBreakTotal.reset();
     for (const [name, s] of Object.entries(run.sources)) {
       this.sourceRows.set({ source: name }, s.rows);
+      if (s.decodeMs !== undefined) this.sourceDuration.set({ source: name }, s.decodeMs / 1000);
       for (const st of STATUSES) this.sourceBreaks.set({ source: name, status: st }, s.counts[st]);
+      this.sourceBreakTotal.set({ source: name }, s.counts.mismatched + s.counts.dbf_only + s.counts.mongo_only);
     }
   }
 

@@ -63,7 +63,7 @@ export class Daemon {
       timezone: config.schedule.timezone ?? 'Asia/Kolkata',
       protect: (job) => this.logger.warn({ startedAt: job.currentRun() }, 'previous scheduled run still going; this tick is skipped'),
       catch: (err) => this.logger.error({ err: asReconError(err).toJSON() }, 'scheduled run crashed'),
-    }, async () => { await this.tick(); });
+    }, async (job: Cron) => { await this.tick(scheduledTime(job)); });
     const deadline = config.alerts?.fileDeadline;
     if (deadline) {
       const [hh, mm] = deadline.split(':');
@@ -72,10 +72,14 @@ export class Daemon {
     this.logger.info({ cron: config.schedule.cron, timezone: config.schedule.timezone ?? 'Asia/Kolkata', nextRun: this.cron.nextRun()?.toISOString() }, 'daemon scheduled');
   }
 
-  /** One scheduled job: take the lease, run, release. Null when the lease is held elsewhere or a run is going. */
-  async tick(): Promise<RunSummary | null> {
+  /**
+   * One scheduled job: take the lease, run, release. `scheduledFor` (the tick's nominal time) names
+   * the job in the lease, so a daemon whose clock lags cannot run a tick another already finished.
+   * Null when the lease is held elsewhere, that job is done, or a run is going.
+   */
+  async tick(scheduledFor?: Date): Promise<RunSummary | null> {
     if (this.stopping || this.current) return null;
-    const job = this.runOnce();
+    const job = this.runOnce(scheduledFor);
     this.current = job;
     try {
       return await job;
@@ -84,19 +88,20 @@ export class Daemon {
     }
   }
 
-  private async runOnce(): Promise<RunSummary | null> {
+  private async runOnce(scheduledFor?: Date): Promise<RunSummary | null> {
     const log = this.logger;
+    const jobName = scheduledFor?.toISOString();
     if (this.lease) {
-      const held = await this.lease.acquire().catch((err: unknown) => {
+      const held = await this.lease.acquire(jobName).catch((err: unknown) => {
         this.lastError = asReconError(err).message;
         log.error({ err: asReconError(err).toJSON() }, 'could not take the lease');
         return null;
       });
       if (!held) {
-        log.info({ lease: this.lease.holder }, 'lease held by another daemon (or unavailable); not running');
+        log.info({ lease: this.lease.holder, job: jobName }, 'lease held by another daemon, job already done, or lease unavailable; not running');
         return null;
       }
-      log.info({ token: held.token }, 'lease taken');
+      log.info({ token: held.token, job: jobName }, 'lease taken');
     }
     this.runAbort = new AbortController();
     const abort = this.runAbort;
@@ -106,11 +111,14 @@ export class Daemon {
         if (!ok) { log.error('lease lost while running; abandoning the run'); abort.abort(); }
       }, (err: unknown) => log.warn({ err: asReconError(err).message }, 'lease renewal failed'));
     }, Math.max(1000, Math.floor(ttl / 3))) : null;
+    let finished = false;
     try {
       const run = await runReconciliation({
         loaded: this.loaded, logger: log, pool: this.pool, signal: abort.signal, force: this.loaded.config.schedule?.force ?? false,
         beforeCommit: this.lease ? (runId) => this.lease!.fence(runId) : undefined,
       });
+      // A run cut short by shutdown or a lost lease did not do the job; another daemon still may.
+      finished = run.error?.code !== 'RECON_ABANDONED' && run.error?.code !== 'RECON_LEASE_LOST';
       this.lastRun = run;
       this.lastError = run.error?.message ?? null;
       this.health.record(run);
@@ -120,7 +128,7 @@ export class Daemon {
     } finally {
       if (renew) clearInterval(renew);
       this.runAbort = null;
-      await this.lease?.release().catch((err: unknown) => log.warn({ err: asReconError(err).message }, 'lease release failed'));
+      await this.lease?.release({ finished }).catch((err: unknown) => log.warn({ err: asReconError(err).message }, 'lease release failed'));
     }
   }
 
@@ -166,4 +174,9 @@ export class Daemon {
     this.logger.info({ abandoned }, 'daemon stopped');
     return { abandoned };
   }
+}
+
+/** The nominal time of the tick being run (croner fires a few ms after it, on this host's clock). */
+function scheduledTime(job: Cron): Date | undefined {
+  return job.previousRuns(1, new Date())[0];
 }

@@ -98,7 +98,7 @@ export function runDocument(run: RunSummary): RunDocument {
   const sources: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(run.sources)) {
     sources[name] = {
-      plugin: s.plugin, as_of_date: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts,
+      plugin: s.plugin, as_of_date: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts, decode_ms: s.decodeMs ?? null,
       files: s.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted, as_of_date: f.asOf })),
     };
   }

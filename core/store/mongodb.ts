@@ -99,11 +99,15 @@ export class MongoStore implements ResultStore {
     });
   }
 
-  /** Deletes older rows for every (source, as-of day) this run now publishes. */
+  /**
+   * Deletes older rows for every (source, as-of day) this run now publishes. Only rows of runs that
+   * started no later than this one: a run that commits late (a stalled daemon past its lease, see
+   * core/lease.ts) must never erase a newer run's published rows.
+   */
   private async supersede(run: RunSummary): Promise<void> {
     const results = await this.results();
     for (const c of coverageOf(run)) {
-      await results.deleteMany({ reconciliation_run_id: { $ne: run.runId }, source: c.source, as_of_date: c.as_of_date });
+      await results.deleteMany({ reconciliation_run_id: { $ne: run.runId }, source: c.source, as_of_date: c.as_of_date, reconciliation_date: { $lte: run.startedAt } });
     }
   }
 

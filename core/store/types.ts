@@ -21,6 +21,8 @@ export interface SourceSummary {
   deleted: number;
   keys: number;
   counts: StatusCounts;
+  /** Wall time to decode this source's files in the pool (ms). */
+  decodeMs?: number;
 }
 
 export interface LedgerSummary {

@@ -65,6 +65,41 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     }
   });
 
+  it('runs one scheduled tick once, even when a lagging daemon fires it after the first finished', async () => {
+    const loaded = await load('schedule: { cron: "0 30 7 * * *", force: true }');
+    const a = new Daemon(loaded, quietLogger);
+    const b = new Daemon(loaded, quietLogger);
+    const tick = new Date('2024-12-25T02:00:00Z');
+    try {
+      expect((await a.tick(tick))?.status).to.equal('committed');
+      expect(await b.tick(tick)).to.equal(null);
+      expect((await b.tick(new Date('2024-12-26T02:00:00Z')))?.status).to.equal('committed');
+      expect(await db.collection('reconciliation_runs').countDocuments({})).to.equal(2);
+    } finally {
+      await a.stop(0);
+      await b.stop(0);
+    }
+  });
+
+  it('makes exactly one run when two started daemons reach the same croner tick', async () => {
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 + 3000);
+    const cron = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} ${at.getUTCDate()} ${at.getUTCMonth() + 1} *`;
+    const loaded = await load(`schedule: { cron: "${cron}", timezone: UTC, force: true }`);
+    const daemons = [new Daemon(loaded, quietLogger), new Daemon(loaded, quietLogger)];
+    try {
+      await Promise.all(daemons.map((d) => d.start()));
+      const runs = db.collection('reconciliation_runs');
+      for (let i = 0; i < 100 && (await runs.countDocuments({ status: 'committed' })) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await runs.countDocuments({})).to.equal(1);
+      expect(await runs.countDocuments({ status: 'committed' })).to.equal(1);
+      const lease = await db.collection<LeaseDoc>('recon_leases').findOne({ _id: 'recon-daily' });
+      expect(lease?.done_job).to.equal(at.toISOString());
+    } finally {
+      for (const d of daemons) await d.stop(30_000);
+    }
+  });
+
   it('lets another daemon take over once a lease expires, with a higher fencing token', async () => {
     const loaded = await load('schedule: { cron: "0 0 5 * * *", leaseSeconds: 1, force: true }');
     const col = async () => (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
@@ -100,6 +135,33 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     expect(ok.status).to.equal('committed');
   });
 
+  it('refuses to publish when less than a third of the lease time is left', async () => {
+    const col = async () => (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    let skewMs = 0;
+    const lease = new Lease(col, 'recon-daily', 60_000, () => new Date(Date.now() + skewMs));
+    expect(await lease.acquire()).to.not.equal(null);
+    await lease.fence('run-a');
+    skewMs = 45_000;
+    const err = await lease.fence('run-b').then(() => null, (e: unknown) => e as { code: string });
+    expect(err?.code).to.equal('RECON_LEASE_LOST');
+  });
+
+  it('keeps the newer run\'s results when a stalled older run commits after it', async () => {
+    const loaded = await load('');
+    let newer = null as Awaited<ReturnType<typeof runReconciliation>> | null;
+    // The older run passes its fence, then stalls while another daemon runs and publishes.
+    const older = await runReconciliation({
+      loaded, logger: quietLogger, force: true,
+      beforeCommit: async () => { newer = await runReconciliation({ loaded, logger: quietLogger, force: true }); },
+    });
+    expect(newer!.status).to.equal('committed');
+    expect(older.status).to.equal('committed');
+    const results = db.collection('reconciliation_results');
+    expect(await results.countDocuments({ reconciliation_run_id: newer!.runId })).to.be.greaterThan(0);
+    const latest = await db.collection('reconciliation_runs').find({ status: 'committed' }).sort({ started_at: -1 }).limit(1).next();
+    expect(latest?._id).to.equal(newer!.runId);
+  });
+
   it('runs on its croner schedule and reports through /healthz and /metrics', async () => {
     const loaded = await load('schedule: { cron: "* * * * * *", force: true }');
     const d = new Daemon(loaded, quietLogger);
@@ -118,6 +180,9 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       expect(metrics).to.contain('recon_last_run_status{status="committed"} 1');
       expect(metrics).to.match(/recon_source_results\{source="CAMS",status="matched"\} 6/);
       expect(metrics).to.match(/recon_last_run_duration_seconds \d/);
+      expect(metrics).to.match(/recon_source_rows\{source="CAMS"\} [1-9]/);
+      expect(metrics).to.match(/recon_source_breaks\{source="CAMS"\} [1-9]/);
+      expect(metrics).to.match(/recon_source_decode_seconds\{source="CAMS"\} \d/);
     } finally {
       expect((await d.stop(30_000)).abandoned).to.equal(false);
     }
