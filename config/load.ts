@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { cosmiconfig } from 'cosmiconfig';
+import { Cron } from 'croner';
 import { assertTimezone } from '../core/as-of-day.js';
 import { ReconError } from '../core/errors.js';
 import { toleranceToUnits } from '../core/fixed-point.js';
@@ -48,6 +49,7 @@ export function parseConfig(raw: unknown, label: string, env: NodeJS.ProcessEnv)
   const config = interpolated as ReconConfig;
   assertTimezone(config.timezone ?? 'Asia/Kolkata');
   toleranceToUnits(config.reconcile?.tolerance ?? 0.001);
+  if (config.schedule) checkSchedule(config.schedule.cron, config.schedule.timezone ?? 'Asia/Kolkata', label);
   const names = new Set<string>();
   for (const s of config.sources) {
     if (names.has(s.name.toUpperCase())) throw new ReconError('RECON_CONFIG_INVALID', `${label}: source name ${s.name} appears twice`, { file: label });
@@ -60,6 +62,16 @@ export function parseConfig(raw: unknown, label: string, env: NodeJS.ProcessEnv)
     }
   }
   return config;
+}
+
+/** A bad cron pattern or zone is a config error at load (and in validate-config), not a daemon crash. */
+function checkSchedule(cron: string, timezone: string, label: string): void {
+  try {
+    assertTimezone(timezone);
+    new Cron(cron, { timezone, paused: true }).stop();
+  } catch (err) {
+    throw new ReconError('RECON_CONFIG_INVALID', `${label}: schedule: ${(err as Error).message}`, { file: label, key: 'schedule' });
+  }
 }
 
 const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, allowUnionTypes: true, discriminator: true });

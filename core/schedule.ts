@@ -59,11 +59,13 @@ export class Daemon {
       this.healthPort = await this.health.listen(health.port ?? 9464, health.host ?? '127.0.0.1');
       this.logger.info({ port: this.healthPort, host: health.host ?? '127.0.0.1' }, 'health endpoint listening');
     }
+    // A paused twin of the job: its previousRuns() names the tick being run (see nominalTick).
+    const pattern = new Cron(config.schedule.cron, { timezone: config.schedule.timezone ?? 'Asia/Kolkata', paused: true });
     this.cron = new Cron(config.schedule.cron, {
       timezone: config.schedule.timezone ?? 'Asia/Kolkata',
       protect: (job) => this.logger.warn({ startedAt: job.currentRun() }, 'previous scheduled run still going; this tick is skipped'),
       catch: (err) => this.logger.error({ err: asReconError(err).toJSON() }, 'scheduled run crashed'),
-    }, async (job: Cron) => { await this.tick(scheduledTime(job)); });
+    }, async () => { await this.tick(nominalTick(pattern)); });
     const deadline = config.alerts?.fileDeadline;
     if (deadline) {
       const [hh, mm] = deadline.split(':');
@@ -163,10 +165,11 @@ export class Daemon {
       const finished = await Promise.race([running.then(() => true, () => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), grace); })]);
       clearTimeout(timer);
       if (!finished) {
-        abandoned = true;
         this.logger.warn('grace period over: abandoning the current run');
         this.runAbort?.abort();
-        await running.catch(() => null);
+        // A run already inside its commit cannot be stopped and may still publish: report what happened.
+        const run = await running.then((r) => r, () => undefined);
+        abandoned = run === undefined || run?.status === 'failed';
       }
     }
     await this.pool.close();
@@ -176,7 +179,11 @@ export class Daemon {
   }
 }
 
-/** The nominal time of the tick being run (croner fires a few ms after it, on this host's clock). */
-function scheduledTime(job: Cron): Date | undefined {
-  return job.previousRuns(1, new Date())[0];
+/**
+ * The nominal time of the tick being run: the latest time the pattern matches, at or before now
+ * (croner fires a few ms after it, on this host's clock). Asked of a paused, stateless twin: the
+ * live job's previousRuns() skips the run in progress and answers the tick before it.
+ */
+function nominalTick(pattern: Cron): Date | undefined {
+  return pattern.previousRuns(1, new Date())[0];
 }

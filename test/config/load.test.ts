@@ -60,6 +60,17 @@ describe('config loading', () => {
     expect((await rejects(loadConfig({ path: join(dir, 'b.yaml'), env: { MONGO_URI: 'x' } }))).message).to.contain('at most 4 decimals');
   });
 
+  it('rejects a schedule whose cron pattern or time zone is invalid, before any daemon starts', async () => {
+    await writeFile(join(dir, 'a.yaml'), MINIMAL + 'schedule: { cron: "0 30 25 * * *" }\n');
+    const bad = await rejects(loadConfig({ path: join(dir, 'a.yaml'), env: { MONGO_URI: 'x' } }));
+    expect(bad.code).to.equal('RECON_CONFIG_INVALID');
+    expect(bad.message).to.contain('schedule');
+    await writeFile(join(dir, 'b.yaml'), MINIMAL + 'schedule: { cron: "0 30 7 * * *", timezone: India/Mumbai }\n');
+    expect((await rejects(loadConfig({ path: join(dir, 'b.yaml'), env: { MONGO_URI: 'x' } }))).message).to.contain('IANA');
+    await writeFile(join(dir, 'c.yaml'), MINIMAL + 'schedule: { cron: "0 30 7 * * *" }\n');
+    expect((await loadConfig({ path: join(dir, 'c.yaml'), env: { MONGO_URI: 'x' } })).config.schedule?.timezone).to.equal('Asia/Kolkata');
+  });
+
   it('says where it looked when there is no config', async () => {
     const err = await rejects(loadConfig({ cwd: dir, env: {} }));
     expect(err.code).to.equal('RECON_CONFIG_NOT_FOUND');

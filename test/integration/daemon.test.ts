@@ -218,6 +218,21 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     expect(child.stderr()).to.contain('daemon stopped');
   });
 
+  it('lets the current run finish on SIGTERM within the grace period, publishes it and exits 0', async () => {
+    await mkdir(join(dir, 'big'));
+    generateFile(join(dir, 'big', 'cams_big.dbf'), 'cams', 5_000);
+    await writeFile(join(dir, 'daemon.yaml'), config(database, './big', 'schedule: { cron: "* * * * * *", graceSeconds: 60 }'));
+    const child = startChild(join(dir, 'daemon.yaml'));
+    await child.waitFor('"msg":"run started"');
+    child.kill();
+    expect(await child.exited, child.stderr()).to.equal(0);
+    const runs = await db.collection('reconciliation_runs').find({}).toArray();
+    expect(runs.map((r) => r.status)).to.deep.equal(['committed']);
+    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: runs[0]._id })).to.be.greaterThan(0);
+    expect(child.stderr()).to.contain('waiting for the current run');
+    expect(child.stderr()).to.not.contain('abandoning the current run');
+  });
+
   it('abandons a run on SIGTERM after the grace period: marked failed, previous results still visible', async () => {
     const loaded = await load('');
     const previous = await runReconciliation({ loaded, logger: quietLogger, force: true });
