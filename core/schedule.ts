@@ -184,6 +184,9 @@ export class Daemon {
  * (croner fires a few ms after it, on this host's clock). Asked of a paused, stateless twin: the
  * live job's previousRuns() skips the run in progress and answers the tick before it.
  */
-function nominalTick(pattern: Cron): Date | undefined {
-  return pattern.previousRuns(1, new Date())[0];
+export function nominalTick(pattern: Cron, now: Date = new Date()): Date | undefined {
+  // previousRuns() looks strictly before its argument, and at a whole second (ms = 0) croner steps
+  // back a second first: fired exactly on the tick, it would name the tick before (for a daily
+  // job, yesterday's, which the lease may record as done). One millisecond later avoids both.
+  return pattern.previousRuns(1, new Date(now.getTime() + 1))[0];
 }

@@ -255,3 +255,15 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     expect(child.stderr()).to.contain('abandoning the current run');
   });
 });
+
+describe('the nominal time of a scheduled tick', () => {
+  it('names the tick being run even when the timer fires exactly on the second', async () => {
+    const { Cron } = await import('croner');
+    const { nominalTick } = await import('../../core/schedule.js');
+    const daily = new Cron('0 30 7 * * *', { timezone: 'Asia/Kolkata', paused: true });
+    const tick = new Date('2026-11-24T02:00:00.000Z'); // 07:30:00 IST
+    for (const ms of [0, 1, 7, 450]) expect(nominalTick(daily, new Date(tick.getTime() + ms))?.toISOString(), `+${ms} ms`).to.equal(tick.toISOString());
+    const yearly = new Cron('26 36 10 24 11 *', { timezone: 'UTC', paused: true });
+    expect(nominalTick(yearly, new Date('2026-11-24T10:36:26.000Z'))?.toISOString()).to.equal('2026-11-24T10:36:26.000Z');
+  });
+});
