@@ -71,7 +71,13 @@ export async function fetchSftp(o: SftpOptions, log: Logger, signal?: AbortSigna
 }
 
 async function session(o: SftpOptions, log: Logger, done: Map<string, DownloadedFile>, signal?: AbortSignal): Promise<void> {
-  const client = new SftpClient(`recon-${o.source}`);
+  // ssh2-sftp-client's default end/close/error callbacks console.log to stdout, which would corrupt
+  // `recon run --json` after a cut connection: route them to the logger instead.
+  const client = new SftpClient(`recon-${o.source}`, {
+    error: (err: unknown) => log.warn({ source: o.source, host: o.host, err: (err as Error).message }, 'sftp connection error'),
+    end: () => log.debug({ source: o.source, host: o.host }, 'sftp connection ended'),
+    close: () => log.debug({ source: o.source, host: o.host }, 'sftp connection closed'),
+  });
   let presented: string | null = null;
   let rejected = false;
   const onError = (err: Error) => log.warn({ source: o.source, host: o.host, err: err.message }, 'sftp connection error');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import type { Db } from 'mongodb';
+import sinon from 'sinon';
 import { loadConfig } from '../../config/load.js';
 import { runReconciliation } from '../../core/engine.js';
 import { ReconError } from '../../core/errors.js';
@@ -122,6 +123,21 @@ sources:
       expect(files[0].sha256).to.equal(bigSha);
       expect(readdirSync(o.stagingDir)).to.deep.equal(['cams_big.dbf']);
     } finally {
+      await proxy.close();
+    }
+  });
+
+  it('writes nothing to stdout or the console when a connection is cut (recon run --json stays parseable)', async () => {
+    const proxy = await startProxy(sshd.port, { cutAfterBytes: 256 * 1024, cutConnections: 1 });
+    const consoleLog = sinon.spy(console, 'log');
+    const consoleError = sinon.spy(console, 'error');
+    try {
+      await rejection(fetchSftp(options({ port: proxy.port }), logger));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(consoleLog.args.concat(consoleError.args).map(String)).to.deep.equal([]);
+    } finally {
+      consoleLog.restore();
+      consoleError.restore();
       await proxy.close();
     }
   });
