@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
 import { runReconciliation } from '../../core/engine.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { AS_OF, writeLedgerNdjson, writeScenario, type ExpectedRow, type Scenario } from '../fixtures/scenario.js';
+import { testMongoUri } from '../setup/services.js';
+import { AS_OF, writeLedgerNdjson, writeScenario, type ExpectedRow } from '../fixtures/scenario.js';
 import { CAMS_FIELDS, patchField, withoutColumn, writeCamsFile } from '../fixtures/registrar-files.js';
-import { closeTestClient, mongoConfigYaml, quietLogger, seedLedger, supportsDecimal128, tempDir, testDb, writeConfig } from './helpers.js';
+import { mongoConfigYaml, quietLogger, tempDir, withScenario, writeConfig } from './helpers.js';
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
@@ -34,28 +34,10 @@ function comparable(rows: Stored[]): ExpectedRow[] {
 
 describe('end to end against a real MongoDB-wire server', function () {
   this.timeout(120_000);
-  let dir: string;
-  let db: Db;
-  let database: string;
-  let scenario: Scenario;
-
-  before(async () => {
-    dir = await tempDir('e2e');
-    await mkdir(join(dir, 'incoming'));
-    database = uniqueDbName('e2e');
-    db = await testDb(database);
-    scenario = await writeScenario(join(dir, 'incoming'), { decimal128: await supportsDecimal128(db) });
-    await seedLedger(db, scenario.transactions);
-  });
-
-  after(async () => {
-    await db.dropDatabase().catch(() => undefined);
-    await closeTestClient();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const world = withScenario('e2e', { decimal128: 'auto' });
 
   async function run(extraLedger = IGNORE_DIVIDEND, force = true): Promise<RunSummary> {
-    const loaded = await writeConfig(dir, mongoConfigYaml(database, extraLedger));
+    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, extraLedger));
     return runReconciliation({ loaded, logger: quietLogger, force });
   }
 
@@ -63,8 +45,8 @@ describe('end to end against a real MongoDB-wire server', function () {
     const summary = await run();
     expect(summary.error).to.equal(null);
     expect(summary.status).to.equal('committed');
-    const rows = await storedRows(db, summary.runId);
-    expect(comparable(rows)).to.deep.equal(byKey(scenario.expected));
+    const rows = await storedRows(world.db, summary.runId);
+    expect(comparable(rows)).to.deep.equal(byKey(world.scenario.expected));
     for (const r of rows) {
       expect((r as unknown as { as_of_date: string }).as_of_date).to.equal(AS_OF);
       expect((r as unknown as { reconciliation_run_id: string }).reconciliation_run_id).to.equal(summary.runId);
@@ -76,44 +58,44 @@ describe('end to end against a real MongoDB-wire server', function () {
   it('gives the same rows and counts when the ledger is aggregated on the client (ledger.aggregation: client)', async () => {
     const summary = await run(`${IGNORE_DIVIDEND}, aggregation: client`);
     expect(summary.status, JSON.stringify(summary.error)).to.equal('committed');
-    expect(comparable(await storedRows(db, summary.runId))).to.deep.equal(byKey(scenario.expected));
-    expect(summary.closedPositions).to.equal(scenario.closed);
+    expect(comparable(await storedRows(world.db, summary.runId))).to.deep.equal(byKey(world.scenario.expected));
+    expect(summary.closedPositions).to.equal(world.scenario.closed);
     const l = summary.ledger[0];
-    expect({ missingKey: l.missingKey, nonNumericUnits: l.nonNumericUnits, badDate: l.badDate }).to.deep.equal(scenario.anomalies);
-    expect(l.ignoredTypes).to.deep.equal(scenario.ignoredTypes);
+    expect({ missingKey: l.missingKey, nonNumericUnits: l.nonNumericUnits, badDate: l.badDate }).to.deep.equal(world.scenario.anomalies);
+    expect(l.ignoredTypes).to.deep.equal(world.scenario.ignoredTypes);
   });
 
   it('records deleted rows, closed positions, ignored types and uncounted transactions in the run document', async () => {
     const summary = await run();
-    const doc = await db.collection('reconciliation_runs').findOne({ _id: summary.runId as never });
+    const doc = await world.db.collection('reconciliation_runs').findOne({ _id: summary.runId as never });
     expect(doc?.status).to.equal('committed');
-    expect(doc?.sources.CAMS.deleted).to.equal(scenario.deleted.CAMS);
-    expect(doc?.sources.KARVY.deleted).to.equal(scenario.deleted.KARVY);
+    expect(doc?.sources.CAMS.deleted).to.equal(world.scenario.deleted.CAMS);
+    expect(doc?.sources.KARVY.deleted).to.equal(world.scenario.deleted.KARVY);
     expect(doc?.sources.CAMS.as_of_date).to.equal(AS_OF);
     expect(doc?.sources.CAMS.files[0].sha256).to.match(/^[0-9a-f]{64}$/);
     expect(doc?.sources.CAMS.files[0].records).to.equal(11);
-    expect(doc?.closed_positions).to.equal(scenario.closed);
+    expect(doc?.closed_positions).to.equal(world.scenario.closed);
     expect(doc?.counts).to.deep.equal({ matched: 9, mismatched: 2, dbf_only: 3, mongo_only: 3 });
     const ledger = doc?.ledger[0];
     expect(ledger.cutoff).to.equal('2024-12-24T18:30:00.000Z');
-    expect({ missingKey: ledger.missing_key, nonNumericUnits: ledger.non_numeric_units, badDate: ledger.bad_date }).to.deep.equal(scenario.anomalies);
-    expect(ledger.ignored_types).to.deep.equal(scenario.ignoredTypes);
+    expect({ missingKey: ledger.missing_key, nonNumericUnits: ledger.non_numeric_units, badDate: ledger.bad_date }).to.deep.equal(world.scenario.anomalies);
+    expect(ledger.ignored_types).to.deep.equal(world.scenario.ignoredTypes);
   });
 
   it('leaves exactly one set of results for the as-of day after running twice, identical to the first', async () => {
     const first = await run();
-    const firstRows = comparable(await storedRows(db, first.runId));
+    const firstRows = comparable(await storedRows(world.db, first.runId));
     // Without --force the second run sees files a committed run already reconciled and publishes nothing.
     const again = await run(IGNORE_DIVIDEND, false);
     expect(again.status).to.equal('skipped');
     expect(again.skippedSources).to.deep.equal(['CAMS', 'KARVY']);
-    expect((await db.collection('reconciliation_runs').findOne({ _id: again.runId as never }))?.status).to.equal('skipped');
-    let all = await storedRows(db);
+    expect((await world.db.collection('reconciliation_runs').findOne({ _id: again.runId as never }))?.status).to.equal('skipped');
+    let all = await storedRows(world.db);
     expect(new Set(all.map((r) => (r as unknown as { reconciliation_run_id: string }).reconciliation_run_id))).to.deep.equal(new Set([first.runId]));
     // With --force it reconciles again and replaces the day's results with an identical set.
     const second = await run(IGNORE_DIVIDEND, true);
     expect(second.status).to.equal('committed');
-    all = await storedRows(db);
+    all = await storedRows(world.db);
     expect(new Set(all.map((r) => (r as unknown as { reconciliation_run_id: string }).reconciliation_run_id))).to.deep.equal(new Set([second.runId]));
     expect(comparable(all)).to.deep.equal(firstRows);
   });
@@ -124,15 +106,15 @@ describe('end to end against a real MongoDB-wire server', function () {
     expect(bad.status).to.equal('failed');
     expect(bad.error?.code).to.equal('RECON_LEDGER_UNMAPPED_TYPE');
     expect(bad.error?.message).to.contain('DIVIDEND (1)');
-    const doc = await db.collection('reconciliation_runs').findOne({ _id: bad.runId as never });
+    const doc = await world.db.collection('reconciliation_runs').findOne({ _id: bad.runId as never });
     expect(doc?.status).to.equal('failed');
-    expect(await storedRows(db, bad.runId)).to.have.length(0);
-    expect(await storedRows(db, good.runId)).to.have.length(scenario.expected.length);
+    expect(await storedRows(world.db, bad.runId)).to.have.length(0);
+    expect(await storedRows(world.db, good.runId)).to.have.length(world.scenario.expected.length);
   });
 
   it('runs the CLI with --json and exits 0 for a committed run', async () => {
-    await writeConfig(dir, mongoConfigYaml(database, IGNORE_DIVIDEND));
-    const { stdout } = await exec(process.execPath, [cli, 'run', '--config', join(dir, 'recon.config.yaml'), '--json', '--force', '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } });
+    await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+    const { stdout } = await exec(process.execPath, [cli, 'run', '--config', join(world.dir, 'recon.config.yaml'), '--json', '--force', '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } });
     const out = JSON.parse(stdout);
     expect(out.status).to.equal('committed');
     expect(out.sources.CAMS.asOf).to.equal(AS_OF);
@@ -175,32 +157,18 @@ sources:
 
 describe('bad input fails the run with a coded error and publishes nothing', function () {
   this.timeout(120_000);
-  let dir: string;
-  let db: Db;
-  let database: string;
+  const world = withScenario('bad', { folder: 'good' });
   let committedRunId: string;
 
   before(async () => {
-    dir = await tempDir('bad');
-    await mkdir(join(dir, 'incoming'));
-    await mkdir(join(dir, 'good'));
-    database = uniqueDbName('bad');
-    db = await testDb(database);
-    const s = await writeScenario(join(dir, 'good'), { decimal128: false });
-    await seedLedger(db, s.transactions);
-  });
-
-  after(async () => {
-    await db.dropDatabase().catch(() => undefined);
-    await closeTestClient();
-    await rm(dir, { recursive: true, force: true });
+    await mkdir(join(world.dir, 'incoming'));
   });
 
   beforeEach(async () => {
-    for (const f of await readdir(join(dir, 'incoming'))) await rm(join(dir, 'incoming', f));
-    for (const f of await readdir(join(dir, 'good'))) await copyFile(join(dir, 'good', f), join(dir, 'incoming', f));
+    for (const f of await readdir(join(world.dir, 'incoming'))) await rm(join(world.dir, 'incoming', f));
+    for (const f of await readdir(join(world.dir, 'good'))) await copyFile(join(world.dir, 'good', f), join(world.dir, 'incoming', f));
     if (!committedRunId) {
-      const loaded = await writeConfig(dir, mongoConfigYaml(database, IGNORE_DIVIDEND));
+      const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
       const ok = await runReconciliation({ loaded, logger: quietLogger });
       expect(ok.status).to.equal('committed');
       committedRunId = ok.runId;
@@ -208,20 +176,20 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
   });
 
   async function expectFailure(code: string, context: { file: string; record?: number; field?: string }) {
-    const loaded = await writeConfig(dir, mongoConfigYaml(database, IGNORE_DIVIDEND));
+    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
     const summary = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(summary.status).to.equal('failed');
     expect(summary.error).to.include({ code, ...context });
-    const doc = await db.collection('reconciliation_runs').findOne({ _id: summary.runId as never });
+    const doc = await world.db.collection('reconciliation_runs').findOne({ _id: summary.runId as never });
     expect(doc?.status).to.equal('failed');
     expect(doc?.error.code).to.equal(code);
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: summary.runId })).to.equal(0);
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: committedRunId })).to.be.greaterThan(0);
+    expect(await world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: summary.runId })).to.equal(0);
+    expect(await world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: committedRunId })).to.be.greaterThan(0);
     return summary;
   }
 
   it('rejects a truncated DBF naming the file and the record it ends in', async () => {
-    const file = join(dir, 'incoming', 'karvy_20241224.dbf');
+    const file = join(world.dir, 'incoming', 'karvy_20241224.dbf');
     const { size } = await import('node:fs/promises').then((fs) => fs.stat(file));
     await truncate(file, size - 400);
     const s = await expectFailure('RECON_DBF_TRUNCATED', { file: 'karvy_20241224.dbf', record: 6 });
@@ -229,22 +197,22 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
   });
 
   it('rejects a file missing a required column, listing expected and actual columns', async () => {
-    await writeCamsFile(join(dir, 'incoming', 'cams_20241224.dbf'), [{ product: 'B01', folio: '1', units: 1, asOf: '24-Dec-2024' }], withoutColumn(CAMS_FIELDS, 'UNITS'));
+    await writeCamsFile(join(world.dir, 'incoming', 'cams_20241224.dbf'), [{ product: 'B01', folio: '1', units: 1, asOf: '24-Dec-2024' }], withoutColumn(CAMS_FIELDS, 'UNITS'));
     const s = await expectFailure('RECON_DBF_COLUMNS', { file: 'cams_20241224.dbf' });
     expect(s.error?.message).to.contain('units (UNITS or CLOS_UNITS)');
     expect(s.error?.message).to.contain('PRODUCT');
   });
 
   it('rejects an unparseable as-of date naming file, record and field', async () => {
-    await patchField(join(dir, 'incoming', 'cams_20241224.dbf'), 0, 'ASSET_DATE', '2024-12-24');
+    await patchField(join(world.dir, 'incoming', 'cams_20241224.dbf'), 0, 'ASSET_DATE', '2024-12-24');
     const s = await expectFailure('RECON_DBF_DATE', { file: 'cams_20241224.dbf', record: 1, field: 'ASSET_DATE' });
     expect(s.error?.rawHex).to.match(/^[0-9a-f]+$/);
   });
 
   it('rejects non-numeric units naming file, record and field, and the CLI exits non-zero with one coded line', async () => {
-    await patchField(join(dir, 'incoming', 'karvy_20241224.dbf'), 4, 'BALUNITS', '12.5O');
+    await patchField(join(world.dir, 'incoming', 'karvy_20241224.dbf'), 4, 'BALUNITS', '12.5O');
     await expectFailure('RECON_DBF_NUMBER', { file: 'karvy_20241224.dbf', record: 5, field: 'BALUNITS' });
-    const result = await exec(process.execPath, [cli, 'run', '--config', join(dir, 'recon.config.yaml'), '--force', '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } }).then(() => null, (e: { code: number; stderr: string }) => e);
+    const result = await exec(process.execPath, [cli, 'run', '--config', join(world.dir, 'recon.config.yaml'), '--force', '--log-level', 'silent'], { env: { ...process.env, MONGO_URI: testMongoUri() } }).then(() => null, (e: { code: number; stderr: string }) => e);
     expect(result?.code).to.equal(3);
     expect(result?.stderr.trim().split('\n')).to.have.length(1);
     expect(result?.stderr).to.match(/^recon: RECON_DBF_NUMBER: karvy_20241224\.dbf: record 5 field BALUNITS/);

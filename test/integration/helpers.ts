@@ -1,11 +1,11 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { createLogger } from '../../core/logger.js';
-import { testMongoUri } from '../setup/services.js';
-import type { Transaction } from '../fixtures/scenario.js';
+import { testMongoUri, uniqueDbName } from '../setup/services.js';
+import { writeScenario, type Scenario, type Transaction } from '../fixtures/scenario.js';
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `recon-${prefix}-`));
@@ -53,3 +53,34 @@ export async function supportsDecimal128(db: Db): Promise<boolean> {
 }
 
 export const quietLogger = createLogger({ level: 'silent' });
+
+export interface ScenarioWorld {
+  dir: string;
+  db: Db;
+  database: string;
+  scenario: Scenario;
+}
+
+/**
+ * Registers mocha hooks on the calling suite: a temp folder with the scenario's DBF files in
+ * `folder`, its ledger seeded in a fresh database; both removed afterwards. Fields are set in before().
+ */
+export function withScenario(prefix: string, options: { folder?: string; decimal128?: boolean | 'auto' } = {}): ScenarioWorld {
+  const world = {} as ScenarioWorld;
+  const folder = options.folder ?? 'incoming';
+  before(async () => {
+    world.dir = await tempDir(prefix);
+    await mkdir(join(world.dir, folder));
+    world.database = uniqueDbName(prefix);
+    world.db = await testDb(world.database);
+    const decimal128 = options.decimal128 === 'auto' ? await supportsDecimal128(world.db) : options.decimal128 ?? false;
+    world.scenario = await writeScenario(join(world.dir, folder), { decimal128 });
+    await seedLedger(world.db, world.scenario.transactions);
+  });
+  after(async () => {
+    await world.db?.dropDatabase().catch(() => undefined);
+    await closeTestClient();
+    if (world.dir) await rm(world.dir, { recursive: true, force: true });
+  });
+  return world;
+}

@@ -1,80 +1,58 @@
 import { expect } from 'chai';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Db } from 'mongodb';
 import sinon from 'sinon';
 import { runReconciliation } from '../../core/engine.js';
 import { MongoStore } from '../../core/store/mongodb.js';
-import { uniqueDbName } from '../setup/services.js';
-import { writeScenario } from '../fixtures/scenario.js';
-import { closeTestClient, mongoConfigYaml, quietLogger, seedLedger, tempDir, testDb, writeConfig } from './helpers.js';
+import { mongoConfigYaml, quietLogger, withScenario, writeConfig } from './helpers.js';
 
 describe('publish protocol', function () {
   this.timeout(120_000);
-  let dir: string;
-  let db: Db;
-  let database: string;
-
-  before(async () => {
-    dir = await tempDir('publish');
-    await mkdir(join(dir, 'incoming'));
-    database = uniqueDbName('publish');
-    db = await testDb(database);
-    const s = await writeScenario(join(dir, 'incoming'), { decimal128: false });
-    await seedLedger(db, s.transactions);
-  });
-
-  after(async () => {
-    await db.dropDatabase().catch(() => undefined);
-    await closeTestClient();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const world = withScenario('publish');
 
   it('marks a run that crashed before commit failed and removes its rows, keeping committed results visible', async () => {
-    const loaded = await writeConfig(dir, mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'));
+    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
     const good = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(good.status).to.equal('committed');
     // A crashed process: its run is still 'running' hours later and its rows are half written.
     const crashed = 'crashed-run';
-    await db.collection('reconciliation_runs').insertOne({ _id: crashed as never, run_id: crashed, status: 'running', started_at: new Date(Date.now() - 7 * 3600_000) });
-    await db.collection('reconciliation_results').insertMany([
+    await world.db.collection('reconciliation_runs').insertOne({ _id: crashed as never, run_id: crashed, status: 'running', started_at: new Date(Date.now() - 7 * 3600_000) });
+    await world.db.collection('reconciliation_results').insertMany([
       { reconciliation_run_id: crashed, source: 'CAMS', as_of_date: '2024-12-24', status: 'matched', product_code: 'B01', folio_no: '1' },
     ]);
     const next = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(next.status).to.equal('committed');
-    const doc = await db.collection('reconciliation_runs').findOne({ _id: crashed as never });
+    const doc = await world.db.collection('reconciliation_runs').findOne({ _id: crashed as never });
     expect(doc?.status).to.equal('failed');
     expect(doc?.error.code).to.equal('RECON_ABANDONED');
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: crashed })).to.equal(0);
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: next.runId })).to.equal(17);
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: good.runId })).to.equal(0);
+    expect(await world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: crashed })).to.equal(0);
+    expect(await world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: next.runId })).to.equal(17);
+    expect(await world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: good.runId })).to.equal(0);
   });
 
   it('does not touch a recent running run, which may belong to another live process', async () => {
-    const loaded = await writeConfig(dir, mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'));
+    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
     const live = 'live-run';
-    await db.collection('reconciliation_runs').insertOne({ _id: live as never, run_id: live, status: 'running', started_at: new Date() });
+    await world.db.collection('reconciliation_runs').insertOne({ _id: live as never, run_id: live, status: 'running', started_at: new Date() });
     const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(run.status).to.equal('committed');
-    expect((await db.collection('reconciliation_runs').findOne({ _id: live as never }))?.status).to.equal('running');
+    expect((await world.db.collection('reconciliation_runs').findOne({ _id: live as never }))?.status).to.equal('running');
   });
 
   it('creates its indexes on first use, including the unique key that makes retried batches harmless', async () => {
-    const indexes = await db.collection('reconciliation_results').indexes();
+    const indexes = await world.db.collection('reconciliation_results').indexes();
     const unique = indexes.find((i) => i.name === 'run_key_unique');
     expect(unique?.unique).to.equal(true);
     expect(unique?.key).to.deep.equal({ reconciliation_run_id: 1, source: 1, product_code: 1, folio_no: 1 });
   });
 
   it('copes with a previous run of hundreds of thousands of breaks (no argument-spread limits)', async () => {
-    const loaded = await writeConfig(dir, mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'));
+    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
     const many = Array.from({ length: 300_000 }, (_, i) => ({ source: 'CAMS', productCode: 'Z9', folio: String(i), status: 'dbf_only', difference: -1, firstSeen: '2024-12-23', asOf: '2024-12-23' }));
     const stub = sinon.stub(MongoStore.prototype, 'previousBreaks').callsFake(async (source) => (source === 'CAMS' ? many : []));
     try {
       const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
       expect(run.breaks?.resolved).to.have.length(300_000);
-      const doc = await db.collection('reconciliation_runs').findOne({ _id: run.runId as never });
+      const doc = await world.db.collection('reconciliation_runs').findOne({ _id: run.runId as never });
       expect(doc?.breaks.resolved_count).to.equal(300_000);
       expect(doc?.breaks.resolved).to.have.length(10_000);
     } finally {
@@ -83,11 +61,11 @@ describe('publish protocol', function () {
   });
 
   it('reports only the selected source when run with --source, leaving other owners alone', async () => {
-    const loaded = await writeConfig(dir, mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'));
+    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
     const run = await runReconciliation({ loaded, logger: quietLogger, sources: ['karvy'], force: true });
     expect(run.status).to.equal('committed');
     expect(Object.keys(run.sources)).to.deep.equal(['KARVY']);
-    const rows = await db.collection('reconciliation_results').find({ reconciliation_run_id: run.runId }).toArray();
+    const rows = await world.db.collection('reconciliation_results').find({ reconciliation_run_id: run.runId }).toArray();
     expect(new Set(rows.map((r) => r.source))).to.deep.equal(new Set(['KARVY']));
     expect(rows.filter((r) => r.status === 'mongo_only').map((r) => r.folio_no)).to.deep.equal(['55599']);
   });
