@@ -8,7 +8,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ReconError, hex } from '../errors.js';
-import { NOT_A_NUMBER, addUnits, parseUnitsBytes } from '../fixed-point.js';
+import { addUnits, parseUnitsBytes } from '../fixed-point.js';
 import type { SourcePlugin } from '../plugin.js';
 import { parseAsOfDate, type DateFormat } from './as-of-date.js';
 import type { ResolvedColumns } from './columns.js';
@@ -113,7 +113,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
           raw.copy(asOfBytes);
         }
         const value = parseUnitsBytes(buf, base + uOff, base + uEnd);
-        if (Number.isNaN(value) || value === NOT_A_NUMBER) {
+        if (Number.isNaN(value)) {
           const raw = buf.subarray(base + uOff, base + uEnd);
           throw new ReconError('RECON_DBF_NUMBER', `${name}: record ${recordNo} field ${columns.units.name} is not a number with at most 4 decimals: "${raw.toString('latin1').trim()}"`, { file: name, record: recordNo, field: columns.units.name, rawHex: hex(raw) });
         }
@@ -242,7 +242,7 @@ class TextCache {
 type TextDecode = (buf: Buffer, start: number, end: number) => string;
 
 /** Trimmed text of a character field. ASCII (nearly every key) takes the fast Latin-1 path. */
-export function textDecoder(encoding: string): TextDecode {
+function textDecoder(encoding: string): TextDecode {
   const latin1 = encoding === 'latin1' || encoding === 'iso-8859-1';
   const decoder = latin1 ? null : new TextDecoder(encoding);
   return (buf, start, end) => {
