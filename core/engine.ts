@@ -23,8 +23,10 @@ import type { LedgerSnapshot } from './ledger/types.js';
 import type { Logger } from './logger.js';
 import { loadPlugin, resolvePluginSpecifier, type SourcePlugin } from './plugin.js';
 import { ReconPool } from './pool.js';
-import { HoldingTable } from './holding-table.js';
-import { emptyCounts, findMongoOnly, judgeHolding, type ReconRow } from './reconcile.js';
+import { assembleTable, type HoldingTable } from './holding-table.js';
+import { KeySpace } from './key-space.js';
+import { indexPositions, type PositionIndex } from './position-index.js';
+import { emptyCounts, findMongoOnly, type ReconRow } from './reconcile.js';
 import { createStore } from './store/index.js';
 import type { FileRecord, RunSummary } from './store/types.js';
 
@@ -127,13 +129,18 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     if (plans.length === 0) return;
     const cutoffs = [...new Set(plans.map((p) => p.asOf))].sort().map((asOf) => ({ asOf, cutoff: endOfDayUtc(asOf, timezone) }));
     log.info({ cutoffs: cutoffs.map((c) => ({ asOf: c.asOf, cutoff: c.cutoff.toISOString() })) }, 'ledger cut-offs');
-    // The ledger aggregates in the server while the pool decodes.
-    const [snapshots, tables] = await Promise.all([
-      timer.time('ledger', () => ledger.snapshots(cutoffs)),
-      timer.time('decode', () => decodeAll(plans)),
-    ]);
+    // The ledger aggregates in the server while the pool decodes. Its stage ends with each day's
+    // positions indexed as numbers, cut into the merge partitions that the pool judges against.
+    const space = new KeySpace();
+    const partitions = mergePartitions(plans.reduce((n, p) => n + p.files.reduce((m, f) => m + f.layout.recordCount, 0), 0), pool.threads);
+    const ledgerReady = timer.time('ledger', async () => {
+      const snaps = await ledger.snapshots(cutoffs);
+      return { snaps, indexes: new Map(snaps.map((snap) => [snap.asOf, indexPositions(snap.positions, space, partitions)])) };
+    });
+    const indexes = ledgerReady.then((l) => l.indexes);
+    indexes.catch(() => undefined); // the same failure reaches Promise.all through ledgerReady
+    const [{ snaps: snapshots }, tables] = await Promise.all([ledgerReady, timer.time('decode', () => decodeAll(plans, space, partitions, indexes))]);
     abortIfAsked();
-    const byDay = new Map(snapshots.map((s) => [s.asOf, s]));
     run.ledger = snapshots.map((s) => ledgerSummary(s));
     for (const s of snapshots) warnAnomalies(s);
 
@@ -151,15 +158,14 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     };
     const t0 = performance.now();
     const judged = plans.map((plan) => ({
-      plan, table: tables.get(plan.config.name)!, positions: byDay.get(plan.asOf)!.positions, breaks: [] as number[],
+      plan, table: tables.get(plan.config.name)!, breaks: [] as number[],
       src: { source: plan.config.name, asOf: plan.asOf, decimals: plan.decimals },
     }));
     const productOwner = new Map<string, string>();
     for (const j of judged) {
       for (const productCode of j.table.productCodes()) if (!productOwner.has(productCode)) productOwner.set(productCode, j.plan.config.name);
       for (let i = 0; i < j.table.size; i++) {
-        const row = judgeHolding(j.src, j.table.holdingAt(i), j.positions, tolerance);
-        if (row.status === 'matched') await write(row); else j.breaks.push(i);
+        if (j.table.statusAt(i) === 'matched') await write(j.table.rowAt(j.src, i, tolerance)); else j.breaks.push(i);
       }
     }
     const patterns = config.sources.map((s) => ({ name: s.name, res: (s.productCodePatterns ?? []).map((p) => new RegExp(p)) }));
@@ -191,7 +197,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     const groups = pairingGroups(mongoOnly.rows);
     const paired = new Map<string, ReconRow>();
     const materialise = (j: (typeof judged)[number], i: number): ReconRow => {
-      const row = judgeHolding(j.src, j.table.holdingAt(i), j.positions, tolerance);
+      const row = j.table.rowAt(j.src, i, tolerance);
       row.reason = rowReason(row, nextDayMoves.get(row.asOf));
       return row;
     };
@@ -217,7 +223,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       if (mongoOnlyIds.has(breakId(p.source, p.productCode, p.folio))) return true;
       const j = judged.find((x) => x.src.source === p.source);
       const i = j ? j.table.indexOf(keyOf(p.productCode, p.folio)) : -1;
-      return j !== undefined && i >= 0 && judgeHolding(j.src, j.table.holdingAt(i), j.positions, tolerance).status !== 'matched';
+      return j !== undefined && i >= 0 && j.table.statusAt(i) !== 'matched';
     }, (source) => covered.get(source));
     run.breaks = lifecycle;
     await writer.flush();
@@ -284,35 +290,37 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     return plans;
   }
 
-  async function decodeAll(plans: SourcePlan[]): Promise<Map<string, HoldingTable>> {
+  async function decodeAll(plans: SourcePlan[], space: KeySpace, partitions: number, indexes: Promise<Map<string, PositionIndex>>): Promise<Map<string, HoldingTable>> {
     const rangeRecords = config.pool?.rangeRecords ?? 250_000;
     const total = plans.reduce((n, p) => n + p.files.reduce((m, f) => m + f.layout.recordCount, 0), 0);
     options.progress?.start(total);
     const out = new Map<string, HoldingTable>();
     await Promise.all(plans.map(async (plan) => {
       const t0 = performance.now();
-      const table = new HoldingTable();
-      out.set(plan.config.name, table);
       const summary = run.sources[plan.config.name];
-      await Promise.all(plan.files.map(async (file) => {
+      const byFile = await Promise.all(plan.files.map(async (file) => {
         const ranges = splitRanges(file.layout.recordCount, pool.threads, rangeRecords);
-        // Ranges finish in any order; each merges as it arrives, so at most a few are held at once.
-        await Promise.all(ranges.map(async ([start, end]) => {
-          const { aggregate: part, ms } = await pool.decode({
+        // A range's rows are numbers in typed arrays (about 30 bytes a row), held until the merge.
+        const decoded = await Promise.all(ranges.map(async ([start, end]) => {
+          const { rows: part, ms } = await pool.decode({
             file: file.fetched.path, headerLength: file.layout.headerLength, recordLength: file.layout.recordLength,
-            start, end, columns: file.columns, encoding: file.layout.encoding, pluginSpecifier: plan.specifier,
+            start, end, columns: file.columns, encoding: file.layout.encoding, pluginSpecifier: plan.specifier, partitions,
           }, options.signal);
           options.progress?.advance(end - start);
-          log.debug({ source: plan.config.name, file: file.fetched.name, start, end, keys: part.keys.length, ms: Math.round(ms) }, 'range decoded');
+          log.debug({ source: plan.config.name, file: file.fetched.name, start, end, rows: part.pid.length, ms: Math.round(ms) }, 'range decoded');
           if (part.asOf !== null && part.asOf !== plan.asOf) {
             throw new ReconError('RECON_ASOF_MIXED', `${file.fetched.name}: record ${part.asOfRecord} is as of ${part.asOf} but the source is as of ${plan.asOf}`, { file: file.fetched.name, record: part.asOfRecord, field: file.columns.asOf.name, source: plan.config.name });
           }
           file.record.deleted += part.deleted;
-          table.merge(part);
+          return part;
         }));
         summary.deleted += file.record.deleted;
         summary.rows += file.record.records - file.record.deleted;
+        return decoded;
       }));
+      const index = (await indexes).get(plan.asOf)!;
+      const table = await assembleTable(byFile.flat(), space, index, tolerance, (task) => pool.merge(task, options.signal));
+      out.set(plan.config.name, table);
       summary.keys = table.size;
       summary.decodeMs = Math.round(performance.now() - t0);
       log.info({ source: plan.config.name, rows: summary.rows, deleted: summary.deleted, keys: summary.keys, ms: summary.decodeMs }, 'source decoded');
@@ -341,6 +349,15 @@ function selectSources(all: SourceConfig[], wanted: string[]): SourceConfig[] {
     if (!out.includes(s)) out.push(s);
   }
   return out;
+}
+
+/**
+ * Merge partitions for a run: every thread gets several, and each one's tables (~64k keys) stay in
+ * a core's cache while it is merged and judged.
+ */
+export function mergePartitions(records: number, threads: number): number {
+  if (records < 20_000) return 1;
+  return Math.min(4096, Math.max(threads * 2, Math.ceil(records / 64_000)));
 }
 
 /** Record ranges for one file: enough to keep every thread busy, none larger than `rangeRecords`. */

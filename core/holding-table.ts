@@ -1,115 +1,149 @@
 /**
- * One source's holdings, key → units, stored column-wise. A Map of objects costs about 250 bytes a
- * key; this costs about 90 (the key string, a Map slot and three numbers), which is what keeps two
- * files of five million rows inside a small machine's memory. Scheme names are interned: a file has
- * a few thousand schemes, not a name per row.
+ * One source's holdings, key → units, as the pool left them: one table per merge partition, every
+ * column a typed array, each key already judged against the ledger. A key costs about 45 bytes and
+ * no string until a row is written, which is what keeps two files of five million rows inside a
+ * small machine's memory. Holdings and rows are made on demand.
+ *
+ * Assembly (main thread): map each range's product codes, text folios and scheme names to the run's
+ * ids, cut each range's rows into its partitions, and merge every partition in the pool.
  */
-import { addUnits } from './fixed-point.js';
+import type { RangeRows } from './dbf/projection.js';
+import type { KeySpace } from './key-space.js';
+import { KeyTable, numericFolioCode, partitionOf, textHash } from './key-table.js';
 import { splitKey } from './key.js';
-import type { Holding } from './reconcile.js';
-
-/** A range's aggregate as it crosses the thread boundary: parallel arrays, plain data. */
-export interface KeyAggregate {
-  keys: string[];
-  /** Ten-thousandths. */
-  units: Float64Array;
-  rows: Uint32Array;
-  /** Index into schemeNames, or -1. */
-  schemeIds: Int32Array;
-  schemeNames: string[];
-  /** Optional evidence columns, parallel to keys. */
-  pledged?: Float64Array;
-  folioOld?: string[];
-}
+import { mergePartition, type MergeInput, type MergeTask, type PartitionTable } from './merge.js';
+import type { PositionIndex } from './position-index.js';
+import { FILE_STATUSES, holdingRow, type Holding, type ReconRow, type ReconStatus, type SourceHoldings } from './reconcile.js';
 
 export class HoldingTable {
-  private readonly index = new Map<string, number>();
-  private readonly keys: string[] = [];
-  private readonly units: number[] = [];
-  private readonly rows: number[] = [];
-  private readonly schemeOf: number[] = [];
-  private readonly schemeNames: string[] = [];
-  private readonly schemeIds = new Map<string, number>();
-  private pledged: number[] | null = null;
-  private folioOld: string[] | null = null;
+  readonly size: number;
+  private readonly starts: number[] = [];
+  private readonly lookups: KeyTable[];
 
-  get size(): number {
-    return this.keys.length;
-  }
-
-  has(key: string): boolean {
-    return this.index.has(key);
-  }
-
-  /** Adds a range's aggregate; a key may straddle ranges and files. */
-  merge(part: KeyAggregate): void {
-    const localToGlobal = part.schemeNames.map((name) => this.intern(name));
-    if (part.pledged && !this.pledged) this.pledged = new Array<number>(this.keys.length).fill(0);
-    if (part.folioOld && !this.folioOld) this.folioOld = new Array<string>(this.keys.length).fill('');
-    for (let i = 0; i < part.keys.length; i++) {
-      const key = part.keys[i];
-      const scheme = part.schemeIds[i] < 0 ? -1 : localToGlobal[part.schemeIds[i]];
-      const at = this.index.get(key);
-      if (at === undefined) {
-        this.index.set(key, this.keys.length);
-        this.keys.push(key);
-        this.units.push(part.units[i]);
-        this.rows.push(part.rows[i]);
-        this.schemeOf.push(scheme);
-        this.pledged?.push(part.pledged?.[i] ?? 0);
-        this.folioOld?.push(part.folioOld?.[i] ?? '');
-      } else {
-        if (this.pledged && part.pledged) this.pledged[at] = addUnits(this.pledged[at], part.pledged[i]);
-        if (this.folioOld && part.folioOld && this.folioOld[at] === '') this.folioOld[at] = part.folioOld[i];
-        this.units[at] = addUnits(this.units[at], part.units[i]);
-        this.rows[at] += part.rows[i];
-        if (this.schemeOf[at] < 0) this.schemeOf[at] = scheme;
-      }
-    }
+  constructor(
+    private readonly space: KeySpace,
+    private readonly parts: readonly PartitionTable[],
+    private readonly schemeNames: readonly string[],
+    private readonly ledger: PositionIndex | null,
+    private readonly products: ReadonlySet<string>,
+  ) {
+    let n = 0;
+    for (const p of parts) { this.starts.push(n); n += p.keys.size; }
+    this.size = n;
+    this.lookups = parts.map((p) => KeyTable.from(p.keys));
   }
 
   /** Product codes listed (to tell which registrar services an AMC). */
-  productCodes(): Set<string> {
-    const out = new Set<string>();
-    for (const key of this.keys) out.add(splitKey(key)[0]);
-    return out;
+  productCodes(): ReadonlySet<string> {
+    return this.products;
+  }
+
+  has(key: string): boolean {
+    return this.indexOf(key) >= 0;
   }
 
   get(key: string): Holding | undefined {
-    const at = this.index.get(key);
-    return at === undefined ? undefined : this.at(at);
+    const at = this.indexOf(key);
+    return at < 0 ? undefined : this.holdingAt(at);
   }
 
-  /** Position of a key, or -1. */
+  /** Position of a key (0 ≤ i < size), or -1. */
   indexOf(key: string): number {
-    return this.index.get(key) ?? -1;
+    if (this.size === 0) return -1;
+    const [productCode, folio] = splitKey(key);
+    const pid = this.space.findProduct(productCode);
+    const code = this.space.findFolio(folio);
+    if (pid < 0 || Number.isNaN(code)) return -1;
+    const p = this.parts.length === 1 ? 0 : partitionOf(textHash(productCode), numericFolioCode(folio), textHash(folio), this.parts.length);
+    const at = this.lookups[p].find(pid, code);
+    return at < 0 ? -1 : this.starts[p] + at;
   }
 
-  /** The holding at a position (0 ≤ i < size), made on demand. */
+  /** The status of the key at a position, judged against the ledger of the source's day. */
+  statusAt(i: number): ReconStatus {
+    const [p, at] = this.locate(i);
+    return FILE_STATUSES[this.parts[p].status[at]];
+  }
+
+  /** The holding at a position, made on demand. */
   holdingAt(i: number): Holding {
-    return this.at(i);
-  }
-
-  /** Holdings in first-seen order; each object is made on demand. */
-  *[Symbol.iterator](): IterableIterator<Holding> {
-    for (let i = 0; i < this.keys.length; i++) yield this.at(i);
-  }
-
-  private at(i: number): Holding {
-    const [productCode, folio] = splitKey(this.keys[i]);
+    const [p, at] = this.locate(i);
+    const part = this.parts[p];
+    const productCode = this.space.products[part.keys.pid[at]];
+    const folio = this.space.folioText(part.keys.folio[at]);
+    const old = part.folioOld ? part.folioOld[at] : -1;
     return {
-      key: this.keys[i], productCode, folio, schemeName: this.schemeOf[i] < 0 ? null : this.schemeNames[this.schemeOf[i]], units: this.units[i], rows: this.rows[i],
-      pledged: this.pledged?.[i] ?? 0, folioOld: this.folioOld?.[i] || null,
+      key: productCode + '\u0000' + folio, productCode, folio, schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
+      units: part.units[at], rows: part.rows[at], pledged: part.pledged ? part.pledged[at] : 0, folioOld: old < 0 ? null : part.folioOldTexts[old],
     };
   }
 
-  private intern(name: string): number {
-    let id = this.schemeIds.get(name);
-    if (id === undefined) {
-      id = this.schemeNames.length;
-      this.schemeNames.push(name);
-      this.schemeIds.set(name, id);
-    }
-    return id;
+  /** The result row of the key at a position, with the ledger balance the pool found for it. */
+  rowAt(src: Omit<SourceHoldings, 'holdings'>, i: number, tolerance: number): ReconRow {
+    const [p, at] = this.locate(i);
+    const l = this.parts[p].ledgerAt[at];
+    return holdingRow(src, this.holdingAt(i), l < 0 || this.ledger === null ? null : this.ledger[p].units[l], tolerance);
   }
+
+  /** Holdings in partition order; each object is made on demand. */
+  *[Symbol.iterator](): IterableIterator<Holding> {
+    for (let i = 0; i < this.size; i++) yield this.holdingAt(i);
+  }
+
+  private locate(i: number): [partition: number, at: number] {
+    let lo = 0, hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= i) lo = mid; else hi = mid - 1;
+    }
+    return [lo, i - this.starts[lo]];
+  }
+}
+
+/** Merges ranges (in file order, then record order) into one source's table, judged against `ledger`. */
+export async function assembleTable(
+  ranges: readonly RangeRows[], space: KeySpace, ledger: PositionIndex | null, tolerance: number,
+  merge: (task: MergeTask) => Promise<PartitionTable> = (task) => Promise.resolve(mergePartition(task)),
+): Promise<HoldingTable> {
+  const { tasks, schemeNames, products } = mergeTasks(ranges, space, ledger, tolerance);
+  const parts = await Promise.all(tasks.map((t) => merge(t)));
+  return new HoldingTable(space, parts, schemeNames, ledger, products);
+}
+
+/** The same, merged on this thread (tests, tools). */
+export function assembleTableSync(ranges: readonly RangeRows[], space: KeySpace, ledger: PositionIndex | null = null, tolerance = 0): HoldingTable {
+  const { tasks, schemeNames, products } = mergeTasks(ranges, space, ledger, tolerance);
+  return new HoldingTable(space, tasks.map((t) => mergePartition(t)), schemeNames, ledger, products);
+}
+
+function mergeTasks(ranges: readonly RangeRows[], space: KeySpace, ledger: PositionIndex | null, tolerance: number) {
+  const partitions = ranges.length === 0 ? 1 : ranges[0].offsets.length - 1;
+  if (ranges.some((r) => r.offsets.length - 1 !== partitions) || (ledger !== null && ledger.length !== partitions)) {
+    throw new Error('ranges and ledger index must be cut into the same partitions');
+  }
+  const schemeNames: string[] = [];
+  const schemeIds = new Map<string, number>();
+  const products = new Set<string>();
+  const tasks: MergeTask[] = Array.from({ length: partitions }, (_, p) => ({ inputs: [], ledger: ledger?.[p] ?? null, tolerance }));
+  for (const r of ranges) {
+    for (const p of r.products) products.add(p);
+    const productMap = Int32Array.from(r.products, (p) => space.product(p));
+    const folioTextMap = Int32Array.from(r.folioTexts, (t) => -1 - space.folio(t));
+    const schemeMap = Int32Array.from(r.schemeNames, (name) => {
+      let id = schemeIds.get(name);
+      if (id === undefined) { id = schemeNames.length; schemeNames.push(name); schemeIds.set(name, id); }
+      return id;
+    });
+    for (let p = 0; p < partitions; p++) {
+      const a = r.offsets[p], b = r.offsets[p + 1];
+      if (a === b) continue;
+      // Views of shared memory: nothing is copied on the way to the merge task.
+      const input: MergeInput = {
+        pid: r.pid.subarray(a, b), folio: r.folio.subarray(a, b), units: r.units.subarray(a, b), scheme: r.scheme.subarray(a, b),
+        pledged: r.pledged?.subarray(a, b), folioOld: r.folioOld?.subarray(a, b), productMap, folioTextMap, schemeMap, folioOldTexts: r.folioOldTexts,
+      };
+      tasks[p].inputs.push(input);
+    }
+  }
+  return { tasks, schemeNames, products };
 }

@@ -1,12 +1,14 @@
 /**
  * The Piscina pool and the task contract. Only plain data crosses: a DecodeTask in (file path,
- * offsets, column layout, plugin specifier) and a RangeAggregate out (parallel arrays).
+ * offsets, column layout, plugin specifier) and a range's rows out (typed arrays); a MergeTask in
+ * (a partition's rows, the shared ledger index) and its judged table out.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { reviveError } from './errors.js';
-import type { RangeAggregate } from './dbf/projection.js';
-import type { DecodeResult, DecodeTask } from './worker.js';
+import type { RangeRows } from './dbf/projection.js';
+import type { MergeTask, PartitionTable } from './merge.js';
+import type { DecodeResult, DecodeTask, MergeResult } from './worker.js';
 
 export class ReconPool {
   private readonly piscina: Piscina;
@@ -22,10 +24,16 @@ export class ReconPool {
     });
   }
 
-  async decode(task: DecodeTask, signal?: AbortSignal): Promise<{ aggregate: RangeAggregate; ms: number }> {
-    const result = await this.piscina.run(task, { signal }) as DecodeResult;
+  async decode(task: DecodeTask, signal?: AbortSignal): Promise<{ rows: RangeRows; ms: number }> {
+    const result = await this.piscina.run(task, { name: 'decode', signal }) as DecodeResult;
     if (!result.ok) throw reviveError(result.error);
-    return { aggregate: result.aggregate, ms: result.ms };
+    return { rows: result.rows, ms: result.ms };
+  }
+
+  async merge(task: MergeTask, signal?: AbortSignal): Promise<PartitionTable> {
+    const result = await this.piscina.run(task, { name: 'merge', signal }) as MergeResult;
+    if (!result.ok) throw reviveError(result.error);
+    return result.table;
   }
 
   async close(): Promise<void> {

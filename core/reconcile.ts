@@ -74,12 +74,25 @@ export function emptyCounts(): StatusCounts {
   return { matched: 0, mismatched: 0, dbf_only: 0, mongo_only: 0 };
 }
 
+/** Statuses of file keys as small numbers, for columnar results. */
+export const FILE_STATUSES: readonly ReconStatus[] = ['matched', 'mismatched', 'dbf_only'];
+
+/** The status of a file key (index into FILE_STATUSES): the one rule, for rows and columns alike. */
+export function statusCode(ledgerUnits: number | null, fileUnits: number, tolerance: number): number {
+  if (ledgerUnits === null) return 2;
+  return Math.abs(ledgerUnits - fileUnits) <= tolerance ? 0 : 1;
+}
+
 /** One key of a source's files against the ledger as of that source's day. */
 export function judgeHolding(src: Omit<SourceHoldings, 'holdings'>, h: Holding, positions: ReadonlyMap<string, LedgerPosition>, tolerance: number): ReconRow {
   const pos = positions.get(h.key);
-  const mongoUnits = pos ? pos.units : null;
+  return holdingRow(src, h, pos ? pos.units : null, tolerance);
+}
+
+/** The row of a holding whose ledger balance is known (null: no ledger position). */
+export function holdingRow(src: Omit<SourceHoldings, 'holdings'>, h: Holding, mongoUnits: number | null, tolerance: number): ReconRow {
   const difference = (mongoUnits ?? 0) - h.units;
-  const status: ReconStatus = pos === undefined ? 'dbf_only' : Math.abs(difference) <= tolerance ? 'matched' : 'mismatched';
+  const status = FILE_STATUSES[statusCode(mongoUnits, h.units, tolerance)];
   return {
     source: src.source, status, asOf: src.asOf, productCode: h.productCode, folio: h.folio, schemeName: h.schemeName,
     dbfUnits: h.units, mongoUnits, difference, dbfRows: h.rows, decimals: src.decimals, pledged: h.pledged, folioOld: h.folioOld,

@@ -8,13 +8,13 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ReconError, hex } from '../errors.js';
-import { addUnits, parseUnitsBytes } from '../fixed-point.js';
+import { parseUnitsBytes } from '../fixed-point.js';
 import type { SourcePlugin } from '../plugin.js';
 import { parseAsOfDate, type DateFormat } from './as-of-date.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
-import { hasSeparator, keyOf } from '../key.js';
-import type { KeyAggregate } from '../holding-table.js';
+import { hasSeparator } from '../key.js';
+import { numericFolioCode, partitionOf, textHash } from '../key-table.js';
 
 /** One unit of worker work: a record range of one file. Plain data only. */
 export interface RangeTask {
@@ -26,12 +26,19 @@ export interface RangeTask {
   end: number;
   columns: ResolvedColumns;
   encoding: string;
+  /** Merge partitions the rows are sorted into (1 when absent). */
+  partitions?: number;
   /** Bytes read per syscall; rounded down to whole records. */
   chunkBytes?: number;
 }
 
-/** Key → units for one range, as parallel arrays (cheap to clone across threads). */
-export interface RangeAggregate extends KeyAggregate {
+/**
+ * The live rows of one range, decoded to numbers and sorted by merge partition: rows of partition p
+ * are [offsets[p], offsets[p + 1]). Ids index this range's own lists (product codes, text folios,
+ * scheme names, old folios); the main thread maps them to the run's. Typed arrays and short string
+ * lists only, so crossing threads is a copy of bytes, not of a million strings.
+ */
+export interface RangeRows {
   file: string;
   start: number;
   end: number;
@@ -40,41 +47,62 @@ export interface RangeAggregate extends KeyAggregate {
   /** As-of day of the range (null when every record was deleted) and the record it was read from. */
   asOf: string | null;
   asOfRecord: number;
+  offsets: Uint32Array;
+  products: string[];
+  /** Text folios; a row's folio code is the folio, or −(1 + index) into this list. */
+  folioTexts: string[];
+  schemeNames: string[];
+  folioOldTexts: string[];
+  pid: Int32Array;
+  folio: Float64Array;
+  /** Ten-thousandths. */
+  units: Float64Array;
+  /** Index into schemeNames, or -1. */
+  scheme: Int32Array;
+  /** Optional evidence columns, present when the file has them. */
+  pledged?: Float64Array;
+  /** Index into folioOldTexts, or -1. */
+  folioOld?: Int32Array;
 }
 
-const DEFAULT_CHUNK = 8 * 1024 * 1024;
+// 1 MB: the chunk just read is still in cache when the loop decodes it (8 MB was measured slower).
+const DEFAULT_CHUNK = 1024 * 1024;
 
-export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggregate {
+export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const { recordLength, columns } = task;
   const name = basename(task.file);
+  const partitions = Math.max(1, task.partitions ?? 1);
   const recordsPerChunk = Math.max(1, Math.floor((task.chunkBytes ?? DEFAULT_CHUNK) / recordLength));
   const buf = Buffer.allocUnsafe(recordsPerChunk * recordLength);
   const text = textDecoder(task.encoding);
   const dateFormats: readonly DateFormat[] = columns.asOf.type === 'D' ? ['yyyymmdd'] : plugin.dateFormats;
   const normaliseProduct = plugin.normalise?.productCode;
-  const products = new TextCache((b, s, e) => {
+  const products = new ProductIds((b, s, e) => {
     const t = text(b, s, e);
     return normaliseProduct ? normaliseProduct(t) : t;
-  });
+  }, columns.productCode.size);
   const normaliseFolio = plugin.normalise?.folio;
   const folioNumeric = columns.folio.type === 'N' || columns.folio.type === 'F';
-  const pOff = columns.productCode.offset, pEnd = pOff + columns.productCode.size;
+  const folioTexts = new Interned();
+  const pOff = columns.productCode.offset;
   const fOff = columns.folio.offset, fEnd = fOff + columns.folio.size;
   const uOff = columns.units.offset, uEnd = uOff + columns.units.size;
   const aOff = columns.asOf.offset, aLen = columns.asOf.size;
-  const scheme = columns.schemeName;
+  const schemeField = columns.schemeName;
+  const schemes = schemeField ? new SchemeIds(text, schemeField.size, buf) : null;
   const pledgedField = columns.pledged;
   const folioOldField = columns.folioOld;
-  const pledged: number[] = [];
-  const folioOld: string[] = [];
+  const folioOldTexts = new Interned();
 
-  const index = new Map<string, number>();
-  const keys: string[] = [];
-  const units: number[] = [];
-  const rows: number[] = [];
-  const schemeOf: number[] = [];
-  const schemeIds = new Map<string, number>();
-  const schemeNames: string[] = [];
+  const capacity = task.end - task.start;
+  const pid = new Int32Array(capacity);
+  const folio = new Float64Array(capacity);
+  const units = new Float64Array(capacity);
+  const scheme = new Int32Array(capacity);
+  const pledged = pledgedField ? new Float64Array(capacity) : undefined;
+  const folioOld = folioOldField ? new Int32Array(capacity) : undefined;
+  const part = partitions > 1 ? new Uint16Array(capacity) : undefined;
+  let n = 0;
   const out = {
     file: task.file, start: task.start, end: task.end, records: task.end - task.start, deleted: 0,
     asOf: null as string | null, asOfRecord: 0,
@@ -100,7 +128,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
           throw new ReconError('RECON_DBF_HEADER', `${name}: record ${recordNo} has deletion flag 0x${flag.toString(16)}, expected ' ' or '*' (misaligned or corrupt file)`, { file: name, record: recordNo, rawHex: hex(buf.subarray(base, base + 1)) });
         }
         // As-of day: parse once, then only compare bytes with the first record's.
-        if (!haveAsOf || !sameBytes(buf, base + aOff, asOfBytes, aLen)) {
+        if (!haveAsOf || !sameBytes(buf, base + aOff, asOfBytes, 0, aLen)) {
           const raw = buf.subarray(base + aOff, base + aOff + aLen);
           const day = parseAsOfDate(raw.toString('latin1'), dateFormats);
           if (day === null) {
@@ -118,60 +146,95 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeAggrega
           throw new ReconError('RECON_DBF_NUMBER', `${name}: record ${recordNo} field ${columns.units.name} is not a number with at most 4 decimals: "${raw.toString('latin1').trim()}"`, { file: name, record: recordNo, field: columns.units.name, rawHex: hex(raw) });
         }
         // Product codes repeat (a few thousand schemes): decoded and normalised once each.
-        const product = products.get(buf, base + pOff, base + pEnd);
-        let folio: string;
-        if (folioNumeric) {
-          folio = numericFolio(buf, base + fOff, base + fEnd);
-          if (folio === '') folio = badNumericFolio(buf, base, name, recordNo, columns.folio);
-        } else {
-          folio = text(buf, base + fOff, base + fEnd);
-        }
-        if (normaliseFolio) folio = normaliseFolio(folio);
-        if (product.length === 0 || folio.length === 0 || hasSeparator(product) || hasSeparator(folio)) {
-          const f = product.length === 0 || hasSeparator(product) ? columns.productCode : columns.folio;
-          throw new ReconError('RECON_DBF_KEY', `${name}: record ${recordNo} has an empty or NUL-containing key field ${f.name}`, { file: name, record: recordNo, field: f.name, rawHex: hex(buf.subarray(base + f.offset, base + f.offset + f.size)) });
-        }
-        const key = keyOf(product, folio);
-        const at = index.get(key);
-        if (at === undefined) {
-          index.set(key, keys.length);
-          keys.push(key);
-          units.push(value);
-          rows.push(1);
-          let sid = -1;
-          if (scheme) {
-            const name = text(buf, base + scheme.offset, base + scheme.offset + scheme.size);
-            if (name.length > 0) {
-              sid = schemeIds.get(name) ?? -1;
-              if (sid < 0) { sid = schemeNames.length; schemeNames.push(name); schemeIds.set(name, sid); }
-            }
+        const p = products.get(buf, base + pOff);
+        if (p < 0) badKey(buf, base, name, recordNo, columns.productCode);
+        // Folios: a plain whole number is its own code (no string); anything else is interned text.
+        let code = folioNumeric ? numericFolioBytes(buf, base + fOff, base + fEnd) : normaliseFolio ? NOT_PLAIN : plainDigits(buf, base + fOff, base + fEnd);
+        let folioHash = 0;
+        if (code === NOT_WHOLE) badNumericFolio(buf, base, name, recordNo, columns.folio);
+        if (code < 0) {
+          let t = folioNumeric ? numericFolio(buf, base + fOff, base + fEnd) : text(buf, base + fOff, base + fEnd);
+          if (normaliseFolio) t = normaliseFolio(t);
+          if (t.length === 0 || hasSeparator(t)) badKey(buf, base, name, recordNo, columns.folio);
+          code = numericFolioCode(t);
+          if (code < 0) {
+            code = -1 - folioTexts.id(t);
+            folioHash = folioTexts.hashOf(-1 - code);
           }
-          schemeOf.push(sid);
-          if (pledgedField) pledged.push(0);
-          if (folioOldField) folioOld.push('');
-        } else {
-          units[at] = addUnits(units[at], value);
-          rows[at]++;
         }
+        pid[n] = p;
+        folio[n] = code;
+        units[n] = value;
+        scheme[n] = schemes ? schemes.get(p, buf, base + schemeField!.offset) : -1;
         // Optional evidence columns cost nothing when the plugin does not declare them.
-        if (pledgedField) {
-          const p = parseUnitsBytes(buf, base + pledgedField.offset, base + pledgedField.offset + pledgedField.size);
-          const i = at ?? keys.length - 1;
-          if (!Number.isNaN(p)) pledged[i] = addUnits(pledged[i], p);
+        if (pledged) {
+          const v = parseUnitsBytes(buf, base + pledgedField!.offset, base + pledgedField!.offset + pledgedField!.size);
+          pledged[n] = Number.isNaN(v) ? 0 : v;
         }
-        if (folioOldField) {
-          const i = at ?? keys.length - 1;
-          if (folioOld[i] === '') folioOld[i] = text(buf, base + folioOldField.offset, base + folioOldField.offset + folioOldField.size);
+        if (folioOld) {
+          const t = text(buf, base + folioOldField!.offset, base + folioOldField!.offset + folioOldField!.size);
+          folioOld[n] = t.length === 0 ? -1 : folioOldTexts.id(t);
         }
+        if (part) part[n] = partitionOf(products.hashes[p], code, folioHash, partitions);
+        n++;
       }
     }
   } finally {
     closeSync(fd);
   }
+  const columnsOut = { pid, folio, units, scheme, pledged, folioOld };
+  const sorted = part ? sortByPartition(columnsOut, part, n, partitions) : { ...trim(columnsOut, n), offsets: Uint32Array.of(0, n) };
   return {
-    ...out, keys, units: Float64Array.from(units), rows: Uint32Array.from(rows), schemeIds: Int32Array.from(schemeOf), schemeNames,
-    pledged: pledgedField ? Float64Array.from(pledged) : undefined, folioOld: folioOldField ? folioOld : undefined,
+    ...out, ...sorted, products: products.texts, folioTexts: folioTexts.texts, schemeNames: schemes?.texts ?? [], folioOldTexts: folioOldTexts.texts,
   };
+}
+
+interface RowColumns {
+  pid: Int32Array;
+  folio: Float64Array;
+  units: Float64Array;
+  scheme: Int32Array;
+  pledged?: Float64Array;
+  folioOld?: Int32Array;
+}
+
+function trim(c: RowColumns, n: number): RowColumns {
+  const copy = <T extends Int32Array | Float64Array>(a: T): T => { const out = shared(a.constructor as new (b: SharedArrayBuffer) => T, a.BYTES_PER_ELEMENT, n); out.set(a.subarray(0, n)); return out; };
+  return {
+    pid: copy(c.pid), folio: copy(c.folio), units: copy(c.units), scheme: copy(c.scheme),
+    pledged: c.pledged && copy(c.pledged), folioOld: c.folioOld && copy(c.folioOld),
+  };
+}
+
+/**
+ * Output columns live in shared memory: the main thread hands views of them to the merge tasks and
+ * never copies them. (Copies were measured to cost more than the copying: every received buffer
+ * counts as new external memory, and the main thread, holding the ledger, paid for it in full GCs.)
+ */
+function shared<T>(ctor: new (b: SharedArrayBuffer) => T, bytesPer: number, n: number): T {
+  return new ctor(new SharedArrayBuffer(Math.max(1, n) * bytesPer));
+}
+
+/** A counting sort of the rows by partition, stable (rows keep file order within a partition). */
+function sortByPartition(c: RowColumns, part: Uint16Array, n: number, partitions: number): RowColumns & { offsets: Uint32Array } {
+  const offsets = new Uint32Array(partitions + 1);
+  for (let i = 0; i < n; i++) offsets[part[i] + 1]++;
+  for (let p = 0; p < partitions; p++) offsets[p + 1] += offsets[p];
+  const next = offsets.slice(0, partitions);
+  const out: RowColumns = {
+    pid: shared(Int32Array, 4, n), folio: shared(Float64Array, 8, n), units: shared(Float64Array, 8, n), scheme: shared(Int32Array, 4, n),
+    pledged: c.pledged ? shared(Float64Array, 8, n) : undefined, folioOld: c.folioOld ? shared(Int32Array, 4, n) : undefined,
+  };
+  for (let i = 0; i < n; i++) {
+    const to = next[part[i]]++;
+    out.pid[to] = c.pid[i];
+    out.folio[to] = c.folio[i];
+    out.units[to] = c.units[i];
+    out.scheme[to] = c.scheme[i];
+    if (out.pledged) out.pledged[to] = c.pledged![i];
+    if (out.folioOld) out.folioOld[to] = c.folioOld![i];
+  }
+  return { ...out, offsets };
 }
 
 function readFully(fd: number, buf: Buffer, want: number, position: number): number {
@@ -184,27 +247,61 @@ function readFully(fd: number, buf: Buffer, want: number, position: number): num
   return got;
 }
 
-function sameBytes(buf: Buffer, at: number, ref: Buffer, len: number): boolean {
-  for (let i = 0; i < len; i++) if (buf[at + i] !== ref[i]) return false;
+function sameBytes(buf: Buffer, at: number, ref: Uint8Array, refAt: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (buf[at + i] !== ref[refAt + i]) return false;
   return true;
 }
 
+/** Folio bytes that are not a plain whole number of at most 15 digits: take the text path. */
+const NOT_PLAIN = -2;
+/** Numeric folio bytes that are not a whole number at all: a bad record. */
+const NOT_WHOLE = -3;
+
 /**
- * ACNO-style numeric folios: the integer digits (leading zeros and a `.000` tail dropped), never
- * `123.0`. Returns '' when the bytes are not a whole number.
+ * ACNO-style numeric folios as their code: the integer digits (leading zeros and a `.000` tail
+ * dropped), never `123.0`. NOT_WHOLE when the bytes are not a whole number, NOT_PLAIN when it has
+ * more digits than a double holds exactly.
  */
-function numericFolio(buf: Buffer, start: number, end: number): string {
+function numericFolioBytes(buf: Buffer, start: number, end: number): number {
   while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
   while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
   let dot = end;
   for (let i = start; i < end; i++) {
     const c = buf[i];
     if (c === 0x2e) { dot = i; break; }
-    if (c < 0x30 || c > 0x39) return '';
+    if (c < 0x30 || c > 0x39) return NOT_WHOLE;
   }
-  for (let i = dot + 1; i < end; i++) if (buf[i] !== 0x30) return '';
+  for (let i = dot + 1; i < end; i++) if (buf[i] !== 0x30) return NOT_WHOLE;
+  if (start === dot) return NOT_WHOLE;
   while (start < dot - 1 && buf[start] === 0x30) start++;
-  return start < dot ? buf.toString('latin1', start, dot) : '';
+  if (dot - start > 15) return NOT_PLAIN;
+  let v = 0;
+  for (let i = start; i < dot; i++) v = v * 10 + (buf[i] - 0x30);
+  return v;
+}
+
+/** A character folio that is a plain whole number (no leading zero, at most 15 digits) as its code. */
+function plainDigits(buf: Buffer, start: number, end: number): number {
+  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
+  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
+  const len = end - start;
+  if (len === 0 || len > 15 || (len > 1 && buf[start] === 0x30)) return NOT_PLAIN;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i] - 0x30;
+    if (c < 0 || c > 9) return NOT_PLAIN;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** The text of a numeric folio too long for a code: its integer digits, leading zeros dropped. */
+function numericFolio(buf: Buffer, start: number, end: number): string {
+  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
+  let dot = start;
+  while (dot < end && buf[dot] !== 0x2e && buf[dot] !== 0x20 && buf[dot] !== 0) dot++;
+  while (start < dot - 1 && buf[start] === 0x30) start++;
+  return buf.toString('latin1', start, dot);
 }
 
 function badNumericFolio(buf: Buffer, base: number, file: string, record: number, field: FieldLayout): never {
@@ -212,30 +309,138 @@ function badNumericFolio(buf: Buffer, base: number, file: string, record: number
   throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} field ${field.name} is not a whole folio number: "${raw.toString('latin1').trim()}"`, { file, record, field: field.name, rawHex: hex(raw) });
 }
 
-/**
- * Decoded text of short, highly repeated fields, keyed by their bytes: a direct-mapped cache, so a
- * hit costs a hash and a byte compare instead of a string allocation.
- */
-class TextCache {
-  private readonly bytes: (Buffer | undefined)[] = new Array(4096);
-  private readonly texts: string[] = new Array(4096);
+function badKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout): never {
+  throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} has an empty or NUL-containing key field ${field.name}`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
+}
 
-  constructor(private readonly decode: (buf: Buffer, start: number, end: number) => string) {}
+/** Strings numbered in the order first met, with their hashes (for partitioning). */
+class Interned {
+  readonly texts: string[] = [];
+  readonly hashes: number[] = [];
+  private readonly ids = new Map<string, number>();
 
-  get(buf: Buffer, start: number, end: number): string {
-    let h = 0;
-    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
-    const slot = (h ^ (h >>> 12)) & 4095;
-    const cached = this.bytes[slot];
-    if (cached !== undefined && cached.length === end - start) {
-      let same = true;
-      for (let i = 0; i < cached.length; i++) if (cached[i] !== buf[start + i]) { same = false; break; }
-      if (same) return this.texts[slot];
+  id(text: string): number {
+    let id = this.ids.get(text);
+    if (id === undefined) {
+      id = this.texts.length;
+      this.texts.push(text);
+      this.hashes.push(textHash(text));
+      this.ids.set(text, id);
     }
-    const t = this.decode(buf, start, end);
-    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
-    this.texts[slot] = t;
-    return t;
+    return id;
+  }
+
+  hashOf(id: number): number {
+    return this.hashes[id];
+  }
+}
+
+/**
+ * Product ids of a range: a hash table keyed by the field's raw bytes, so a repeat costs a hash and
+ * a compare instead of decoding and normalising a string; byte patterns that normalise alike (b01,
+ * B01) share one id. Returns -1 for an empty or NUL-containing code.
+ */
+class ProductIds extends Interned {
+  private store = Buffer.alloc(0);
+  private entryIds = new Int32Array(0);
+  private entries = 0;
+  private slots = new Int32Array(1024);
+
+  constructor(private readonly decode: (buf: Buffer, start: number, end: number) => string, private readonly size: number) {
+    super();
+  }
+
+  get(buf: Buffer, at: number): number {
+    const size = this.size;
+    let h = 0x811c9dc5;
+    for (let i = at; i < at + size; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+    const mask = this.slots.length - 1;
+    for (let s = (h ^ (h >>> 15)) & mask; ; s = (s + 1) & mask) {
+      const e = this.slots[s] - 1;
+      if (e < 0) return this.add(buf, at, s);
+      if (sameBytes(buf, at, this.store, e * size, size)) return this.entryIds[e];
+    }
+  }
+
+  private add(buf: Buffer, at: number, slot: number): number {
+    const t = this.decode(buf, at, at + this.size);
+    if (t.length === 0 || hasSeparator(t)) return -1;
+    const id = this.id(t);
+    const e = this.entries++;
+    if (e === this.entryIds.length) {
+      const n = Math.max(64, e * 2);
+      const store = Buffer.alloc(n * this.size);
+      this.store.copy(store);
+      const ids = new Int32Array(n);
+      ids.set(this.entryIds);
+      this.store = store;
+      this.entryIds = ids;
+    }
+    buf.copy(this.store, e * this.size, at, at + this.size);
+    this.entryIds[e] = id;
+    this.slots[slot] = e + 1;
+    if (this.entries * 2 > this.slots.length) this.rehash();
+    return id;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    const mask = this.slots.length - 1, size = this.size;
+    for (let e = 0; e < this.entries; e++) {
+      let h = 0x811c9dc5;
+      for (let i = e * size; i < (e + 1) * size; i++) h = Math.imul(h ^ this.store[i], 0x01000193);
+      let s = (h ^ (h >>> 15)) & mask;
+      while (this.slots[s] !== 0) s = (s + 1) & mask;
+      this.slots[s] = e + 1;
+    }
+  }
+}
+
+/**
+ * Scheme name ids. A scheme name is display data that nearly always follows the product code, so
+ * each product remembers the bytes of the last name seen with it: a repeat costs one compare.
+ */
+class SchemeIds extends Interned {
+  private store = Buffer.alloc(0);
+  private storeView = new DataView(this.store.buffer);
+  private lastId = new Int32Array(0);
+  private readonly view: DataView;
+
+  constructor(private readonly decode: (buf: Buffer, start: number, end: number) => string, private readonly size: number, buf: Buffer) {
+    super();
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
+
+  /** The scheme id of the record at `at` in the chunk buffer. */
+  get(product: number, buf: Buffer, at: number): number {
+    const size = this.size;
+    if (product < this.lastId.length && this.lastId[product] !== -2) {
+      // Four bytes at a time: names are ~100 bytes, compared on every row.
+      const a = this.view, b = this.storeView, from = product * size;
+      let i = 0;
+      for (; i + 4 <= size; i += 4) if (a.getInt32(at + i) !== b.getInt32(from + i)) break;
+      if (i + 4 > size) {
+        for (; i < size; i++) if (buf[at + i] !== this.store[from + i]) break;
+        if (i === size) return this.lastId[product];
+      }
+    }
+    const t = this.decode(buf, at, at + size);
+    const id = t.length === 0 ? -1 : this.id(t);
+    if (product >= this.lastId.length) this.growTo(product + 1);
+    buf.copy(this.store, product * size, at, at + size);
+    this.lastId[product] = id;
+    return id;
+  }
+
+  private growTo(products: number): void {
+    const n = Math.max(products, this.lastId.length * 2, 64);
+    const store = Buffer.alloc(n * this.size);
+    this.store.copy(store);
+    const lastId = new Int32Array(n).fill(-2);
+    lastId.set(this.lastId);
+    this.store = store;
+    this.storeView = new DataView(store.buffer, store.byteOffset, store.length);
+    this.lastId = lastId;
   }
 }
 

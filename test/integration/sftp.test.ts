@@ -55,7 +55,7 @@ describe('SFTP delivery against a real OpenSSH sshd', function () {
 
   after(async () => {
     await sshd?.stop();
-    await rm(work, { recursive: true, force: true });
+    if (work) await rm(work, { recursive: true, force: true });
     await closeTestClient();
   });
 

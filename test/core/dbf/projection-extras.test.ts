@@ -4,23 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { decodeRange, type RangeAggregate } from '../../../core/dbf/projection.js';
-import { HoldingTable } from '../../../core/holding-table.js';
+import { decodeRange, type RangeRows } from '../../../core/dbf/projection.js';
+import { assembleTableSync, type HoldingTable } from '../../../core/holding-table.js';
+import { KeySpace } from '../../../core/key-space.js';
 import { keyOf } from '../../../core/key.js';
 import cams from '../../../sources/cams/index.js';
 import karvy from '../../../sources/karvy/index.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
 import { CAMS_FIELDS, withoutColumn, writeCamsFile, writeKarvyFile } from '../../fixtures/registrar-files.js';
 
-async function decodeInRanges(file: string, plugin: SourcePlugin, size: number): Promise<{ parts: RangeAggregate[]; holdings: HoldingTable }> {
+async function decodeInRanges(file: string, plugin: SourcePlugin, size: number): Promise<{ parts: RangeRows[]; holdings: HoldingTable }> {
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
-  const parts: RangeAggregate[] = [];
+  const parts: RangeRows[] = [];
   for (let start = 0; start < layout.recordCount; start += size) {
-    parts.push(decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end: Math.min(layout.recordCount, start + size), columns, encoding: layout.encoding }, plugin));
+    parts.push(decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end: Math.min(layout.recordCount, start + size), columns, encoding: layout.encoding, partitions: 2 }, plugin));
   }
-  const holdings = new HoldingTable();
-  for (const p of parts) holdings.merge(p);
+  const holdings = assembleTableSync(parts, new KeySpace());
   return { parts, holdings };
 }
 

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { decodeRange, type RangeAggregate } from '../../../core/dbf/projection.js';
+import { decodeRange } from '../../../core/dbf/projection.js';
+import { assembleTableSync, type HoldingTable } from '../../../core/holding-table.js';
+import { KeySpace } from '../../../core/key-space.js';
 import { ReconError } from '../../../core/errors.js';
 import { keyOf } from '../../../core/key.js';
 import karvy from '../../../sources/karvy/index.js';
@@ -15,9 +17,10 @@ describe('projection decoder keys', () => {
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'recon-keys-')); });
   after(async () => { await rm(dir, { recursive: true, force: true }); });
 
-  async function decode(file: string): Promise<RangeAggregate> {
+  async function decode(file: string): Promise<HoldingTable> {
     const layout = await readDbfLayout(file);
-    return decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start: 0, end: layout.recordCount, columns: resolveColumns(layout, karvy), encoding: layout.encoding }, karvy);
+    const rows = decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start: 0, end: layout.recordCount, columns: resolveColumns(layout, karvy), encoding: layout.encoding }, karvy);
+    return assembleTableSync([rows], new KeySpace());
   }
 
   it('sums product codes that differ only in case into one key, as the plugin normalises them', async () => {
@@ -27,17 +30,15 @@ describe('projection decoder keys', () => {
       { prcode: 'B01', acno: 42, units: 2.25, asOf: '24-12-2024' },
       { prcode: 'B01', acno: 43, units: 1, asOf: '24-12-2024' },
     ]);
-    const agg = await decode(file);
-    expect(agg.keys).to.deep.equal([keyOf('B01', '42'), keyOf('B01', '43')]);
-    expect([...agg.units]).to.deep.equal([37_500, 10_000]);
-    expect([...agg.rows]).to.deep.equal([2, 1]);
+    const table = await decode(file);
+    expect([...table].map((h) => [h.key, h.units, h.rows])).to.deep.equal([[keyOf('B01', '42'), 37_500, 2], [keyOf('B01', '43'), 10_000, 1]]);
   });
 
   it('reads a numeric folio written as 00123.000 as 123', async () => {
     const file = join(dir, 'zeros.dbf');
     await writeKarvyFile(file, [{ prcode: 'B01', acno: 1, units: 1, asOf: '24-12-2024' }]);
     await patchField(file, 0, 'ACNO', '00123.000');
-    expect((await decode(file)).keys).to.deep.equal([keyOf('B01', '123')]);
+    expect([...await decode(file)].map((h) => h.key)).to.deep.equal([keyOf('B01', '123')]);
   });
 
   it('rejects a numeric folio with a fraction, naming the record and field', async () => {

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { DBFFile, DELETED } from 'dbffile';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { decodeRange, type RangeAggregate } from '../../../core/dbf/projection.js';
+import { decodeRange, type RangeRows } from '../../../core/dbf/projection.js';
 import { unitsFromDouble } from '../../../core/fixed-point.js';
 import { keyOf } from '../../../core/key.js';
-import { HoldingTable } from '../../../core/holding-table.js';
+import { assembleTableSync, type HoldingTable } from '../../../core/holding-table.js';
+import { KeySpace } from '../../../core/key-space.js';
 import cams from '../../../sources/cams/index.js';
 import karvy from '../../../sources/karvy/index.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
@@ -28,12 +29,12 @@ async function decodeWhole(file: string, plugin: SourcePlugin, parts: number): P
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
   const size = Math.ceil(layout.recordCount / parts);
-  const aggs: RangeAggregate[] = [];
+  const aggs: RangeRows[] = [];
   for (let start = 0; start < layout.recordCount; start += size) {
-    aggs.push(decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end: Math.min(layout.recordCount, start + size), columns, encoding: layout.encoding, chunkBytes: 4096 }, plugin));
+    // Rows cut into as many merge partitions as ranges, so the partitioned path is the one tested.
+    aggs.push(decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end: Math.min(layout.recordCount, start + size), columns, encoding: layout.encoding, chunkBytes: 4096, partitions: parts }, plugin));
   }
-  const holdings = new HoldingTable();
-  for (const a of aggs) holdings.merge(a);
+  const holdings = assembleTableSync(aggs, new KeySpace());
   return { holdings, deleted: aggs.reduce((n, a) => n + a.deleted, 0), asOf: aggs.find((a) => a.asOf !== null)?.asOf ?? null };
 }
 

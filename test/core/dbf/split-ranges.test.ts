@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { splitRanges } from '../../../core/engine.js';
-import { HoldingTable } from '../../../core/holding-table.js';
+import { mergePartitions, splitRanges } from '../../../core/engine.js';
+import { assembleTable, type HoldingTable } from '../../../core/holding-table.js';
+import { KeySpace } from '../../../core/key-space.js';
 import { resolvePluginSpecifier } from '../../../core/plugin.js';
 import { ReconPool } from '../../../core/pool.js';
 import { generateFile, proveWithDbffile, rowAt } from '../../../bench/generate.js';
@@ -23,15 +24,13 @@ describe('split decoding across workers', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function decode(file: string, ranges: [number, number][]): Promise<HoldingTable> {
+  async function decode(file: string, ranges: [number, number][], partitions = 1): Promise<HoldingTable> {
     const layout = await readDbfLayout(file);
     const specifier = resolvePluginSpecifier('karvy', dir);
     const { default: karvy } = await import(specifier) as { default: Parameters<typeof resolveColumns>[1] };
     const columns = resolveColumns(layout, karvy);
-    const table = new HoldingTable();
-    const parts = await Promise.all(ranges.map(([start, end]) => pool.decode({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end, columns, encoding: layout.encoding, pluginSpecifier: specifier })));
-    for (const p of parts.reverse()) table.merge(p.aggregate);
-    return table;
+    const parts = await Promise.all(ranges.map(([start, end]) => pool.decode({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end, columns, encoding: layout.encoding, pluginSpecifier: specifier, partitions })));
+    return assembleTable(parts.map((p) => p.rows), new KeySpace(), null, 0, (task) => pool.merge(task));
   }
 
   it('gives results identical key by key to one range when keys straddle every range boundary', async () => {
@@ -43,8 +42,8 @@ describe('split decoding across workers', function () {
     for (let start = 0; start < rows; start = Math.min(rows, start === 0 ? 19 : start + 20)) straddling.push([start, Math.min(rows, start === 0 ? 19 : start + 20)]);
     expect(straddling.length).to.be.greaterThan(400);
     const one = await decode(gen.path, [[0, rows]]);
-    const split = await decode(gen.path, straddling);
-    const engine = await decode(gen.path, splitRanges(rows, 2, 1_000));
+    const split = await decode(gen.path, straddling, 7);
+    const engine = await decode(gen.path, splitRanges(rows, 2, 1_000), mergePartitions(rows * 100, 2));
     expect(one.size).to.equal(gen.keys);
     for (const t of [split, engine]) {
       expect(t.size).to.equal(one.size);

@@ -1,0 +1,110 @@
+/**
+ * The second half of decoding, run in the pool once per merge partition: the rows of one partition
+ * from every range of a source's files are summed per key (a key's rows may straddle ranges and
+ * files; partitioning by key means no other partition holds it) and judged against the ledger
+ * index. Every thread merges and judges its own partitions, so the main thread never touches a row.
+ * Pure: plain data in, plain data out.
+ */
+import { addUnits } from './fixed-point.js';
+import { KeyTable, type KeyTableData } from './key-table.js';
+import { statusCode } from './reconcile.js';
+
+/** One range's rows of one partition, with maps from the range's ids to the run's. */
+export interface MergeInput {
+  pid: Int32Array;
+  folio: Float64Array;
+  units: Float64Array;
+  scheme: Int32Array;
+  pledged?: Float64Array;
+  folioOld?: Int32Array;
+  productMap: Int32Array;
+  folioTextMap: Int32Array;
+  schemeMap: Int32Array;
+  folioOldTexts: string[];
+}
+
+/** The ledger's positions of one day as numbers (see position-index.ts); shared, read-only. */
+export interface LedgerIndexData {
+  keys: KeyTableData;
+  /** Ten-thousandths, parallel to keys. */
+  units: Float64Array;
+}
+
+export interface MergeTask {
+  /** In file order, then record order: "first seen" means the same thing however the file was split. */
+  inputs: MergeInput[];
+  ledger: LedgerIndexData | null;
+  /** Ten-thousandths. */
+  tolerance: number;
+}
+
+/** One partition's keys with their sums and statuses, parallel arrays. */
+export interface PartitionTable {
+  keys: KeyTableData;
+  units: Float64Array;
+  rows: Uint32Array;
+  scheme: Int32Array;
+  pledged?: Float64Array;
+  /** Index into folioOldTexts, or -1. */
+  folioOld?: Int32Array;
+  folioOldTexts: string[];
+  /** statusCode of each key against the ledger. */
+  status: Uint8Array;
+  /** Entry of the ledger index, or -1. */
+  ledgerAt: Int32Array;
+}
+
+export function mergePartition(task: MergeTask): PartitionTable {
+  const total = task.inputs.reduce((n, i) => n + i.pid.length, 0);
+  const table = new KeyTable(total, true);
+  const units = new Float64Array(total);
+  const rows = new Uint32Array(total);
+  const scheme = new Int32Array(total);
+  const withPledged = task.inputs.some((i) => i.pledged);
+  const withFolioOld = task.inputs.some((i) => i.folioOld);
+  const pledged = withPledged ? new Float64Array(total) : undefined;
+  const folioOld = withFolioOld ? new Int32Array(total).fill(-1) : undefined;
+  const folioOldTexts: string[] = [];
+  for (const input of task.inputs) {
+    const { productMap, folioTextMap, schemeMap } = input;
+    const oldBase = folioOldTexts.length;
+    for (const t of input.folioOldTexts) folioOldTexts.push(t);
+    for (let r = 0; r < input.pid.length; r++) {
+      const f = input.folio[r];
+      const at = table.insert(productMap[input.pid[r]], f >= 0 ? f : -1 - folioTextMap[-1 - f]);
+      const s = input.scheme[r] < 0 ? -1 : schemeMap[input.scheme[r]];
+      if (rows[at] === 0) {
+        units[at] = input.units[r];
+        rows[at] = 1;
+        scheme[at] = s;
+      } else {
+        units[at] = addUnits(units[at], input.units[r]);
+        rows[at]++;
+        if (scheme[at] < 0) scheme[at] = s;
+      }
+      if (pledged && input.pledged) pledged[at] = addUnits(pledged[at], input.pledged[r]);
+      if (folioOld && input.folioOld && folioOld[at] < 0 && input.folioOld[r] >= 0) folioOld[at] = oldBase + input.folioOld[r];
+    }
+  }
+  const n = table.size;
+  const status = new Uint8Array(new SharedArrayBuffer(Math.max(1, n)));
+  const ledgerAt = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4));
+  const ledger = task.ledger ? KeyTable.from(task.ledger.keys) : null;
+  for (let i = 0; i < n; i++) {
+    const at = ledger ? ledger.find(table.pid[i], table.folio[i]) : -1;
+    ledgerAt[i] = at;
+    status[i] = statusCode(at < 0 ? null : task.ledger!.units[at], units[i], task.tolerance);
+  }
+  // Shared memory, so the table reaches the main thread without a copy (see projection.ts).
+  return {
+    keys: table.data(), units: toShared(units, n), rows: toShared(rows, n), scheme: toShared(scheme, n),
+    pledged: pledged && toShared(pledged, n), folioOld: folioOld && toShared(folioOld, n), folioOldTexts, status, ledgerAt,
+  };
+}
+
+function toShared<T extends Float64Array | Uint32Array | Int32Array>(a: T, n: number): T {
+  const ctor = a.constructor as new (b: SharedArrayBuffer) => T;
+  const out = new ctor(new SharedArrayBuffer(Math.max(1, n) * a.BYTES_PER_ELEMENT));
+  out.set(a.subarray(0, n));
+  return out;
+}
