@@ -1,19 +1,19 @@
 /**
  * One source's holdings, key → units, as the pool left them: one table per merge partition, every
- * column a typed array, each key already judged against the ledger. A key costs about 45 bytes and
- * no string until a row is written, which is what keeps two files of five million rows inside a
- * small machine's memory. Holdings and rows are made on demand.
+ * column a typed array in shared memory, each key already judged against the ledger. A key costs
+ * about 60 bytes and no string until a row is written, which is what keeps two files of five
+ * million rows inside a small machine's memory. Holdings and rows are made on demand.
  *
  * Assembly (main thread): map each range's product codes, text folios and scheme names to the run's
  * ids, cut each range's rows into its partitions, and merge every partition in the pool.
  */
 import type { RangeRows } from './dbf/projection.js';
 import type { KeySpace } from './key-space.js';
-import { KeyTable, numericFolioCode, partitionOf, textHash } from './key-table.js';
-import { splitKey } from './key.js';
+import { KeyTable, partitionOf, textHash } from './key-table.js';
+import { keyOf, splitKey } from './key.js';
 import { mergePartition, type MergeInput, type MergeTask, type PartitionTable } from './merge.js';
 import type { PositionIndex } from './position-index.js';
-import { FILE_STATUSES, holdingRow, type Holding, type ReconRow, type ReconStatus, type SourceHoldings } from './reconcile.js';
+import { FILE_STATUSES, emptyCounts, holdingRow, type Holding, type ReconRow, type ReconStatus, type SourceHoldings, type StatusCounts } from './reconcile.js';
 
 export class HoldingTable {
   readonly size: number;
@@ -54,9 +54,16 @@ export class HoldingTable {
     const pid = this.space.findProduct(productCode);
     const code = this.space.findFolio(folio);
     if (pid < 0 || Number.isNaN(code)) return -1;
-    const p = this.parts.length === 1 ? 0 : partitionOf(textHash(productCode), numericFolioCode(folio), textHash(folio), this.parts.length);
+    const p = this.parts.length === 1 ? 0 : partitionOf(this.space.productHashes[pid], code, code < 0 ? textHash(folio) : 0, this.parts.length);
     const at = this.lookups[p].find(pid, code);
     return at < 0 ? -1 : this.starts[p] + at;
+  }
+
+  /** How many keys have each status (mongo_only is never a file key's). */
+  statusCounts(): StatusCounts {
+    const out = emptyCounts();
+    for (const p of this.parts) p.statusCounts.forEach((n, code) => { out[FILE_STATUSES[code]] += n; });
+    return out;
   }
 
   /** The status of the key at a position, judged against the ledger of the source's day. */
@@ -73,7 +80,7 @@ export class HoldingTable {
     const folio = this.space.folioText(part.keys.folio[at]);
     const old = part.folioOld ? part.folioOld[at] : -1;
     return {
-      key: productCode + '\u0000' + folio, productCode, folio, schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
+      key: keyOf(productCode, folio), productCode, folio, schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
       units: part.units[at], rows: part.rows[at], pledged: part.pledged ? part.pledged[at] : 0, folioOld: old < 0 ? null : part.folioOldTexts[old],
     };
   }

@@ -50,6 +50,8 @@ export interface PartitionTable {
   folioOldTexts: string[];
   /** statusCode of each key against the ledger. */
   status: Uint8Array;
+  /** How many keys have each statusCode. */
+  statusCounts: number[];
   /** Entry of the ledger index, or -1. */
   ledgerAt: Int32Array;
 }
@@ -90,15 +92,18 @@ export function mergePartition(task: MergeTask): PartitionTable {
   const status = new Uint8Array(new SharedArrayBuffer(Math.max(1, n)));
   const ledgerAt = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4));
   const ledger = task.ledger ? KeyTable.from(task.ledger.keys) : null;
+  const statusCounts = [0, 0, 0];
   for (let i = 0; i < n; i++) {
     const at = ledger ? ledger.find(table.pid[i], table.folio[i]) : -1;
     ledgerAt[i] = at;
-    status[i] = statusCode(at < 0 ? null : task.ledger!.units[at], units[i], task.tolerance);
+    const s = statusCode(at < 0 ? null : task.ledger!.units[at], units[i], task.tolerance);
+    status[i] = s;
+    statusCounts[s]++;
   }
   // Shared memory, so the table reaches the main thread without a copy (see projection.ts).
   return {
     keys: table.data(), units: toShared(units, n), rows: toShared(rows, n), scheme: toShared(scheme, n),
-    pledged: pledged && toShared(pledged, n), folioOld: folioOld && toShared(folioOld, n), folioOldTexts, status, ledgerAt,
+    pledged: pledged && toShared(pledged, n), folioOld: folioOld && toShared(folioOld, n), folioOldTexts, status, statusCounts, ledgerAt,
   };
 }
 

@@ -1,7 +1,10 @@
 /**
  * The hot loop: decode only the fields a plugin needs, at the fixed offsets the header gives, from
- * large chunks of one record range, and aggregate key → units on the way. Measured here on a
- * 203 MB KARVY-shaped file: dbffile (every field of every record) 3.9 s, this loop 0.2 s.
+ * chunks of one record range, straight to numbers (key-table.ts): no string is made for a row whose
+ * product code was seen before and whose folio is a plain number. Rows leave sorted by merge
+ * partition; summing per key happens in the merge (merge.ts), where a key's rows from every range
+ * meet. Measured on a 1 GB, 1M-row KARVY-shaped file: dbffile (every field of every record) about
+ * 18 s, this loop about 0.35 s on one thread.
  *
  * Record numbers in errors are 1-based and count deleted records, as DBF viewers show them.
  */

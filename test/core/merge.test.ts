@@ -61,6 +61,7 @@ describe('partitioned merge and judging', () => {
         expect([h.units, h.rows]).to.deep.equal([reference.get(h.key)!.units, reference.get(h.key)!.rows]);
         seen[expected.status]++;
       }
+      expect(table.statusCounts()).to.deep.equal(seen);
       expect(seen.matched).to.be.greaterThan(0);
       expect(seen.mismatched).to.be.greaterThan(0);
       expect(seen.dbf_only).to.be.greaterThan(0);
