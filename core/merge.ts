@@ -38,7 +38,7 @@ export interface MergeTask {
   tolerance: number;
 }
 
-/** One partition's keys with their sums and statuses, parallel arrays. */
+/** One partition's keys with their sums and statuses: parallel arrays, whose first keys.size entries count. */
 export interface PartitionTable {
   keys: KeyTableData;
   units: Float64Array;
@@ -56,16 +56,21 @@ export interface PartitionTable {
   ledgerAt: Int32Array;
 }
 
+/**
+ * Every output column is allocated once, in shared memory, at the partition's row count (an upper
+ * bound on its keys): the table reaches the main thread without a copy, and no column is built
+ * twice.
+ */
 export function mergePartition(task: MergeTask): PartitionTable {
   const total = task.inputs.reduce((n, i) => n + i.pid.length, 0);
   const table = new KeyTable(total, true);
-  const units = new Float64Array(total);
-  const rows = new Uint32Array(total);
-  const scheme = new Int32Array(total);
+  const units = shared(Float64Array, total);
+  const rows = shared(Uint32Array, total);
+  const scheme = shared(Int32Array, total);
   const withPledged = task.inputs.some((i) => i.pledged);
   const withFolioOld = task.inputs.some((i) => i.folioOld);
-  const pledged = withPledged ? new Float64Array(total) : undefined;
-  const folioOld = withFolioOld ? new Int32Array(total).fill(-1) : undefined;
+  const pledged = withPledged ? shared(Float64Array, total) : undefined;
+  const folioOld = withFolioOld ? shared(Int32Array, total).fill(-1) : undefined;
   const folioOldTexts: string[] = [];
   for (const input of task.inputs) {
     const { productMap, folioTextMap, schemeMap } = input;
@@ -89,8 +94,8 @@ export function mergePartition(task: MergeTask): PartitionTable {
     }
   }
   const n = table.size;
-  const status = new Uint8Array(new SharedArrayBuffer(Math.max(1, n)));
-  const ledgerAt = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4));
+  const status = shared(Uint8Array, n);
+  const ledgerAt = shared(Int32Array, n);
   const ledger = task.ledger ? KeyTable.from(task.ledger.keys) : null;
   const statusCounts = [0, 0, 0];
   for (let i = 0; i < n; i++) {
@@ -100,16 +105,11 @@ export function mergePartition(task: MergeTask): PartitionTable {
     status[i] = s;
     statusCounts[s]++;
   }
-  // Shared memory, so the table reaches the main thread without a copy (see projection.ts).
-  return {
-    keys: table.data(), units: toShared(units, n), rows: toShared(rows, n), scheme: toShared(scheme, n),
-    pledged: pledged && toShared(pledged, n), folioOld: folioOld && toShared(folioOld, n), folioOldTexts, status, statusCounts, ledgerAt,
-  };
+  return { keys: table.data(), units, rows, scheme, pledged, folioOld, folioOldTexts, status, statusCounts, ledgerAt };
 }
 
-function toShared<T extends Float64Array | Uint32Array | Int32Array>(a: T, n: number): T {
-  const ctor = a.constructor as new (b: SharedArrayBuffer) => T;
-  const out = new ctor(new SharedArrayBuffer(Math.max(1, n) * a.BYTES_PER_ELEMENT));
-  out.set(a.subarray(0, n));
-  return out;
+type SharedArray = Float64Array | Uint32Array | Int32Array | Uint8Array;
+
+function shared<T extends SharedArray>(ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number): T {
+  return new ctor(new SharedArrayBuffer(Math.max(1, n) * ctor.BYTES_PER_ELEMENT));
 }

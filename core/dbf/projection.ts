@@ -97,14 +97,11 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const folioOldField = columns.folioOld;
   const folioOldTexts = new Interned();
 
-  const capacity = task.end - task.start;
-  const pid = new Int32Array(capacity);
-  const folio = new Float64Array(capacity);
-  const units = new Float64Array(capacity);
-  const scheme = new Int32Array(capacity);
-  const pledged = pledgedField ? new Float64Array(capacity) : undefined;
-  const folioOld = folioOldField ? new Int32Array(capacity) : undefined;
-  const part = partitions > 1 ? new Uint16Array(capacity) : undefined;
+  const s = scratch(task.end - task.start);
+  const { pid, folio, units, scheme } = s;
+  const pledged = pledgedField ? s.pledged : undefined;
+  const folioOld = folioOldField ? s.folioOld : undefined;
+  const part = partitions > 1 ? s.part : undefined;
   let n = 0;
   const out = {
     file: task.file, start: task.start, end: task.end, records: task.end - task.start, deleted: 0,
@@ -190,6 +187,34 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   return {
     ...out, ...sorted, products: products.texts, folioTexts: folioTexts.texts, schemeNames: schemes?.texts ?? [], folioOldTexts: folioOldTexts.texts,
   };
+}
+
+interface Scratch {
+  pid: Int32Array;
+  folio: Float64Array;
+  units: Float64Array;
+  scheme: Int32Array;
+  pledged: Float64Array;
+  folioOld: Int32Array;
+  part: Uint16Array;
+}
+
+let scratchRows: Scratch | null = null;
+
+/**
+ * A thread's unsorted rows, reused by every range it decodes: only the sorted copy, which leaves
+ * the thread, is new memory (fresh pages fault in one by one, and threads faulting at once share
+ * the process's memory map).
+ */
+function scratch(rows: number): Scratch {
+  if (scratchRows === null || scratchRows.pid.length < rows) {
+    const n = Math.max(rows, 1024);
+    scratchRows = {
+      pid: new Int32Array(n), folio: new Float64Array(n), units: new Float64Array(n), scheme: new Int32Array(n),
+      pledged: new Float64Array(n), folioOld: new Int32Array(n), part: new Uint16Array(n),
+    };
+  }
+  return scratchRows;
 }
 
 interface RowColumns {
