@@ -360,10 +360,14 @@ export function mergePartitions(records: number, threads: number): number {
   return Math.min(4096, Math.max(threads * 2, Math.ceil(records / 64_000)));
 }
 
-/** Record ranges for one file: enough to keep every thread busy, none larger than `rangeRecords`. */
+/**
+ * Record ranges for one file: none larger than `rangeRecords`, and with several threads about four
+ * per thread (of at least 50k records), so a thread slowed by a neighbour does not hold up the rest.
+ */
 export function splitRanges(records: number, threads: number, rangeRecords: number): [number, number][] {
   if (records === 0) return [[0, 0]];
   let parts = Math.ceil(records / rangeRecords);
+  if (threads > 1) parts = Math.max(parts, Math.min(threads * 4, Math.floor(records / 50_000)));
   if (records >= 20_000 && parts < threads) parts = threads;
   const size = Math.ceil(records / parts);
   const out: [number, number][] = [];
