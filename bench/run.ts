@@ -12,7 +12,7 @@
  * (default 2) --big-shape cams|karvy (default cams) --ledger-tx N (default 20000: FerretDB's $group
  * is quadratic in groups) --dir PATH
  * --heap-mb N (V8 heap cap of the big run, default 2048) --reps N (passes of limit/ours, best taken,
- * default 7) --skip-big --skip-ledger --skip-dbffile
+ * default 15) --skip-big --skip-ledger --skip-dbffile
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -51,7 +51,7 @@ const { values: flags } = parseArgs({
     'skip-ledger': { type: 'boolean', default: false },
     'skip-dbffile': { type: 'boolean', default: false },
     'heap-mb': { type: 'string', default: '2048' },
-    reps: { type: 'string', default: '7' },
+    reps: { type: 'string', default: '15' },
   },
 });
 const rows = Number(flags.rows);
