@@ -56,6 +56,33 @@ export function partitionOf(productHash: number, folioCodeOrMinus1: number, foli
   return mix(Math.imul(productHash, 0x9e3779b1) ^ f) % partitions;
 }
 
+/** Strings numbered in the order first met, with their hashes (for partitioning). */
+export class Interned {
+  readonly texts: string[] = [];
+  readonly hashes: number[] = [];
+  private readonly ids = new Map<string, number>();
+
+  id(text: string): number {
+    let id = this.ids.get(text);
+    if (id === undefined) {
+      id = this.texts.length;
+      this.texts.push(text);
+      this.hashes.push(textHash(text));
+      this.ids.set(text, id);
+    }
+    return id;
+  }
+
+  /** The id of a string already met, or -1. */
+  find(text: string): number {
+    return this.ids.get(text) ?? -1;
+  }
+
+  hashOf(id: number): number {
+    return this.hashes[id];
+  }
+}
+
 /** The plain-data form of a KeyTable, as it crosses threads (SharedArrayBuffer-backed or copied). */
 export interface KeyTableData {
   pid: Int32Array;

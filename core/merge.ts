@@ -5,18 +5,13 @@
  * index. Every thread merges and judges its own partitions, so the main thread never touches a row.
  * Pure: plain data in, plain data out.
  */
+import type { RowColumns } from './dbf/projection.js';
 import { addUnits } from './fixed-point.js';
 import { KeyTable, type KeyTableData } from './key-table.js';
 import { statusCode } from './reconcile.js';
 
 /** One range's rows of one partition, with maps from the range's ids to the run's. */
-export interface MergeInput {
-  pid: Int32Array;
-  folio: Float64Array;
-  units: Float64Array;
-  scheme: Int32Array;
-  pledged?: Float64Array;
-  folioOld?: Int32Array;
+export interface MergeInput extends RowColumns {
   productMap: Int32Array;
   folioTextMap: Int32Array;
   schemeMap: Int32Array;

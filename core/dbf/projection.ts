@@ -17,7 +17,7 @@ import { parseAsOfDate, type DateFormat } from './as-of-date.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
 import { hasSeparator } from '../key.js';
-import { numericFolioCode, partitionOf, textHash } from '../key-table.js';
+import { Interned, numericFolioCode, partitionOf } from '../key-table.js';
 
 /** One unit of worker work: a record range of one file. Plain data only. */
 export interface RangeTask {
@@ -41,7 +41,7 @@ export interface RangeTask {
  * scheme names, old folios); the main thread maps them to the run's. Typed arrays and short string
  * lists only, so crossing threads is a copy of bytes, not of a million strings.
  */
-export interface RangeRows {
+export interface RangeRows extends RowColumns {
   file: string;
   start: number;
   end: number;
@@ -56,19 +56,9 @@ export interface RangeRows {
   folioTexts: string[];
   schemeNames: string[];
   folioOldTexts: string[];
-  pid: Int32Array;
-  folio: Float64Array;
-  /** Ten-thousandths. */
-  units: Float64Array;
-  /** Index into schemeNames, or -1. */
-  scheme: Int32Array;
-  /** Optional evidence columns, present when the file has them. */
-  pledged?: Float64Array;
-  /** Index into folioOldTexts, or -1. */
-  folioOld?: Int32Array;
 }
 
-// 1 MB: the chunk just read is still in cache when the loop decodes it (8 MB was measured slower).
+// 1 MB: the chunk just read is still in a core's cache when the loop decodes it.
 const DEFAULT_CHUNK = 1024 * 1024;
 
 export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
@@ -217,12 +207,18 @@ function scratch(rows: number): Scratch {
   return scratchRows;
 }
 
-interface RowColumns {
+/** Rows as columns: ids index the lists of the range that decoded them. */
+export interface RowColumns {
   pid: Int32Array;
+  /** The folio (a plain whole number) or −(1 + index) into the range's text folios. */
   folio: Float64Array;
+  /** Ten-thousandths. */
   units: Float64Array;
+  /** Index into the scheme names, or -1. */
   scheme: Int32Array;
+  /** Optional evidence columns, present when the file has them. */
   pledged?: Float64Array;
+  /** Index into the old-folio texts, or -1. */
   folioOld?: Int32Array;
 }
 
@@ -339,28 +335,6 @@ function badNumericFolio(buf: Buffer, base: number, file: string, record: number
 
 function badKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout): never {
   throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} has an empty or NUL-containing key field ${field.name}`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
-}
-
-/** Strings numbered in the order first met, with their hashes (for partitioning). */
-class Interned {
-  readonly texts: string[] = [];
-  readonly hashes: number[] = [];
-  private readonly ids = new Map<string, number>();
-
-  id(text: string): number {
-    let id = this.ids.get(text);
-    if (id === undefined) {
-      id = this.texts.length;
-      this.texts.push(text);
-      this.hashes.push(textHash(text));
-      this.ids.set(text, id);
-    }
-    return id;
-  }
-
-  hashOf(id: number): number {
-    return this.hashes[id];
-  }
 }
 
 /**

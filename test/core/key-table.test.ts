@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { KeySpace } from '../../core/key-space.js';
 import { KeyTable, numericFolioCode } from '../../core/key-table.js';
-import { keyOf } from '../../core/key.js';
 
 describe('numeric keys', () => {
   it('gives a plain whole-number folio its own value as code and every other text none', () => {
@@ -17,9 +16,10 @@ describe('numeric keys', () => {
     expect(codes.map((c) => space.folioText(c))).to.deep.equal(texts);
     expect(space.findFolio('00123')).to.equal(codes[1]);
     expect(Number.isNaN(space.findFolio('never-seen'))).to.equal(true);
-    expect(space.findKey(keyOf('P', '123'))).to.equal(null);
-    space.product('P');
-    expect(space.findKey(keyOf('P', '123'))).to.deep.equal({ pid: 0, folio: 123 });
+    expect(space.findProduct('P')).to.equal(-1);
+    expect(space.product('P')).to.equal(0);
+    expect(space.findProduct('P')).to.equal(0);
+    expect(space.findFolio('123')).to.equal(123);
   });
 
   it('finds every key it was given, across growth, and no key it was not', () => {
