@@ -93,6 +93,9 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const folioOld = folioOldField ? s.folioOld : undefined;
   const part = partitions > 1 ? s.part : undefined;
   let n = 0;
+  // Evidence columns are sparse (few pledged lots, few changed folios): a range sends them only
+  // when some row has one.
+  let pledgedSeen = false, folioOldSeen = false;
   const out = {
     file: task.file, start: task.start, end: task.end, records: task.end - task.start, deleted: 0,
     asOf: null as string | null, asOfRecord: 0,
@@ -160,10 +163,12 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         if (pledged) {
           const v = parseUnitsBytes(buf, base + pledgedField!.offset, base + pledgedField!.offset + pledgedField!.size);
           pledged[n] = Number.isNaN(v) ? 0 : v;
+          if (pledged[n] !== 0) pledgedSeen = true;
         }
         if (folioOld) {
           const t = text(buf, base + folioOldField!.offset, base + folioOldField!.offset + folioOldField!.size);
           folioOld[n] = t.length === 0 ? -1 : folioOldTexts.id(t);
+          if (folioOld[n] >= 0) folioOldSeen = true;
         }
         if (part) part[n] = partitionOf(products.hashes[p], code, folioHash, partitions);
         n++;
@@ -172,7 +177,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   } finally {
     closeSync(fd);
   }
-  const columnsOut = { pid, folio, units, scheme, pledged, folioOld };
+  const columnsOut = { pid, folio, units, scheme, pledged: pledgedSeen ? pledged : undefined, folioOld: folioOldSeen ? folioOld : undefined };
   const sorted = part ? sortByPartition(columnsOut, part, n, partitions) : { ...trim(columnsOut, n), offsets: Uint32Array.of(0, n) };
   return {
     ...out, ...sorted, products: products.texts, folioTexts: folioTexts.texts, schemeNames: schemes?.texts ?? [], folioOldTexts: folioOldTexts.texts,

@@ -63,4 +63,17 @@ describe('projection decoder: optional pledged and folioOld columns', () => {
     expect(parts[0].pledged).to.equal(undefined);
     expect(holdings.get(keyOf('P1', 'F1'))!.folioOld).to.equal(null);
   });
+
+  it('sends no pledged column from a range with no pledged units, and still sums the ranges that have them', async () => {
+    const file = join(dir, 'karvy-sparse.dbf');
+    await writeKarvyFile(file, [
+      { prcode: 'K1', acno: 1, units: 10, asOf: '23-12-2024' },
+      { prcode: 'K1', acno: 2, units: 10, asOf: '23-12-2024' },
+      { prcode: 'K1', acno: 1, units: 5, pledged: 2.25, asOf: '23-12-2024' },
+    ]);
+    const { parts, holdings } = await decodeInRanges(file, karvy, 2);
+    expect(parts[0].pledged).to.equal(undefined);
+    expect(parts[1].pledged).to.not.equal(undefined);
+    expect([holdings.get(keyOf('K1', '1'))!.pledged, holdings.get(keyOf('K1', '2'))!.pledged]).to.deep.equal([22_500, 0]);
+  });
 });
