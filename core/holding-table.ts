@@ -1,7 +1,7 @@
 /**
  * One source's holdings, key → units, as the pool left them: one table per merge partition, every
  * column a typed array in shared memory, each key already judged against the ledger. A key costs
- * about 60 bytes and no string until a row is written, which is what keeps two files of five
+ * 40 to 60 bytes and no string until a row is written, which is what keeps two files of five
  * million rows inside a small machine's memory. Holdings and rows are made on demand.
  *
  * Assembly (main thread): map each range's product codes, text folios and scheme names to the run's
