@@ -55,6 +55,10 @@ const { values: flags } = parseArgs({
   },
 });
 const rows = Number(flags.rows);
+const reps = Number(flags.reps);
+for (const [flag, value] of [['rows', rows], ['reps', reps], ['big-rows', Number(flags['big-rows'])], ['big-files', Number(flags['big-files'])], ['ledger-tx', Number(flags['ledger-tx'])], ['heap-mb', Number(flags['heap-mb'])]] as const) {
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${flag} must be a positive whole number, got ${String(flags[flag])}`);
+}
 const dir = flags.dir!;
 mkdirSync(dir, { recursive: true });
 const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -96,18 +100,20 @@ if (probe.keys !== karvy.keys) throw new Error(`decoded ${probe.keys} keys, gene
 const expected = { matched: 0, mismatched: 0, dbf_only: 0 };
 // Indexed once, as a run's ledger stage does; the positions' objects are then left to the GC, so the
 // passes below do not pay for marking a million objects the engine would hold in its ledger stage.
-const ledgers = await (async () => {
+let ledgers: Record<1 | 2, ReturnType<typeof indexLedger>>;
+{
   const positions = positionsFor(probe.table);
   for (const h of probe.table) {
     const pos = positions.get(h.key);
     expected[pos === undefined ? 'dbf_only' : Math.abs(pos.units - h.units) <= 10 ? 'matched' : 'mismatched']++;
   }
-  return { 1: indexLedger(positions, rows, 1), 2: indexLedger(positions, rows, 2) };
-})();
+  ledgers = { 1: indexLedger(positions, rows, 1), 2: indexLedger(positions, rows, 2) };
+}
 // 2-3. The limit loop (on one and on two threads) and ours with one and two workers, interleaved
-// pass by pass so that a noisy moment on a shared machine hits all of them alike; best of --reps each. Each pool lives for all
-// passes (a daemon's pool is warm); the first pass also pulls the file into the page cache.
-const reps = Math.max(1, Number(flags.reps));
+// pass by pass so that a noisy moment on a shared machine hits all of them alike; best of --reps
+// each. Each pool lives for all passes (a daemon's pool is warm); the first pass also pulls the file
+// into the page cache.
+const limitTask = { file: karvy.path, headerLength: layout.headerLength, recordLength: layout.recordLength, start: 0, end: layout.recordCount, unitsOffset: unitsField.offset, unitsSize: unitsField.size };
 let limitMs = Infinity;
 const ours: Record<number, { decodeMs: number; reconcileMs: number; totalMs: number }> = {
   1: { decodeMs: Infinity, reconcileMs: Infinity, totalMs: Infinity },
@@ -119,7 +125,6 @@ let limit2Ms = Infinity;
 const pairedRatios: number[] = [];
 for (let rep = 0; rep < reps; rep++) {
   const pair: Record<number, number> = {};
-  const limitTask = { file: karvy.path, headerLength: layout.headerLength, recordLength: layout.recordLength, start: 0, end: layout.recordCount, unitsOffset: unitsField.offset, unitsSize: unitsField.size };
   const l = limitLoop(limitTask);
   const l2 = await limit2.run(limitTask);
   for (const x of [l, l2]) if (x.total !== karvy.totalUnits) throw new Error(`limit loop summed ${x.total}, expected ${karvy.totalUnits}`);

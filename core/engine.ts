@@ -132,14 +132,15 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     // The ledger aggregates in the server while the pool decodes. Its stage ends with each day's
     // positions indexed as numbers, cut into the merge partitions that the pool judges against.
     const space = new KeySpace();
-    const partitions = mergePartitions(plans.reduce((n, p) => n + p.files.reduce((m, f) => m + f.layout.recordCount, 0), 0), pool.threads);
+    const records = plans.reduce((n, p) => n + p.files.reduce((m, f) => m + f.layout.recordCount, 0), 0);
+    const partitions = mergePartitions(records, pool.threads);
     const ledgerReady = timer.time('ledger', async () => {
       const snaps = await ledger.snapshots(cutoffs);
       return { snaps, indexes: new Map(snaps.map((snap) => [snap.asOf, indexPositions(snap.positions, space, partitions)])) };
     });
     const indexes = ledgerReady.then((l) => l.indexes);
     indexes.catch(() => undefined); // the same failure reaches Promise.all through ledgerReady
-    const [{ snaps: snapshots }, tables] = await Promise.all([ledgerReady, timer.time('decode', () => decodeAll(plans, space, partitions, indexes))]);
+    const [{ snaps: snapshots }, tables] = await Promise.all([ledgerReady, timer.time('decode', () => decodeAll(plans, records, space, partitions, indexes))]);
     abortIfAsked();
     run.ledger = snapshots.map((s) => ledgerSummary(s));
     for (const s of snapshots) warnAnomalies(s);
@@ -290,10 +291,9 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     return plans;
   }
 
-  async function decodeAll(plans: SourcePlan[], space: KeySpace, partitions: number, indexes: Promise<Map<string, PositionIndex>>): Promise<Map<string, HoldingTable>> {
+  async function decodeAll(plans: SourcePlan[], records: number, space: KeySpace, partitions: number, indexes: Promise<Map<string, PositionIndex>>): Promise<Map<string, HoldingTable>> {
     const rangeRecords = config.pool?.rangeRecords ?? 250_000;
-    const total = plans.reduce((n, p) => n + p.files.reduce((m, f) => m + f.layout.recordCount, 0), 0);
-    options.progress?.start(total);
+    options.progress?.start(records);
     const out = new Map<string, HoldingTable>();
     await Promise.all(plans.map(async (plan) => {
       const t0 = performance.now();

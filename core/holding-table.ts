@@ -9,7 +9,7 @@
  */
 import type { RangeRows } from './dbf/projection.js';
 import type { KeySpace } from './key-space.js';
-import { KeyTable, partitionOf, textHash } from './key-table.js';
+import { Interned, KeyTable } from './key-table.js';
 import { keyOf, splitKey } from './key.js';
 import { mergePartition, type MergeInput, type MergeTask, type PartitionTable } from './merge.js';
 import type { PositionIndex } from './position-index.js';
@@ -54,7 +54,7 @@ export class HoldingTable {
     const pid = this.space.findProduct(productCode);
     const code = this.space.findFolio(folio);
     if (pid < 0 || Number.isNaN(code)) return -1;
-    const p = this.parts.length === 1 ? 0 : partitionOf(this.space.productHashes[pid], code, code < 0 ? textHash(folio) : 0, this.parts.length);
+    const p = this.space.partition(pid, code, folio, this.parts.length);
     const at = this.lookups[p].find(pid, code);
     return at < 0 ? -1 : this.starts[p] + at;
   }
@@ -75,6 +75,22 @@ export class HoldingTable {
   /** The holding at a position, made on demand. */
   holdingAt(i: number): Holding {
     const [p, at] = this.locate(i);
+    return this.holdingIn(p, at);
+  }
+
+  /** The result row of the key at a position, with the ledger balance the pool found for it. */
+  rowAt(src: Omit<SourceHoldings, 'holdings'>, i: number, tolerance: number): ReconRow {
+    const [p, at] = this.locate(i);
+    const l = this.parts[p].ledgerAt[at];
+    return holdingRow(src, this.holdingIn(p, at), l < 0 || this.ledger === null ? null : this.ledger[p].units[l], tolerance);
+  }
+
+  /** Holdings in partition order; each object is made on demand. */
+  *[Symbol.iterator](): IterableIterator<Holding> {
+    for (let p = 0; p < this.parts.length; p++) for (let at = 0; at < this.parts[p].keys.size; at++) yield this.holdingIn(p, at);
+  }
+
+  private holdingIn(p: number, at: number): Holding {
     const part = this.parts[p];
     const productCode = this.space.products[part.keys.pid[at]];
     const folio = this.space.folioText(part.keys.folio[at]);
@@ -83,18 +99,6 @@ export class HoldingTable {
       key: keyOf(productCode, folio), productCode, folio, schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
       units: part.units[at], rows: part.rows[at], pledged: part.pledged ? part.pledged[at] : 0, folioOld: old < 0 ? null : part.folioOldTexts[old],
     };
-  }
-
-  /** The result row of the key at a position, with the ledger balance the pool found for it. */
-  rowAt(src: Omit<SourceHoldings, 'holdings'>, i: number, tolerance: number): ReconRow {
-    const [p, at] = this.locate(i);
-    const l = this.parts[p].ledgerAt[at];
-    return holdingRow(src, this.holdingAt(i), l < 0 || this.ledger === null ? null : this.ledger[p].units[l], tolerance);
-  }
-
-  /** Holdings in partition order; each object is made on demand. */
-  *[Symbol.iterator](): IterableIterator<Holding> {
-    for (let i = 0; i < this.size; i++) yield this.holdingAt(i);
   }
 
   private locate(i: number): [partition: number, at: number] {
@@ -128,19 +132,14 @@ function mergeTasks(ranges: readonly RangeRows[], space: KeySpace, ledger: Posit
   if (ranges.some((r) => r.offsets.length - 1 !== partitions) || (ledger !== null && ledger.length !== partitions)) {
     throw new Error('ranges and ledger index must be cut into the same partitions');
   }
-  const schemeNames: string[] = [];
-  const schemeIds = new Map<string, number>();
+  const schemes = new Interned();
   const products = new Set<string>();
   const tasks: MergeTask[] = Array.from({ length: partitions }, (_, p) => ({ inputs: [], ledger: ledger?.[p] ?? null, tolerance }));
   for (const r of ranges) {
     for (const p of r.products) products.add(p);
     const productMap = Int32Array.from(r.products, (p) => space.product(p));
     const folioTextMap = Int32Array.from(r.folioTexts, (t) => -1 - space.folio(t));
-    const schemeMap = Int32Array.from(r.schemeNames, (name) => {
-      let id = schemeIds.get(name);
-      if (id === undefined) { id = schemeNames.length; schemeNames.push(name); schemeIds.set(name, id); }
-      return id;
-    });
+    const schemeMap = Int32Array.from(r.schemeNames, (name) => schemes.id(name));
     for (let p = 0; p < partitions; p++) {
       const a = r.offsets[p], b = r.offsets[p + 1];
       if (a === b) continue;
@@ -152,5 +151,5 @@ function mergeTasks(ranges: readonly RangeRows[], space: KeySpace, ledger: Posit
       tasks[p].inputs.push(input);
     }
   }
-  return { tasks, schemeNames, products };
+  return { tasks, schemeNames: schemes.texts, products };
 }

@@ -3,7 +3,7 @@
  * order they are first met, from files and ledger alike, so a file's keys and the ledger's meet as
  * numbers. Lives on the main thread; workers number their own ranges and the main thread maps them.
  */
-import { Interned, folioText, numericFolioCode } from './key-table.js';
+import { Interned, folioText, numericFolioCode, partitionOf, textHash } from './key-table.js';
 
 export class KeySpace {
   private readonly productIds = new Interned();
@@ -41,6 +41,11 @@ export class KeySpace {
     if (n >= 0) return n;
     const id = this.folioIds.find(text);
     return id < 0 ? Number.NaN : -1 - id;
+  }
+
+  /** The merge partition of a key (its product id and folio code, and the folio's text). */
+  partition(pid: number, code: number, folio: string, partitions: number): number {
+    return partitions === 1 ? 0 : partitionOf(this.productHashes[pid], code, code < 0 ? textHash(folio) : 0, partitions);
   }
 
   folioText(code: number): string {

@@ -9,6 +9,7 @@ import type { RowColumns } from './dbf/projection.js';
 import { addUnits } from './fixed-point.js';
 import { KeyTable, type KeyTableData } from './key-table.js';
 import { statusCode } from './reconcile.js';
+import { sharedArray } from './shared-array.js';
 
 /** One range's rows of one partition, with maps from the range's ids to the run's. */
 export interface MergeInput extends RowColumns {
@@ -59,13 +60,13 @@ export interface PartitionTable {
 export function mergePartition(task: MergeTask): PartitionTable {
   const total = task.inputs.reduce((n, i) => n + i.pid.length, 0);
   const table = new KeyTable(total, true);
-  const units = shared(Float64Array, total);
-  const rows = shared(Uint32Array, total);
-  const scheme = shared(Int32Array, total);
+  const units = sharedArray(Float64Array, total);
+  const rows = sharedArray(Uint32Array, total);
+  const scheme = sharedArray(Int32Array, total);
   const withPledged = task.inputs.some((i) => i.pledged);
   const withFolioOld = task.inputs.some((i) => i.folioOld);
-  const pledged = withPledged ? shared(Float64Array, total) : undefined;
-  const folioOld = withFolioOld ? shared(Int32Array, total).fill(-1) : undefined;
+  const pledged = withPledged ? sharedArray(Float64Array, total) : undefined;
+  const folioOld = withFolioOld ? sharedArray(Int32Array, total).fill(-1) : undefined;
   const folioOldTexts: string[] = [];
   for (const input of task.inputs) {
     const { productMap, folioTextMap, schemeMap } = input;
@@ -89,8 +90,8 @@ export function mergePartition(task: MergeTask): PartitionTable {
     }
   }
   const n = table.size;
-  const status = shared(Uint8Array, n);
-  const ledgerAt = shared(Int32Array, n);
+  const status = sharedArray(Uint8Array, n);
+  const ledgerAt = sharedArray(Int32Array, n);
   const ledger = task.ledger ? KeyTable.from(task.ledger.keys) : null;
   const statusCounts = [0, 0, 0];
   for (let i = 0; i < n; i++) {
@@ -101,10 +102,4 @@ export function mergePartition(task: MergeTask): PartitionTable {
     statusCounts[s]++;
   }
   return { keys: table.data(), units, rows, scheme, pledged, folioOld, folioOldTexts, status, statusCounts, ledgerAt };
-}
-
-type SharedArray = Float64Array | Uint32Array | Int32Array | Uint8Array;
-
-function shared<T extends SharedArray>(ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number): T {
-  return new ctor(new SharedArrayBuffer(Math.max(1, n) * ctor.BYTES_PER_ELEMENT));
 }

@@ -6,9 +6,10 @@
  * as-of day, as part of the ledger stage.
  */
 import type { KeySpace } from './key-space.js';
-import { KeyTable, partitionOf, textHash } from './key-table.js';
+import { KeyTable } from './key-table.js';
 import type { LedgerIndexData } from './merge.js';
 import type { LedgerPosition } from './reconcile.js';
+import { sharedArray } from './shared-array.js';
 
 /** One LedgerIndexData per merge partition. */
 export type PositionIndex = LedgerIndexData[];
@@ -27,14 +28,12 @@ export function indexPositions(positions: ReadonlyMap<string, LedgerPosition>, s
     pid[i] = p;
     folio[i] = code;
     units[i] = pos.units;
-    if (partitions > 1) {
-      part[i] = partitionOf(space.productHashes[p], code, code < 0 ? textHash(pos.folio) : 0, partitions);
-      counts[part[i]]++;
-    } else counts[0]++;
+    part[i] = space.partition(p, code, pos.folio, partitions);
+    counts[part[i]]++;
     i++;
   }
   const tables = Array.from(counts, (c) => new KeyTable(c, true));
-  const unitsOf = Array.from(counts, (c) => new Float64Array(new SharedArrayBuffer(Math.max(1, c) * 8)));
+  const unitsOf = Array.from(counts, (c) => sharedArray(Float64Array, c));
   for (let k = 0; k < n; k++) {
     const at = tables[part[k]].insert(pid[k], folio[k]);
     unitsOf[part[k]][at] = units[k];

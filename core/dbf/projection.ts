@@ -17,6 +17,7 @@ import { parseAsOfDate, type DateFormat } from './as-of-date.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
 import { hasSeparator } from '../key.js';
+import { sharedArray, sharedCopy } from '../shared-array.js';
 import { Interned, numericFolioCode, partitionOf } from '../key-table.js';
 
 /** One unit of worker work: a record range of one file. Plain data only. */
@@ -227,21 +228,12 @@ export interface RowColumns {
   folioOld?: Int32Array;
 }
 
+/** The first n rows, copied into shared memory (see shared-array.ts). */
 function trim(c: RowColumns, n: number): RowColumns {
-  const copy = <T extends Int32Array | Float64Array>(a: T): T => { const out = shared(a.constructor as new (b: SharedArrayBuffer) => T, a.BYTES_PER_ELEMENT, n); out.set(a.subarray(0, n)); return out; };
   return {
-    pid: copy(c.pid), folio: copy(c.folio), units: copy(c.units), scheme: copy(c.scheme),
-    pledged: c.pledged && copy(c.pledged), folioOld: c.folioOld && copy(c.folioOld),
+    pid: sharedCopy(c.pid, n), folio: sharedCopy(c.folio, n), units: sharedCopy(c.units, n), scheme: sharedCopy(c.scheme, n),
+    pledged: c.pledged && sharedCopy(c.pledged, n), folioOld: c.folioOld && sharedCopy(c.folioOld, n),
   };
-}
-
-/**
- * Output columns live in shared memory: the main thread hands views of them to the merge tasks and
- * never copies them. (Copies were measured to cost more than the copying: every received buffer
- * counts as new external memory, and the main thread, holding the ledger, paid for it in full GCs.)
- */
-function shared<T>(ctor: new (b: SharedArrayBuffer) => T, bytesPer: number, n: number): T {
-  return new ctor(new SharedArrayBuffer(Math.max(1, n) * bytesPer));
 }
 
 /** A counting sort of the rows by partition, stable (rows keep file order within a partition). */
@@ -251,8 +243,8 @@ function sortByPartition(c: RowColumns, part: Uint16Array, n: number, partitions
   for (let p = 0; p < partitions; p++) offsets[p + 1] += offsets[p];
   const next = offsets.slice(0, partitions);
   const out: RowColumns = {
-    pid: shared(Int32Array, 4, n), folio: shared(Float64Array, 8, n), units: shared(Float64Array, 8, n), scheme: shared(Int32Array, 4, n),
-    pledged: c.pledged ? shared(Float64Array, 8, n) : undefined, folioOld: c.folioOld ? shared(Int32Array, 4, n) : undefined,
+    pid: sharedArray(Int32Array, n), folio: sharedArray(Float64Array, n), units: sharedArray(Float64Array, n), scheme: sharedArray(Int32Array, n),
+    pledged: c.pledged ? sharedArray(Float64Array, n) : undefined, folioOld: c.folioOld ? sharedArray(Int32Array, n) : undefined,
   };
   for (let i = 0; i < n; i++) {
     const to = next[part[i]]++;
@@ -359,10 +351,8 @@ class ProductIds extends Interned {
 
   get(buf: Buffer, at: number): number {
     const size = this.size;
-    let h = 0x811c9dc5;
-    for (let i = at; i < at + size; i++) h = Math.imul(h ^ buf[i], 0x01000193);
     const mask = this.slots.length - 1;
-    for (let s = (h ^ (h >>> 15)) & mask; ; s = (s + 1) & mask) {
+    for (let s = bytesHash(buf, at, size) & mask; ; s = (s + 1) & mask) {
       const e = this.slots[s] - 1;
       if (e < 0) return this.add(buf, at, s);
       if (sameBytes(buf, at, this.store, e * size, size)) return this.entryIds[e];
@@ -394,13 +384,18 @@ class ProductIds extends Interned {
     this.slots = new Int32Array(this.slots.length * 2);
     const mask = this.slots.length - 1, size = this.size;
     for (let e = 0; e < this.entries; e++) {
-      let h = 0x811c9dc5;
-      for (let i = e * size; i < (e + 1) * size; i++) h = Math.imul(h ^ this.store[i], 0x01000193);
-      let s = (h ^ (h >>> 15)) & mask;
+      let s = bytesHash(this.store, e * size, size) & mask;
       while (this.slots[s] !== 0) s = (s + 1) & mask;
       this.slots[s] = e + 1;
     }
   }
+}
+
+/** FNV-1a over a field's bytes, high bits folded in. */
+function bytesHash(bytes: Uint8Array, at: number, size: number): number {
+  let h = 0x811c9dc5;
+  for (let i = at; i < at + size; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h ^ (h >>> 15);
 }
 
 /**
