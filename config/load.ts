@@ -11,6 +11,7 @@ import { Cron } from 'croner';
 import { assertTimezone } from '../core/as-of-day.js';
 import { ReconError } from '../core/errors.js';
 import { toleranceToUnits } from '../core/fixed-point.js';
+import { materialityToPaise } from '../core/breaks/value.js';
 import { DEFAULT_LEDGER_FIELDS, type LedgerRules } from '../core/ledger/types.js';
 import { configSchema, type ReconConfig } from './schema.js';
 
@@ -49,6 +50,7 @@ export function parseConfig(raw: unknown, label: string, env: NodeJS.ProcessEnv)
   const config = interpolated as ReconConfig;
   assertTimezone(config.timezone ?? 'Asia/Kolkata');
   toleranceToUnits(config.reconcile?.tolerance ?? 0.001);
+  materialityToPaise(config.reconcile?.materiality ?? 0);
   if (config.schedule) checkSchedule(config.schedule.cron, config.schedule.timezone ?? 'Asia/Kolkata', label);
   const names = new Set<string>();
   for (const s of config.sources) {
@@ -127,6 +129,7 @@ export function configHash(config: ReconConfig): string {
   const relevant = {
     timezone: config.timezone ?? 'Asia/Kolkata',
     tolerance: config.reconcile?.tolerance ?? 0.001,
+    materiality: config.reconcile?.materiality ?? 0,
     ledger: ledgerRules(config),
     sources: config.sources.map((s) => ({ name: s.name, plugin: s.plugin, columns: s.columns ?? {}, encoding: s.encoding ?? null, patterns: s.productCodePatterns ?? [] })),
   };

@@ -119,6 +119,7 @@ export const configSchema = {
                 results: { type: 'string', minLength: 1 },
                 runs: { type: 'string', minLength: 1 },
                 leases: { type: 'string', minLength: 1 },
+                notes: { type: 'string', minLength: 1 },
               },
             },
             batchSize: { type: 'integer', minimum: 1, maximum: 100000 },
@@ -139,7 +140,10 @@ export const configSchema = {
     reconcile: {
       type: 'object',
       additionalProperties: false,
-      properties: { tolerance: { type: 'number', minimum: 0, default: 0.001 } },
+      properties: {
+        tolerance: { type: 'number', minimum: 0, default: 0.001 },
+        materiality: { type: 'number', minimum: 0, default: 0, description: 'rupees: breaks worth less are marked immaterial, counted apart, never alerted' },
+      },
       default: {},
     },
     pool: {
@@ -213,6 +217,7 @@ export const configSchema = {
         type: { type: 'string', minLength: 1 },
         date: { type: 'string', minLength: 1 },
         schemeName: { type: 'string', minLength: 1 },
+        nav: { type: 'string', minLength: 1, description: 'transaction NAV (default nav): values breaks the file gives no NAV for' },
       },
     },
     typeSigns: {

@@ -42,7 +42,8 @@ export function alertsFor(run: RunSummary, config: ReconConfig['alerts']): Alert
   if (run.status === 'failed') {
     out.push({ kind: 'run_failed', runId: run.runId, message: `run ${run.runId} failed: ${run.error?.code}: ${run.error?.message}`, error: run.error });
   }
-  const fresh = run.breaks?.new ?? 0;
+  // Reopened breaks are news too; immaterial ones never alert.
+  const fresh = (run.breaks?.new ?? 0) + (run.breaks?.reopened ?? 0) - (run.breaks?.immaterialNew ?? 0);
   if (run.status === 'committed' && fresh > (config.newBreaksThreshold ?? 0)) {
     out.push({ kind: 'new_breaks', runId: run.runId, message: `${fresh} new breaks (threshold ${config.newBreaksThreshold ?? 0})`, newBreaks: fresh, counts: run.counts, asOf: Object.fromEntries(Object.entries(run.sources).map(([s, v]) => [s, v.asOf])) });
   }

@@ -9,6 +9,7 @@ import type { SourceConfig } from '../config/schema.js';
 import { endOfDayUtc, nextDay } from './as-of-day.js';
 import { ageBreak, breakId, previousById, resolvedBreaks, type LifecycleSummary, type PreviousBreak } from './breaks/lifecycle.js';
 import { groupOf, pairKeyMismatch, pairingGroups, rowReason, type NextDayMovements } from './breaks/reasons.js';
+import { materialityToPaise, valueBreak, ValueTotals } from './breaks/value.js';
 import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
 import { parseAsOfDate } from './dbf/as-of-date.js';
 import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
@@ -28,6 +29,7 @@ import { KeySpace } from './key-space.js';
 import { indexPositions, type PositionIndex } from './position-index.js';
 import { emptyCounts, findMongoOnly, type ReconRow } from './reconcile.js';
 import { createStore } from './store/index.js';
+import { createReader } from './store/reader.js';
 import type { FileRecord, RunSummary } from './store/types.js';
 
 export interface Progress {
@@ -79,6 +81,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   const selected = selectSources(config.sources, options.sources ?? []);
   const timezone = config.timezone ?? 'Asia/Kolkata';
   const tolerance = toleranceToUnits(config.reconcile?.tolerance ?? 0.001);
+  const materiality = materialityToPaise(config.reconcile?.materiality ?? 0);
   const run: RunSummary = {
     runId: randomUUID(), status: 'running', startedAt: now(), finishedAt: null, timezone,
     tolerance: config.reconcile?.tolerance ?? 0.001, configHash: configHash(config),
@@ -192,7 +195,42 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     for (const plan of plans) addPrevious(await store.previousBreaks(plan.config.name, plan.asOf));
     if (run.allSources) addPrevious(await store.previousBreaks(null, cutoffs.at(-1)!.asOf));
     const previous = previousById(previousList);
-    const lifecycle: LifecycleSummary = { new: 0, persisting: 0, changed: 0, resolved: [] };
+    const lifecycle: LifecycleSummary = { new: 0, persisting: 0, changed: 0, reopened: 0, resolved: [] };
+    // Value: the file's NAV, else the ledger's latest for the key (looked up only for breaks that need it).
+    const navKeys = new Map<string, { productCode: string; folio: string }[]>();
+    const wantNav = (asOf: string, productCode: string, folio: string) => {
+      const list = navKeys.get(asOf) ?? [];
+      list.push({ productCode, folio });
+      navKeys.set(asOf, list);
+    };
+    for (const j of judged) for (const i of j.breaks) {
+      if (j.table.statusAt(i) === 'mismatched' && j.table.navAt(i) === null) {
+        const h = j.table.holdingAt(i);
+        wantNav(j.src.asOf, h.productCode, h.folio);
+      }
+    }
+    for (const r of mongoOnly.rows) wantNav(r.asOf, r.productCode, r.folio);
+    const ledgerNavs = new Map<string, Map<string, number>>();
+    for (const c of cutoffs) ledgerNavs.set(c.asOf, navKeys.has(c.asOf) ? await ledger.latestNavs(c.cutoff, navKeys.get(c.asOf)!) : new Map());
+    const values = new ValueTotals();
+    // A break that was resolved on an earlier day and is back is reopened, not new.
+    const reopenable = await createReader(config, baseDir).resolvedBefore(cutoffs.at(-1)!.asOf);
+    const finish = (row: ReconRow) => {
+      valueBreak(row, ledgerNavs.get(row.asOf)?.get(keyOf(row.productCode, row.folio)), materiality);
+      ageBreak(row, previous, lifecycle);
+      const resolvedOn = row.lifecycle === 'new' ? reopenable.get(breakId(row.source, row.productCode, row.folio)) : undefined;
+      if (resolvedOn !== undefined && resolvedOn < row.asOf) {
+        row.lifecycle = 'reopened';
+        row.reopenedAfter = resolvedOn;
+        lifecycle.new--;
+        lifecycle.reopened++;
+      }
+      values.add(row);
+      if (row.immaterial) {
+        run.immaterial = (run.immaterial ?? 0) + 1;
+        if (row.lifecycle === 'new' || row.lifecycle === 'reopened') lifecycle.immaterialNew = (lifecycle.immaterialNew ?? 0) + 1;
+      }
+    };
     for (const r of mongoOnly.rows) r.reason = rowReason(r, nextDayMoves.get(r.asOf));
     // Pairings need both sides: only dbf_only rows whose (source, product) has a mongo_only row can pair.
     const groups = pairingGroups(mongoOnly.rows);
@@ -210,11 +248,11 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     }
     for (const j of judged) for (const i of j.breaks) {
       const row = paired.get(`${j.src.source}\u0000${i}`) ?? materialise(j, i);
-      ageBreak(row, previous, lifecycle);
+      finish(row);
       await write(row);
     }
     for (const r of mongoOnly.rows) {
-      ageBreak(r, previous, lifecycle);
+      finish(r);
       await write(r);
     }
     const mongoOnlyIds = new Set(mongoOnly.rows.map((r) => breakId(r.source, r.productCode, r.folio)));
@@ -227,6 +265,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       return j !== undefined && i >= 0 && j.table.statusAt(i) !== 'matched';
     }, (source) => covered.get(source));
     run.breaks = lifecycle;
+    run.values = values.list();
     await writer.flush();
     run.timingsMs.explain = Math.round(performance.now() - tExplain - (writer.ms - writeMsBefore));
     run.timingsMs.write = Math.round(writer.ms);
@@ -312,6 +351,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
             throw new ReconError('RECON_ASOF_MIXED', `${file.fetched.name}: record ${part.asOfRecord} is as of ${part.asOf} but the source is as of ${plan.asOf}`, { file: file.fetched.name, record: part.asOfRecord, field: file.columns.asOf.name, source: plan.config.name });
           }
           file.record.deleted += part.deleted;
+          summary.navMissing = (summary.navMissing ?? 0) + part.navMissing;
           return part;
         }));
         summary.deleted += file.record.deleted;

@@ -98,7 +98,19 @@ export class HoldingTable {
     return {
       key: keyOf(productCode, folio), productCode, folio, schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
       units: part.units[at], rows: part.rows[at], pledged: part.pledged ? part.pledged[at] : 0, folioOld: old < 0 ? null : part.folioOldTexts[old],
+      nav: this.navIn(p, at),
     };
+  }
+
+  /** The file's NAV for the key at a position (ten-thousandths), or null. */
+  navAt(i: number): number | null {
+    const [p, at] = this.locate(i);
+    return this.navIn(p, at);
+  }
+
+  private navIn(p: number, at: number): number | null {
+    const nav = this.parts[p].nav;
+    return nav === undefined || Number.isNaN(nav[at]) ? null : nav[at];
   }
 
   private locate(i: number): [partition: number, at: number] {
@@ -146,7 +158,7 @@ function mergeTasks(ranges: readonly RangeRows[], space: KeySpace, ledger: Posit
       // Views of shared memory: nothing is copied on the way to the merge task.
       const input: MergeInput = {
         pid: r.pid.subarray(a, b), folio: r.folio.subarray(a, b), units: r.units.subarray(a, b), scheme: r.scheme.subarray(a, b),
-        pledged: r.pledged?.subarray(a, b), folioOld: r.folioOld?.subarray(a, b), productMap, folioTextMap, schemeMap, folioOldTexts: r.folioOldTexts,
+        pledged: r.pledged?.subarray(a, b), folioOld: r.folioOld?.subarray(a, b), nav: r.nav?.subarray(a, b), productMap, folioTextMap, schemeMap, folioOldTexts: r.folioOldTexts,
       };
       tasks[p].inputs.push(input);
     }

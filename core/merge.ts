@@ -44,6 +44,8 @@ export interface PartitionTable {
   /** Index into folioOldTexts, or -1. */
   folioOld?: Int32Array;
   folioOldTexts: string[];
+  /** NAV per key (the first readable one of its rows), NaN when none; when the file has the column. */
+  nav?: Float64Array;
   /** statusCode of each key against the ledger. */
   status: Uint8Array;
   /** How many keys have each statusCode. */
@@ -68,6 +70,7 @@ export function mergePartition(task: MergeTask): PartitionTable {
   const pledged = withPledged ? sharedArray(Float64Array, total) : undefined;
   const folioOld = withFolioOld ? sharedArray(Int32Array, total).fill(-1) : undefined;
   const folioOldTexts: string[] = [];
+  const nav = task.inputs.some((i) => i.nav) ? sharedArray(Float64Array, total).fill(Number.NaN) : undefined;
   for (const input of task.inputs) {
     const { productMap, folioTextMap, schemeMap } = input;
     const oldBase = folioOldTexts.length;
@@ -86,6 +89,7 @@ export function mergePartition(task: MergeTask): PartitionTable {
         if (scheme[at] < 0) scheme[at] = s;
       }
       if (pledged && input.pledged) pledged[at] = addUnits(pledged[at], input.pledged[r]);
+      if (nav && input.nav && Number.isNaN(nav[at])) nav[at] = input.nav[r];
       if (folioOld && input.folioOld && folioOld[at] < 0 && input.folioOld[r] >= 0) folioOld[at] = oldBase + input.folioOld[r];
     }
   }
@@ -101,5 +105,5 @@ export function mergePartition(task: MergeTask): PartitionTable {
     status[i] = s;
     statusCounts[s]++;
   }
-  return { keys: table.data(), units, rows, scheme, pledged, folioOld, folioOldTexts, status, statusCounts, ledgerAt };
+  return { keys: table.data(), units, rows, scheme, pledged, folioOld, folioOldTexts, nav, status, statusCounts, ledgerAt };
 }

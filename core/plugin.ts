@@ -10,8 +10,8 @@ import { ReconError } from './errors.js';
 
 /** The roles a plugin maps to DBF columns. `productCode` + `folio` are the key. */
 export const REQUIRED_ROLES = ['productCode', 'folio', 'units', 'asOf'] as const;
-/** Optional columns: display, and evidence for break reasons (pledged units, the folio before a change). */
-export const OPTIONAL_ROLES = ['schemeName', 'pledged', 'folioOld'] as const;
+/** Optional columns: display, evidence for break reasons (pledged units, the folio before a change), the NAV that values a break. */
+export const OPTIONAL_ROLES = ['schemeName', 'pledged', 'folioOld', 'nav'] as const;
 export type RequiredRole = (typeof REQUIRED_ROLES)[number];
 export type Role = RequiredRole | (typeof OPTIONAL_ROLES)[number];
 
@@ -27,7 +27,7 @@ export interface SourcePlugin {
   name: string;
   /** Who sends the file, for people. */
   description: string;
-  columns: { [R in RequiredRole]: ColumnSpec } & { schemeName?: ColumnSpec; pledged?: ColumnSpec; folioOld?: ColumnSpec };
+  columns: { [R in RequiredRole]: ColumnSpec } & { schemeName?: ColumnSpec; pledged?: ColumnSpec; folioOld?: ColumnSpec; nav?: ColumnSpec };
   /** Formats the as-of column may use; anything else fails the run with file and record. */
   dateFormats: DateFormat[];
   /** Pure text normalisers for the key parts, applied after trimming. */

@@ -20,6 +20,8 @@ export interface Holding {
   pledged?: number;
   /** The folio before a change (CAMS FOLIO_OLD), when the file gives one. */
   folioOld?: string | null;
+  /** NAV from the file (ten-thousandths of a rupee); null when the file has none for the key. */
+  nav?: number | null;
 }
 
 export interface LedgerPosition {
@@ -50,8 +52,17 @@ export interface ReconRow {
   /** Break ageing and explanation, filled in before the row is stored (non-matched rows only). */
   firstSeen?: string;
   ageDays?: number;
-  lifecycle?: 'new' | 'persisting' | 'changed';
+  lifecycle?: 'new' | 'persisting' | 'changed' | 'reopened';
+  /** A reopened break: the as-of day it had last been resolved on. */
+  reopenedAfter?: string;
   reason?: BreakReason;
+  /** NAV the break was valued at (ten-thousandths of a rupee) and where it came from; null when none. */
+  nav?: number | null;
+  navSource?: 'file' | 'ledger' | null;
+  /** difference × NAV in paise (signed like difference); null when there is no NAV. */
+  valuePaise?: number | null;
+  /** Absolute value below `reconcile.materiality`: kept and counted apart, never alerted. */
+  immaterial?: boolean;
 }
 
 export interface BreakReason {
@@ -95,7 +106,7 @@ export function holdingRow(src: Omit<SourceHoldings, 'holdings'>, h: Holding, mo
   const status = FILE_STATUSES[statusCode(mongoUnits, h.units, tolerance)];
   return {
     source: src.source, status, asOf: src.asOf, productCode: h.productCode, folio: h.folio, schemeName: h.schemeName,
-    dbfUnits: h.units, mongoUnits, difference, dbfRows: h.rows, decimals: src.decimals, pledged: h.pledged, folioOld: h.folioOld,
+    dbfUnits: h.units, mongoUnits, difference, dbfRows: h.rows, decimals: src.decimals, pledged: h.pledged, folioOld: h.folioOld, nav: h.nav ?? null,
   };
 }
 

@@ -26,6 +26,10 @@ export interface LifecycleSummary {
   new: number;
   persisting: number;
   changed: number;
+  /** New breaks that had been resolved on an earlier day (counted here, not in `new`). */
+  reopened: number;
+  /** New and reopened breaks below materiality: never alerted. */
+  immaterialNew?: number;
   resolved: ResolvedBreak[];
 }
 

@@ -9,7 +9,7 @@ import { OPTIONAL_ROLES, REQUIRED_ROLES, type Role, type SourcePlugin } from '..
 import type { DbfLayout, FieldLayout } from './layout.js';
 
 export type ColumnOverrides = Partial<Record<Role, string>>;
-type Optional = 'schemeName' | 'pledged' | 'folioOld';
+type Optional = 'schemeName' | 'pledged' | 'folioOld' | 'nav';
 export type ResolvedColumns = { [R in Exclude<Role, Optional>]: FieldLayout } & { [R in Optional]?: FieldLayout };
 
 export function resolveColumns(layout: DbfLayout, plugin: SourcePlugin, overrides: ColumnOverrides = {}): ResolvedColumns {

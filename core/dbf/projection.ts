@@ -48,6 +48,8 @@ export interface RangeRows extends RowColumns {
   end: number;
   records: number;
   deleted: number;
+  /** Live rows whose NAV column (when the plugin declares one) was blank, zero or unreadable: absent, counted. */
+  navMissing: number;
   /** As-of day of the range (null when every record was deleted) and the record it was read from. */
   asOf: string | null;
   asOfRecord: number;
@@ -87,18 +89,20 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const pledgedField = columns.pledged;
   const folioOldField = columns.folioOld;
   const folioOldTexts = new Interned();
+  const navField = columns.nav;
 
   const s = scratch(task.end - task.start);
   const { pid, folio, units, scheme } = s;
   const pledged = pledgedField ? s.pledged : undefined;
   const folioOld = folioOldField ? s.folioOld : undefined;
+  const nav = navField ? s.nav : undefined;
   const part = partitions > 1 ? s.part : undefined;
   let n = 0;
   // Evidence columns are sparse (few pledged lots, few changed folios): a range sends them only
   // when some row has one.
   let pledgedSeen = false, folioOldSeen = false;
   const out = {
-    file: task.file, start: task.start, end: task.end, records: task.end - task.start, deleted: 0,
+    file: task.file, start: task.start, end: task.end, records: task.end - task.start, deleted: 0, navMissing: 0,
     asOf: null as string | null, asOfRecord: 0,
   };
   const asOfBytes = Buffer.alloc(aLen);
@@ -171,6 +175,12 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
           folioOld[n] = t.length === 0 ? -1 : folioOldTexts.id(t);
           if (folioOld[n] >= 0) folioOldSeen = true;
         }
+        if (nav) {
+          // NaN marks an absent NAV: the break is then valued from the ledger, or not at all.
+          const v = parseUnitsBytes(buf, base + navField!.offset, base + navField!.offset + navField!.size);
+          nav[n] = v > 0 ? v : Number.NaN;
+          if (!(v > 0)) out.navMissing++;
+        }
         if (part) part[n] = partitionOf(products.hashes[p], code, folioHash, partitions);
         n++;
       }
@@ -178,7 +188,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   } finally {
     closeSync(fd);
   }
-  const columnsOut = { pid, folio, units, scheme, pledged: pledgedSeen ? pledged : undefined, folioOld: folioOldSeen ? folioOld : undefined };
+  const columnsOut = { pid, folio, units, scheme, pledged: pledgedSeen ? pledged : undefined, folioOld: folioOldSeen ? folioOld : undefined, nav };
   const sorted = part ? sortByPartition(columnsOut, part, n, partitions) : { ...trim(columnsOut, n), offsets: Uint32Array.of(0, n) };
   return {
     ...out, ...sorted, products: products.texts, folioTexts: folioTexts.texts, schemeNames: schemes?.texts ?? [], folioOldTexts: folioOldTexts.texts,
@@ -192,6 +202,7 @@ interface Scratch {
   scheme: Int32Array;
   pledged: Float64Array;
   folioOld: Int32Array;
+  nav: Float64Array;
   part: Uint16Array;
 }
 
@@ -207,7 +218,7 @@ function scratch(rows: number): Scratch {
     const n = Math.max(rows, 1024);
     scratchRows = {
       pid: new Int32Array(n), folio: new Float64Array(n), units: new Float64Array(n), scheme: new Int32Array(n),
-      pledged: new Float64Array(n), folioOld: new Int32Array(n), part: new Uint16Array(n),
+      pledged: new Float64Array(n), folioOld: new Int32Array(n), nav: new Float64Array(n), part: new Uint16Array(n),
     };
   }
   return scratchRows;
@@ -226,13 +237,15 @@ export interface RowColumns {
   pledged?: Float64Array;
   /** Index into the old-folio texts, or -1. */
   folioOld?: Int32Array;
+  /** NAV (ten-thousandths of a rupee), NaN when absent; present when the plugin declares the column. */
+  nav?: Float64Array;
 }
 
 /** The first n rows, copied into shared memory (see shared-array.ts). */
 function trim(c: RowColumns, n: number): RowColumns {
   return {
     pid: sharedCopy(c.pid, n), folio: sharedCopy(c.folio, n), units: sharedCopy(c.units, n), scheme: sharedCopy(c.scheme, n),
-    pledged: c.pledged && sharedCopy(c.pledged, n), folioOld: c.folioOld && sharedCopy(c.folioOld, n),
+    pledged: c.pledged && sharedCopy(c.pledged, n), folioOld: c.folioOld && sharedCopy(c.folioOld, n), nav: c.nav && sharedCopy(c.nav, n),
   };
 }
 
@@ -245,6 +258,7 @@ function sortByPartition(c: RowColumns, part: Uint16Array, n: number, partitions
   const out: RowColumns = {
     pid: sharedArray(Int32Array, n), folio: sharedArray(Float64Array, n), units: sharedArray(Float64Array, n), scheme: sharedArray(Int32Array, n),
     pledged: c.pledged ? sharedArray(Float64Array, n) : undefined, folioOld: c.folioOld ? sharedArray(Int32Array, n) : undefined,
+    nav: c.nav ? sharedArray(Float64Array, n) : undefined,
   };
   for (let i = 0; i < n; i++) {
     const to = next[part[i]]++;
@@ -254,6 +268,7 @@ function sortByPartition(c: RowColumns, part: Uint16Array, n: number, partitions
     out.scheme[to] = c.scheme[i];
     if (out.pledged) out.pledged[to] = c.pledged![i];
     if (out.folioOld) out.folioOld[to] = c.folioOld![i];
+    if (out.nav) out.nav[to] = c.nav![i];
   }
   return { ...out, offsets };
 }

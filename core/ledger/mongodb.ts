@@ -17,6 +17,7 @@ import { ReconError } from '../errors.js';
 import { addUnits, parseUnitsText, unitsFromDouble, unitsFromDoubleSum } from '../fixed-point.js';
 import { keyOf } from '../key.js';
 import { mongoClient } from '../mongo-client.js';
+import { LatestNavs } from './latest-nav.js';
 import { MovementBuilder, PositionBuilder } from './positions.js';
 import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
 
@@ -125,6 +126,23 @@ export class MongoLedger implements LedgerAdapter {
     return builder.movements;
   }
 
+  async latestNavs(cutoff: Date, keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, number>> {
+    const f = this.options.rules.fields;
+    const col = await this.collection();
+    const picker = new LatestNavs(new Set(keys.map((k) => keyOf(k.productCode, k.folio))), cutoff);
+    try {
+      // A find, not a $group with $sort/$first: the same on FerretDB (one accumulator) and MongoDB.
+      for (let i = 0; i < keys.length; i += 500) {
+        const projection = { [f.productCode]: 1, [f.folio]: 1, [f.date]: 1, [f.nav]: 1 };
+        const filter = { $or: keyFilters(f, keys.slice(i, i + 500)), [f.date]: { $lt: cutoff }, [f.nav]: { $exists: true } };
+        for await (const tx of col.find(filter, { projection })) picker.add(tx[f.productCode], tx[f.folio], tx[f.date], tx[f.nav], String(tx._id));
+      }
+    } catch (err) {
+      throw new ReconError('RECON_LEDGER_READ', `ledger NAV lookup failed before ${cutoff.toISOString()}: ${(err as Error).message}`, {}, { cause: err });
+    }
+    return picker.result();
+  }
+
   async schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (keys.length === 0) return out;
@@ -132,13 +150,8 @@ export class MongoLedger implements LedgerAdapter {
     const col = await this.collection();
     for (let i = 0; i < keys.length; i += 500) {
       const batch = keys.slice(i, i + 500);
-      const or = batch.flatMap((k) => {
-        const folios: unknown[] = [k.folio];
-        if (/^\d{1,15}$/.test(k.folio)) folios.push(Number(k.folio));
-        return [{ [f.productCode]: k.productCode, [f.folio]: { $in: folios } }];
-      });
       const groups = col.aggregate([
-        { $match: { $or: or, [f.schemeName]: { $type: 'string' } } },
+        { $match: { $or: keyFilters(f, batch), [f.schemeName]: { $type: 'string' } } },
         { $group: { _id: { p: `$${f.productCode}`, fo: `$${f.folio}`, s: `$${f.schemeName}` } } },
         { $sort: { '_id.s': 1 } },
       ]);
@@ -154,6 +167,15 @@ export class MongoLedger implements LedgerAdapter {
   async close(): Promise<void> {
     // The client is shared per process; closeMongoClients() ends it.
   }
+}
+
+/** Filters matching these keys; a numeric folio may be stored as a number. */
+function keyFilters(f: LedgerRules['fields'], keys: readonly { productCode: string; folio: string }[]): Document[] {
+  return keys.map((k) => {
+    const folios: unknown[] = [k.folio];
+    if (/^\d{1,15}$/.test(k.folio)) folios.push(Number(k.folio));
+    return { [f.productCode]: k.productCode, [f.folio]: { $in: folios } };
+  });
 }
 
 /** Decimal128, numeric strings and numbers to ten-thousandths; anything else is not a number. */

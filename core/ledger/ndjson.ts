@@ -10,6 +10,7 @@ import { BSON } from 'mongodb';
 import { ReconError } from '../errors.js';
 import { keyOf } from '../key.js';
 import { unitsFromValue } from './mongodb.js';
+import { LatestNavs } from './latest-nav.js';
 import { MovementBuilder, PositionBuilder } from './positions.js';
 import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
 
@@ -68,6 +69,21 @@ export class NdjsonLedger implements LedgerAdapter {
       builder.add(numberish(tx[f.productCode]), numberish(tx[f.folio]), tx[f.type], unitsFromValue(numberish(tx[f.units])), String(tx._id ?? `${basename(this.path)}:${lineNo}`));
     }
     return builder.movements;
+  }
+
+  async latestNavs(cutoff: Date, keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, number>> {
+    if (keys.length === 0) return new Map();
+    const f = this.rules.fields;
+    const picker = new LatestNavs(new Set(keys.map((k) => keyOf(k.productCode, k.folio))), cutoff);
+    const lines = createInterface({ input: createReadStream(this.path, 'utf8'), crlfDelay: Infinity });
+    let lineNo = 0;
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim().length === 0) continue;
+      const tx = BSON.EJSON.parse(line, { relaxed: true }) as Record<string, unknown>;
+      picker.add(numberish(tx[f.productCode]), numberish(tx[f.folio]), tx[f.date], numberish(tx[f.nav]), String(tx._id ?? `${basename(this.path)}:${lineNo}`));
+    }
+    return picker.result();
   }
 
   async schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>> {

@@ -8,10 +8,12 @@ export interface LedgerFields {
   type: string;
   date: string;
   schemeName: string;
+  /** The transaction's NAV: values a break the registrar file gives no NAV for. */
+  nav: string;
 }
 
 export const DEFAULT_LEDGER_FIELDS: LedgerFields = {
-  folio: 'folio_no', productCode: 'product_code', units: 'units', type: 'transaction_type', date: 'transaction_date', schemeName: 'scheme_name',
+  folio: 'folio_no', productCode: 'product_code', units: 'units', type: 'transaction_type', date: 'transaction_date', schemeName: 'scheme_name', nav: 'nav',
 };
 
 export interface LedgerRules {
@@ -53,6 +55,8 @@ export interface LedgerAdapter {
   snapshots(cutoffs: readonly Cutoff[]): Promise<LedgerSnapshot[]>;
   /** Signed units and ids of transactions in [from, to), per key (break explanations). */
   movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>>;
+  /** NAV of each key's latest transaction before `cutoff` (ten-thousandths), for keys that have one. */
+  latestNavs(cutoff: Date, keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, number>>;
   /** Scheme names for a few keys (mongo_only rows), by key. */
   schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@
  * Stored shapes (DESIGN.md §3). Result field names are read by existing consumers: keep them.
  * Units are numbers rounded to the source's decimals; the exact integers stay inside the engine.
  */
+import { paiseToRupees, type ValueGroup } from '../breaks/value.js';
 import { unitsToNumber } from '../fixed-point.js';
 import type { ReconRow } from '../reconcile.js';
 import type { RunSummary } from './types.js';
@@ -25,6 +26,14 @@ export interface ResultDocument {
   lifecycle?: string;
   reason?: string | null;
   reason_detail?: { transaction_ids?: string[]; pair?: { product_code: string; folio_no: string } } | null;
+  /** A reopened break: the day it had last been resolved on. */
+  reopened_after?: string | null;
+  /** NAV it was valued at (rupees, 4 decimals) and where from (`file`, `ledger`); null when none. */
+  nav?: number | null;
+  nav_source?: string | null;
+  /** difference × NAV in rupees, exact to the paisa, signed like difference; null without a NAV. */
+  value?: number | null;
+  immaterial?: boolean;
 }
 
 export function resultDocument(run: RunSummary, row: ReconRow): ResultDocument {
@@ -47,6 +56,11 @@ export function resultDocument(run: RunSummary, row: ReconRow): ResultDocument {
         ...(row.reason.transactionIds ? { transaction_ids: row.reason.transactionIds } : {}),
         ...(row.reason.pair ? { pair: { product_code: row.reason.pair.productCode, folio_no: row.reason.pair.folio } } : {}),
       } : null,
+      reopened_after: row.reopenedAfter ?? null,
+      nav: row.nav === null || row.nav === undefined ? null : unitsToNumber(row.nav, 4),
+      nav_source: row.navSource ?? null,
+      value: row.valuePaise === null || row.valuePaise === undefined ? null : paiseToRupees(row.valuePaise),
+      immaterial: row.immaterial === true,
     }),
   };
 }
@@ -72,8 +86,11 @@ export interface RunDocument {
   ledger: unknown[];
   counts: Record<string, number>;
   closed_positions: number;
+  /** Break value per (source, status, reason): integer paise. */
+  values: { source: string | null; status: string; reason: string | null; breaks: number; unvalued: number; immaterial: number; gross_paise: number; net_paise: number }[];
+  immaterial: number;
   breaks: {
-    new: number; persisting: number; changed: number; resolved_count: number;
+    new: number; persisting: number; changed: number; reopened: number; resolved_count: number;
     /** The first RESOLVED_LISTED resolved breaks: a run document must stay under MongoDB's 16 MB. */
     resolved: { source: string | null; product_code: string; folio_no: string; status: string; first_seen: string; resolved_on: string }[];
   } | null;
@@ -98,7 +115,7 @@ export function runDocument(run: RunSummary): RunDocument {
   const sources: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(run.sources)) {
     sources[name] = {
-      plugin: s.plugin, as_of_date: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts, decode_ms: s.decodeMs ?? null,
+      plugin: s.plugin, as_of_date: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts, decode_ms: s.decodeMs ?? null, nav_missing: s.navMissing ?? 0,
       files: s.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted, as_of_date: f.asOf })),
     };
   }
@@ -124,8 +141,12 @@ export function runDocument(run: RunSummary): RunDocument {
     })),
     counts: run.counts,
     closed_positions: run.closedPositions,
+    values: (run.values ?? []).map((g: ValueGroup) => ({
+      source: g.source, status: g.status, reason: g.reason, breaks: g.breaks, unvalued: g.unvalued, immaterial: g.immaterial, gross_paise: g.grossPaise, net_paise: g.netPaise,
+    })),
+    immaterial: run.immaterial ?? 0,
     breaks: run.breaks ? {
-      new: run.breaks.new, persisting: run.breaks.persisting, changed: run.breaks.changed, resolved_count: run.breaks.resolved.length,
+      new: run.breaks.new, persisting: run.breaks.persisting, changed: run.breaks.changed, reopened: run.breaks.reopened, resolved_count: run.breaks.resolved.length,
       resolved: run.breaks.resolved.slice(0, RESOLVED_LISTED).map((r) => ({ source: r.source, product_code: r.productCode, folio_no: r.folio, status: r.status, first_seen: r.firstSeen, resolved_on: r.resolvedOn })),
     } : null,
     timings_ms: run.timingsMs,

@@ -12,10 +12,13 @@ import type { ReconRow } from '../reconcile.js';
 import { resultDocument, runDocument, type ResultDocument } from './documents.js';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
 import type { ResultStore, RunSummary } from './types.js';
+import { FilesReader } from './reader-files.js';
 
-const COLUMNS: (keyof ResultDocument)[] = [
+/** results.csv columns; the break columns are empty on matched rows. */
+export const COLUMNS: (keyof ResultDocument)[] = [
   'reconciliation_run_id', 'reconciliation_date', 'as_of_date', 'source', 'status', 'product_code', 'folio_no',
   'scheme_name', 'dbf_units', 'mongo_units', 'difference', 'dbf_rows',
+  'first_seen', 'age_days', 'lifecycle', 'reopened_after', 'reason', 'reason_detail', 'nav', 'nav_source', 'value', 'immaterial',
 ];
 
 export class FileStore implements ResultStore {
@@ -67,9 +70,8 @@ export class FileStore implements ResultStore {
     await rm(this.partial(run), { recursive: true, force: true });
   }
 
-  /** The file store keeps no break history: every break is new there. */
-  async previousBreaks(): Promise<PreviousBreak[]> {
-    return [];
+  async previousBreaks(source: string | null, asOf: string): Promise<PreviousBreak[]> {
+    return new FilesReader(this.dir).previousBreaks(source, asOf);
   }
 
   async committedFileHashes(configHash: string, sha256s: readonly string[]): Promise<Set<string>> {
@@ -106,6 +108,6 @@ export class FileStore implements ResultStore {
 
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = value instanceof Date ? value.toISOString() : String(value);
+  const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -52,6 +52,7 @@ export class MongoStore implements ResultStore {
     const runs = await this.runs();
     await results.createIndex({ reconciliation_run_id: 1, source: 1, product_code: 1, folio_no: 1 }, { unique: true, name: 'run_key_unique' });
     await results.createIndex({ as_of_date: 1, source: 1 }, { name: 'as_of_source' });
+    await results.createIndex({ source: 1, product_code: 1, folio_no: 1 }, { name: 'break_identity' });
     await runs.createIndex({ status: 1, started_at: -1 }, { name: 'status_started' });
     this.indexed = true;
   }

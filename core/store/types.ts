@@ -1,6 +1,7 @@
 import type { SerializedError } from '../errors.js';
 import type { LifecycleSummary, PreviousBreak } from '../breaks/lifecycle.js';
 import type { ReconRow, StatusCounts } from '../reconcile.js';
+import type { ValueGroup } from '../breaks/value.js';
 
 /** One source file as the run saw it. */
 export interface FileRecord {
@@ -23,6 +24,8 @@ export interface SourceSummary {
   counts: StatusCounts;
   /** Wall time to decode this source's files in the pool (ms). */
   decodeMs?: number;
+  /** Live rows whose NAV was blank, zero or unreadable (evidence missing; those breaks use the ledger's NAV). */
+  navMissing?: number;
 }
 
 export interface LedgerSummary {
@@ -61,6 +64,10 @@ export interface RunSummary {
   closedPositions: number;
   /** Break lifecycle against the previous committed run of an earlier day. */
   breaks?: LifecycleSummary;
+  /** Break value per (source, status, reason), integer paise. */
+  values?: ValueGroup[];
+  /** Breaks whose value is below `reconcile.materiality`. */
+  immaterial?: number;
   timingsMs: Record<string, number>;
   error: SerializedError | null;
 }

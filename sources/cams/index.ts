@@ -14,6 +14,8 @@ const cams: SourcePlugin = {
     schemeName: { name: 'SCHEME_NAM', aliases: ['SCHEME'] },
     // The folio before a consolidation or change: a ledger still on it is a probable key mismatch.
     folioOld: { name: 'FOLIO_OLD' },
+    // NAV of the as-of day: what a break is worth.
+    nav: { name: 'NAV' },
   },
   dateFormats: ['dd-mm-yyyy', 'dd/mm/yyyy', 'dd-MMM-yyyy', 'yyyymmdd'],
   normalise: {

@@ -16,6 +16,8 @@ const karvy: SourcePlugin = {
     schemeName: { name: 'FUNDDESC', aliases: ['SCHEME'] },
     // Pledged (lien-marked) units: a break equal to them is explained.
     pledged: { name: 'PLDG', aliases: ['PLEDGED'] },
+    // NAV of the as-of day (LNAV: latest NAV): what a break is worth.
+    nav: { name: 'LNAV', aliases: ['NAV'] },
   },
   dateFormats: ['dd-mm-yyyy', 'dd/mm/yyyy', 'dd-MMM-yyyy', 'yyyymmdd'],
   normalise: {

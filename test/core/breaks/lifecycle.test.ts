@@ -8,7 +8,7 @@ function row(folio: string, status: ReconRow['status'], difference: number, sour
 function prev(folio: string, status: string, difference: number, firstSeen: string, source: string | null = 'CAMS'): PreviousBreak {
   return { source, asOf: '2024-12-24', productCode: 'P1', folio, status, difference, firstSeen };
 }
-const empty = (): LifecycleSummary => ({ new: 0, persisting: 0, changed: 0, resolved: [] });
+const empty = (): LifecycleSummary => ({ new: 0, persisting: 0, changed: 0, reopened: 0, resolved: [] });
 
 describe('break lifecycle (pure)', () => {
   it('counts whole calendar days across a month and year end', () => {

@@ -1,0 +1,113 @@
+/**
+ * What a break is worth: difference (ten-thousandths of a unit) × NAV (ten-thousandths of a rupee)
+ * is an exact integer of 10^-8 rupees, made in BigInt and rounded half away from zero to the paisa,
+ * the same rule unitsToNumber uses. Values stay integer paise from here on: totals are integer sums,
+ * checked against 2^53, and only text for people is ever rupees.
+ */
+import { ReconError } from '../errors.js';
+import { parseUnitsText } from '../fixed-point.js';
+import type { ReconRow } from '../reconcile.js';
+
+/** 10^-8 rupees per paisa. */
+const PER_PAISA = 1_000_000n;
+
+/** difference × nav in paise, rounded half away from zero. Both inputs are integer ten-thousandths. */
+export function valuePaise(difference: number, nav: number): number {
+  if (!Number.isSafeInteger(difference) || !Number.isSafeInteger(nav)) {
+    throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `break value: difference ${difference} and NAV ${nav} must be integer ten-thousandths`);
+  }
+  const product = BigInt(difference) * BigInt(nav);
+  const magnitude = product < 0n ? -product : product;
+  let paise = magnitude / PER_PAISA;
+  if ((magnitude % PER_PAISA) * 2n >= PER_PAISA) paise += 1n;
+  const out = Number(product < 0n ? -paise : paise);
+  if (!Number.isSafeInteger(out)) {
+    throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `break value of difference ${difference} × NAV ${nav} (ten-thousandths) exceeds exact integer range`);
+  }
+  return out === 0 ? 0 : out;
+}
+
+/** `reconcile.materiality` (rupees, at most 2 decimals, not negative) in paise. */
+export function materialityToPaise(rupees: number): number {
+  const units = parseUnitsText(String(rupees));
+  if (units === null || units < 0 || units % 100 !== 0 || Math.abs(rupees * 10_000 - units) > 1e-6) {
+    throw new ReconError('RECON_CONFIG_INVALID', `reconcile.materiality must be a non-negative amount of rupees with at most 2 decimals, got ${rupees}`);
+  }
+  return units / 100;
+}
+
+/** Where a break's NAV came from. */
+export type NavSource = 'file' | 'ledger';
+
+/**
+ * Values a break row: the file's NAV when the file had one for the key, else the ledger's latest
+ * for the key (`ledgerNav`), else none. A row whose absolute value is below materiality is
+ * immaterial; a row with no NAV never is (an unknown value is not a small one).
+ */
+export function valueBreak(row: ReconRow, ledgerNav: number | undefined, materialityPaise: number): void {
+  const fileNav = row.nav ?? null;
+  const nav = fileNav ?? ledgerNav ?? null;
+  row.nav = nav;
+  row.navSource = fileNav !== null ? 'file' : nav !== null ? 'ledger' : null;
+  row.valuePaise = nav === null ? null : valuePaise(row.difference, nav);
+  row.immaterial = row.valuePaise !== null && Math.abs(row.valuePaise) < materialityPaise;
+}
+
+/** Exact text of paise as rupees, Indian digit grouping: -123456789 → "-12,34,567.89". */
+export function formatRupees(paise: number): string {
+  const negative = paise < 0;
+  const abs = BigInt(Math.abs(paise));
+  const whole = (abs / 100n).toString();
+  const fraction = (abs % 100n).toString().padStart(2, '0');
+  const last3 = whole.slice(-3);
+  const rest = whole.slice(0, -3).replace(/\B(?=(\d{2})+$)/g, ',');
+  return `${negative ? '-' : ''}${rest.length > 0 ? `${rest},` : ''}${last3}.${fraction}`;
+}
+
+/** Paise as a rupee number for documents (exact to the paisa: the nearest double to p/100). */
+export function paiseToRupees(paise: number): number {
+  return paise / 100;
+}
+
+export interface ValueGroup {
+  source: string | null;
+  status: string;
+  reason: string | null;
+  breaks: number;
+  /** Breaks with no NAV anywhere: counted here, in no value. */
+  unvalued: number;
+  immaterial: number;
+  /** Sum of absolute values (what is at stake) and signed sum (ledger minus file), paise. */
+  grossPaise: number;
+  netPaise: number;
+}
+
+/** Value totals per (source, status, reason): integer paise, checked sums. */
+export class ValueTotals {
+  private readonly groups = new Map<string, ValueGroup>();
+
+  add(row: ReconRow): void {
+    const reason = row.reason?.code ?? null;
+    const id = JSON.stringify([row.source, row.status, reason]);
+    let g = this.groups.get(id);
+    if (!g) {
+      g = { source: row.source, status: row.status, reason, breaks: 0, unvalued: 0, immaterial: 0, grossPaise: 0, netPaise: 0 };
+      this.groups.set(id, g);
+    }
+    g.breaks++;
+    if (row.immaterial) g.immaterial++;
+    if (row.valuePaise === null || row.valuePaise === undefined) { g.unvalued++; return; }
+    g.grossPaise = addPaise(g.grossPaise, Math.abs(row.valuePaise));
+    g.netPaise = addPaise(g.netPaise, row.valuePaise);
+  }
+
+  list(): ValueGroup[] {
+    return [...this.groups.values()].sort((a, b) => b.grossPaise - a.grossPaise);
+  }
+}
+
+function addPaise(a: number, b: number): number {
+  const sum = a + b;
+  if (!Number.isSafeInteger(sum)) throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `value total ${a} + ${b} paise exceeds exact integer range`);
+  return sum;
+}

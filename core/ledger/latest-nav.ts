@@ -1,0 +1,39 @@
+/**
+ * The ledger's NAV for a break whose file gives none (mongo_only rows, files without a NAV column):
+ * the NAV of the key's latest transaction before the cut-off. Transactions without a usable NAV
+ * (missing, not a number, zero or negative) are passed over. Ties on the timestamp go to the
+ * larger id, so the choice never depends on the order the server returns documents in.
+ */
+import { unitsFromValue } from './mongodb.js';
+import { keyText } from './positions.js';
+import { keyOf } from '../key.js';
+
+export class LatestNavs {
+  private readonly best = new Map<string, { at: number; id: string; nav: number }>();
+
+  /** Only these keys are wanted (key strings, see key.ts). */
+  constructor(private readonly wanted: ReadonlySet<string>, private readonly cutoff: Date) {}
+
+  add(productCode: unknown, folio: unknown, when: unknown, navValue: unknown, id: string): void {
+    if (!(when instanceof Date) || !(when.getTime() < this.cutoff.getTime())) return;
+    const p = keyText(productCode), f = keyText(folio);
+    if (p === null || f === null) return;
+    const key = keyOf(p, f);
+    if (!this.wanted.has(key)) return;
+    let nav: number | null;
+    try {
+      nav = unitsFromValue(navValue);
+    } catch {
+      nav = null; // too large to be a NAV
+    }
+    if (nav === null || nav <= 0) return;
+    const at = when.getTime();
+    const b = this.best.get(key);
+    if (b === undefined || at > b.at || (at === b.at && id > b.id)) this.best.set(key, { at, id, nav });
+  }
+
+  /** Key → NAV (ten-thousandths of a rupee). */
+  result(): Map<string, number> {
+    return new Map([...this.best].map(([k, v]) => [k, v.nav]));
+  }
+}
