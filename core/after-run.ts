@@ -6,32 +6,26 @@ import { alertsFor, sendAlert } from './alerts.js';
 import type { Logger } from './logger.js';
 import { loadReport } from './report/data.js';
 import { writeReport, type ReportFormat } from './report/write.js';
-import { createStore } from './store/index.js';
-import { MongoStore } from './store/mongodb.js';
+import { createReader } from './store/reader.js';
 import type { RunSummary } from './store/types.js';
 
 export async function afterRun(loaded: LoadedConfig, run: RunSummary, log: Logger): Promise<string[]> {
   const written: string[] = [];
   const reports = loaded.config.reports;
   if (reports && run.status === 'committed') {
-    const store = createStore(loaded.config, loaded.baseDir);
-    if (!(store instanceof MongoStore)) {
-      log.warn('reports are read from the MongoDB store; none written for the files store');
-    } else {
-      try {
-        const data = await loadReport(store, { runId: run.runId });
-        const dir = resolvePath(loaded.baseDir, reports.dir);
-        await mkdir(dir, { recursive: true });
-        const day = Object.values(data.asOf).filter((d): d is string => d !== null).sort().at(-1) ?? 'run';
-        for (const format of reports.formats as ReportFormat[]) {
-          const path = join(dir, `recon-${day}-${run.runId.slice(0, 8)}.${format}`);
-          await writeReport(data, format, path);
-          written.push(path);
-        }
-        log.info({ reports: written }, 'reports written');
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'reports not written');
+    try {
+      const data = await loadReport(createReader(loaded.config, loaded.baseDir), { runId: run.runId });
+      const dir = resolvePath(loaded.baseDir, reports.dir);
+      await mkdir(dir, { recursive: true });
+      const day = Object.values(data.asOf).filter((d): d is string => d !== null).sort().at(-1) ?? 'run';
+      for (const format of reports.formats as ReportFormat[]) {
+        const path = join(dir, `recon-${day}-${run.runId.slice(0, 8)}.${format}`);
+        await writeReport(data, format, path);
+        written.push(path);
       }
+      log.info({ reports: written }, 'reports written');
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'reports not written');
     }
   }
   for (const alert of alertsFor(run, loaded.config.alerts)) await sendAlert(loaded.config.alerts, alert, log);

@@ -4,16 +4,17 @@
  * run; otherwise one line on stderr with the error code (see README "Exit codes").
  */
 import { realpathSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { afterRun } from './after-run.js';
 import { runReconciliation } from './engine.js';
 import { loadReport } from './report/data.js';
-import { breaksTable, currentBreaks, recentRuns, runsTable } from './report/queries.js';
+import { breakHistory, breaksTable, currentBreaks, historyText, recentRuns, runsTable } from './report/queries.js';
 import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.js';
-import { createStore } from './store/index.js';
-import { MongoStore } from './store/mongodb.js';
+import { createReader, type BreakIdentity, type ResultReader } from './store/reader.js';
+import { DESK_STATES, type DeskState } from './breaks/notes.js';
 import { Daemon } from './schedule.js';
 import { asReconError, exitCodeFor, ReconError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -28,6 +29,8 @@ export function buildProgram(): Command {
   const program = new Command('recon')
     .description('Reconcile the distributor ledger (MongoDB) against CAMS and KARVY holdings files (DBF)')
     .showHelpAfterError()
+    // Each command parses its own options in place, so `breaks note --owner` reaches the note.
+    .enablePositionalOptions()
     .exitOverride();
 
   program.command('run')
@@ -78,8 +81,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).makeOptionMandatory())
     .requiredOption('--out <path>', 'file to write')
     .action(async (opts: { config?: string; run?: string; asOf?: string; format: ReportFormat; out: string }) => {
-      const store = await mongoStoreFor(opts.config);
-      await writeReport(await loadReport(store, { runId: opts.run, asOf: opts.asOf }), opts.format, opts.out);
+      await writeReport(await loadReport(await readerFor(opts.config), { runId: opts.run, asOf: opts.asOf }), opts.format, opts.out);
       process.stdout.write(`report written: ${opts.out}\n`);
     });
 
@@ -89,20 +91,50 @@ export function buildProgram(): Command {
     .option('-n, --limit <n>', 'how many', (v: string) => Number(v), 20)
     .option('--json', 'JSON instead of a table')
     .action(async (opts: { config?: string; limit: number; json?: boolean }) => {
-      const runs = await recentRuns(await mongoStoreFor(opts.config), opts.limit);
+      const runs = await recentRuns(await readerFor(opts.config), opts.limit);
       process.stdout.write(opts.json ? JSON.stringify(runs) + '\n' : runsTable(runs));
     });
 
-  program.command('breaks')
-    .description('breaks of the latest committed run')
+  const breaks = program.command('breaks')
+    .description('breaks of the latest committed run, largest value first')
+    .enablePositionalOptions()
     .option('-c, --config <path>', 'config file')
     .option('--source <name>', 'only this source')
     .addOption(new Option('--status <status>', 'only this status').choices(['mismatched', 'dbf_only', 'mongo_only']))
     .option('--min-age <days>', 'only breaks at least this old', (v: string) => Number(v))
+    .option('--owner <name>', 'only breaks this person owns')
+    .addOption(new Option('--state <state>', 'only breaks in this state (no note: open)').choices([...DESK_STATES]))
+    .option('--min-value <rupees>', 'only breaks worth at least this much (absolute value)', (v: string) => Number(v))
     .option('--json', 'JSON instead of a table')
-    .action(async (opts: { config?: string; source?: string; status?: string; minAge?: number; json?: boolean }) => {
-      const breaks = await currentBreaks(await mongoStoreFor(opts.config), opts);
-      process.stdout.write(opts.json ? JSON.stringify(breaks) + '\n' : breaksTable(breaks));
+    .action(async (opts: { config?: string; source?: string; status?: string; minAge?: number; owner?: string; state?: string; minValue?: number; json?: boolean }) => {
+      const list = await currentBreaks(await readerFor(opts.config), opts);
+      process.stdout.write(opts.json ? JSON.stringify(list) + '\n' : breaksTable(list));
+    });
+
+  breaks.command('note')
+    .description('record a note (and optionally owner and state) against a break; SOURCE "-" is a ledger position of unknown owner')
+    .argument('<source>').argument('<product>').argument('<folio>').argument('<text>')
+    .option('-c, --config <path>', 'config file')
+    .option('--owner <name>', 'who chases it')
+    .addOption(new Option('--state <state>', 'where it stands').choices([...DESK_STATES]))
+    .option('--author <name>', 'who writes the note (default: the OS user)')
+    .action(async (source: string, product: string, folio: string, text: string, opts: { config?: string; owner?: string; state?: DeskState; author?: string }) => {
+      const id = identity(source, product, folio);
+      await (await readerFor(opts.config)).addNote({
+        source: id.source, product_code: id.productCode, folio_no: id.folio, text, owner: opts.owner ?? null, state: opts.state ?? null,
+        author: opts.author ?? userInfo().username, at: new Date(),
+      });
+      process.stdout.write(`noted: ${source} ${id.productCode} ${id.folio}\n`);
+    });
+
+  breaks.command('history')
+    .description("a break's days, values and notes")
+    .argument('<source>').argument('<product>').argument('<folio>')
+    .option('-c, --config <path>', 'config file')
+    .option('--json', 'JSON instead of text')
+    .action(async (source: string, product: string, folio: string, opts: { config?: string; json?: boolean }) => {
+      const h = await breakHistory(await readerFor(opts.config), identity(source, product, folio));
+      process.stdout.write(opts.json ? JSON.stringify(h) + '\n' : historyText(h));
     });
 
   program.command('validate-config')
@@ -116,11 +148,14 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function mongoStoreFor(configPath: string | undefined): Promise<MongoStore> {
+async function readerFor(configPath: string | undefined): Promise<ResultReader> {
   const loaded = await loadConfig({ path: configPath });
-  const store = createStore(loaded.config, loaded.baseDir);
-  if (!(store instanceof MongoStore)) throw new ReconError('RECON_USAGE', 'runs, breaks and report read the MongoDB store; this config uses the files store');
-  return store;
+  return createReader(loaded.config, loaded.baseDir);
+}
+
+/** A break's identity from the command line: trimmed key parts, source "-" for unknown owner. */
+function identity(source: string, product: string, folio: string): BreakIdentity {
+  return { source: source === '-' ? null : source, productCode: product.trim(), folio: folio.trim() };
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,14 +1,19 @@
 /**
- * What a report shows, read from the MongoDB store: one committed run (summary, files, counts,
- * lifecycle), its breaks, and breaks per day over the last 30 committed runs.
+ * What a report shows, read from either store: one committed run (summary, files, counts, lifecycle,
+ * value totals), its breaks with their value and the notes that follow them, and breaks and value
+ * per as-of day over the recent committed runs.
  */
+import { breakId } from '../breaks/lifecycle.js';
+import { deskViews, type DeskView } from '../breaks/notes.js';
 import { ReconError } from '../errors.js';
-import type { MongoStore } from '../store/mongodb.js';
+import type { ResultDocument, RunDocument } from '../store/documents.js';
+import type { ResultReader } from '../store/reader.js';
 
-export interface BreakLine {
+export interface BreakLine extends DeskView {
   source: string | null;
   status: string;
   lifecycle: string | null;
+  reopened_after: string | null;
   age_days: number | null;
   first_seen: string | null;
   product_code: string;
@@ -19,6 +24,19 @@ export interface BreakLine {
   difference: number;
   reason: string | null;
   as_of_date: string;
+  nav: number | null;
+  nav_source: string | null;
+  /** Rupees (exact to the paisa) and the same as integer paise, which is what totals add. */
+  value: number | null;
+  value_paise: number | null;
+  immaterial: boolean;
+}
+
+export interface DayPoint {
+  asOf: string;
+  breaks: number;
+  /** Sum of the breaks' absolute values, integer paise. */
+  grossPaise: number;
 }
 
 export interface ReportData {
@@ -30,60 +48,84 @@ export interface ReportData {
   files: { source: string; name: string; size: number; sha256: string; records: number; deleted: number }[];
   counts: Record<string, Record<string, number>>;
   totals: Record<string, number>;
-  lifecycle: { new: number; persisting: number; changed: number; resolved: number };
+  lifecycle: { new: number; persisting: number; changed: number; reopened: number; resolved: number };
   resolved: { source: string | null; product_code: string; folio_no: string; status: string; first_seen: string; resolved_on: string }[];
+  /** Value per (source, status, reason), integer paise. */
+  values: RunDocument['values'];
+  immaterial: number;
   breaks: BreakLine[];
-  history: { runId: string; asOf: string; breaks: number }[];
+  history: DayPoint[];
 }
 
-interface StoredRun {
-  _id: string;
-  status: string;
-  started_at: Date;
-  finished_at: Date | null;
-  coverage?: { source: string | null; as_of_date: string }[];
-  sources: Record<string, { as_of_date: string | null; counts: Record<string, number>; files: { name: string; size: number; sha256: string; records: number; deleted: number }[] }>;
-  counts: Record<string, number>;
-  breaks?: { new: number; persisting: number; changed: number; resolved_count?: number; resolved: ReportData['resolved'] } | null;
+/** Largest absolute value first; breaks with no value after every valued one. */
+export function byValue(a: BreakLine, b: BreakLine): number {
+  const x = a.value_paise === null ? -1 : Math.abs(a.value_paise), y = b.value_paise === null ? -1 : Math.abs(b.value_paise);
+  return y - x || `${a.source}|${a.product_code}|${a.folio_no}`.localeCompare(`${b.source}|${b.product_code}|${b.folio_no}`);
 }
 
-export async function loadReport(store: MongoStore, select: { runId?: string; asOf?: string }): Promise<ReportData> {
-  const runs = await store.runs() as unknown as import('mongodb').Collection<StoredRun>;
-  let run: StoredRun | null;
-  if (select.runId) {
-    run = await runs.findOne({ _id: select.runId });
-  } else {
-    const filter = select.asOf ? { status: 'committed', 'coverage.as_of_date': select.asOf } : { status: 'committed' };
-    run = (await runs.find(filter).sort({ started_at: -1 }).limit(1).toArray())[0] ?? null;
-  }
-  if (!run) throw new ReconError('RECON_USAGE', select.runId ? `no run ${select.runId}` : select.asOf ? `no committed run for as-of ${select.asOf}` : 'no committed run yet');
-  const results = await store.results();
-  const rows = await results.find({ reconciliation_run_id: run._id, status: { $ne: 'matched' } }, { projection: { _id: 0 } }).toArray();
-  const breaks: BreakLine[] = rows.map((r) => ({
-    source: r.source, status: r.status, lifecycle: r.lifecycle ?? null, age_days: r.age_days ?? null, first_seen: r.first_seen ?? null,
+export function breakLine(r: ResultDocument, desk: DeskView | undefined): BreakLine {
+  return {
+    source: r.source, status: r.status, lifecycle: r.lifecycle ?? null, reopened_after: r.reopened_after ?? null, age_days: r.age_days ?? null, first_seen: r.first_seen ?? null,
     product_code: r.product_code, folio_no: r.folio_no, scheme_name: r.scheme_name, mongo_units: r.mongo_units, dbf_units: r.dbf_units,
-    difference: r.difference, reason: r.reason ?? null, as_of_date: r.as_of_date,
-  })).sort((a, b) => `${a.source}|${a.status}|${a.product_code}|${a.folio_no}`.localeCompare(`${b.source}|${b.status}|${b.product_code}|${b.folio_no}`));
-  const recent = await runs.find({ status: 'committed' }).sort({ started_at: -1 }).limit(30).toArray();
-  const history = recent.reverse().map((r) => ({
-    runId: r._id,
-    asOf: (r.coverage ?? []).map((c) => c.as_of_date).sort().at(-1) ?? '',
-    breaks: (r.counts.mismatched ?? 0) + (r.counts.dbf_only ?? 0) + (r.counts.mongo_only ?? 0),
-  }));
+    difference: r.difference, reason: r.reason ?? null, as_of_date: r.as_of_date, nav: r.nav ?? null, nav_source: r.nav_source ?? null,
+    value: r.value ?? null, value_paise: r.value === null || r.value === undefined ? null : Math.round(r.value * 100), immaterial: r.immaterial === true,
+    note: desk?.note ?? null, note_at: desk?.note_at ?? null, note_author: desk?.note_author ?? null, owner: desk?.owner ?? null, state: desk?.state ?? null, notes: desk?.notes ?? 0,
+  };
+}
+
+export async function loadReport(reader: ResultReader, select: { runId?: string; asOf?: string }): Promise<ReportData> {
+  const run = await reader.committedRun(select);
+  if (!run) throw new ReconError('RECON_USAGE', select.runId ? `no run ${select.runId}` : select.asOf ? `no committed run for as-of ${select.asOf}` : 'no committed run yet');
+  const desk = deskViews(await reader.notes());
+  const breaks = (await reader.breakRows(run._id)).map((r) => breakLine(r, desk.get(breakId(r.source, r.product_code, r.folio_no)))).sort(byValue);
   const counts: ReportData['counts'] = {};
   const files: ReportData['files'] = [];
   const asOf: ReportData['asOf'] = {};
-  for (const [name, s] of Object.entries(run.sources ?? {})) {
+  for (const [name, raw] of Object.entries(run.sources ?? {})) {
+    const s = raw as { as_of_date: string | null; counts: Record<string, number>; files: { name: string; size: number; sha256: string; records: number; deleted: number }[] };
     counts[name] = s.counts;
     asOf[name] = s.as_of_date;
     for (const f of s.files) files.push({ source: name, name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted });
   }
   const ownerless = breaks.filter((b) => b.source === null).length;
   if (ownerless > 0) counts['(owner unknown)'] = { matched: 0, mismatched: 0, dbf_only: 0, mongo_only: ownerless };
+  const b = run.breaks;
   return {
     runId: run._id, status: run.status, startedAt: run.started_at.toISOString(), finishedAt: run.finished_at?.toISOString() ?? null,
     asOf, files, counts, totals: run.counts,
-    lifecycle: { new: run.breaks?.new ?? 0, persisting: run.breaks?.persisting ?? 0, changed: run.breaks?.changed ?? 0, resolved: run.breaks?.resolved_count ?? run.breaks?.resolved.length ?? 0 },
-    resolved: run.breaks?.resolved ?? [], breaks, history,
+    lifecycle: { new: b?.new ?? 0, persisting: b?.persisting ?? 0, changed: b?.changed ?? 0, reopened: b?.reopened ?? 0, resolved: b?.resolved_count ?? b?.resolved.length ?? 0 },
+    resolved: b?.resolved ?? [], values: run.values ?? [], immaterial: run.immaterial ?? 0, breaks,
+    history: perDay(await reader.recentCommitted(60)).slice(-30),
   };
+}
+
+/**
+ * Breaks and value per as-of day: for each (source, day) the latest committed run that covers it,
+ * so a rerun of a day replaces that day's point instead of adding one.
+ */
+export function perDay(runs: readonly RunDocument[]): DayPoint[] {
+  const latest = new Map<string, RunDocument>();
+  for (const r of runs) {
+    for (const c of r.coverage ?? []) {
+      const id = JSON.stringify([c.source, c.as_of_date]);
+      const had = latest.get(id);
+      if (!had || had.started_at.getTime() < r.started_at.getTime()) latest.set(id, r);
+    }
+  }
+  const days = new Map<string, DayPoint>();
+  for (const [id, r] of latest) {
+    const [source, day] = JSON.parse(id) as [string | null, string];
+    const p = days.get(day) ?? { asOf: day, breaks: 0, grossPaise: 0 };
+    for (const g of r.values ?? []) {
+      if (g.source !== source) continue;
+      p.breaks += g.breaks;
+      p.grossPaise += g.gross_paise;
+    }
+    if (!r.values && source !== null) {
+      const c = (r.sources?.[source] as { counts?: Record<string, number> } | undefined)?.counts ?? {};
+      p.breaks += (c.mismatched ?? 0) + (c.dbf_only ?? 0) + (c.mongo_only ?? 0);
+    }
+    days.set(day, p);
+  }
+  return [...days.values()].sort((a, b) => a.asOf.localeCompare(b.asOf));
 }

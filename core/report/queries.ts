@@ -1,6 +1,8 @@
-/** The people-facing listings behind `recon runs` and `recon breaks`. */
+/** The people-facing listings behind `recon runs`, `recon breaks` and `recon breaks history`. */
+import { formatRupees } from '../breaks/value.js';
+import type { BreakNote } from '../breaks/notes.js';
 import { STATUSES } from '../reconcile.js';
-import type { MongoStore } from '../store/mongodb.js';
+import type { BreakIdentity, ResultReader } from '../store/reader.js';
 import { loadReport, type BreakLine } from './data.js';
 
 export interface RunLine {
@@ -13,8 +15,8 @@ export interface RunLine {
   error: string | null;
 }
 
-export async function recentRuns(store: MongoStore, limit: number): Promise<RunLine[]> {
-  const runs = await (await store.runs()).find({}).sort({ started_at: -1 }).limit(limit).toArray();
+export async function recentRuns(reader: ResultReader, limit: number): Promise<RunLine[]> {
+  const runs = await reader.runs(limit);
   return runs.map((r) => ({
     runId: r._id, status: r.status,
     asOf: Object.values(r.sources ?? {}).map((s) => (s as { as_of_date: string | null }).as_of_date).filter(Boolean).sort().join(' ') || '-',
@@ -23,11 +25,26 @@ export async function recentRuns(store: MongoStore, limit: number): Promise<RunL
   }));
 }
 
-export async function currentBreaks(store: MongoStore, filter: { source?: string; status?: string; minAge?: number }): Promise<BreakLine[]> {
-  const data = await loadReport(store, {});
+export interface BreakFilter {
+  source?: string;
+  status?: string;
+  minAge?: number;
+  owner?: string;
+  state?: string;
+  /** Rupees: breaks whose absolute value is at least this (unvalued breaks are left out). */
+  minValue?: number;
+}
+
+/** Breaks of the latest committed run, filtered, largest value first. */
+export async function currentBreaks(reader: ResultReader, filter: BreakFilter): Promise<BreakLine[]> {
+  const data = await loadReport(reader, {});
+  const minPaise = filter.minValue === undefined ? undefined : Math.round(filter.minValue * 100);
   return data.breaks.filter((b) => (filter.source === undefined || (b.source ?? '').toUpperCase() === filter.source.toUpperCase())
     && (filter.status === undefined || b.status === filter.status)
-    && (filter.minAge === undefined || (b.age_days ?? 0) >= filter.minAge));
+    && (filter.minAge === undefined || (b.age_days ?? 0) >= filter.minAge)
+    && (filter.owner === undefined || (b.owner ?? '').toLowerCase() === filter.owner.toLowerCase())
+    && (filter.state === undefined || (b.state ?? 'open') === filter.state)
+    && (minPaise === undefined || (b.value_paise !== null && Math.abs(b.value_paise) >= minPaise)));
 }
 
 export function table(header: string[], rows: (string | number | null)[][]): string {
@@ -41,7 +58,29 @@ export function runsTable(runs: RunLine[]): string {
     runs.map((r) => [r.runId, r.status, r.asOf, r.startedAt, r.durationMs === null ? null : (r.durationMs / 1000).toFixed(1), ...STATUSES.map((s) => r.counts?.[s] ?? 0), r.error]));
 }
 
+const rupees = (paise: number | null) => (paise === null ? 'no NAV' : formatRupees(paise));
+
 export function breaksTable(breaks: BreakLine[]): string {
-  return table(['source', 'status', 'lifecycle', 'age', 'product', 'folio', 'ledger', 'file', 'difference', 'reason'],
-    breaks.map((b) => [b.source ?? '-', b.status, b.lifecycle, b.age_days, b.product_code, b.folio_no, b.mongo_units, b.dbf_units, b.difference, b.reason]));
+  return table(['source', 'status', 'lifecycle', 'age', 'product', 'folio', 'ledger', 'file', 'difference', 'value (Rs)', 'reason', 'owner', 'state', 'note'],
+    breaks.map((b) => [b.source ?? '-', b.status, b.lifecycle, b.age_days, b.product_code, b.folio_no, b.mongo_units, b.dbf_units, b.difference,
+      rupees(b.value_paise) + (b.immaterial ? ' (immaterial)' : ''), b.reason, b.owner, b.state, b.note]));
+}
+
+export interface BreakHistory {
+  days: { as_of_date: string; status: string; lifecycle: string | null; difference: number; nav: number | null; value: number | null; reason: string | null }[];
+  notes: BreakNote[];
+}
+
+export async function breakHistory(reader: ResultReader, id: BreakIdentity): Promise<BreakHistory> {
+  const days = (await reader.breakDays(id)).map((r) => ({
+    as_of_date: r.as_of_date, status: r.status, lifecycle: r.lifecycle ?? null, difference: r.difference, nav: r.nav ?? null, value: r.value ?? null, reason: r.reason ?? null,
+  }));
+  return { days, notes: await reader.notes(id) };
+}
+
+export function historyText(h: BreakHistory): string {
+  const days = table(['as-of', 'status', 'lifecycle', 'difference', 'nav', 'value (Rs)', 'reason'],
+    h.days.map((d) => [d.as_of_date, d.status, d.lifecycle, d.difference, d.nav, d.value === null ? 'no NAV' : formatRupees(Math.round(d.value * 100)), d.reason]));
+  const notes = h.notes.map((n) => `${n.at.toISOString()}  ${n.author}${n.owner ? `  owner=${n.owner}` : ''}${n.state ? `  state=${n.state}` : ''}  ${n.text}`);
+  return `${h.days.length === 0 ? 'no day on which this was a break\n' : days}\nnotes:\n${notes.length === 0 ? '(none)\n' : notes.join('\n') + '\n'}`;
 }

@@ -14,7 +14,7 @@ import { runReconciliation } from '../../core/engine.js';
 import { loadReport, type ReportData } from '../../core/report/data.js';
 import { writeReport } from '../../core/report/write.js';
 import { Daemon } from '../../core/schedule.js';
-import { MongoStore } from '../../core/store/mongodb.js';
+import { createReader } from '../../core/store/reader.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { writeScenario } from '../fixtures/scenario.js';
@@ -56,7 +56,7 @@ describe('reports, alerts and the people-facing CLI', function () {
     loaded = await loadConfig({ path: join(dir, 'recon.config.yaml'), env: { ...process.env, MONGO_URI: testMongoUri() } });
     run = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(run.status).to.equal('committed');
-    data = await loadReport(new MongoStore({ uri: testMongoUri(), database, resultsCollection: 'reconciliation_results', runsCollection: 'reconciliation_runs', batchSize: 1000, staleAfterMs: 1e9 }), { runId: run.runId });
+    data = await loadReport(createReader(loaded.config, loaded.baseDir), { runId: run.runId });
   });
 
   after(async () => {
