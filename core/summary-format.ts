@@ -1,4 +1,5 @@
 /** The run summary for people (a table) and for programs (one JSON object). */
+import { formatRupees } from './breaks/value.js';
 import { STATUSES } from './reconcile.js';
 import type { RunSummary } from './store/types.js';
 
@@ -17,6 +18,8 @@ export function summaryJson(run: RunSummary): Record<string, unknown> {
     }])),
     counts: run.counts,
     closedPositions: run.closedPositions,
+    values: run.values ?? [],
+    immaterial: run.immaterial ?? 0,
     ledger: run.ledger,
     timingsMs: run.timingsMs,
     error: run.error,
@@ -39,6 +42,10 @@ export function summaryTable(run: RunSummary): string {
   if (run.skippedSources && run.skippedSources.length > 0) lines.push(`already reconciled, skipped (use --force to redo): ${run.skippedSources.join(', ')}`, '');
   lines.push(...table([header, ...body, totals], header.length));
   lines.push('', `closed positions (net zero, in no file): ${run.closedPositions}`);
+  if (run.values && run.values.length > 0) {
+    const gross = run.values.reduce((n, g) => n + g.grossPaise, 0), unvalued = run.values.reduce((n, g) => n + g.unvalued, 0);
+    lines.push(`value of breaks: Rs ${formatRupees(gross)} at stake${unvalued > 0 ? `, ${unvalued} without NAV` : ''}; ${run.immaterial ?? 0} immaterial`);
+  }
   for (const l of run.ledger) {
     const skipped = l.missingKey + l.nonNumericUnits + l.badDate;
     lines.push(`ledger as of ${l.asOf} (before ${l.cutoff}): ${l.transactions} transactions, ${l.positions} positions${skipped > 0 ? `, NOT COUNTED: ${l.missingKey} missing key, ${l.nonNumericUnits} non-numeric units, ${l.badDate} bad date` : ''}`);

@@ -1,6 +1,7 @@
 /**
  * What a break is worth: difference (ten-thousandths of a unit) × NAV (ten-thousandths of a rupee)
- * is an exact integer of 10^-8 rupees, made in BigInt and rounded half away from zero to the paisa,
+ * is an exact integer of 10^-8 rupees (a plain number while it stays below 2^53, else BigInt),
+ * rounded half away from zero to the paisa,
  * the same rule unitsToNumber uses. Values stay integer paise from here on: totals are integer sums,
  * checked against 2^53, and only text for people is ever rupees.
  */
@@ -15,6 +16,16 @@ const PER_PAISA = 1_000_000n;
 export function valuePaise(difference: number, nav: number): number {
   if (!Number.isSafeInteger(difference) || !Number.isSafeInteger(nav)) {
     throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `break value: difference ${difference} and NAV ${nav} must be integer ten-thousandths`);
+  }
+  const fast = difference * nav;
+  if (Number.isSafeInteger(fast)) {
+    // The product is exact; so are the quotient's truncation and the remainder (both below 2^53).
+    const magnitude = Math.abs(fast);
+    let paise = Math.trunc(magnitude / 1_000_000);
+    let rest = magnitude - paise * 1_000_000;
+    if (rest < 0) { paise--; rest += 1_000_000; } else if (rest >= 1_000_000) { paise++; rest -= 1_000_000; }
+    if (rest * 2 >= 1_000_000) paise++;
+    return fast < 0 && paise !== 0 ? -paise : paise;
   }
   const product = BigInt(difference) * BigInt(nav);
   const magnitude = product < 0n ? -product : product;

@@ -31,6 +31,17 @@ describe('break value (difference × NAV, integer paise)', () => {
     expect(valuePaise(difference, nav)).to.equal(89_999_999_100_000);
   });
 
+  it('agrees with the BigInt result on either side of 2^53 and at every remainder around half a paisa', () => {
+    const big = (d: number, n: number) => {
+      const p = BigInt(d) * BigInt(n), m = p < 0n ? -p : p;
+      const q = m / 1_000_000n + ((m % 1_000_000n) * 2n >= 1_000_000n ? 1n : 0n);
+      return Number(p < 0n ? -q : q);
+    };
+    const cases: [number, number][] = [[1, 499_999], [1, 500_000], [3, 166_667], [-7, 71_429], [94_906_265, 94_906_265], [94_906_267, 94_906_267], [123_456_789_012, 72_961], [-123_456_789_012, 72_961]];
+    for (let r = 499_990; r <= 500_010; r++) cases.push([1, r], [-1, r], [1_000_001, r]);
+    for (const [d, n] of cases) expect(valuePaise(d, n), `${d} × ${n}`).to.equal(big(d, n) || 0);
+  });
+
   it('fails loudly when a value leaves the exact integer range', () => {
     expect(() => valuePaise(9_000_000_000_000_000, 99_999_999)).to.throw().with.property('code', 'RECON_FIXED_POINT_OVERFLOW');
     expect(() => valuePaise(0.5, 10)).to.throw().with.property('code', 'RECON_FIXED_POINT_OVERFLOW');
