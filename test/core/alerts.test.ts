@@ -8,7 +8,7 @@ const run = (breaks: Partial<NonNullable<RunSummary['breaks']>>): RunSummary => 
   sourceNames: ['CAMS'], allSources: true, sources: {}, ledger: [], counts: emptyCounts(), closedPositions: 0, timingsMs: {}, error: null,
   breaks: { new: 0, persisting: 0, changed: 0, reopened: 0, resolved: [], ...breaks },
 });
-const config = { webhook: 'http://127.0.0.1:1/hook', newBreaksThreshold: 1 };
+const config = { webhook: 'http://127.0.0.1:1/hook', newBreaksThreshold: 1, timeoutSeconds: 1 };
 
 describe('new-break alerts', () => {
   it('counts reopened breaks as news and leaves immaterial ones out', () => {
