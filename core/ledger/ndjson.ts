@@ -58,15 +58,10 @@ export class NdjsonLedger implements LedgerAdapter {
   async movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>> {
     const f = this.rules.fields;
     const builder = new MovementBuilder(this.rules);
-    const lines = createInterface({ input: createReadStream(this.path, 'utf8'), crlfDelay: Infinity });
-    let lineNo = 0;
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim().length === 0) continue;
-      const tx = BSON.EJSON.parse(line, { relaxed: true }) as Record<string, unknown>;
+    for await (const { tx, id } of this.transactions()) {
       const when = tx[f.date];
       if (!(when instanceof Date) || when < from || when >= to) continue;
-      builder.add(numberish(tx[f.productCode]), numberish(tx[f.folio]), tx[f.type], unitsFromValue(numberish(tx[f.units])), String(tx._id ?? `${basename(this.path)}:${lineNo}`));
+      builder.add(numberish(tx[f.productCode]), numberish(tx[f.folio]), tx[f.type], unitsFromValue(numberish(tx[f.units])), id);
     }
     return builder.movements;
   }
@@ -75,15 +70,20 @@ export class NdjsonLedger implements LedgerAdapter {
     if (keys.length === 0) return new Map();
     const f = this.rules.fields;
     const picker = new LatestNavs(new Set(keys.map((k) => keyOf(k.productCode, k.folio))), cutoff);
+    for await (const { tx, id } of this.transactions()) picker.add(numberish(tx[f.productCode]), numberish(tx[f.folio]), tx[f.date], numberish(tx[f.nav]), id);
+    return picker.result();
+  }
+
+  /** Every transaction with its id (its `_id`, else file:line), for the passes after the snapshot. */
+  private async *transactions(): AsyncGenerator<{ tx: Record<string, unknown>; id: string }> {
     const lines = createInterface({ input: createReadStream(this.path, 'utf8'), crlfDelay: Infinity });
     let lineNo = 0;
     for await (const line of lines) {
       lineNo++;
       if (line.trim().length === 0) continue;
       const tx = BSON.EJSON.parse(line, { relaxed: true }) as Record<string, unknown>;
-      picker.add(numberish(tx[f.productCode]), numberish(tx[f.folio]), tx[f.date], numberish(tx[f.nav]), String(tx._id ?? `${basename(this.path)}:${lineNo}`));
+      yield { tx, id: String(tx._id ?? `${basename(this.path)}:${lineNo}`) };
     }
-    return picker.result();
   }
 
   async schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>> {
