@@ -11,7 +11,7 @@ import { keyOf } from '../../../core/key.js';
 import cams from '../../../sources/cams/index.js';
 import karvy from '../../../sources/karvy/index.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
-import { CAMS_FIELDS, withoutColumn, writeCamsFile, writeKarvyFile } from '../../fixtures/registrar-files.js';
+import { CAMS_FIELDS, patchField, withoutColumn, writeCamsFile, writeKarvyFile } from '../../fixtures/registrar-files.js';
 
 async function decodeInRanges(file: string, plugin: SourcePlugin, size: number): Promise<{ parts: RangeRows[]; holdings: HoldingTable }> {
   const layout = await readDbfLayout(file);
@@ -40,6 +40,31 @@ describe('projection decoder: optional pledged and folioOld columns', () => {
     const one = holdings.get(keyOf('K1', '1'))!, two = holdings.get(keyOf('K1', '2'))!;
     expect([one.units, one.rows, one.pledged]).to.deep.equal([150_000, 2, 37_500]);
     expect(two.pledged).to.equal(0);
+  });
+
+  it('reads the NAV (CAMS NAV, KARVY LNAV) per key: the first readable one; blank, zero or bad NAVs are absent and counted', async () => {
+    const file = join(dir, 'cams-nav.dbf');
+    await writeCamsFile(file, [
+      { product: 'B1', folio: '1', units: 1, asOf: '23-12-2024' },
+      { product: 'B1', folio: '2', units: 1, asOf: '23-12-2024' },
+      { product: 'B1', folio: '2', units: 1, asOf: '23-12-2024' },
+      { product: 'B1', folio: '3', units: 1, asOf: '23-12-2024' },
+      { product: 'B1', folio: '4', units: 1, asOf: '23-12-2024' },
+    ]);
+    await patchField(file, 1, 'NAV', 'x1.5'); // unreadable; the key's next row has one
+    await patchField(file, 3, 'NAV', '');
+    await patchField(file, 4, 'NAV', '0.0000');
+    const { parts, holdings } = await decodeInRanges(file, cams, 2);
+    expect(parts.reduce((n, p) => n + p.navMissing, 0)).to.equal(3);
+    expect(['1', '2', '3', '4'].map((f) => holdings.get(keyOf('B1', f))!.nav)).to.deep.equal([1_012_500, 1_012_500, null, null]);
+    const karvyFile = join(dir, 'karvy-nav.dbf');
+    await writeKarvyFile(karvyFile, [{ prcode: 'K1', acno: 1, units: 10, asOf: '23-12-2024' }]);
+    const k = await decodeInRanges(karvyFile, karvy, 10);
+    expect(k.holdings.get(keyOf('K1', '1'))!.nav).to.equal(255_000);
+    const noNav = join(dir, 'cams-no-nav.dbf');
+    await writeCamsFile(noNav, [{ product: 'B1', folio: '1', units: 1, asOf: '23-12-2024' }], withoutColumn(CAMS_FIELDS, 'NAV'));
+    const n = await decodeInRanges(noNav, cams, 10);
+    expect([n.parts[0].navMissing, n.holdings.get(keyOf('B1', '1'))!.nav]).to.deep.equal([0, null]);
   });
 
   it('keeps the first non-empty CAMS FOLIO_OLD of a key, across ranges', async () => {
