@@ -71,6 +71,8 @@ export function generateFile(path: string, shape: Shape, rows: number, fileNo = 
     if (shape === 'karvy') w.number(base, ff, r.folio); else w.text(base, ff, r.folio);
     w.number(base, uf, unitsText(r.units, decimals));
     w.text(base, sf, `Scheme ${r.product} Growth`);
+    // Real files carry the day's NAV on every row; the break value reads it.
+    w.number(base, shape === 'karvy' ? 'LNAV' : 'NAV', `${10 + (i % 990)}.${String(i % 10_000).padStart(4, '0')}`);
     if (r.deleted) deleted++; else total += r.units;
     // A live row adds a key unless it repeats the previous row's key and that row was live.
     if (!r.deleted && (i % 20 !== 19 || prevDeleted)) keys++;

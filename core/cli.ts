@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { afterRun } from './after-run.js';
 import { runReconciliation } from './engine.js';
@@ -104,7 +104,7 @@ export function buildProgram(): Command {
     .option('--min-age <days>', 'only breaks at least this old', (v: string) => Number(v))
     .option('--owner <name>', 'only breaks this person owns')
     .addOption(new Option('--state <state>', 'only breaks in this state (no note: open)').choices([...DESK_STATES]))
-    .option('--min-value <rupees>', 'only breaks worth at least this much (absolute value)', (v: string) => Number(v))
+    .option('--min-value <rupees>', 'only breaks worth at least this much (absolute value)', rupeesArgument)
     .option('--json', 'JSON instead of a table')
     .action(async (opts: { config?: string; source?: string; status?: string; minAge?: number; owner?: string; state?: string; minValue?: number; json?: boolean }) => {
       const list = await currentBreaks(await readerFor(opts.config), opts);
@@ -151,6 +151,12 @@ export function buildProgram(): Command {
 async function readerFor(configPath: string | undefined): Promise<ResultReader> {
   const loaded = await loadConfig({ path: configPath });
   return createReader(loaded.config, loaded.baseDir);
+}
+
+/** A non-negative amount of rupees with at most 2 decimals. */
+function rupeesArgument(v: string): number {
+  if (!/^\d+(\.\d{1,2})?$/.test(v.trim())) throw new InvalidArgumentError('expected rupees, e.g. 1000 or 99.50');
+  return Number(v);
 }
 
 /** A break's identity from the command line: trimmed key parts, source "-" for unknown owner. */

@@ -94,6 +94,13 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
       const text = await recon('breaks', 'history', 'CAMS', 'B01', '1');
       expect(text).to.match(/2024-12-26\s+mismatched\s+reopened/).and.contain('ops1').and.contain('state=investigating');
       expect(JSON.parse(await recon('runs', '--json'))[0]).to.include({ status: 'committed', asOf: '2024-12-26' });
+      const bad = await exec(process.execPath, [cli, 'breaks', '--min-value', 'lots', '--config', join(dir, 'recon.config.yaml')], { env: env() }).then(() => null, (e: { code: number; stderr: string }) => e);
+      expect(bad?.code).to.equal(2);
+      expect(bad?.stderr).to.contain('expected rupees');
+      if (database) {
+        const indexes = await (await testDb(database)).collection('break_notes').indexes();
+        expect(indexes.map((i) => i.key)).to.deep.include({ source: 1, product_code: 1, folio_no: 1, at: 1 });
+      }
     });
   });
 }
