@@ -218,7 +218,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     const finish = (row: ReconRow) => {
       valueBreak(row, ledgerNavs.get(row.asOf)?.get(keyOf(row.productCode, row.folio)), materiality);
       ageBreak(row, previous, lifecycle);
-      const resolvedOn = row.lifecycle === 'new' ? reopenable.get(breakId(row.source, row.productCode, row.folio)) : undefined;
+      const resolvedOn = row.lifecycle === 'new' && reopenable.size > 0 ? reopenable.get(breakId(row.source, row.productCode, row.folio)) : undefined;
       if (resolvedOn !== undefined && resolvedOn < row.asOf) {
         row.lifecycle = 'reopened';
         row.reopenedAfter = resolvedOn;

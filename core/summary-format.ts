@@ -1,5 +1,5 @@
 /** The run summary for people (a table) and for programs (one JSON object). */
-import { formatRupees } from './breaks/value.js';
+import { formatRupees, storedPaise } from './breaks/value.js';
 import { STATUSES } from './reconcile.js';
 import type { RunSummary } from './store/types.js';
 
@@ -18,7 +18,7 @@ export function summaryJson(run: RunSummary): Record<string, unknown> {
     }])),
     counts: run.counts,
     closedPositions: run.closedPositions,
-    values: run.values ?? [],
+    values: (run.values ?? []).map((g) => ({ ...g, grossPaise: storedPaise(g.grossPaise), netPaise: storedPaise(g.netPaise) })),
     immaterial: run.immaterial ?? 0,
     ledger: run.ledger,
     timingsMs: run.timingsMs,
@@ -43,7 +43,7 @@ export function summaryTable(run: RunSummary): string {
   lines.push(...table([header, ...body, totals], header.length));
   lines.push('', `closed positions (net zero, in no file): ${run.closedPositions}`);
   if (run.values && run.values.length > 0) {
-    const gross = run.values.reduce((n, g) => n + g.grossPaise, 0), unvalued = run.values.reduce((n, g) => n + g.unvalued, 0);
+    const gross = run.values.reduce((n, g) => n + g.grossPaise, 0n), unvalued = run.values.reduce((n, g) => n + g.unvalued, 0);
     lines.push(`value of breaks: Rs ${formatRupees(gross)} at stake${unvalued > 0 ? `, ${unvalued} without NAV` : ''}; ${run.immaterial ?? 0} immaterial`);
   }
   for (const l of run.ledger) {

@@ -1,9 +1,10 @@
 /**
  * What a break is worth: difference (ten-thousandths of a unit) × NAV (ten-thousandths of a rupee)
  * is an exact integer of 10^-8 rupees (a plain number while it stays below 2^53, else BigInt),
- * rounded half away from zero to the paisa,
- * the same rule unitsToNumber uses. Values stay integer paise from here on: totals are integer sums,
- * checked against 2^53, and only text for people is ever rupees.
+ * rounded half away from zero to the paisa, the same rule unitsToNumber uses. Values stay integer
+ * paise from here on: a row's value is a safe integer (a break worth more is an overflow error),
+ * totals add in BigInt (a million big breaks pass 2^53 paise; a total must never fail a run), and
+ * only text for people is ever rupees.
  */
 import { ReconError } from '../errors.js';
 import { parseUnitsText } from '../fixed-point.js';
@@ -64,10 +65,18 @@ export function valueBreak(row: ReconRow, ledgerNav: number | undefined, materia
   row.immaterial = row.valuePaise !== null && Math.abs(row.valuePaise) < materialityPaise;
 }
 
+/** A stored total: a number while it is a safe integer, else its exact decimal text. */
+export type StoredPaise = number | string;
+
+export function storedPaise(paise: bigint): StoredPaise {
+  return paise <= BigInt(Number.MAX_SAFE_INTEGER) && paise >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(paise) : paise.toString();
+}
+
 /** Exact text of paise as rupees, Indian digit grouping: -123456789 → "-12,34,567.89". */
-export function formatRupees(paise: number): string {
-  const negative = paise < 0;
-  const abs = BigInt(Math.abs(paise));
+export function formatRupees(paise: number | bigint | string): string {
+  const value = BigInt(paise);
+  const negative = value < 0n;
+  const abs = negative ? -value : value;
   const whole = (abs / 100n).toString();
   const fraction = (abs % 100n).toString().padStart(2, '0');
   const last3 = whole.slice(-3);
@@ -89,36 +98,32 @@ export interface ValueGroup {
   unvalued: number;
   immaterial: number;
   /** Sum of absolute values (what is at stake) and signed sum (ledger minus file), paise. */
-  grossPaise: number;
-  netPaise: number;
+  grossPaise: bigint;
+  netPaise: bigint;
 }
 
-/** Value totals per (source, status, reason): integer paise, checked sums. */
+/** Value totals per (source, status, reason): exact integer paise. */
 export class ValueTotals {
   private readonly groups = new Map<string, ValueGroup>();
 
   add(row: ReconRow): void {
     const reason = row.reason?.code ?? null;
-    const id = JSON.stringify([row.source, row.status, reason]);
+    // Runs once per break (millions on a bad day): a plain string key, not JSON.
+    const id = `${row.source ?? '\u0001'}\u0000${row.status}\u0000${reason ?? ''}`;
     let g = this.groups.get(id);
     if (!g) {
-      g = { source: row.source, status: row.status, reason, breaks: 0, unvalued: 0, immaterial: 0, grossPaise: 0, netPaise: 0 };
+      g = { source: row.source, status: row.status, reason, breaks: 0, unvalued: 0, immaterial: 0, grossPaise: 0n, netPaise: 0n };
       this.groups.set(id, g);
     }
     g.breaks++;
     if (row.immaterial) g.immaterial++;
     if (row.valuePaise === null || row.valuePaise === undefined) { g.unvalued++; return; }
-    g.grossPaise = addPaise(g.grossPaise, Math.abs(row.valuePaise));
-    g.netPaise = addPaise(g.netPaise, row.valuePaise);
+    const v = BigInt(row.valuePaise);
+    g.grossPaise += v < 0n ? -v : v;
+    g.netPaise += v;
   }
 
   list(): ValueGroup[] {
-    return [...this.groups.values()].sort((a, b) => b.grossPaise - a.grossPaise);
+    return [...this.groups.values()].sort((a, b) => (b.grossPaise > a.grossPaise ? 1 : b.grossPaise < a.grossPaise ? -1 : 0));
   }
-}
-
-function addPaise(a: number, b: number): number {
-  const sum = a + b;
-  if (!Number.isSafeInteger(sum)) throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `value total ${a} + ${b} paise exceeds exact integer range`);
-  return sum;
 }

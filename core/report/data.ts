@@ -5,6 +5,7 @@
  */
 import { breakId } from '../breaks/lifecycle.js';
 import { deskViews, type DeskView } from '../breaks/notes.js';
+import { storedPaise, type StoredPaise } from '../breaks/value.js';
 import { ReconError } from '../errors.js';
 import type { ResultDocument, RunDocument } from '../store/documents.js';
 import type { ResultReader } from '../store/reader.js';
@@ -35,8 +36,8 @@ export interface BreakLine extends DeskView {
 export interface DayPoint {
   asOf: string;
   breaks: number;
-  /** Sum of the breaks' absolute values, integer paise. */
-  grossPaise: number;
+  /** Sum of the breaks' absolute values, paise (exact: a number, or decimal text past 2^53). */
+  grossPaise: StoredPaise;
 }
 
 export interface ReportData {
@@ -112,14 +113,14 @@ export function perDay(runs: readonly RunDocument[]): DayPoint[] {
       if (!had || had.started_at.getTime() < r.started_at.getTime()) latest.set(id, r);
     }
   }
-  const days = new Map<string, DayPoint>();
+  const days = new Map<string, { asOf: string; breaks: number; gross: bigint }>();
   for (const [id, r] of latest) {
     const [source, day] = JSON.parse(id) as [string | null, string];
-    const p = days.get(day) ?? { asOf: day, breaks: 0, grossPaise: 0 };
+    const p = days.get(day) ?? { asOf: day, breaks: 0, gross: 0n };
     for (const g of r.values ?? []) {
       if (g.source !== source) continue;
       p.breaks += g.breaks;
-      p.grossPaise += g.gross_paise;
+      p.gross += BigInt(g.gross_paise);
     }
     if (!r.values && source !== null) {
       const c = (r.sources?.[source] as { counts?: Record<string, number> } | undefined)?.counts ?? {};
@@ -127,5 +128,5 @@ export function perDay(runs: readonly RunDocument[]): DayPoint[] {
     }
     days.set(day, p);
   }
-  return [...days.values()].sort((a, b) => a.asOf.localeCompare(b.asOf));
+  return [...days.values()].sort((a, b) => a.asOf.localeCompare(b.asOf)).map((p) => ({ asOf: p.asOf, breaks: p.breaks, grossPaise: storedPaise(p.gross) }));
 }

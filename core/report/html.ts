@@ -21,7 +21,7 @@ export function chart(history: readonly DayPoint[]): string {
   const w = 720, h = 200, left = 44, right = 64, top = 16, bottom = 34;
   const plotW = w - left - right, plotH = h - top - bottom;
   const maxBreaks = Math.max(1, ...history.map((p) => p.breaks));
-  const maxValue = Math.max(1, ...history.map((p) => p.grossPaise));
+  const maxValue = Math.max(1, ...history.map((p) => Number(p.grossPaise))); // geometry only
   const step = history.length > 0 ? plotW / history.length : 0;
   const bw = Math.max(2, Math.min(36, step - 6));
   const x = (i: number) => left + step * i + step / 2;
@@ -29,8 +29,8 @@ export function chart(history: readonly DayPoint[]): string {
   const yV = (p: number) => top + plotH - (plotH * p) / maxValue;
   const bars = history.map((p, i) => `<rect class="bar" x="${(x(i) - bw / 2).toFixed(1)}" y="${yB(p.breaks).toFixed(1)}" width="${bw.toFixed(1)}" height="${(top + plotH - yB(p.breaks)).toFixed(1)}"><title>${esc(p.asOf)}: ${p.breaks} breaks, Rs ${formatRupees(p.grossPaise)}</title></rect>`
     + `<text x="${x(i).toFixed(1)}" y="${h - bottom + 14}" text-anchor="middle">${esc(p.asOf.slice(5))}</text>`).join('');
-  const line = history.length > 1 ? `<polyline class="value" points="${history.map((p, i) => `${x(i).toFixed(1)},${yV(p.grossPaise).toFixed(1)}`).join(' ')}"/>` : '';
-  const dots = history.map((p, i) => `<circle class="value" cx="${x(i).toFixed(1)}" cy="${yV(p.grossPaise).toFixed(1)}" r="3"><title>${esc(p.asOf)}: Rs ${formatRupees(p.grossPaise)}</title></circle>`).join('');
+  const line = history.length > 1 ? `<polyline class="value" points="${history.map((p, i) => `${x(i).toFixed(1)},${yV(Number(p.grossPaise)).toFixed(1)}`).join(' ')}"/>` : '';
+  const dots = history.map((p, i) => `<circle class="value" cx="${x(i).toFixed(1)}" cy="${yV(Number(p.grossPaise)).toFixed(1)}" r="3"><title>${esc(p.asOf)}: Rs ${formatRupees(p.grossPaise)}</title></circle>`).join('');
   return `<svg id="chart" viewBox="0 0 ${w} ${h}" role="img" aria-label="breaks and value per as-of day">`
     + `<line x1="${left}" y1="${top + plotH}" x2="${w - right}" y2="${top + plotH}" stroke="#888"/>`
     + `<text x="${left - 6}" y="${top + 8}" text-anchor="end">${maxBreaks}</text><text x="${left - 6}" y="${top + plotH}" text-anchor="end">0</text>`
@@ -40,11 +40,11 @@ export function chart(history: readonly DayPoint[]): string {
 }
 
 /** Rupees for an axis label: 12.3 L, 4.5 Cr. */
-function shortRupees(paise: number): string {
+function shortRupees(paise: number): string { // an axis label: rounding is fine here
   const r = paise / 100;
   if (r >= 1e7) return `${(r / 1e7).toFixed(1)} Cr`;
   if (r >= 1e5) return `${(r / 1e5).toFixed(1)} L`;
-  return formatRupees(paise).replace(/\.\d\d$/, '');
+  return formatRupees(Math.round(paise)).replace(/\.\d\d$/, '');
 }
 
 export function html(data: ReportData): string {
@@ -128,8 +128,8 @@ const HAY = ROWS.map((r) => [r[F.folio_no], r[F.product_code], r[F.scheme_name],
 const shown = new Uint32Array(ROWS.length);
 let shownCount = 0, sortKey = 'value_paise', ascending = false, order = ROWS.map((_, i) => i);
 
-function rupees(p) {
-  const neg = p < 0, a = Math.abs(p), whole = String(Math.floor(a / 100)), frac = String(a % 100).padStart(2, '0');
+function rupees(paise) {
+  const p = BigInt(paise), neg = p < 0n, a = neg ? -p : p, whole = String(a / 100n), frac = String(a % 100n).padStart(2, '0');
   const last3 = whole.slice(-3), rest = whole.slice(0, -3).replace(/\\B(?=(\\d{2})+$)/g, ',');
   return (neg ? '-' : '') + (rest ? rest + ',' : '') + last3 + '.' + frac;
 }
@@ -157,7 +157,8 @@ function sortRows() {
 function applyFilters() {
   const q = search.value.trim().toLowerCase();
   const want = FILTERS.map(([k]) => [F[k], document.getElementById('f-' + k).value, k]).filter((w) => w[1] !== '');
-  let n = 0, gross = 0, net = 0, immaterial = 0, unvalued = 0;
+  // BigInt: exact whatever the total (a row's value is a safe integer; a sum of 100,000 may not be).
+  let n = 0, gross = 0n, net = 0n, immaterial = 0, unvalued = 0;
   for (let k = 0; k < order.length; k++) {
     const i = order[k], r = ROWS[i];
     if (q && HAY[i].indexOf(q) < 0) continue;
@@ -166,7 +167,7 @@ function applyFilters() {
     if (!ok) continue;
     shown[n++] = i;
     const p = r[F.value_paise];
-    if (p === null) unvalued++; else { gross += Math.abs(p); net += p; }
+    if (p === null) unvalued++; else { const b = BigInt(p); gross += b < 0n ? -b : b; net += b; }
     if (r[F.immaterial]) immaterial++;
   }
   shownCount = n;

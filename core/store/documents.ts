@@ -2,7 +2,7 @@
  * Stored shapes (DESIGN.md §3). Result field names are read by existing consumers: keep them.
  * Units are numbers rounded to the source's decimals; the exact integers stay inside the engine.
  */
-import { paiseToRupees, type ValueGroup } from '../breaks/value.js';
+import { paiseToRupees, storedPaise, type StoredPaise, type ValueGroup } from '../breaks/value.js';
 import { unitsToNumber } from '../fixed-point.js';
 import type { ReconRow } from '../reconcile.js';
 import type { RunSummary } from './types.js';
@@ -87,7 +87,8 @@ export interface RunDocument {
   counts: Record<string, number>;
   closed_positions: number;
   /** Break value per (source, status, reason): integer paise. */
-  values: { source: string | null; status: string; reason: string | null; breaks: number; unvalued: number; immaterial: number; gross_paise: number; net_paise: number }[];
+  /** Paise: a number while it is a safe integer, else its exact decimal text. */
+  values: { source: string | null; status: string; reason: string | null; breaks: number; unvalued: number; immaterial: number; gross_paise: StoredPaise; net_paise: StoredPaise }[];
   immaterial: number;
   breaks: {
     new: number; persisting: number; changed: number; reopened: number; resolved_count: number;
@@ -142,7 +143,7 @@ export function runDocument(run: RunSummary): RunDocument {
     counts: run.counts,
     closed_positions: run.closedPositions,
     values: (run.values ?? []).map((g: ValueGroup) => ({
-      source: g.source, status: g.status, reason: g.reason, breaks: g.breaks, unvalued: g.unvalued, immaterial: g.immaterial, gross_paise: g.grossPaise, net_paise: g.netPaise,
+      source: g.source, status: g.status, reason: g.reason, breaks: g.breaks, unvalued: g.unvalued, immaterial: g.immaterial, gross_paise: storedPaise(g.grossPaise), net_paise: storedPaise(g.netPaise),
     })),
     immaterial: run.immaterial ?? 0,
     breaks: run.breaks ? {

@@ -75,9 +75,9 @@ for (const kind of ['offline (ndjson ledger, files store)', 'FerretDB (mongodb l
       ].sort());
       expect(run.immaterial).to.equal(2);
       expect(run.values?.map((g) => [g.status, g.breaks, g.unvalued, g.immaterial, g.grossPaise, g.netPaise])).to.deep.equal([
-        ['dbf_only', 1, 0, 0, 40_500, -40_500],
-        ['mongo_only', 2, 1, 0, 14_000, 14_000],
-        ['mismatched', 2, 0, 2, 7_532, 7_532],
+        ['dbf_only', 1, 0, 0, 40_500n, -40_500n],
+        ['mongo_only', 2, 1, 0, 14_000n, 14_000n],
+        ['mismatched', 2, 0, 2, 7_532n, 7_532n],
       ]);
       const stored = await createReader(loaded.config, loaded.baseDir).committedRun({ runId: run.runId });
       expect(stored?.values.find((g) => g.status === 'mismatched')).to.include({ gross_paise: 7_532, immaterial: 2 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatRupees, materialityToPaise, valueBreak, valuePaise, ValueTotals } from '../../../core/breaks/value.js';
+import { formatRupees, materialityToPaise, storedPaise, valueBreak, valuePaise, ValueTotals } from '../../../core/breaks/value.js';
 import type { ReconRow } from '../../../core/reconcile.js';
 
 const row = (difference: number, nav: number | null, extra: Partial<ReconRow> = {}): ReconRow => ({
@@ -85,9 +85,21 @@ describe('break value (difference × NAV, integer paise)', () => {
       totals.add(r);
     }
     expect(totals.list()).to.deep.equal([
-      { source: 'CAMS', status: 'mismatched', reason: null, breaks: 3, unvalued: 1, immaterial: 0, grossPaise: 10_126, netPaise: 0 },
-      { source: 'CAMS', status: 'dbf_only', reason: 'timing', breaks: 1, unvalued: 0, immaterial: 0, grossPaise: 0, netPaise: 0 },
+      { source: 'CAMS', status: 'mismatched', reason: null, breaks: 3, unvalued: 1, immaterial: 0, grossPaise: 10_126n, netPaise: 0n },
+      { source: 'CAMS', status: 'dbf_only', reason: 'timing', breaks: 1, unvalued: 0, immaterial: 0, grossPaise: 0n, netPaise: 0n },
     ]);
+  });
+
+  it('totals past 2^53 paise stay exact (BigInt), and a document stores such a total as its decimal text', () => {
+    const totals = new ValueTotals();
+    const r = row(900_000_000_000, 99_999_999); // ₹8,99,99,99,91,000.00 each
+    valueBreak(r, undefined, 0);
+    for (let i = 0; i < 1_000; i++) totals.add(r);
+    const [g] = totals.list();
+    expect(g.grossPaise).to.equal(89_999_999_100_000_000n);
+    expect(storedPaise(g.grossPaise)).to.equal('89999999100000000');
+    expect(storedPaise(-5n)).to.equal(-5);
+    expect(formatRupees(storedPaise(g.grossPaise))).to.equal('89,99,99,99,10,00,000.00');
   });
 
   it('prints paise as rupees with Indian digit grouping', () => {
