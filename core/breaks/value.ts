@@ -104,7 +104,7 @@ export interface ValueGroup {
 
 /** Value totals per (source, status, reason): exact integer paise. */
 export class ValueTotals {
-  private readonly groups = new Map<string, ValueGroup>();
+  private readonly groups = new Map<string, ValueGroup & { gross: number; net: number }>();
 
   add(row: ReconRow): void {
     const reason = row.reason?.code ?? null;
@@ -112,18 +112,28 @@ export class ValueTotals {
     const id = `${row.source ?? '\u0001'}\u0000${row.status}\u0000${reason ?? ''}`;
     let g = this.groups.get(id);
     if (!g) {
-      g = { source: row.source, status: row.status, reason, breaks: 0, unvalued: 0, immaterial: 0, grossPaise: 0n, netPaise: 0n };
+      g = { source: row.source, status: row.status, reason, breaks: 0, unvalued: 0, immaterial: 0, grossPaise: 0n, netPaise: 0n, gross: 0, net: 0 };
       this.groups.set(id, g);
     }
     g.breaks++;
     if (row.immaterial) g.immaterial++;
     if (row.valuePaise === null || row.valuePaise === undefined) { g.unvalued++; return; }
-    const v = BigInt(row.valuePaise);
-    g.grossPaise += v < 0n ? -v : v;
-    g.netPaise += v;
+    // Numbers while the sums stay exact; folded into BigInt before they would not (no BigInt per row).
+    const v = row.valuePaise;
+    if (!Number.isSafeInteger(g.gross + Math.abs(v)) || !Number.isSafeInteger(g.net + v)) this.fold(g);
+    g.gross += Math.abs(v);
+    g.net += v;
+  }
+
+  private fold(g: ValueGroup & { gross: number; net: number }): void {
+    g.grossPaise += BigInt(g.gross);
+    g.netPaise += BigInt(g.net);
+    g.gross = 0;
+    g.net = 0;
   }
 
   list(): ValueGroup[] {
-    return [...this.groups.values()].sort((a, b) => (b.grossPaise > a.grossPaise ? 1 : b.grossPaise < a.grossPaise ? -1 : 0));
+    for (const g of this.groups.values()) this.fold(g);
+    return [...this.groups.values()].map(({ gross: _g, net: _n, ...rest }) => rest).sort((a, b) => (b.grossPaise > a.grossPaise ? 1 : b.grossPaise < a.grossPaise ? -1 : 0));
   }
 }

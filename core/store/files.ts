@@ -108,6 +108,8 @@ export class FileStore implements ResultStore {
 
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
+  // Numbers and booleans never need quoting: skip the scan (a bad day writes millions of cells).
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
