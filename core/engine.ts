@@ -216,7 +216,8 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     // A break that was resolved on an earlier day and is back is reopened, not new.
     const reopenable = await createReader(config, baseDir).resolvedBefore(cutoffs.at(-1)!.asOf);
     const finish = (row: ReconRow) => {
-      valueBreak(row, ledgerNavs.get(row.asOf)?.get(keyOf(row.productCode, row.folio)), materiality);
+      const navs = ledgerNavs.get(row.asOf);
+      valueBreak(row, navs !== undefined && navs.size > 0 ? navs.get(keyOf(row.productCode, row.folio)) : undefined, materiality);
       ageBreak(row, previous, lifecycle);
       const resolvedOn = row.lifecycle === 'new' && reopenable.size > 0 ? reopenable.get(breakId(row.source, row.productCode, row.folio)) : undefined;
       if (resolvedOn !== undefined && resolvedOn < row.asOf) {

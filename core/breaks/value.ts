@@ -28,6 +28,11 @@ export function valuePaise(difference: number, nav: number): number {
     if (rest * 2 >= 1_000_000) paise++;
     return fast < 0 && paise !== 0 ? -paise : paise;
   }
+  return bigValuePaise(difference, nav);
+}
+
+/** The product past 2^53: BigInt (apart, so the common path above stays optimised). */
+function bigValuePaise(difference: number, nav: number): number {
   const product = BigInt(difference) * BigInt(nav);
   const magnitude = product < 0n ? -product : product;
   let paise = magnitude / PER_PAISA;
@@ -105,15 +110,21 @@ export interface ValueGroup {
 /** Value totals per (source, status, reason): exact integer paise. */
 export class ValueTotals {
   private readonly groups = new Map<string, ValueGroup & { gross: number; net: number }>();
+  private last: (ValueGroup & { gross: number; net: number }) | null = null;
 
   add(row: ReconRow): void {
     const reason = row.reason?.code ?? null;
-    // Runs once per break (millions on a bad day): a plain string key, not JSON.
-    const id = `${row.source ?? '\u0001'}\u0000${row.status}\u0000${reason ?? ''}`;
-    let g = this.groups.get(id);
-    if (!g) {
-      g = { source: row.source, status: row.status, reason, breaks: 0, unvalued: 0, immaterial: 0, grossPaise: 0n, netPaise: 0n, gross: 0, net: 0 };
-      this.groups.set(id, g);
+    // Runs once per break (millions on a bad day): rows come in runs of one group, so the last
+    // group is tried first, and the key is a plain string, not JSON.
+    let g = this.last;
+    if (g === null || g.source !== row.source || g.status !== row.status || g.reason !== reason) {
+      const id = `${row.source ?? '\u0001'}\u0000${row.status}\u0000${reason ?? ''}`;
+      g = this.groups.get(id) ?? null;
+      if (g === null) {
+        g = { source: row.source, status: row.status, reason, breaks: 0, unvalued: 0, immaterial: 0, grossPaise: 0n, netPaise: 0n, gross: 0, net: 0 };
+        this.groups.set(id, g);
+      }
+      this.last = g;
     }
     g.breaks++;
     if (row.immaterial) g.immaterial++;
