@@ -1,5 +1,5 @@
 /**
- * Finds and loads recon.config.yaml (cosmiconfig, or an explicit --config path), replaces `${VAR}`
+ * Finds and loads recon.config.yaml (cosmiconfig, an explicit --config path, or $RECON_CONFIG), replaces `${VAR}`
  * from the environment (a missing variable is an error naming it), validates with ajv against
  * config/schema.ts (strict: unknown keys are errors) and fills in defaults.
  */
@@ -27,9 +27,12 @@ const SEARCH_PLACES = ['recon.config.yaml', 'recon.config.yml', 'recon.config.js
 
 export async function loadConfig(options: { path?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<LoadedConfig> {
   const explorer = cosmiconfig(MODULE, { searchPlaces: SEARCH_PLACES, stopDir: options.cwd });
+  // --config, else RECON_CONFIG (containers, Kubernetes), else search from the current folder up.
+  const path = options.path ?? ((options.env ?? process.env).RECON_CONFIG || undefined);
+  options = { ...options, path };
   let found: { config: unknown; filepath: string; isEmpty?: boolean } | null;
   try {
-    found = options.path ? await explorer.load(resolve(options.cwd ?? process.cwd(), options.path)) : await explorer.search(options.cwd);
+    found = path ? await explorer.load(resolve(options.cwd ?? process.cwd(), path)) : await explorer.search(options.cwd);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'RECON_CONFIG_NOT_FOUND' : 'RECON_CONFIG_INVALID';
     throw new ReconError(code, `cannot read config ${options.path ?? ''}: ${(err as Error).message}`.replace('  ', ' '), { file: options.path }, { cause: err });
