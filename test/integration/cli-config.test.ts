@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchemaDocument, SCHEMA_FILE } from '../../config/schema-document.js';
 import { freePort } from '../setup/free-port.js';
-import { tempDir } from '../integration/helpers.js';
+import { tempDir } from './helpers.js';
 import { cli, recon } from './run-cli.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

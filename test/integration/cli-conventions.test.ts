@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeLedgerNdjson, writeScenario } from '../fixtures/scenario.js';
 import { findBinary } from '../setup/binaries.js';
-import { tempDir } from '../integration/helpers.js';
+import { tempDir } from './helpers.js';
 import { cli, recon } from './run-cli.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
