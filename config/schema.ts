@@ -61,7 +61,7 @@ export const sourceSchema = {
     columns: {
       type: 'object',
       additionalProperties: false,
-      properties: { productCode: columnName, folio: columnName, units: columnName, asOf: columnName, schemeName: columnName },
+      properties: { productCode: columnName, folio: columnName, units: columnName, asOf: columnName, schemeName: columnName, nav: columnName },
     },
     encoding: { type: 'string', minLength: 1, description: 'text encoding of character fields (default: header language driver, else latin1)' },
     productCodePatterns: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'regexes of product codes this registrar services' },

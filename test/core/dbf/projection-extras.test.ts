@@ -61,6 +61,8 @@ describe('projection decoder: optional pledged and folioOld columns', () => {
     await writeKarvyFile(karvyFile, [{ prcode: 'K1', acno: 1, units: 10, asOf: '23-12-2024' }]);
     const k = await decodeInRanges(karvyFile, karvy, 10);
     expect(k.holdings.get(keyOf('K1', '1'))!.nav).to.equal(255_000);
+    // A file whose NAV sits under another name: sources[].columns.nav says which.
+    expect(resolveColumns(await readDbfLayout(file), cams, { nav: 'closing_as' }).nav?.name).to.equal('CLOSING_AS');
     const noNav = join(dir, 'cams-no-nav.dbf');
     await writeCamsFile(noNav, [{ product: 'B1', folio: '1', units: 1, asOf: '23-12-2024' }], withoutColumn(CAMS_FIELDS, 'NAV'));
     const n = await decodeInRanges(noNav, cams, 10);
