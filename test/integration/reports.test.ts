@@ -154,6 +154,10 @@ describe('reports, alerts and the people-facing CLI', function () {
     expect(table.split('\n')[0]).to.match(/^run\s+status\s+as-of/);
     const out = join(dir, 'by-day.csv');
     await exec(process.execPath, [cli, 'report', '--config', cfg, '--as-of', '2024-12-24', '--format', 'csv', '--out', out], { env });
-    expect((await readFile(out, 'utf8')).trim().split('\n')).to.have.length(1 + data.breaks.length);
+    const lines = (await readFile(out, 'utf8')).trim().split('\n');
+    expect(lines).to.have.length(1 + data.breaks.length);
+    expect(lines[0].split(',').slice(-9)).to.deep.equal(['nav', 'nav_source', 'value', 'immaterial', 'reason', 'reopened_after', 'owner', 'state', 'note']);
+    // Largest value first: KARVY K02/55502, 49.5 units at LNAV 25.5.
+    expect(lines[1]).to.contain(',55502,').and.contain(',25.5,file,1262.25,false,');
   });
 });
