@@ -157,7 +157,7 @@ describe('reports, alerts and the people-facing CLI', function () {
     const lines = (await readFile(out, 'utf8')).trim().split('\n');
     expect(lines).to.have.length(1 + data.breaks.length);
     expect(lines[0].split(',').slice(-9)).to.deep.equal(['nav', 'nav_source', 'value', 'immaterial', 'reason', 'reopened_after', 'owner', 'state', 'note']);
-    // Largest value first: KARVY K02/55502, 49.5 units at LNAV 25.5.
-    expect(lines[1]).to.contain(',55502,').and.contain(',25.5,file,1262.25,false,');
+    // Largest value first: CAMS B03/6000, -75.125 units at NAV 101.25 = -7,606.40625, to the paisa -7,606.41.
+    expect(lines[1]).to.match(/^CAMS,dbf_only,.*,6000,.*,101.25,file,-7606.41,false,/);
   });
 });
