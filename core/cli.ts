@@ -152,9 +152,10 @@ export function buildProgram(): Command {
     .option('--author <name>', 'who writes the note (default: the OS user)')
     .action(async (source: string, product: string, folio: string, text: string, opts: { config?: string; owner?: string; state?: DeskState; author?: string }) => {
       const id = identity(source, product, folio);
+      if (text.trim().length === 0) throw new ReconError('RECON_USAGE', 'a note needs some text');
       await (await readerFor(opts.config)).addNote({
         source: id.source, product_code: id.productCode, folio_no: id.folio, text, owner: opts.owner ?? null, state: opts.state ?? null,
-        author: opts.author ?? userInfo().username, at: new Date(),
+        author: opts.author ?? osUser(), at: new Date(),
       });
       process.stdout.write(`noted: ${source} ${id.productCode} ${id.folio}\n`);
     });
@@ -221,6 +222,15 @@ async function healthcheck(configPath: string | undefined, timeoutSeconds: numbe
 async function readerFor(configPath: string | undefined): Promise<ResultReader> {
   const loaded = await loadConfig({ path: configPath });
   return createReader(loaded.config, loaded.baseDir);
+}
+
+/** The OS user, for a note's author (a container's uid may have no name). */
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME ?? 'unknown';
+  }
 }
 
 /** A non-negative amount of rupees with at most 2 decimals. */

@@ -97,6 +97,8 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
       const bad = await exec(process.execPath, [cli, 'breaks', '--min-value', 'lots', '--config', join(dir, 'recon.config.yaml')], { env: env() }).then(() => null, (e: { code: number; stderr: string }) => e);
       expect(bad?.code).to.equal(2);
       expect(bad?.stderr).to.contain('expected rupees');
+      const empty = await exec(process.execPath, [cli, 'breaks', 'note', 'CAMS', 'B01', '1', ' ', '--config', join(dir, 'recon.config.yaml')], { env: env() }).then(() => null, (e: { code: number; stderr: string }) => e);
+      expect([empty?.code, empty?.stderr.trim()]).to.deep.equal([2, 'recon: RECON_USAGE: a note needs some text']);
       if (database) {
         const indexes = await (await testDb(database)).collection('break_notes').indexes();
         expect(indexes.map((i) => i.key)).to.deep.include({ source: 1, product_code: 1, folio_no: 1, at: 1 });
