@@ -67,7 +67,7 @@ main{padding:12px 16px} h2{font-size:15px;margin:18px 0 8px}
 .controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:8px 0} .controls input,.controls select{font:inherit;padding:5px 7px;border:1px solid #b9c2cc;border-radius:4px;background:#fff}
 #search{flex:1 1 240px;min-width:0} #totals{background:#fff;border:1px solid #dde2e8;border-radius:6px;padding:8px 12px;margin:8px 0;font-variant-numeric:tabular-nums}
 #totals b{font-size:15px}
-#viewport{height:calc(100vh - 150px);min-height:320px;overflow:auto;background:#fff;border:1px solid #dde2e8;border-radius:6px}
+#viewport{max-height:calc(100vh - 150px);overflow:auto;background:#fff;border:1px solid #dde2e8;border-radius:6px}
 #breaks{border-collapse:separate;border-spacing:0;table-layout:fixed;width:max-content;min-width:100%}
 #breaks th{position:sticky;top:0;z-index:1;background:#1f4e79;color:#fff;font-weight:600;text-align:left;padding:0 6px;height:30px;cursor:pointer;white-space:nowrap;user-select:none}
 #breaks td{height:28px;padding:0 6px;border-bottom:1px solid #eef1f4;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
@@ -76,7 +76,7 @@ td.v1{background:#fff4e0} td.v2{background:#ffe2b8} td.v3{background:#ffc57a;fon
 td.a1{background:#fff8cc} td.a2{background:#ffd9a8} td.a3{background:#f7a3a3;font-weight:600}
 .lc-reopened{color:#b0306a;font-weight:600} .lc-new{color:#1f7a3a;font-weight:600} .st{border-radius:3px;padding:1px 5px;background:#e8edf2}
 .muted{color:#66717d} .empty{padding:24px;text-align:center;color:#66717d}
-@media (max-width:700px){ main{padding:8px} .p3{display:none} .controls select{flex:1 1 40%;min-width:0} #viewport{height:calc(100vh - 110px)} header h1{font-size:16px} }
+@media (max-width:700px){ main{padding:8px} .p3{display:none} .controls select{flex:1 1 40%;min-width:0} #viewport{max-height:calc(100vh - 110px)} header h1{font-size:16px} }
 </style></head><body>
 <header><h1>Breaks to work — as of ${esc([...new Set(Object.values(data.asOf).filter(Boolean))].sort().join(', '))}</h1>
 <p>run <code>${esc(data.runId)}</code> · ${esc(data.status)} · started ${esc(data.startedAt)} · new ${l.new}, reopened ${l.reopened}, persisting ${l.persisting}, changed ${l.changed}, resolved ${l.resolved} · immaterial ${data.immaterial}</p></header>
@@ -103,7 +103,7 @@ const ROW_H = 28, OVERSCAN = 12;
 const COLUMNS = [
   { key: 'value_paise', header: 'Value (Rs)', w: 120, num: true, fmt: (r) => r[F.value_paise] === null ? 'no NAV' : rupees(r[F.value_paise]), cls: valueClass, abs: true },
   { key: 'age_days', header: 'Age', w: 52, num: true, cls: ageClass },
-  { key: 'source', header: 'Source', w: 76 },
+  { key: 'source', header: 'Source', w: 76, fmt: (r) => r[F.source] === null ? '(none)' : r[F.source], title: (r) => r[F.source] === null ? 'a ledger position whose registrar is not known' : r[F.source] },
   { key: 'status', header: 'Status', w: 96 },
   { key: 'lifecycle', header: 'Lifecycle', w: 92, cls: (r) => 'lc-' + r[F.lifecycle], fmt: (r) => r[F.lifecycle] === 'reopened' ? 'reopened (' + r[F.reopened_after] + ')' : r[F.lifecycle] },
   { key: 'product_code', header: 'Product', w: 80 },
@@ -179,7 +179,8 @@ function applyFilters() {
 
 function render() {
   const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_H) - OVERSCAN);
-  const count = Math.ceil(viewport.clientHeight / ROW_H) + 2 * OVERSCAN;
+  // The list's box grows with its rows up to the window: count rows for the window, not the box.
+  const count = Math.ceil(Math.max(viewport.clientHeight, innerHeight) / ROW_H) + 2 * OVERSCAN;
   const last = Math.min(shownCount, first + count);
   const frag = document.createDocumentFragment();
   frag.appendChild(spacer(first * ROW_H));
