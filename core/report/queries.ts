@@ -68,6 +68,8 @@ export function breaksTable(breaks: BreakLine[]): string {
 
 export interface BreakHistory {
   days: { as_of_date: string; status: string; lifecycle: string | null; difference: number; nav: number | null; value: number | null; reason: string | null }[];
+  /** Days a run found it resolved. */
+  resolved: string[];
   notes: BreakNote[];
 }
 
@@ -75,12 +77,14 @@ export async function breakHistory(reader: ResultReader, id: BreakIdentity): Pro
   const days = (await reader.breakDays(id)).map((r) => ({
     as_of_date: r.as_of_date, status: r.status, lifecycle: r.lifecycle ?? null, difference: r.difference, nav: r.nav ?? null, value: r.value ?? null, reason: r.reason ?? null,
   }));
-  return { days, notes: await reader.notes(id) };
+  return { days, resolved: await reader.resolvedDays(id), notes: await reader.notes(id) };
 }
 
 export function historyText(h: BreakHistory): string {
-  const days = table(['as-of', 'status', 'lifecycle', 'difference', 'nav', 'value (Rs)', 'reason'],
-    h.days.map((d) => [d.as_of_date, d.status, d.lifecycle, d.difference, d.nav, d.value === null ? 'no NAV' : formatRupees(Math.round(d.value * 100)), d.reason]));
+  const rows: (string | number | null)[][] = h.days.map((d) => [d.as_of_date, d.status, d.lifecycle, d.difference, d.nav, d.value === null ? 'no NAV' : formatRupees(Math.round(d.value * 100)), d.reason]);
+  for (const day of h.resolved) rows.push([day, 'resolved', null, null, null, null, null]);
+  rows.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  const days = table(['as-of', 'status', 'lifecycle', 'difference', 'nav', 'value (Rs)', 'reason'], rows);
   const notes = h.notes.map((n) => `${n.at.toISOString()}  ${n.author}${n.owner ? `  owner=${n.owner}` : ''}${n.state ? `  state=${n.state}` : ''}  ${n.text}`);
   return `${h.days.length === 0 ? 'no day on which this was a break\n' : days}\nnotes:\n${notes.length === 0 ? '(none)\n' : notes.join('\n') + '\n'}`;
 }

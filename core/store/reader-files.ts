@@ -10,7 +10,7 @@ import { parse } from 'csv-parse';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
 import type { BreakNote } from '../breaks/notes.js';
 import type { ResultDocument, RunDocument } from './documents.js';
-import { latestPerDay, resolvedIndex } from './reader-mongodb.js';
+import { latestPerDay, resolvedDaysOf, resolvedIndex } from './reader-mongodb.js';
 import type { BreakIdentity, ResultReader } from './reader.js';
 
 const NUMBERS = new Set(['dbf_units', 'mongo_units', 'difference', 'dbf_rows', 'age_days', 'nav', 'value']);
@@ -72,6 +72,10 @@ export class FilesReader implements ResultReader {
 
   async resolvedBefore(asOf: string): Promise<Map<string, string>> {
     return resolvedIndex(await this.allRuns(false), asOf);
+  }
+
+  async resolvedDays(id: BreakIdentity): Promise<string[]> {
+    return resolvedDaysOf(await this.allRuns(false), id);
   }
 
   /** Breaks of the latest committed run for `source` on the last as-of day before `asOf` (lifecycle). */

@@ -78,6 +78,10 @@ export class MongoReader implements ResultReader {
     });
   }
 
+  resolvedDays(id: BreakIdentity): Promise<string[]> {
+    return this.guard(async () => resolvedDaysOf(await (await this.runsCol()).find({ status: 'committed' }, { projection: { breaks: 1 } }).toArray(), id));
+  }
+
   addNote(note: BreakNote): Promise<void> {
     return this.guard(async () => { await (await this.notesCol()).insertOne({ ...note }); });
   }
@@ -107,6 +111,15 @@ export function latestPerDay(rows: readonly ResultDocument[]): ResultDocument[] 
     if (!had || new Date(r.reconciliation_date).getTime() > new Date(had.reconciliation_date).getTime()) byDay.set(r.as_of_date, r);
   }
   return [...byDay.values()].sort((a, b) => a.as_of_date.localeCompare(b.as_of_date));
+}
+
+/** The days runs listed one break as resolved on, oldest first, each once. */
+export function resolvedDaysOf(runs: readonly Pick<RunDocument, 'breaks'>[], id: BreakIdentity): string[] {
+  const days = new Set<string>();
+  for (const r of runs) {
+    for (const b of r.breaks?.resolved ?? []) if (b.source === id.source && b.product_code === id.productCode && b.folio_no === id.folio) days.add(b.resolved_on);
+  }
+  return [...days].sort();
 }
 
 /** Break id → the latest day before `asOf` that a committed run resolved it on. */

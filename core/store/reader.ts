@@ -29,6 +29,8 @@ export interface ResultReader {
   breakDays(id: BreakIdentity): Promise<ResultDocument[]>;
   /** For every break resolved before `asOf`: the latest day it was resolved on, by break id. */
   resolvedBefore(asOf: string): Promise<Map<string, string>>;
+  /** The days committed runs listed this break as resolved on, oldest first. */
+  resolvedDays(id: BreakIdentity): Promise<string[]>;
   addNote(note: BreakNote): Promise<void>;
   /** Every note (a desk writes a few a day), or one break's, oldest first. */
   notes(id?: BreakIdentity): Promise<BreakNote[]>;

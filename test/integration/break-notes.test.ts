@@ -84,6 +84,7 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
       expect(b1()).to.equal(undefined);
       const h3 = JSON.parse(await recon('breaks', 'history', 'CAMS', 'B01', '1', '--json')) as BreakHistory;
       expect(h3.days.map((d) => [d.as_of_date, d.status, d.value])).to.deep.equal([['2024-12-23', 'mismatched', 101.25], ['2024-12-24', 'mismatched', 101.25]]);
+      expect(h3.resolved).to.deep.equal(['2024-12-25']);
       expect(h3.notes.map((n) => n.text)).to.deep.equal(['asked CAMS for the statement', 'CAMS says a redemption is pending']);
 
       // Day 4: back again: reopened, not new, with the day it had been resolved on.
@@ -92,7 +93,7 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
       expect(b1()).to.include({ lifecycle: 'reopened', reopened_after: '2024-12-25', first_seen: '2024-12-26', owner: 'asha' });
       expect(list.find((b) => b.folio_no === '2')).to.include({ lifecycle: 'persisting', first_seen: '2024-12-23', age_days: 3 });
       const text = await recon('breaks', 'history', 'CAMS', 'B01', '1');
-      expect(text).to.match(/2024-12-26\s+mismatched\s+reopened/).and.contain('ops1').and.contain('state=investigating');
+      expect(text).to.match(/2024-12-24\s+mismatched\s+persisting[^\n]*\n2024-12-25\s+resolved\s*\n2024-12-26\s+mismatched\s+reopened/).and.contain('ops1').and.contain('state=investigating');
       expect(JSON.parse(await recon('runs', '--json'))[0]).to.include({ status: 'committed', asOf: '2024-12-26' });
       const bad = await exec(process.execPath, [cli, 'breaks', '--min-value', 'lots', '--config', join(dir, 'recon.config.yaml')], { env: env() }).then(() => null, (e: { code: number; stderr: string }) => e);
       expect(bad?.code).to.equal(2);
