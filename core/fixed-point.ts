@@ -56,6 +56,29 @@ export function parseUnitsBytes(buf: Uint8Array, start: number, end: number): nu
   return negative ? -value : value;
 }
 
+const EXPONENT_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d{1,3}$/;
+
+/**
+ * An optional evidence value (pledged units, NAV): like parseUnitsBytes, and also exponent form
+ * (`1.5E+00`, which some writers use in N fields). Blank is 0 (nothing pledged); NaN when the bytes
+ * are no number at all, so the caller counts it and leaves the evidence absent instead of inventing 0.
+ */
+export function parseEvidenceBytes(buf: Uint8Array, start: number, end: number): number {
+  const v = parseUnitsBytes(buf, start, end);
+  if (!Number.isNaN(v)) return v;
+  let i = start, j = end;
+  while (i < j && (buf[i] === 0x20 || buf[i] === 0)) i++;
+  while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;
+  if (i === j) return 0;
+  const text = Buffer.from(buf.buffer, buf.byteOffset + i, j - i).toString('latin1');
+  if (!EXPONENT_TEXT.test(text)) return NOT_A_NUMBER;
+  try {
+    return parseUnitsText(text) ?? NOT_A_NUMBER;
+  } catch {
+    return NOT_A_NUMBER;
+  }
+}
+
 const DECIMAL_TEXT = /^\s*([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/;
 
 /**

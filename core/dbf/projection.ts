@@ -11,9 +11,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ReconError, hex } from '../errors.js';
-import { parseUnitsBytes } from '../fixed-point.js';
+import { parseEvidenceBytes, parseUnitsBytes } from '../fixed-point.js';
 import type { SourcePlugin } from '../plugin.js';
 import { parseAsOfDate, type DateFormat } from './as-of-date.js';
+import { fieldTextDecoder } from './code-pages.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
 import { hasSeparator } from '../key.js';
@@ -57,7 +58,17 @@ export interface RangeRows extends RowColumns {
   folioTexts: string[];
   schemeNames: string[];
   folioOldTexts: string[];
+  /** Optional evidence values that could not be read (left absent, never 0), with a few samples. */
+  evidence: EvidenceProblems;
 }
+
+/** Unreadable evidence values of a range or file: how many, and the first few as record, field, bytes. */
+export interface EvidenceProblems {
+  unreadable: number;
+  samples: { record: number; field: string; rawHex: string }[];
+}
+
+export const EVIDENCE_SAMPLES = 5;
 
 // 1 MB: the chunk just read is still in a core's cache when the loop decodes it.
 const DEFAULT_CHUNK = 1024 * 1024;
@@ -68,7 +79,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const partitions = Math.max(1, task.partitions ?? 1);
   const recordsPerChunk = Math.max(1, Math.floor((task.chunkBytes ?? DEFAULT_CHUNK) / recordLength));
   const buf = Buffer.allocUnsafe(recordsPerChunk * recordLength);
-  const text = textDecoder(task.encoding);
+  const text = fieldTextDecoder(task.encoding);
   const dateFormats: readonly DateFormat[] = columns.asOf.type === 'D' ? ['yyyymmdd'] : plugin.dateFormats;
   const normaliseProduct = plugin.normalise?.productCode;
   const products = new ProductIds((b, s, e) => {
@@ -97,6 +108,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   // Evidence columns are sparse (few pledged lots, few changed folios): a range sends them only
   // when some row has one.
   let pledgedSeen = false, folioOldSeen = false;
+  const evidence: EvidenceProblems = { unreadable: 0, samples: [] };
   const out = {
     file: task.file, start: task.start, end: task.end, records: task.end - task.start, deleted: 0,
     asOf: null as string | null, asOfRecord: 0,
@@ -162,9 +174,11 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         scheme[n] = schemes ? schemes.get(p, buf, base + schemeField!.offset) : -1;
         // Optional evidence columns cost nothing when the plugin does not declare them.
         if (pledged) {
-          const v = parseUnitsBytes(buf, base + pledgedField!.offset, base + pledgedField!.offset + pledgedField!.size);
-          pledged[n] = Number.isNaN(v) ? 0 : v;
-          if (pledged[n] !== 0) pledgedSeen = true;
+          const v = parseEvidenceBytes(buf, base + pledgedField!.offset, base + pledgedField!.offset + pledgedField!.size);
+          // NaN stays: the row's evidence is absent, and the file counts it.
+          if (Number.isNaN(v)) unreadableEvidence(evidence, buf, base, recordNo, pledgedField!);
+          pledged[n] = v;
+          if (v !== 0) pledgedSeen = true;
         }
         if (folioOld) {
           const t = text(buf, base + folioOldField!.offset, base + folioOldField!.offset + folioOldField!.size);
@@ -181,8 +195,13 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const columnsOut = { pid, folio, units, scheme, pledged: pledgedSeen ? pledged : undefined, folioOld: folioOldSeen ? folioOld : undefined };
   const sorted = part ? sortByPartition(columnsOut, part, n, partitions) : { ...trim(columnsOut, n), offsets: Uint32Array.of(0, n) };
   return {
-    ...out, ...sorted, products: products.texts, folioTexts: folioTexts.texts, schemeNames: schemes?.texts ?? [], folioOldTexts: folioOldTexts.texts,
+    ...out, ...sorted, products: products.texts, folioTexts: folioTexts.texts, schemeNames: schemes?.texts ?? [], folioOldTexts: folioOldTexts.texts, evidence,
   };
+}
+
+function unreadableEvidence(problems: EvidenceProblems, buf: Buffer, base: number, record: number, field: FieldLayout): void {
+  problems.unreadable++;
+  if (problems.samples.length < EVIDENCE_SAMPLES) problems.samples.push({ record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
 }
 
 interface Scratch {
@@ -444,20 +463,4 @@ class SchemeIds extends Interned {
     this.storeView = new DataView(store.buffer, store.byteOffset, store.length);
     this.lastId = lastId;
   }
-}
-
-type TextDecode = (buf: Buffer, start: number, end: number) => string;
-
-/** Trimmed text of a character field. ASCII (nearly every key) takes the fast Latin-1 path. */
-function textDecoder(encoding: string): TextDecode {
-  const latin1 = encoding === 'latin1' || encoding === 'iso-8859-1';
-  const decoder = latin1 ? null : new TextDecoder(encoding);
-  return (buf, start, end) => {
-    while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-    while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
-    if (decoder !== null) {
-      for (let i = start; i < end; i++) if (buf[i] >= 0x80) return decoder.decode(buf.subarray(start, end));
-    }
-    return buf.toString('latin1', start, end);
-  };
 }
