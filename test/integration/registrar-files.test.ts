@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { dbfBytes, karvyRecord, KARVY_MIN, writeDbfBytes } from '../fixtures/dbf-bytes.js';
+import { tempDir } from './helpers.js';
+
+const exec = promisify(execFile);
+const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
+
+interface CliResult { code: number; stdout: string; stderr: string }
+
+async function recon(dir: string, ...args: string[]): Promise<CliResult> {
+  return exec(process.execPath, [cli, ...args], { cwd: dir }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+const LEDGER = [1, 2, 3, 4].map((f) => `{"product_code":"${f <= 2 ? 'B01' : 'H01'}","folio_no":"${f}","units":${f * 10},"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}`).join('\n');
+
+function config(karvySource: string): string {
+  return `ledger: { type: ndjson, path: ./ledger.ndjson }
+store: { type: files, dir: ./out }
+log: { level: silent }
+sources:
+  - ${karvySource}
+`;
+}
+
+const FOUR = [karvyRecord('B01', 1, '10.0000'), karvyRecord('B01', 2, '20.0000'), karvyRecord('H01', 3, '30.0000'), karvyRecord('H01', 4, '40.0000')];
+
+describe('recon run over registrar files as other tools leave them (offline, through the CLI)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await tempDir('regfiles');
+    await mkdir(join(dir, 'incoming'));
+    await writeFile(join(dir, 'ledger.ndjson'), LEDGER);
+  });
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  const published = async () => (await readdir(join(dir, 'out', 'runs')).catch(() => [] as string[])).filter((d) => !d.startsWith('.'));
+  const failedDoc = async () => {
+    const files = await readdir(join(dir, 'out', 'failed'));
+    return JSON.parse(await readFile(join(dir, 'out', 'failed', files[0]), 'utf8')) as { error: Record<string, unknown> };
+  };
+
+  for (const declared of [2, 6, 0, 0xffffffff]) {
+    it(`fails a KARVY file of 4 records whose header says ${declared} with RECON_DBF_COUNT, exit 3, nothing published`, async () => {
+      await writeFile(join(dir, 'recon.config.yaml'), config('{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }'));
+      await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), { fields: KARVY_MIN, records: FOUR, declaredRecords: declared });
+      const r = await recon(dir, 'run', '--json');
+      expect(r.code).to.equal(3);
+      expect(r.stderr).to.equal(`recon: RECON_DBF_COUNT: karvy_1.dbf: the header declares ${declared} record(s) but the file's size (${dbfBytes({ fields: KARVY_MIN, records: FOUR }).length} bytes: header 225, records of 112) implies 4; a stale count would drop or invent records silently (the source option recordCount: present reads every complete record present)\n`);
+      expect(await published()).to.deep.equal([]);
+      expect((await failedDoc()).error).to.include({ code: 'RECON_DBF_COUNT', file: 'karvy_1.dbf', declaredRecords: declared, presentRecords: 4 });
+    });
+  }
+
+  it('with recordCount: present reads all 4 records, matches all 4 keys and records both counts in the run document', async () => {
+    await writeFile(join(dir, 'recon.config.yaml'), config('{ name: KARVY, plugin: karvy, recordCount: present, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }'));
+    await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), { fields: KARVY_MIN, records: FOUR, declaredRecords: 2 });
+    const r = await recon(dir, 'run', '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    const summary = JSON.parse(r.stdout) as { counts: Record<string, number>; sources: { KARVY: { files: Record<string, unknown>[] } } };
+    expect(summary.counts).to.deep.equal({ matched: 4, mismatched: 0, dbf_only: 0, mongo_only: 0 });
+    expect(summary.sources.KARVY.files[0]).to.include({ records: 4, declaredRecords: 2, presentRecords: 4 });
+    const [runId] = await published();
+    const doc = JSON.parse(await readFile(join(dir, 'out', 'runs', runId, 'run.json'), 'utf8')) as { sources: { KARVY: { files: Record<string, unknown>[] } } };
+    expect(doc.sources.KARVY.files[0]).to.include({ records: 4, declared_records: 2, present_records: 4 });
+    const table = await recon(dir, 'run', '--force');
+    expect(table.stdout).to.contain('KARVY karvy_1.dbf: header declares 2 records, file holds 4; read 4');
+  });
+
+  it('reconciles a cp437 (driver 0x01) file, and reports unreadable pledged values in the run document and the summary without inventing a reason', async () => {
+    await writeFile(join(dir, 'recon.config.yaml'), config('{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }'));
+    const records = FOUR.map((rec, i) => ({ ...rec, FUNDDESC: 'Fonds Übersee', BALUNITS: i === 0 ? '7.0000' : rec.BALUNITS, PLDG: i === 0 ? '***' : '0' }));
+    await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), { languageDriver: 0x01, encoding: 'cp437', fields: KARVY_MIN, records });
+    const r = await recon(dir, 'run', '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    const summary = JSON.parse(r.stdout) as { counts: Record<string, number>; sources: { KARVY: { files: Record<string, unknown>[] } } };
+    expect(summary.counts).to.deep.equal({ matched: 3, mismatched: 1, dbf_only: 0, mongo_only: 0 });
+    expect(summary.sources.KARVY.files[0]).to.deep.include({
+      codePage: { encoding: 'cp437', origin: 'language-driver', languageDriver: '0x01' },
+      evidence: { unreadable: 1, samples: [{ record: 1, field: 'PLDG', rawHex: Buffer.from('***'.padStart(18)).toString('hex') }] },
+    });
+    const [runId] = await published();
+    const csv = await readFile(join(dir, 'out', 'runs', runId, 'results.csv'), 'utf8');
+    const mismatch = csv.split('\n').find((l) => l.includes(',mismatched,'))!;
+    expect(mismatch).to.contain('Fonds Übersee').and.not.contain('pledged');
+  });
+
+  it('validate-config accepts encoding: cp437 and rejects an encoding it cannot decode (exit 2)', async () => {
+    await writeFile(join(dir, 'recon.config.yaml'), config('{ name: KARVY, plugin: karvy, encoding: cp437, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }'));
+    expect((await recon(dir, 'validate-config')).code).to.equal(0);
+    await writeFile(join(dir, 'recon.config.yaml'), config('{ name: KARVY, plugin: karvy, encoding: cp9999, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }'));
+    const r = await recon(dir, 'validate-config');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/^recon: RECON_CONFIG_INVALID: .*sources\.KARVY\.encoding "cp9999" is not an encoding this reader can decode/);
+  });
+});
