@@ -56,7 +56,7 @@ export function parseUnitsBytes(buf: Uint8Array, start: number, end: number): nu
   return negative ? -value : value;
 }
 
-const EXPONENT_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d{1,3}$/;
+const EXPONENT_TEXT = /^([+-]?)(\d*)\.?(\d*)[eE]([+-]?\d{1,3})$/;
 
 /**
  * An optional evidence value (pledged units, NAV): like parseUnitsBytes, and also exponent form
@@ -70,13 +70,19 @@ export function parseEvidenceBytes(buf: Uint8Array, start: number, end: number):
   while (i < j && (buf[i] === 0x20 || buf[i] === 0)) i++;
   while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;
   if (i === j) return 0;
-  const text = Buffer.from(buf.buffer, buf.byteOffset + i, j - i).toString('latin1');
-  if (!EXPONENT_TEXT.test(text)) return NOT_A_NUMBER;
-  try {
-    return parseUnitsText(text) ?? NOT_A_NUMBER;
-  } catch {
-    return NOT_A_NUMBER;
-  }
+  const m = EXPONENT_TEXT.exec(Buffer.from(buf.buffer, buf.byteOffset + i, j - i).toString('latin1'));
+  if (!m) return NOT_A_NUMBER;
+  // Move the point in the text, then parse exactly: a value past the fourth decimal is unreadable,
+  // never rounded.
+  const [, sign = '', intDigits = '', fracDigits = '', exp] = m;
+  const digits = intDigits + fracDigits;
+  if (digits.length === 0) return NOT_A_NUMBER;
+  const point = intDigits.length + Number(exp);
+  const plain = point <= 0 ? '0.' + '0'.repeat(-point) + digits
+    : point >= digits.length ? digits + '0'.repeat(point - digits.length) : digits.slice(0, point) + '.' + digits.slice(point);
+  if (plain.length > 40) return NOT_A_NUMBER;
+  const bytes = Buffer.from(sign + plain, 'latin1');
+  return parseUnitsBytes(bytes, 0, bytes.length);
 }
 
 const DECIMAL_TEXT = /^\s*([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/;

@@ -60,7 +60,6 @@ export function resolveColumns(layout: DbfLayout, plugin: SourcePlugin, override
         : KNOWN_TYPES.includes(f.type) ? `has DBF type ${f.type}` : `has a field type this reader does not know (${JSON.stringify(f.type)})`;
       refuse(role, f, `${what}; expected ${allowed.join(' or ')}`);
     }
-    if (f.type === 'D' && f.size !== 8) refuse(role, f, `is a D (date) field of size ${f.size}; a DBF date is 8 bytes (yyyymmdd)`);
     if ((f.type === 'N' || f.type === 'F') && f.size > MAX_NUMBER_WIDTH) refuse(role, f, `is a numeric field ${f.size} bytes wide; at most ${MAX_NUMBER_WIDTH} are read`);
     if (f.size === 0) refuse(role, f, 'has size 0');
   }

@@ -94,7 +94,7 @@ export function parseHeader(bytes: Uint8Array, size: number, name: string): DbfH
   let terminated = false;
   for (;;) {
     // dBase III allows the header to end right after the last descriptor, with no terminator.
-    if (at === headerLength && fields.length > 0 && bytes[at] !== 0x0d) break;
+    if (at === headerLength && bytes[at] !== 0x0d) break;
     if (at >= bytes.length) {
       throw new ReconError('RECON_DBF_TRUNCATED', `${name}: the file ends inside its header's field descriptors (after ${fields.length} field(s), at byte ${at}; the header declares ${headerLength} bytes)`, { file: name, record: 0 });
     }
@@ -121,9 +121,6 @@ export function parseHeader(bytes: Uint8Array, size: number, name: string): DbfH
   }
   if (headerLength > size) {
     throw new ReconError('RECON_DBF_HEADER', `${name}: header length ${headerLength} (bytes 8–9) is impossible: the file is only ${size} bytes`, { file: name, headerLength });
-  }
-  if (fields.length === 0) {
-    throw new ReconError('RECON_DBF_HEADER', `${name}: the header declares no fields`, { file: name });
   }
   if (offset > recordLength) {
     throw new ReconError('RECON_DBF_HEADER', `${name}: header record length ${recordLength} is shorter than 1 + the sum of field lengths (${offset})`, { file: name });

@@ -205,10 +205,18 @@ describe('DBF files as other tools write them', () => {
       }
     });
 
+    it('reads a needed 10-byte D field whose bytes are yyyymmdd and padding (the date itself stays strict)', async () => {
+      const fields: ByteField[] = [...KARVY_MIN, { name: 'NAVDATE', type: 'D', size: 10 }];
+      const plugin: SourcePlugin = { ...karvy, columns: { ...karvy.columns, asOf: { name: 'NAVDATE' } } };
+      const { rows } = await decodeFile(await write({ fields, records: four.map((r) => ({ ...r, NAVDATE: '20241224' })) }), plugin);
+      expect(rows.length).to.equal(4);
+      const err = await caught(decodeFile(await write({ fields, records: four.map((r) => ({ ...r, NAVDATE: '2024-12-24' })) }), plugin));
+      expect(err.code).to.equal('RECON_DBF_DATE');
+    });
+
     const needs = (roles: Partial<SourcePlugin['columns']>): SourcePlugin => ({ ...karvy, columns: { ...karvy.columns, ...roles } });
     const cases: [string, ByteField, Partial<SourcePlugin['columns']>, RegExp][] = [
       ['a wide number', { name: 'WIDE', type: 'N', size: 30 }, { units: { name: 'WIDE' } }, /WIDE \(units\) is a numeric field 30 bytes wide/],
-      ['a 10-byte date', { name: 'ODDDATE', type: 'D', size: 10 }, { asOf: { name: 'ODDDATE' } }, /ODDDATE \(asOf\) is a D \(date\) field of size 10/],
       ['an unknown type', { name: 'ODD', type: 'X', size: 4 }, { folio: { name: 'ODD' } }, /ODD \(folio\) has a field type this reader does not know \("X"\)/],
       ['a memo', { name: 'NOTES', type: 'M', size: 10 }, { schemeName: { name: 'NOTES' } }, /NOTES \(schemeName\) is a memo field \(type M\)/],
       ['a duplicate name', { name: 'BALUNITS', type: 'N', size: 10 }, {}, /BALUNITS \(units\) appears more than once/],
