@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { afterRun } from './after-run.js';
 import { runReconciliation } from './engine.js';
+import { inspectExitCode, inspectFile, inspectText } from './inspect.js';
 import { loadReport } from './report/data.js';
 import { breaksTable, currentBreaks, recentRuns, runsTable } from './report/queries.js';
 import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.js';
@@ -111,6 +112,24 @@ export function buildProgram(): Command {
     .action(async (opts: { config?: string }) => {
       const loaded = await loadConfig({ path: opts.config });
       process.stdout.write(`config ok: ${loaded.filepath} (${loaded.config.sources.length} sources: ${loaded.config.sources.map((s) => s.name).join(', ')})\n`);
+    });
+
+  program.command('inspect')
+    .description('show how a run would read one DBF file: version, code page, record counts, fields, the columns each role takes, the first rows, and every problem with its code')
+    .argument('<file>', 'the DBF file')
+    .option('-c, --config <path>', 'config file (default: recon.config.yaml found from the current folder up, if any)')
+    .option('-s, --source <name>', 'the source whose plugin and settings apply (default: the one whose file pattern matches)')
+    .option('-n, --rows <n>', 'how many records to show', (v: string) => Number(v), 5)
+    .option('--json', 'one JSON object instead of text')
+    .action(async (file: string, opts: { config?: string; source?: string; rows: number; json?: boolean }) => {
+      if (!Number.isSafeInteger(opts.rows) || opts.rows < 0) throw new ReconError('RECON_USAGE', '--rows must be a whole number ≥ 0');
+      const loaded = await loadConfig({ path: opts.config }).catch((err: unknown) => {
+        if (opts.config === undefined && opts.source === undefined && (err as ReconError).code === 'RECON_CONFIG_NOT_FOUND') return null;
+        throw err;
+      });
+      const report = await inspectFile({ file, loaded, source: opts.source, rows: opts.rows });
+      process.stdout.write(opts.json ? JSON.stringify(report) + '\n' : inspectText(report));
+      process.exitCode = inspectExitCode(report);
     });
 
   return program;

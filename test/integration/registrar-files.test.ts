@@ -101,4 +101,46 @@ describe('recon run over registrar files as other tools leave them (offline, thr
     expect(r.code).to.equal(2);
     expect(r.stderr).to.match(/^recon: RECON_CONFIG_INVALID: .*sources\.KARVY\.encoding "cp9999" is not an encoding this reader can decode/);
   });
+
+  describe('recon inspect', () => {
+    beforeEach(async () => {
+      await writeFile(join(dir, 'recon.config.yaml'), config('{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }'));
+    });
+
+    it('lists every problem of a broken file with its code, shows the rows as decoded, and exits as run would (3)', async () => {
+      const records = [karvyRecord('B01', 1, '10.0000', { FUNDDESC: 'Fundusz Łódź' }), karvyRecord('B01', 2, '20.0000', { PLDG: '***' }), karvyRecord('H01', 3, '30.0000'), karvyRecord('H01', 4, '4O.0000')];
+      await writeDbfBytes(join(dir, 'karvy_1.dbf'), { languageDriver: 0x64, encoding: 'cp852', fields: KARVY_MIN, records, declaredRecords: 2 });
+      const r = await recon(dir, 'inspect', 'karvy_1.dbf', '--rows', '2');
+      expect(r.code).to.equal(3);
+      expect(r.stdout).to.contain('code page  cp852 (language driver 0x64 Eastern European MS-DOS)')
+        .and.contain('records    2 declared, 4 present')
+        .and.contain('roles      productCode=PRCODE  folio=ACNO  units=BALUNITS  asOf=TODATE  schemeName=FUNDDESC  pledged=PLDG')
+        .and.contain('#1  PRCODE="B01"  ACNO=1  BALUNITS=10  TODATE="24-12-2024"  FUNDDESC="Fundusz Łódź"  PLDG=0')
+        .and.contain('PLDG=UNREADABLE(2020202020202020202020202020202a2a2a)')
+        .and.contain('decoded    3 live rows, 0 deleted (records in error left out), as of 2024-12-24')
+        .and.contain('problems   2\n  RECON_DBF_COUNT: karvy_1.dbf: the header declares 2 record(s)')
+        .and.contain('  RECON_DBF_NUMBER: karvy_1.dbf: record 4 field BALUNITS is not a number');
+      expect(r.stdout).not.to.contain('#3');
+      const json = JSON.parse((await recon(dir, 'inspect', 'karvy_1.dbf', '--json')).stdout) as { problems: { code: string; record?: number }[]; evidence: { unreadable: number } };
+      expect(json.problems.map((p) => [p.code, p.record])).to.deep.equal([['RECON_DBF_COUNT', undefined], ['RECON_DBF_NUMBER', 4]]);
+      expect(json.evidence.unreadable).to.equal(1);
+    });
+
+    it('exits 0 for a file a run would accept, and refuses a dBase 7 file by name without a config (exit 3)', async () => {
+      await writeDbfBytes(join(dir, 'karvy_ok.dbf'), { fields: KARVY_MIN, records: FOUR });
+      const ok = await recon(dir, 'inspect', 'karvy_ok.dbf', '--source', 'karvy');
+      expect(ok.code, ok.stdout).to.equal(0);
+      expect(ok.stdout).to.contain('decoded    4 live rows, 0 deleted, as of 2024-12-24').and.contain('problems   none');
+      const bare = await tempDir('inspect-bare');
+      try {
+        await writeDbfBytes(join(bare, 'old.dbf'), { version: 0x8c, fields: KARVY_MIN, records: FOUR });
+        const r = await recon(bare, 'inspect', 'old.dbf');
+        expect(r.code).to.equal(3);
+        expect(r.stdout).to.contain('RECON_DBF_HEADER: old.dbf is a dBase 7 with memo');
+      } finally {
+        await rm(bare, { recursive: true, force: true });
+      }
+      expect((await recon(dir, 'inspect', 'karvy_ok.dbf', '--source', 'NOPE')).code).to.equal(2);
+    });
+  });
 });
