@@ -143,4 +143,62 @@ describe('recon run over registrar files as other tools leave them (offline, thr
       expect((await recon(dir, 'inspect', 'karvy_ok.dbf', '--source', 'NOPE')).code).to.equal(2);
     });
   });
+
+  describe('a registrar declared in YAML alone', () => {
+    const FRANKLIN = `
+    name: FRANKLIN
+    fetch: { type: local, dir: ./incoming, pattern: "ft_*.dbf" }
+    plugin:
+      name: franklin
+      description: Franklin Templeton holdings (DBF)
+      columns:
+        productCode: { name: SCHEME_CD }
+        folio: { name: FOLIO, aliases: [FOLIO_NO] }
+        units: { name: BAL_UNITS }
+        asOf: { name: NAV_DATE }
+        schemeName: { name: SCHEME_NM }
+      dateFormats: [dd-MMM-yyyy, yyyymmdd]
+      normalise: { productCode: upper, folio: strip-leading-zeros }`;
+    const fields = [
+      { name: 'SCHEME_CD', type: 'C', size: 8 }, { name: 'FOLIO', type: 'C', size: 12 }, { name: 'SCHEME_NM', type: 'C', size: 30 },
+      { name: 'BAL_UNITS', type: 'N', size: 16, decimals: 3 }, { name: 'NAV_DATE', type: 'D', size: 8 },
+    ];
+
+    it('reconciles a Franklin Templeton-style file end to end: aliases, D dates and normalisers from YAML', async () => {
+      await writeFile(join(dir, 'recon.config.yaml'), config(FRANKLIN.trim()));
+      await writeFile(join(dir, 'ledger.ndjson'), [
+        '{"product_code":"FT01","folio_no":"123","units":10.5,"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
+        '{"product_code":"FT02","folio_no":"9","units":3,"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
+      ].join('\n'));
+      await writeDbfBytes(join(dir, 'incoming', 'ft_20241224.dbf'), {
+        fields, records: [
+          { SCHEME_CD: 'ft01', FOLIO: '000123', SCHEME_NM: 'Franklin India Bluechip', BAL_UNITS: '10.500', NAV_DATE: '20241224' },
+          { SCHEME_CD: 'FT02', FOLIO: '9', SCHEME_NM: 'Franklin India Prima', BAL_UNITS: '2.000', NAV_DATE: '20241224' },
+        ],
+      });
+      expect((await recon(dir, 'validate-config')).code).to.equal(0);
+      const r = await recon(dir, 'run', '--json');
+      expect(r.code, r.stderr).to.equal(0);
+      const summary = JSON.parse(r.stdout) as { counts: Record<string, number>; sources: { FRANKLIN: { plugin: string; asOf: string } } };
+      expect(summary.counts).to.deep.equal({ matched: 1, mismatched: 1, dbf_only: 0, mongo_only: 0 });
+      expect(summary.sources.FRANKLIN).to.include({ plugin: 'franklin (inline)', asOf: '2024-12-24' });
+      const [runId] = await published();
+      const csv = await readFile(join(dir, 'out', 'runs', runId, 'results.csv'), 'utf8');
+      expect(csv).to.match(/,FRANKLIN,matched,FT01,123,Franklin India Bluechip,10\.5,10\.5,0,1/);
+      expect(csv).to.match(/,FRANKLIN,mismatched,FT02,9,Franklin India Prima,2,3,1,1/);
+    });
+
+    it('refuses an inline plugin with a wrong column, format or normaliser with RECON_PLUGIN_INVALID naming each (exit 2)', async () => {
+      const bad = FRANKLIN.replace('units: { name: BAL_UNITS }', 'units: { aliases: [BAL_UNITS] }').replace('[dd-MMM-yyyy, yyyymmdd]', '[mm/dd/yyyy]').replace('folio: strip-leading-zeros', 'folio: reverse');
+      await writeFile(join(dir, 'recon.config.yaml'), config(bad.trim()));
+      for (const cmd of [['validate-config'], ['run']]) {
+        const r = await recon(dir, ...cmd);
+        expect(r.code, cmd[0]).to.equal(2);
+        expect(r.stderr).to.match(/^recon: RECON_PLUGIN_INVALID: plugin franklin \(inline\) of source FRANKLIN is invalid: /)
+          .and.to.contain('columns.units.name must be a non-empty string')
+          .and.to.contain('dateFormats has unknown format "mm/dd/yyyy"')
+          .and.to.contain('normalise.folio must name upper, lower, strip-leading-zeros, remove-spaces');
+      }
+    });
+  });
 });
