@@ -78,15 +78,20 @@ def same_value(field_type, mine, theirs):
 def compare(path, mine):
     if not mine['ok']:
         return 'refused', ['%s: %s' % (mine['error']['code'], mine['error']['message'])]
+    undecodable = sum(1 for r in mine['records'] for v in r['values'] if isinstance(v, str) and '\ufffd' in v)
+    undecodable_note = ('%d text value(s) have bytes with no character in %s (a run refuses such a key: RECON_DBF_KEY)'
+                        % (undecodable, mine['encoding'])) if undecodable else None
     try:
         table, live, deleted = reference(path, mine['encoding'] if mine['encoding'] != 'latin1' else 'latin-1')
     except Exception as err:  # dbfread's own refusal
-        return 'reference', ['dbfread: %s: %s' % (type(err).__name__, err)]
+        return 'reference', ['dbfread: %s: %s' % (type(err).__name__, err)] + ([undecodable_note] if undecodable_note else [])
     problems, notes = [], []
     if mine['countProblem']:
         notes.append('header count: ' + mine['countProblem']['message'])
     if mine['encodingNote']:
         notes.append(mine['encodingNote'])
+    if undecodable_note:
+        notes.append(undecodable_note)
     names = [f['name'] for f in mine['fields']]
     if names != table.field_names:
         problems.append('field names: ours %r, dbfread %r' % (names, table.field_names))

@@ -153,7 +153,10 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         }
         // Product codes repeat (a few thousand schemes): decoded and normalised once each.
         const p = products.get(buf, base + pOff);
-        if (p < 0) badKey(buf, base, name, recordNo, columns.productCode);
+        if (p < 0) {
+          if (p === UNDECODABLE) undecodableKey(buf, base, name, recordNo, columns.productCode, task.encoding);
+          badKey(buf, base, name, recordNo, columns.productCode);
+        }
         // Folios: a plain whole number is its own code (no string); anything else is interned text.
         let code = folioNumeric ? numericFolioBytes(buf, base + fOff, base + fEnd) : normaliseFolio ? NOT_PLAIN : plainDigits(buf, base + fOff, base + fEnd);
         let folioHash = 0;
@@ -162,6 +165,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
           let t = folioNumeric ? numericFolio(buf, base + fOff, base + fEnd) : text(buf, base + fOff, base + fEnd);
           if (normaliseFolio) t = normaliseFolio(t);
           if (t.length === 0 || hasSeparator(t)) badKey(buf, base, name, recordNo, columns.folio);
+          if (t.includes(REPLACEMENT)) undecodableKey(buf, base, name, recordNo, columns.folio, task.encoding);
           code = numericFolioCode(t);
           if (code < 0) {
             code = -1 - folioTexts.id(t);
@@ -349,6 +353,15 @@ function badNumericFolio(buf: Buffer, base: number, file: string, record: number
   throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} field ${field.name} is not a whole folio number: "${raw.toString('latin1').trim()}"`, { file, record, field: field.name, rawHex: hex(raw) });
 }
 
+/** What a decoder gives for bytes with no character in its code page. */
+const REPLACEMENT = '\uFFFD';
+const UNDECODABLE = -2;
+
+/** A key whose bytes mean nothing in the file's code page: the file is not in the page it declares. */
+function undecodableKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
+  throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} key field ${field.name} has bytes with no character in code page ${encoding}; the file's text is not in the code page it declares (set the source's encoding)`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
+}
+
 function badKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout): never {
   throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} has an empty or NUL-containing key field ${field.name}`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
 }
@@ -381,6 +394,7 @@ class ProductIds extends Interned {
   private add(buf: Buffer, at: number, slot: number): number {
     const t = this.decode(buf, at, at + this.size);
     if (t.length === 0 || hasSeparator(t)) return -1;
+    if (t.includes(REPLACEMENT)) return UNDECODABLE;
     const id = this.id(t);
     const e = this.entries++;
     if (e === this.entryIds.length) {

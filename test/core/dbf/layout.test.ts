@@ -160,6 +160,15 @@ describe('DBF files as other tools write them', () => {
       expect(configured.rows[0].scheme).to.equal('Фонд');
     });
 
+    it('refuses a key whose bytes have no character in the declared code page (a file not in the page it declares)', async () => {
+      const file = await write({ languageDriver: 0x03, fields: KARVY_MIN, records: [karvyRecord('B01', 1, '1.0000'), karvyRecord(Buffer.from([0x42, 0x81, 0x31]).toString('latin1'), 2, '1.0000')] });
+      const err = await caught(decodeFile(file));
+      expect(err.code).to.equal('RECON_DBF_KEY');
+      expect(err.message).to.contain('record 2 key field PRCODE has bytes with no character in code page cp1252');
+      const asLatin1 = await decodeFile(file, karvy, { encoding: 'latin1' });
+      expect(asLatin1.rows[1].product).to.equal('B\u00811');
+    });
+
     it('decodes field names in the code page too', async () => {
       const fields: ByteField[] = [...KARVY_MIN, { name: 'ГОРОД', type: 'C', size: 10 }];
       const { layout } = await decodeFile(await write({ languageDriver: 0xc9, encoding: 'cp1251', fields, records: four }));
