@@ -16,14 +16,15 @@ export const NOT_A_NUMBER = Number.NaN;
  * Parses an ASCII decimal (`  -123.4560`, padded with spaces or NULs) from bytes into ten-thousandths.
  * Returns NaN for anything else: blank, letters, a second sign or point, or non-zero digits past the
  * fourth decimal (registrar files carry 3 or 4; more would be silently rounded units).
- * Allocation-free: this runs once per record in the hot loop.
+ * Allocation-free: this runs once per record in the hot loop. `blank` is what blank text gives
+ * (evidence columns pass 0: nothing pledged).
  */
-export function parseUnitsBytes(buf: Uint8Array, start: number, end: number): number {
+export function parseUnitsBytes(buf: Uint8Array, start: number, end: number, blank = NOT_A_NUMBER): number {
   let i = start;
   while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
   let j = end;
   while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;
-  if (i === j) return NOT_A_NUMBER;
+  if (i === j) return blank;
   let negative = false;
   if (buf[i] === 0x2d /* - */) { negative = true; i++; } else if (buf[i] === 0x2b /* + */) i++;
   let intPart = 0;
@@ -65,7 +66,11 @@ const EXPONENT_TEXT = /^([+-]?)(\d*)\.?(\d*)[eE]([+-]?\d{1,3})$/;
  */
 export function parseEvidenceBytes(buf: Uint8Array, start: number, end: number): number {
   const v = parseUnitsBytes(buf, start, end);
-  if (!Number.isNaN(v)) return v;
+  return Number.isNaN(v) ? evidenceFallback(buf, start, end) : v;
+}
+
+/** parseEvidenceBytes for bytes parseUnitsBytes refused: blank, exponent form, or no number (NaN). */
+export function evidenceFallback(buf: Uint8Array, start: number, end: number): number {
   let i = start, j = end;
   while (i < j && (buf[i] === 0x20 || buf[i] === 0)) i++;
   while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;

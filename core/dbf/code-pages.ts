@@ -139,8 +139,7 @@ function singleByteTable(encoding: string): string[] | null {
  * path in every page except the few that remap ASCII; the rest go through the page's table.
  */
 export function rawDecoder(encoding: string): TextDecode {
-  const enc = encoding.toLowerCase();
-  if (enc === 'latin1' || enc === 'iso-8859-1' || enc === 'binary') return (buf, s, e) => buf.toString('latin1', s, e);
+  if (isLatin1(encoding)) return (buf, s, e) => buf.toString('latin1', s, e);
   const table = singleByteTable(encoding);
   const asciiSafe = table !== null ? table.slice(0, 128).every((c, i) => c.charCodeAt(0) === i) : true;
   return (b, s, e) => {
@@ -156,12 +155,27 @@ export function rawDecoder(encoding: string): TextDecode {
   };
 }
 
-/** Trimmed text of a character field (spaces and NULs both sides), in the file's code page. */
+/**
+ * Trimmed text of a character field (spaces and NULs both sides), in the file's code page. One
+ * closure per page, no call to another: it runs for every new key and scheme name in the hot loop.
+ */
 export function fieldTextDecoder(encoding: string): TextDecode {
+  if (isLatin1(encoding)) {
+    return (buf, start, end) => {
+      while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
+      while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
+      return buf.toString('latin1', start, end);
+    };
+  }
   const raw = rawDecoder(encoding);
   return (buf, start, end) => {
     while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
     while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
     return raw(buf, start, end);
   };
+}
+
+function isLatin1(encoding: string): boolean {
+  const enc = encoding.toLowerCase();
+  return enc === 'latin1' || enc === 'iso-8859-1' || enc === 'binary';
 }

@@ -11,7 +11,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ReconError, hex } from '../errors.js';
-import { parseEvidenceBytes, parseUnitsBytes } from '../fixed-point.js';
+import { evidenceFallback, parseUnitsBytes } from '../fixed-point.js';
 import type { SourcePlugin } from '../plugin.js';
 import { parseAsOfDate, type DateFormat } from './as-of-date.js';
 import { fieldTextDecoder } from './code-pages.js';
@@ -153,10 +153,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         }
         // Product codes repeat (a few thousand schemes): decoded and normalised once each.
         const p = products.get(buf, base + pOff);
-        if (p < 0) {
-          if (p === UNDECODABLE) undecodableKey(buf, base, name, recordNo, columns.productCode, task.encoding);
-          badKey(buf, base, name, recordNo, columns.productCode);
-        }
+        if (p < 0) badProduct(p, buf, base, name, recordNo, columns.productCode, task.encoding);
         // Folios: a plain whole number is its own code (no string); anything else is interned text.
         let code = folioNumeric ? numericFolioBytes(buf, base + fOff, base + fEnd) : normaliseFolio ? NOT_PLAIN : plainDigits(buf, base + fOff, base + fEnd);
         let folioHash = 0;
@@ -164,8 +161,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         if (code < 0) {
           let t = folioNumeric ? numericFolio(buf, base + fOff, base + fEnd) : text(buf, base + fOff, base + fEnd);
           if (normaliseFolio) t = normaliseFolio(t);
-          if (t.length === 0 || hasSeparator(t)) badKey(buf, base, name, recordNo, columns.folio);
-          if (t.includes(REPLACEMENT)) undecodableKey(buf, base, name, recordNo, columns.folio, task.encoding);
+          if (t.length === 0 || hasSeparator(t) || t.includes(REPLACEMENT)) badFolio(t, buf, base, name, recordNo, columns.folio, task.encoding);
           code = numericFolioCode(t);
           if (code < 0) {
             code = -1 - folioTexts.id(t);
@@ -178,7 +174,10 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         scheme[n] = schemes ? schemes.get(p, buf, base + schemeField!.offset) : -1;
         // Optional evidence columns cost nothing when the plugin does not declare them.
         if (pledged) {
-          const v = parseEvidenceBytes(buf, base + pledgedField!.offset, base + pledgedField!.offset + pledgedField!.size);
+          const pStart = base + pledgedField!.offset, pEnd = pStart + pledgedField!.size;
+          // The plain parser first (blank is 0, nothing pledged): nearly every value is one, and this loop is hot.
+          let v = parseUnitsBytes(buf, pStart, pEnd, 0);
+          if (Number.isNaN(v)) v = evidenceFallback(buf, pStart, pEnd);
           // NaN stays: the row's evidence is absent, and the file counts it.
           if (Number.isNaN(v)) unreadableEvidence(evidence, buf, base, recordNo, pledgedField!);
           pledged[n] = v;
@@ -360,6 +359,16 @@ const UNDECODABLE = -2;
 /** A key whose bytes mean nothing in the file's code page: the file is not in the page it declares. */
 function undecodableKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
   throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} key field ${field.name} has bytes with no character in code page ${encoding}; the file's text is not in the code page it declares (set the source's encoding)`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
+}
+
+function badProduct(p: number, buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
+  if (p === UNDECODABLE) undecodableKey(buf, base, file, record, field, encoding);
+  badKey(buf, base, file, record, field);
+}
+
+function badFolio(t: string, buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
+  if (t.length > 0 && !hasSeparator(t)) undecodableKey(buf, base, file, record, field, encoding);
+  badKey(buf, base, file, record, field);
 }
 
 function badKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout): never {
