@@ -54,7 +54,7 @@ describe('recon run over registrar files as other tools leave them (offline, thr
       await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), { fields: KARVY_MIN, records: FOUR, declaredRecords: declared });
       const r = await recon(dir, 'run', '--json');
       expect(r.code).to.equal(3);
-      expect(r.stderr).to.equal(`recon: RECON_DBF_COUNT: karvy_1.dbf: the header declares ${declared} record(s) but the file's size (${dbfBytes({ fields: KARVY_MIN, records: FOUR }).length} bytes: header 225, records of 112) implies 4; a stale count would drop or invent records silently (the source option recordCount: present reads every complete record present)\n`);
+      expect(r.stderr).to.equal(`recon: RECON_DBF_COUNT: karvy_1.dbf: the header declares ${declared} record(s) but the file's size (${dbfBytes({ fields: KARVY_MIN, records: FOUR }).length} bytes: header 225, records of 153) implies 4; a stale count would drop or invent records silently (the source option recordCount: present reads every complete record present)\n`);
       expect(await published()).to.deep.equal([]);
       expect((await failedDoc()).error).to.include({ code: 'RECON_DBF_COUNT', file: 'karvy_1.dbf', declaredRecords: declared, presentRecords: 4 });
     });

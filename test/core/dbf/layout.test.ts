@@ -6,20 +6,11 @@ import iconv from 'iconv-lite';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout, type LayoutOptions } from '../../../core/dbf/layout.js';
 import { decodeRange } from '../../../core/dbf/projection.js';
-import { ReconError } from '../../../core/errors.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
 import karvy from '../../../sources/karvy/index.js';
+import { rejects } from '../../fixtures/rejects.js';
 import { dbfBytes, karvyRecord, KARVY_MIN, writeDbfBytes, type ByteDbf, type ByteField } from '../../fixtures/dbf-bytes.js';
 
-async function caught(p: Promise<unknown>): Promise<ReconError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ReconError);
-    return err as ReconError;
-  }
-  throw new Error('expected a ReconError');
-}
 
 /** Decodes a whole file as a run would, with the given plugin: rows as readable objects. */
 async function decodeFile(file: string, plugin: SourcePlugin = karvy, options: LayoutOptions = {}) {
@@ -46,7 +37,7 @@ describe('DBF files as other tools write them', () => {
     for (const [label, declared] of [['fewer (2 of 4)', 2], ['more (6 of 4)', 6], ['zero', 0], ['FF FF FF FF', 0xffffffff]] as const) {
       it(`refuses a header count of ${label} with RECON_DBF_COUNT naming the file, the declared count and the count the size implies`, async () => {
         const file = await write({ fields: KARVY_MIN, records: four, declaredRecords: declared });
-        const err = await caught(readDbfLayout(file));
+        const err = await rejects(readDbfLayout(file));
         expect(err.code).to.equal('RECON_DBF_COUNT');
         expect(err.message).to.contain(file.split('/').pop()!).and.contain(`declares ${declared} record(s)`).and.contain('implies 4');
         expect(err.context).to.include({ declaredRecords: declared, presentRecords: 4 });
@@ -75,7 +66,7 @@ describe('DBF files as other tools write them', () => {
       const file = await write({ fields: KARVY_MIN, records: four, endMarker: false });
       const { size } = await import('node:fs').then((fs) => fs.statSync(file));
       await truncate(file, size - 5);
-      const err = await caught(readDbfLayout(file));
+      const err = await rejects(readDbfLayout(file));
       expect(err.code).to.equal('RECON_DBF_TRUNCATED');
       expect(err.context).to.include({ record: 4 });
     });
@@ -83,19 +74,19 @@ describe('DBF files as other tools write them', () => {
     it('says RECON_DBF_TRUNCATED for a header cut inside its field descriptors (not "duplicate field name")', async () => {
       const p = path();
       await writeFile(p, dbfBytes({ fields: KARVY_MIN, records: four }).subarray(0, 32 + 32 * 3 + 10));
-      const err = await caught(readDbfLayout(p));
+      const err = await rejects(readDbfLayout(p));
       expect(err.code).to.equal('RECON_DBF_TRUNCATED');
       expect(err.message).to.contain('ends inside field descriptor 4');
     });
 
     it('says a header length of 65535 is impossible (not "record -73")', async () => {
-      const err = await caught(readDbfLayout(await write({ fields: KARVY_MIN, records: four, headerLength: 65535 })));
+      const err = await rejects(readDbfLayout(await write({ fields: KARVY_MIN, records: four, headerLength: 65535 })));
       expect(err.code).to.equal('RECON_DBF_HEADER');
       expect(err.message).to.match(/header length 65535 \(bytes 8–9\) is impossible: the file is only \d+ bytes/);
     });
 
     it('says a header length shorter than its own field descriptors is impossible', async () => {
-      const err = await caught(readDbfLayout(await write({ fields: KARVY_MIN, records: four, headerLength: 100 })));
+      const err = await rejects(readDbfLayout(await write({ fields: KARVY_MIN, records: four, headerLength: 100 })));
       expect(err.code).to.equal('RECON_DBF_HEADER');
       expect(err.message).to.contain('header length 100 (bytes 8–9) is impossible: the field descriptors end at byte 225');
     });
@@ -112,13 +103,13 @@ describe('DBF files as other tools write them', () => {
     }
     for (const [version, name] of [[0x02, 'dBase II'], [0x04, 'dBase 7'], [0x8c, 'dBase 7 with memo']] as const) {
       it(`refuses version 0x${version.toString(16)} by name (${name})`, async () => {
-        const err = await caught(readDbfLayout(await write({ version, fields: KARVY_MIN, records: four })));
+        const err = await rejects(readDbfLayout(await write({ version, fields: KARVY_MIN, records: four })));
         expect(err.code).to.equal('RECON_DBF_HEADER');
         expect(err.message).to.contain(`is a ${name}`);
       });
     }
     it('refuses a version byte it does not know, naming it', async () => {
-      const err = await caught(readDbfLayout(await write({ version: 0x99, fields: KARVY_MIN, records: four })));
+      const err = await rejects(readDbfLayout(await write({ version: 0x99, fields: KARVY_MIN, records: four })));
       expect(err.message).to.contain('version byte 0x99');
     });
   });
@@ -162,7 +153,7 @@ describe('DBF files as other tools write them', () => {
 
     it('refuses a key whose bytes have no character in the declared code page (a file not in the page it declares)', async () => {
       const file = await write({ languageDriver: 0x03, fields: KARVY_MIN, records: [karvyRecord('B01', 1, '1.0000'), karvyRecord(Buffer.from([0x42, 0x81, 0x31]).toString('latin1'), 2, '1.0000')] });
-      const err = await caught(decodeFile(file));
+      const err = await rejects(decodeFile(file));
       expect(err.code).to.equal('RECON_DBF_KEY');
       expect(err.message).to.contain('record 2 key field PRCODE has bytes with no character in code page cp1252');
       const asLatin1 = await decodeFile(file, karvy, { encoding: 'latin1' });
@@ -198,7 +189,7 @@ describe('DBF files as other tools write them', () => {
 
     it('keeps units strict: exponent form in the units column is still RECON_DBF_NUMBER', async () => {
       const file = await write({ fields: KARVY_MIN, records: [karvyRecord('B01', 1, '1.5E+00')] });
-      const err = await caught(decodeFile(file));
+      const err = await rejects(decodeFile(file));
       expect(err.code).to.equal('RECON_DBF_NUMBER');
       expect(err.context).to.include({ record: 1, field: 'BALUNITS' });
     });
@@ -219,7 +210,7 @@ describe('DBF files as other tools write them', () => {
       const plugin: SourcePlugin = { ...karvy, columns: { ...karvy.columns, asOf: { name: 'NAVDATE' } } };
       const { rows } = await decodeFile(await write({ fields, records: four.map((r) => ({ ...r, NAVDATE: '20241224' })) }), plugin);
       expect(rows.length).to.equal(4);
-      const err = await caught(decodeFile(await write({ fields, records: four.map((r) => ({ ...r, NAVDATE: '2024-12-24' })) }), plugin));
+      const err = await rejects(decodeFile(await write({ fields, records: four.map((r) => ({ ...r, NAVDATE: '2024-12-24' })) }), plugin));
       expect(err.code).to.equal('RECON_DBF_DATE');
     });
 
@@ -233,7 +224,7 @@ describe('DBF files as other tools write them', () => {
     for (const [label, field, roles, message] of cases) {
       it(`refuses ${label} when the source needs that column, naming it and why`, async () => {
         const file = await write({ version: 0x83, fields: extra(field), records: four });
-        const err = await caught(decodeFile(file, needs(roles)));
+        const err = await rejects(decodeFile(file, needs(roles)));
         expect(err.code).to.equal('RECON_DBF_COLUMNS');
         expect(err.message).to.match(message);
       });
