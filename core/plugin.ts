@@ -10,10 +10,22 @@ import { ReconError } from './errors.js';
 
 /** The roles a plugin maps to DBF columns. `productCode` + `folio` are the key. */
 export const REQUIRED_ROLES = ['productCode', 'folio', 'units', 'asOf'] as const;
-/** Optional columns: display, and evidence for break reasons (pledged units, the folio before a change). */
-export const OPTIONAL_ROLES = ['schemeName', 'pledged', 'folioOld'] as const;
+/**
+ * Optional columns, declared once here: display text, or evidence for break reasons. `number`
+ * evidence is read like units but never fails a run: an unreadable value is counted and left absent.
+ * A new evidence column is one line here plus where the engine uses it.
+ */
+export const OPTIONAL_COLUMNS = {
+  schemeName: { kind: 'text', purpose: 'display' },
+  /** Pledged (lien-marked) units: a break equal to them is explained. */
+  pledged: { kind: 'number', purpose: 'evidence' },
+  /** The folio before a change: a ledger still on it is a probable key mismatch. */
+  folioOld: { kind: 'key', purpose: 'evidence' },
+} as const satisfies Record<string, { kind: 'text' | 'number' | 'key'; purpose: 'display' | 'evidence' }>;
+export type OptionalRole = keyof typeof OPTIONAL_COLUMNS;
+export const OPTIONAL_ROLES = Object.keys(OPTIONAL_COLUMNS) as OptionalRole[];
 export type RequiredRole = (typeof REQUIRED_ROLES)[number];
-export type Role = RequiredRole | (typeof OPTIONAL_ROLES)[number];
+export type Role = RequiredRole | OptionalRole;
 
 export interface ColumnSpec {
   /** Column name as the registrar writes it (matched case-insensitively). */
@@ -27,7 +39,7 @@ export interface SourcePlugin {
   name: string;
   /** Who sends the file, for people. */
   description: string;
-  columns: { [R in RequiredRole]: ColumnSpec } & { schemeName?: ColumnSpec; pledged?: ColumnSpec; folioOld?: ColumnSpec };
+  columns: { [R in RequiredRole]: ColumnSpec } & { [R in OptionalRole]?: ColumnSpec };
   /** Formats the as-of column may use; anything else fails the run with file and record. */
   dateFormats: DateFormat[];
   /** Pure text normalisers for the key parts, applied after trimming. */

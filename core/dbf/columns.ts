@@ -6,12 +6,14 @@
  */
 import { basename } from 'node:path';
 import { ReconError } from '../errors.js';
-import { OPTIONAL_ROLES, REQUIRED_ROLES, type Role, type SourcePlugin } from '../plugin.js';
+import { OPTIONAL_COLUMNS, OPTIONAL_ROLES, REQUIRED_ROLES, type OptionalRole, type Role, type SourcePlugin } from '../plugin.js';
 import type { DbfLayout, FieldLayout } from './layout.js';
 
-const ALLOWED_TYPES: Record<Role, string[]> = {
-  units: ['N', 'F', 'C'], productCode: ['C', 'N'], folio: ['C', 'N'], asOf: ['C', 'D'],
-  schemeName: ['C'], pledged: ['N', 'F', 'C'], folioOld: ['C', 'N'],
+// DBF types each kind of column may be: a number also as numeric text, a key also as a number.
+const KIND_TYPES = { number: ['N', 'F', 'C'], key: ['C', 'N'], text: ['C'] } as const;
+const ALLOWED_TYPES: Record<Role, readonly string[]> = {
+  units: KIND_TYPES.number, productCode: KIND_TYPES.key, folio: KIND_TYPES.key, asOf: ['C', 'D'],
+  ...Object.fromEntries(Object.entries(OPTIONAL_COLUMNS).map(([role, c]) => [role, KIND_TYPES[c.kind]])) as Record<OptionalRole, readonly string[]>,
 };
 const MEMO_TYPES = ['M', 'G', 'P', 'B'];
 const KNOWN_TYPES = ['C', 'N', 'F', 'D', 'L', 'M', 'G', 'P', 'B', 'I', 'Y', 'T', '@', '+', 'O', 'V', 'Q', 'W', '0'];
@@ -19,8 +21,7 @@ const KNOWN_TYPES = ['C', 'N', 'F', 'D', 'L', 'M', 'G', 'P', 'B', 'I', 'Y', 'T',
 const MAX_NUMBER_WIDTH = 20;
 
 export type ColumnOverrides = Partial<Record<Role, string>>;
-type Optional = 'schemeName' | 'pledged' | 'folioOld';
-export type ResolvedColumns = { [R in Exclude<Role, Optional>]: FieldLayout } & { [R in Optional]?: FieldLayout };
+export type ResolvedColumns = { [R in Exclude<Role, OptionalRole>]: FieldLayout } & { [R in OptionalRole]?: FieldLayout };
 
 export function resolveColumns(layout: DbfLayout, plugin: SourcePlugin, overrides: ColumnOverrides = {}): ResolvedColumns {
   const byName = new Map<string, FieldLayout>();
