@@ -13,7 +13,7 @@ import type { DbfLayout, FieldLayout } from './layout.js';
 const KIND_TYPES = { number: ['N', 'F', 'C'], key: ['C', 'N'], text: ['C'] } as const;
 const ALLOWED_TYPES: Record<Role, readonly string[]> = {
   units: KIND_TYPES.number, productCode: KIND_TYPES.key, folio: KIND_TYPES.key, asOf: ['C', 'D'],
-  ...Object.fromEntries(Object.entries(OPTIONAL_COLUMNS).map(([role, c]) => [role, KIND_TYPES[c.kind]])) as Record<OptionalRole, readonly string[]>,
+  ...Object.fromEntries(Object.entries(OPTIONAL_COLUMNS).map(([role, c]) => [role, KIND_TYPES[c.kind] as readonly string[]])) as Record<OptionalRole, readonly string[]>,
 };
 const MEMO_TYPES = ['M', 'G', 'P', 'B'];
 const KNOWN_TYPES = ['C', 'N', 'F', 'D', 'L', 'M', 'G', 'P', 'B', 'I', 'Y', 'T', '@', '+', 'O', 'V', 'Q', 'W', '0'];
