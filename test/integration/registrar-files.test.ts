@@ -93,6 +93,19 @@ describe('recon run over registrar files as other tools leave them (offline, thr
     expect(mismatch).to.contain('Fonds Übersee').and.not.contain('pledged');
   });
 
+  it('names an unknown language driver and its latin1 fallback in the run document, the summary and the log', async () => {
+    await writeFile(join(dir, 'recon.config.yaml'), config('{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }').replace('log: { level: silent }', 'log: { level: warn }'));
+    await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), { languageDriver: 0xf0, fields: KARVY_MIN, records: FOUR });
+    const r = await recon(dir, 'run');
+    expect(r.code, r.stderr).to.equal(0);
+    const note = 'language driver 0xf0 names no code page known here; decoded as latin1';
+    expect(r.stdout).to.contain(`KARVY karvy_1.dbf: ${note}`);
+    expect(r.stderr).to.contain(note).and.contain('"languageDriver":"0xF0"');
+    const [runId] = await published();
+    const doc = JSON.parse(await readFile(join(dir, 'out', 'runs', runId, 'run.json'), 'utf8')) as { sources: { KARVY: { files: { code_page: unknown }[] } } };
+    expect(doc.sources.KARVY.files[0].code_page).to.deep.equal({ encoding: 'latin1', origin: 'fallback', language_driver: '0xF0', note });
+  });
+
   it('validate-config accepts encoding: cp437 and rejects an encoding it cannot decode (exit 2)', async () => {
     await writeFile(join(dir, 'recon.config.yaml'), config('{ name: KARVY, plugin: karvy, encoding: cp437, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }'));
     expect((await recon(dir, 'validate-config')).code).to.equal(0);
