@@ -11,10 +11,9 @@ import { Cron } from 'croner';
 import { assertTimezone } from '../core/as-of-day.js';
 import { isKnownEncoding } from '../core/dbf/code-pages.js';
 import { ReconError } from '../core/errors.js';
-import { pluginFromDeclaration, pluginLabel } from '../core/plugin.js';
 import { toleranceToUnits } from '../core/fixed-point.js';
 import { DEFAULT_LEDGER_FIELDS, type LedgerRules } from '../core/ledger/types.js';
-import { loadPlugin, resolvePluginSpecifier } from '../core/plugin.js';
+import { loadPlugin, pluginFromDeclaration, pluginLabel, resolvePluginSpecifier } from '../core/plugin.js';
 import { configSchema, type ReconConfig } from './schema.js';
 
 export interface LoadedConfig {
