@@ -189,11 +189,10 @@ export function buildProgram(): Command {
     .argument('<file>', 'the DBF file')
     .option('-c, --config <path>', 'config file (default: recon.config.yaml found from the current folder up, if any)')
     .option('-s, --source <name>', 'the source whose plugin and settings apply (default: the one whose file pattern matches)')
-    .option('-n, --rows <n>', 'how many records to show', (v: string) => Number(v), 5)
+    .option('-n, --rows <n>', 'how many records to show', wholeNumber(0), 5)
     .option('--json', 'one JSON object instead of text')
     .addHelpText('after', INSPECT_EXAMPLE)
     .action(async (file: string, opts: { config?: string; source?: string; rows: number; json?: boolean }) => {
-      if (!Number.isSafeInteger(opts.rows) || opts.rows < 0) throw new ReconError('RECON_USAGE', '--rows must be a whole number ≥ 0');
       const loaded = await loadConfig({ path: opts.config }).catch((err: unknown) => {
         if (opts.config === undefined && opts.source === undefined && (err as ReconError).code === 'RECON_CONFIG_NOT_FOUND') return null;
         throw err;

@@ -154,6 +154,7 @@ describe('recon run over registrar files as other tools leave them (offline, thr
         await rm(bare, { recursive: true, force: true });
       }
       expect((await recon(dir, 'inspect', 'karvy_ok.dbf', '--source', 'NOPE')).code).to.equal(2);
+      expect((await recon(dir, 'inspect', 'karvy_ok.dbf', '--rows', 'x')).code).to.equal(2);
       const help = await recon(dir, 'inspect', '--help');
       expect(help.code).to.equal(0);
       expect(help.stdout).to.contain('Usage: recon inspect [options] <file>').and.contain('$ recon inspect incoming/karvy_20241224.dbf').and.contain('RECON_DBF_COUNT');
