@@ -117,6 +117,7 @@ export function isKnownEncoding(name: string): boolean {
 export type TextDecode = (buf: Buffer, start: number, end: number) => string;
 
 const singleByteTables = new Map<string, string[] | null>();
+const PAIRS = [[0xc3, 0xa9], [0xb0, 0xa1], [0x82, 0xa0], [0xa4, 0x40]];
 
 /**
  * A 256-entry table when the page is single-byte (every byte decodes alone to one character),
@@ -127,8 +128,11 @@ function singleByteTable(encoding: string): string[] | null {
   if (table === undefined) {
     const all = Buffer.alloc(256);
     for (let b = 0; b < 256; b++) all[b] = b;
-    const decoded = iconv.decode(all, encoding);
-    table = [...decoded].length === 256 ? [...decoded] : null;
+    // A page is single-byte when no pair of high bytes makes one character (UTF-8, Shift-JIS, GBK,
+    // Big5 and Korean pages all join one of these pairs).
+    const multiByte = PAIRS.some((pair) => [...iconv.decode(Buffer.from(pair), encoding)].length < 2);
+    const decoded = [...iconv.decode(all, encoding)];
+    table = !multiByte && decoded.length === 256 ? decoded : null;
     singleByteTables.set(encoding, table);
   }
   return table;

@@ -160,6 +160,13 @@ describe('DBF files as other tools write them', () => {
       expect(asLatin1.rows[1].product).to.equal('B\u00811');
     });
 
+    it('decodes UTF-8 text when config says utf8 (a multi-byte page, not a byte table)', async () => {
+      const file = await write({ encoding: 'utf8', fields: KARVY_MIN, records: [karvyRecord('Ä1', 7, '1.0000', { FUNDDESC: 'Fonds Übersee – 中国' })] });
+      const { layout, rows } = await decodeFile(file, karvy, { encoding: 'utf8' });
+      expect(layout).to.include({ encoding: 'utf8', encodingOrigin: 'config' });
+      expect(rows[0]).to.include({ product: 'Ä1', scheme: 'Fonds Übersee – 中国' });
+    });
+
     it('decodes field names in the code page too', async () => {
       const fields: ByteField[] = [...KARVY_MIN, { name: 'ГОРОД', type: 'C', size: 10 }];
       const { layout } = await decodeFile(await write({ languageDriver: 0xc9, encoding: 'cp1251', fields, records: four }));
