@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { dbfBytes, karvyRecord, KARVY_MIN, writeDbfBytes } from '../fixtures/dbf-bytes.js';
+import { dbfBytes, karvyRecord, KARVY_MIN, writeDbfBytes, type ByteField } from '../fixtures/dbf-bytes.js';
 import { tempDir } from './helpers.js';
 
 const exec = promisify(execFile);
@@ -59,6 +59,46 @@ describe('recon run over registrar files as other tools leave them (offline, thr
       expect((await failedDoc()).error).to.include({ code: 'RECON_DBF_COUNT', file: 'karvy_1.dbf', declaredRecords: declared, presentRecords: 4 });
     });
   }
+
+  describe('every version and layout, through a full run', () => {
+    const karvySource = '{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }';
+    // The karvy columns plus one odd field, taken for units by an inline plugin when "needed".
+    const inline = (units: string) => `{ name: KARVY, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" }, plugin: { name: k2, columns: { productCode: { name: PRCODE }, folio: { name: ACNO }, units: { name: ${units} }, asOf: { name: TODATE } }, dateFormats: [dd-mm-yyyy] } }`;
+    const withField = (field: ByteField) => [...KARVY_MIN, field];
+
+    for (const version of [0x03, 0x83, 0x8b, 0xf5, 0x30, 0x31, 0x32]) {
+      it(`commits a version 0x${version.toString(16)} file with a memo field, no memo file, a wide number and an unknown field type nobody reads`, async () => {
+        await writeFile(join(dir, 'recon.config.yaml'), config(karvySource));
+        const fields = [...KARVY_MIN, { name: 'NOTES', type: 'M', size: 10 }, { name: 'WIDE', type: 'N', size: 30 }, { name: '_NullFlags', type: '0', size: 1 }];
+        await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), { version, fields, records: FOUR });
+        const r = await recon(dir, 'run', '--json');
+        expect(r.code, r.stderr).to.equal(0);
+        expect((JSON.parse(r.stdout) as { counts: unknown }).counts).to.deep.equal({ matched: 4, mismatched: 0, dbf_only: 0, mongo_only: 0 });
+      });
+    }
+
+    const failures: [label: string, spec: () => Buffer, source: string, stderr: RegExp][] = [
+      ['a header cut inside its field descriptors', () => dbfBytes({ fields: KARVY_MIN, records: FOUR }).subarray(0, 32 + 32 * 3 + 10), karvySource, /^recon: RECON_DBF_TRUNCATED: karvy_1\.dbf: the file ends inside field descriptor 4 /],
+      ['a header length of 65535', () => dbfBytes({ fields: KARVY_MIN, records: FOUR, headerLength: 65535 }), karvySource, /^recon: RECON_DBF_HEADER: karvy_1\.dbf: header length 65535 \(bytes 8–9\) is impossible: the file is only 838 bytes\n$/],
+      ['a dBase II file', () => dbfBytes({ version: 0x02, fields: KARVY_MIN, records: FOUR }), karvySource, /^recon: RECON_DBF_HEADER: karvy_1\.dbf is a dBase II /],
+      ['a dBase 7 file', () => dbfBytes({ version: 0x04, fields: KARVY_MIN, records: FOUR }), karvySource, /^recon: RECON_DBF_HEADER: karvy_1\.dbf is a dBase 7 /],
+      ['a needed number 30 wide', () => dbfBytes({ fields: withField({ name: 'WIDE', type: 'N', size: 30 }), records: FOUR }), inline('WIDE'), /^recon: RECON_DBF_COLUMNS: karvy_1\.dbf: column WIDE \(units\) is a numeric field 30 bytes wide; at most 20 are read\n$/],
+      ['a needed field of unknown type', () => dbfBytes({ fields: withField({ name: 'ODD', type: 'X', size: 4 }), records: FOUR }), inline('ODD'), /^recon: RECON_DBF_COLUMNS: karvy_1\.dbf: column ODD \(units\) has a field type this reader does not know \("X"\); expected N or F or C\n$/],
+      ['a needed memo field', () => dbfBytes({ version: 0x83, fields: withField({ name: 'NOTES', type: 'M', size: 10 }), records: FOUR }), inline('NOTES'), /^recon: RECON_DBF_COLUMNS: karvy_1\.dbf: column NOTES \(units\) is a memo field \(type M\), which is never read; expected N or F or C\n$/],
+      ['a needed column whose name appears twice', () => dbfBytes({ fields: withField({ name: 'BALUNITS', type: 'N', size: 10 }), records: FOUR }), karvySource, /^recon: RECON_DBF_COLUMNS: karvy_1\.dbf: column BALUNITS \(units\) appears more than once in the header/],
+      ['units in exponent form (units stay strict)', () => dbfBytes({ fields: KARVY_MIN, records: [karvyRecord('B01', 1, '1.5E+00')] }), karvySource, /^recon: RECON_DBF_NUMBER: karvy_1\.dbf: record 1 field BALUNITS is not a number with at most 4 decimals: "1\.5E\+00"\n$/],
+    ];
+    for (const [label, bytes, source, stderr] of failures) {
+      it(`fails ${label} with its coded error, exit 3, nothing published`, async () => {
+        await writeFile(join(dir, 'recon.config.yaml'), config(source));
+        await writeFile(join(dir, 'incoming', 'karvy_1.dbf'), bytes());
+        const r = await recon(dir, 'run');
+        expect(r.code, r.stderr).to.equal(3);
+        expect(r.stderr).to.match(stderr);
+        expect(await published()).to.deep.equal([]);
+      });
+    }
+  });
 
   it('with recordCount: present reads all 4 records, matches all 4 keys and records both counts in the run document', async () => {
     await writeFile(join(dir, 'recon.config.yaml'), config('{ name: KARVY, plugin: karvy, recordCount: present, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }'));
