@@ -59,6 +59,7 @@ for (const kind of ['offline (ndjson ledger, files store)', 'FerretDB (mongodb l
       const run = await runReconciliation({ loaded, logger: quietLogger });
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
       expect(run.sources.CAMS.navMissing, 'the unreadable NAV is counted').to.equal(1);
+      expect(run.sources.CAMS.files[0].evidence.samples.map((e) => [e.record, e.field])).to.deep.equal([[3, 'NAV']]);
       const rows = await createReader(loaded.config, loaded.baseDir).breakRows(run.runId);
       const pick = (r: ResultDocument) => [r.folio_no, r.status, r.difference, r.nav, r.nav_source, r.value, r.immaterial];
       expect(rows.map(pick).sort()).to.deep.equal([
