@@ -93,6 +93,10 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   try {
     await store.begin(run);
     log.info({ sources: run.sourceNames }, 'run started');
+    await store.tidy().then(
+      (t) => { if (t.rowsDeleted > 0) log.info(t, 'finished the cleanup of earlier runs'); },
+      (err: unknown) => log.warn({ err: asReconError(err).toJSON() }, 'could not finish the cleanup of earlier runs; a later run will'),
+    );
     try {
       await execute();
       run.finishedAt = now();
@@ -104,9 +108,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       }
       abortIfAsked();
       await options.beforeCommit?.(run.runId);
-      run.status = 'committed';
       await timer.time('commit', () => store.commit(run));
-      log.info({ counts: run.counts, ms: run.finishedAt.getTime() - run.startedAt.getTime() }, 'run committed');
     } catch (err) {
       const error = options.signal?.aborted && !(err instanceof ReconError && err.code !== 'RECON_INTERNAL')
         ? new ReconError('RECON_ABANDONED', 'run abandoned: shutdown requested before it could finish')
@@ -114,9 +116,25 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       run.status = 'failed';
       run.finishedAt = now();
       run.error = error.toJSON();
-      log.error({ err: run.error }, 'run failed');
-      await store.fail(run).catch((e: unknown) => log.error({ err: asReconError(e).toJSON() }, 'could not mark run failed'));
+      const stored = await store.fail(run).catch((e: unknown) => {
+        log.error({ err: asReconError(e).toJSON() }, 'could not mark run failed');
+        return 'failed' as const;
+      });
+      if (stored === 'failed') {
+        log.error({ err: run.error }, 'run failed');
+        return run;
+      }
+      // The flip happened although its answer was lost: the run is published.
+      log.warn({ err: run.error }, 'commit reported an error but the run is committed');
+      run.error = null;
     }
+    // From the flip on the run is committed: cleanup failing leaves a warning, never a failed run.
+    run.status = 'committed';
+    log.info({ counts: run.counts, ms: run.finishedAt!.getTime() - run.startedAt.getTime() }, 'run committed');
+    await timer.time('cleanup', () => store.supersede(run)).then(
+      (rows) => log.info({ rows }, 'superseded rows removed'),
+      (err: unknown) => log.warn({ err: asReconError(err).toJSON() }, 'run committed, but removing the rows it supersedes failed; the next run finishes it'),
+    );
     return run;
   } finally {
     options.progress?.stop();

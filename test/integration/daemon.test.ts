@@ -146,7 +146,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     expect(err?.code).to.equal('RECON_LEASE_LOST');
   });
 
-  it('keeps the newer run\'s results when a stalled older run commits after it', async () => {
+  it('keeps the newer run\'s results when a stalled older run reaches its commit after it, and does not publish the older', async () => {
     const loaded = await load('');
     let newer = null as Awaited<ReturnType<typeof runReconciliation>> | null;
     // The older run passes its fence, then stalls while another daemon runs and publishes.
@@ -155,7 +155,8 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       beforeCommit: async () => { newer = await runReconciliation({ loaded, logger: quietLogger, force: true }); },
     });
     expect(newer!.status).to.equal('committed');
-    expect(older.status).to.equal('committed');
+    expect(older.status).to.equal('failed');
+    expect(older.error?.code).to.equal('RECON_SUPERSEDED');
     const results = db.collection('reconciliation_results');
     expect(await results.countDocuments({ reconciliation_run_id: newer!.runId })).to.be.greaterThan(0);
     const latest = await db.collection('reconciliation_runs').find({ status: 'committed' }).sort({ started_at: -1 }).limit(1).next();
