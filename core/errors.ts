@@ -2,6 +2,7 @@
  * Errors with stable codes. The CLI maps a code to an exit status and prints one line; the run
  * document stores code, message and the structured context (file, record, field, raw bytes).
  */
+import { redactUri } from './redact.js';
 
 export interface ErrorContext {
   file?: string;
@@ -58,7 +59,7 @@ export class ReconError extends Error {
 
   /** Plain data: safe to send across a worker boundary and to store in the run document. */
   toJSON(): SerializedError {
-    return { code: this.code, message: this.message, ...pickContext(this.context) };
+    return { code: this.code, message: redactUri(this.message), ...pickContext(this.context) };
   }
 }
 
