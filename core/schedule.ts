@@ -103,7 +103,8 @@ export class Daemon {
         return null;
       });
       if (!held) {
-        log.info({ lease: this.lease.holder, job: jobName }, 'lease held by another daemon, job already done, or lease unavailable; not running');
+        const r = this.lease.refusal;
+        if (r) log.info({ job: jobName, holder: r.holder, token: r.token, heldJob: r.job, expiresAt: r.expiresAt }, r.reason === 'done' ? 'job already done by a daemon; not running' : 'lease held by another daemon; not running');
         return null;
       }
       log.info({ token: held.token, job: jobName }, 'lease taken');

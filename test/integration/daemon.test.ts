@@ -93,8 +93,8 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       await new Promise((r) => setTimeout(r, 1000));
       expect(await runs.countDocuments({})).to.equal(1);
       expect(await runs.countDocuments({ status: 'committed' })).to.equal(1);
-      const lease = await db.collection<LeaseDoc>('recon_leases').findOne({ _id: 'recon-daily' });
-      expect(lease?.done_job).to.equal(at.toISOString());
+      const done = await db.collection<LeaseDoc>('recon_leases').find({ name: 'recon-daily', job: at.toISOString(), done: true }).toArray();
+      expect(done).to.have.length(1);
     } finally {
       for (const d of daemons) await d.stop(30_000);
     }
@@ -112,8 +112,9 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       await new Promise((r) => setTimeout(r, 1200));
       const run = await b.tick();
       expect(run?.status).to.equal('committed');
-      const lease = await (await col()).findOne({ _id: 'recon-daily' });
+      const lease = (await (await col()).find({ name: 'recon-daily' }).sort({ token: -1 }).limit(1).toArray())[0];
       expect(lease?.token).to.be.greaterThan(first!.token);
+      expect(lease?.holder).to.equal(b.lease!.holder);
     } finally {
       await b.stop(0);
     }
