@@ -15,6 +15,7 @@ import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
 import { peekFirstLive } from './dbf/peek.js';
 import { ReconError, asReconError } from './errors.js';
 import { fetchSource, type SourceFile } from './fetch/index.js';
+import { RunStaging } from './fetch/staging.js';
 import { sha256File } from './file-digest.js';
 import { toleranceToUnits } from './fixed-point.js';
 import { keyOf } from './key.js';
@@ -90,6 +91,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   const ledger = createLedger(config, baseDir);
   const pool = options.pool ?? new ReconPool(config.pool?.threads);
   const timer = stageTimer(run);
+  const staging = new RunStaging(run.runId);
   try {
     await store.begin(run);
     log.info({ sources: run.sourceNames }, 'run started');
@@ -139,7 +141,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   } finally {
     options.progress?.stop();
     if (!options.pool) await pool.close();
-    await Promise.allSettled([store.close(), ledger.close()]);
+    await Promise.allSettled([store.close(), ledger.close(), staging.cleanup()]);
   }
 
   async function execute(): Promise<void> {
@@ -256,7 +258,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     const plans: SourcePlan[] = [];
     const skipped: string[] = [];
     for (const src of selected) {
-      const fetched = await fetchSource(src, baseDir, log, options.signal);
+      const fetched = await fetchSource(src, baseDir, log, staging, options.signal);
       if (fetched.length === 0) {
         const where = src.fetch.type === 'local' ? resolvePath(baseDir, src.fetch.dir) : `${src.fetch.host}:${src.fetch.remoteDir}`;
         throw new ReconError('RECON_NO_FILES', `source ${src.name}: no file in ${where} matches ${src.fetch.pattern}`, { source: src.name });

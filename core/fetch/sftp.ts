@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import SftpClient from 'ssh2-sftp-client';
@@ -146,7 +146,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 async function download(client: SftpClient, o: SftpOptions, remotePath: string, name: string, size: number, target: string, log: Logger): Promise<DownloadedFile> {
-  const temp = join(dirname(target), `.${name}.${process.pid}.${Date.now()}.part`);
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.part`);
   const hash = createHash('sha256');
   let bytes = 0;
   let idle: NodeJS.Timeout | undefined;

@@ -43,13 +43,13 @@ export function signalAll(pids: number[], signal: NodeJS.Signals): void {
   }
 }
 
-/** Resolves once a file in `dir` whose name ends with `suffix` holds at least `bytes`. */
+/** Resolves once a file in `dir` (or a folder below it) whose name ends with `suffix` holds at least `bytes`. */
 export function waitForPartial(dir: string, suffix: string, bytes: number, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const until = Date.now() + timeoutMs;
     const timer = setInterval(() => {
       let names: string[] = [];
-      try { names = readdirSync(dir); } catch { /* not created yet */ }
+      try { names = readdirSync(dir, { recursive: true, encoding: 'utf8' }); } catch { /* not created yet */ }
       for (const n of names) {
         try {
           if (n.endsWith(suffix) && statSync(join(dir, n)).size >= bytes) { clearInterval(timer); resolve(); return; }

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fetchSftp } from '../../core/fetch/sftp.js';
 import { quietLogger, tempDir } from '../integration/helpers.js';
 import { startSshd, type RunningSshd } from '../setup/sshd.js';
@@ -60,6 +60,39 @@ describe('faults: a stalled SFTP server', function () {
     expect(readdirSync(staging).filter((n) => n.endsWith('.part'))).to.deep.equal([]);
   });
 
+  it('downloads a 249-character remote name under a short staged name, keeping the original name', async () => {
+    const long = `long_${'y'.repeat(240)}.dbf`;
+    await writeFile(join(sshd.remoteDir, long), Buffer.from('long-named file'));
+    try {
+      const files = await fetchSftp({
+        source: 'CAMS', host: sshd.host, port: sshd.port, username: sshd.user, password: sshd.password, hostFingerprints: [sshd.hostFingerprint],
+        remoteDir: sshd.remoteDir, pattern: 'long_*.dbf', stagingDir: join(work, 'long'), connectTimeoutMs: 5000, operationTimeoutMs: 5000, retries: 0,
+      }, quietLogger);
+      expect(files.map((f) => f.name)).to.deep.equal([long]);
+      expect(basename(files[0].path).length).to.be.lessThan(80);
+      expect(readdirSync(join(work, 'long'))).to.deep.equal([basename(files[0].path)]);
+    } finally {
+      await rm(join(sshd.remoteDir, long));
+    }
+  });
+
+  it('refuses remote names with a newline or a terminal escape', async () => {
+    for (const bad of ['bad_\n.dbf', 'bad_\u001b[2J.dbf']) {
+      await writeFile(join(sshd.remoteDir, bad), Buffer.from('x'));
+      try {
+        const err = await fetchSftp({
+          source: 'CAMS', host: sshd.host, port: sshd.port, username: sshd.user, password: sshd.password, hostFingerprints: [sshd.hostFingerprint],
+          remoteDir: sshd.remoteDir, pattern: 'bad_*.dbf', stagingDir: join(work, 'ctl'), connectTimeoutMs: 5000, operationTimeoutMs: 5000, retries: 0,
+        }, quietLogger).then(() => null, (e: unknown) => e as { code: string; message: string });
+        expect(err?.code).to.equal('RECON_FETCH_UNSAFE_NAME');
+        expect(err?.message).to.contain(JSON.stringify(bad));
+        expect(err?.message.includes('\n') || err?.message.includes('\u001b')).to.equal(false);
+      } finally {
+        await rm(join(sshd.remoteDir, bad));
+      }
+    }
+  });
+
   function configYaml(database: string, staging: string, fetchExtra: string, extra = ''): string {
     return `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
 store: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
@@ -84,6 +117,7 @@ ${extra}`;
     expect(code, child.output()).to.equal(4);
     expect(child.output()).to.match(/recon: RECON_SFTP: /);
     expect(Date.now() - t0).to.be.lessThan(15_000);
+    expect(readdirSync(staging), 'staging removed after the failed run').to.deep.equal([]);
   });
 
   it('makes recon run given SIGTERM during a stalled fetch exit 4 at once, the run abandoned', async () => {
