@@ -13,7 +13,7 @@ import { mongoClient } from '../../core/mongo-client.js';
 import { writeScenario } from '../fixtures/scenario.js';
 import { closeTestClient, seedLedger, tempDir, testDb } from '../integration/helpers.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { recon } from './processes.js';
+import { killLeftovers, recon } from './processes.js';
 
 describe('faults: two daemons, one lease', function () {
   this.timeout(90_000);
@@ -27,6 +27,7 @@ describe('faults: two daemons, one lease', function () {
     dir = await tempDir('fault-lease');
   });
   afterEach(async () => {
+    killLeftovers();
     await db.dropDatabase().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });

@@ -14,7 +14,7 @@ import type { RunSummary } from '../../core/store/types.js';
 import { closeTestClient, quietLogger, tempDir, testDb } from '../integration/helpers.js';
 import { startFerret } from '../setup/ferretdb.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { recon, type Child } from './processes.js';
+import { killLeftovers, recon, type Child } from './processes.js';
 import { storedRows, visibleRun } from './readers.js';
 
 const AS_OF = '2024-12-24';
@@ -35,6 +35,7 @@ describe('faults: recon run processes killed, racing, and losing their database'
     db = await testDb(database);
     await writeConfig(testMongoUri());
   });
+  afterEach(killLeftovers);
   after(async () => {
     await db.dropDatabase().catch(() => undefined);
     await closeTestClient();

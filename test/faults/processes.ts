@@ -1,5 +1,5 @@
 /** Helpers for the fault suite's real processes: find what a test started, stop and resume it. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,9 +67,19 @@ export interface Child {
   waitFor: (text: string) => Promise<void>;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills (SIGKILL) every `recon` child a test started that is still running: a failed test leaves none behind. */
+export function killLeftovers(): void {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  running.clear();
+}
+
 /** `recon <args>` as a child process; stdout and stderr collected. */
 export function recon(args: string[], env: Record<string, string>): Child {
   const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   const waiters: { text: string; resolve: () => void }[] = [];
   const onData = (d: Buffer) => {

@@ -11,7 +11,7 @@ import { fetchSftp } from '../../core/fetch/sftp.js';
 import { quietLogger, tempDir } from '../integration/helpers.js';
 import { startSshd, type RunningSshd } from '../setup/sshd.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { descendants, pidByCommandLine, recon, signalAll, waitForPartial } from './processes.js';
+import { descendants, killLeftovers, pidByCommandLine, recon, signalAll, waitForPartial } from './processes.js';
 
 describe('faults: a stalled SFTP server', function () {
   this.timeout(60_000);
@@ -27,6 +27,7 @@ describe('faults: a stalled SFTP server', function () {
     await writeFile(join(sshd.remoteDir, 'cams_huge.dbf'), big);
   });
   afterEach(() => {
+    killLeftovers();
     signalAll(stopped, 'SIGCONT');
     stopped = [];
   });
