@@ -171,6 +171,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     const writer = new BatchWriter(async (batch) => {
       abortIfAsked();
       await store.writeRows(run, batch);
+      log.debug({ rows: batch.length }, 'rows written');
     });
     const write = async (r: ReconRow) => {
       run.counts[r.status]++;
