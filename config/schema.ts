@@ -70,12 +70,17 @@ export const sourceSchema = {
 
 export const configSchema = {
   $id: 'https://brokerage-recon/config.schema.json',
+  title: 'brokerage-recon recon.config.yaml',
   type: 'object',
   additionalProperties: false,
   required: ['ledger', 'store', 'sources'],
   properties: {
     timezone: { type: 'string', default: 'Asia/Kolkata' },
     ledger: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['mongodb', 'ndjson'], description: 'mongodb: the book of record in MongoDB; ndjson: an offline file' } },
+      discriminator: { propertyName: 'type' },
       oneOf: [
         {
           type: 'object',
@@ -103,6 +108,10 @@ export const configSchema = {
       ],
     },
     store: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['mongodb', 'files'], description: 'mongodb: write-then-publish collections; files: a folder per run' } },
+      discriminator: { propertyName: 'type' },
       oneOf: [
         {
           type: 'object',
@@ -154,7 +163,7 @@ export const configSchema = {
     log: {
       type: 'object',
       additionalProperties: false,
-      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } },
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'default: info, except `recon run` on a terminal, which shows only the progress bar, summary and one-line error' } },
       default: {},
     },
     sources: { type: 'array', minItems: 1, items: sourceSchema },

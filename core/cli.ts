@@ -3,10 +3,10 @@
  * The `recon` command: argument parsing, output and exit codes only. Exit 0 only for a committed
  * run; otherwise one line on stderr with the error code (see README "Exit codes").
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { checkConfig, loadConfig } from '../config/load.js';
 import { afterRun } from './after-run.js';
 import { runReconciliation } from './engine.js';
 import { loadReport } from './report/data.js';
@@ -24,9 +24,41 @@ import { summaryJson, summaryTable } from './summary-format.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** An option parser for whole numbers of at least `min` (commander prints the error and exits 2). */
+export function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
+    return Number(value);
+  };
+}
+
+/** An option parser for finite numbers of at least `min`. */
+export function numberAtLeast(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number of at least ${min}`);
+    return n;
+  };
+}
+
+/**
+ * Log level of a one-shot command: --log-level, else the config's log.level, else JSON lines at info
+ * when stderr is not a terminal (cron, containers) and nothing on a terminal, where the progress bar,
+ * the summary and the one-line error are the output.
+ */
+function oneShotLevel(flag: string | undefined, configured: string | undefined): 'info' {
+  return (flag ?? configured ?? (process.stderr.isTTY === true ? 'silent' : 'info')) as 'info';
+}
+
 export function buildProgram(): Command {
   const program = new Command('recon')
     .description('Reconcile the distributor ledger (MongoDB) against CAMS and KARVY holdings files (DBF)')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
 
@@ -39,7 +71,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level (overrides config)').choices(LOG_LEVELS))
     .action(async (opts: { config?: string; source: string[]; json?: boolean; force?: boolean; logLevel?: string }) => {
       const loaded = await loadConfig({ path: opts.config });
-      const logger = createLogger({ level: (opts.logLevel ?? loaded.config.log?.level ?? 'info') as 'info' });
+      const logger = createLogger({ level: oneShotLevel(opts.logLevel, loaded.config.log?.level) });
       // SIGTERM or SIGINT abandons the run: marked failed, nothing published, exit 4.
       const abort = new AbortController();
       const stop = () => abort.abort();
@@ -92,7 +124,7 @@ export function buildProgram(): Command {
   program.command('runs')
     .description('recent runs: as-of, status, counts, duration')
     .option('-c, --config <path>', 'config file')
-    .option('-n, --limit <n>', 'how many', (v: string) => Number(v), 20)
+    .option('-n, --limit <n>', 'how many (1 or more)', wholeNumber(1), 20)
     .option('--json', 'JSON instead of a table')
     .action(async (opts: { config?: string; limit: number; json?: boolean }) => {
       const runs = await recentRuns(await mongoStoreFor(opts.config), opts.limit);
@@ -104,7 +136,7 @@ export function buildProgram(): Command {
     .option('-c, --config <path>', 'config file')
     .option('--source <name>', 'only this source')
     .addOption(new Option('--status <status>', 'only this status').choices(['mismatched', 'dbf_only', 'mongo_only']))
-    .option('--min-age <days>', 'only breaks at least this old', (v: string) => Number(v))
+    .option('--min-age <days>', 'only breaks at least this old (0 or more)', numberAtLeast(0))
     .option('--json', 'JSON instead of a table')
     .action(async (opts: { config?: string; source?: string; status?: string; minAge?: number; json?: boolean }) => {
       const breaks = await currentBreaks(await mongoStoreFor(opts.config), opts);
@@ -112,14 +144,52 @@ export function buildProgram(): Command {
     });
 
   program.command('validate-config')
-    .description('load, interpolate and validate the config; print where it came from')
+    .description('load, interpolate and validate the config and every plugin; say whether `recon daemon` can run it')
     .option('-c, --config <path>', 'config file')
-    .action(async (opts: { config?: string }) => {
+    .option('--daemon', 'also fail (exit 2) when `recon daemon` could not run this config')
+    .action(async (opts: { config?: string; daemon?: boolean }) => {
       const loaded = await loadConfig({ path: opts.config });
+      const check = await checkConfig(loaded);
       process.stdout.write(`config ok: ${loaded.filepath} (${loaded.config.sources.length} sources: ${loaded.config.sources.map((s) => s.name).join(', ')})\n`);
+      process.stdout.write(`plugins ok: ${check.plugins.join(', ')}\n`);
+      process.stdout.write(check.daemonProblem ? `daemon: cannot run this config: ${check.daemonProblem}\n` : `daemon: ready (${check.daemonSummary})\n`);
+      if (opts.daemon && check.daemonProblem) throw new ReconError('RECON_CONFIG_INVALID', `${loaded.filepath}: ${check.daemonProblem}`);
+    });
+
+  program.command('healthcheck')
+    .description('exit 0 when the daemon of this config answers GET /healthz (for container health checks); 1 otherwise')
+    .option('-c, --config <path>', 'config file')
+    .option('--timeout <seconds>', 'how long to wait for the answer', numberAtLeast(0.1), 5)
+    .action(async (opts: { config?: string; timeout: number }) => {
+      process.exitCode = await healthcheck(opts.config, opts.timeout);
     });
 
   return program;
+}
+
+/** Exit 1 on every failure (Docker reserves 2): config unreadable, no answer, or not 200. */
+async function healthcheck(configPath: string | undefined, timeoutSeconds: number): Promise<number> {
+  let url = '';
+  try {
+    const { config } = await loadConfig({ path: configPath });
+    const health = config.health ?? {};
+    if (health.enabled === false) {
+      process.stdout.write('health: the endpoint is disabled (health.enabled: false); nothing to check\n');
+      return 0;
+    }
+    const configured = health.host ?? '127.0.0.1';
+    const host = configured === '0.0.0.0' ? '127.0.0.1' : configured === '::' ? '::1' : configured;
+    url = `http://${host.includes(':') ? `[${host}]` : host}:${health.port ?? 9464}/healthz`;
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+    const body = await res.text();
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    process.stdout.write(`health: ${url}: ${body.trim()}\n`);
+    return 0;
+  } catch (err) {
+    const e = asReconError(err);
+    process.stderr.write(`recon: unhealthy: ${url ? `${url}: ` : ''}${redactUri(e.code === 'RECON_INTERNAL' ? e.message : `${e.code}: ${e.message}`)}\n`);
+    return 1;
+  }
 }
 
 async function mongoStoreFor(configPath: string | undefined): Promise<MongoStore> {
@@ -131,6 +201,11 @@ async function mongoStoreFor(configPath: string | undefined): Promise<MongoStore
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  if (argv.length <= 2) {
+    // Nothing asked: the help goes to stderr and the exit is a usage error, so scripts notice.
+    program.outputHelp({ error: true });
+    return 2;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

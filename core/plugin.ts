@@ -42,6 +42,9 @@ const BUILT_IN: Record<string, string> = {
   karvy: '../sources/karvy/index.js',
 };
 
+/** The plugin names that need no path or package. */
+export const BUILT_IN_PLUGINS = Object.keys(BUILT_IN);
+
 /**
  * Turns a `plugin:` value into an importable specifier: a built-in name, a path (relative to the
  * config file's folder) or a package name. The result is a plain string, so workers can load the
@@ -74,6 +77,9 @@ async function importPlugin(specifier: string): Promise<SourcePlugin> {
   try {
     mod = await import(specifier) as Record<string, unknown>;
   } catch (err) {
+    if (!specifier.startsWith('file:') && (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new ReconError('RECON_PLUGIN_INVALID', `plugin ${specifier} is neither a built-in plugin (${BUILT_IN_PLUGINS.join(', ')}) nor an installed package; a module path starts with ./ or /`, { plugin: specifier }, { cause: err });
+    }
     throw new ReconError('RECON_PLUGIN_INVALID', `plugin ${display(specifier)} could not be imported: ${(err as Error).message}`, { plugin: display(specifier) }, { cause: err });
   }
   const candidate = mod.default ?? mod.plugin;

@@ -1,19 +1,19 @@
 /**
- * Progress of long decodes: a bar on stderr when it is a TTY, otherwise a log line at most every
- * five seconds.
+ * Progress of long decodes: a bar on stderr when it is a terminal (log lines are written above it,
+ * see logger.ts), otherwise a log line at most every five seconds.
  */
 import cliProgress from 'cli-progress';
 import type { Progress } from './engine.js';
-import type { Logger } from './logger.js';
+import { setStatusLine, type Logger } from './logger.js';
 
 export function createProgress(logger: Logger, tty: boolean = process.stderr.isTTY === true): Progress {
   if (tty) {
-    const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'decode [{bar}] {percentage}% {value}/{total} records {eta_formatted}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'decode [{bar}] {percentage}% {value}/{total} records {eta_formatted}', hideCursor: true, clearOnComplete: true, forceRedraw: true }, cliProgress.Presets.shades_classic);
     let started = false;
     return {
-      start(total) { bar.start(total, 0); started = true; },
+      start(total) { bar.start(total, 0); started = true; setStatusLine({ render: () => bar.render() }); },
       advance(n) { if (started) bar.increment(n); },
-      stop() { if (started) bar.stop(); started = false; },
+      stop() { if (started) { setStatusLine(null); bar.stop(); } started = false; },
     };
   }
   let total = 0;

@@ -16,7 +16,8 @@ describe('faults: a YAML syntax error in the config', () => {
       child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
       expect(await new Promise((r) => child.once('exit', r))).to.equal(2);
       const lines = err.trimEnd().split('\n');
-      expect(lines[0]).to.equal(`recon: RECON_CONFIG_INVALID: YAML syntax error in ${join(dir, 'bad.yaml')} line 2, column 1: missed comma between flow collection entries`);
+      expect(lines[0].startsWith(`recon: RECON_CONFIG_INVALID: YAML syntax error in ${join(dir, 'bad.yaml')} line 2, column 1: `), lines[0]).to.equal(true);
+      expect(lines[0]).to.match(/column 1: \S.+$/);
       expect(lines.slice(1).join('\n')).to.contain(' 2 | store: [').and.contain('^');
     } finally {
       await rm(dir, { recursive: true, force: true });

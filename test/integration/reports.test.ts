@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { writeReport } from '../../core/report/write.js';
 import { Daemon } from '../../core/schedule.js';
 import { MongoStore } from '../../core/store/mongodb.js';
 import type { RunSummary } from '../../core/store/types.js';
+import { findBinary } from '../setup/binaries.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { writeScenario } from '../fixtures/scenario.js';
 import { closeTestClient, mongoConfigYaml, quietLogger, seedLedger, tempDir, testDb } from './helpers.js';
@@ -88,8 +89,7 @@ describe('reports, alerts and the people-facing CLI', function () {
   });
 
   it('renders the HTML report in headless Chromium with the sortable break table and takes a screenshot', async () => {
-    const chromium = '/usr/bin/chromium';
-    expect(existsSync(chromium), 'Debian chromium is required (scripts/test.sh installs it)').to.equal(true);
+    const chromium = findBinary('chromium', 'RECON_TEST_CHROMIUM');
     const path = join(dir, 'report.html');
     await writeReport(data, 'html', path);
     const html = await readFile(path, 'utf8');

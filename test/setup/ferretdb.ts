@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findBinary } from './binaries.js';
 import { freePort } from './free-port.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,11 +34,9 @@ export function ferretBinary(): string {
   return bin;
 }
 
+/** $GO, else go on PATH, else the official tarball's /usr/local/go/bin (often not on PATH). */
 function findGo(): string {
-  for (const candidate of [process.env.GO, '/usr/local/go/bin/go', '/usr/bin/go']) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
-  return 'go';
+  return findBinary('go', 'GO', ['/usr/local/go/bin']);
 }
 
 export async function startFerret(): Promise<RunningFerret> {

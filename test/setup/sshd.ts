@@ -1,18 +1,28 @@
 /**
  * A real OpenSSH sshd for the SFTP tests, on 127.0.0.1 and a free port, with a temporary host key
- * (whose fingerprint the tests pin), a temporary user key and its own sshd_config. A dedicated local
- * user `reconsftp` gets a fresh random password each start (password auth needs a real account).
- * Needs root (to run sshd and manage that user) and Debian's openssh-server.
+ * (whose fingerprint the tests pin), a temporary user key and its own sshd_config, logging in as the
+ * user running the tests. Nothing on the machine changes: no account is created and no password set.
+ * Password authentication needs an entry in /etc/shadow, so sshd runs in a private mount namespace
+ * (`unshare --mount`) where a one-line temporary shadow file with a fresh random password is
+ * bind-mounted over /etc/shadow and a tmpfs over /run (sshd's privilege-separation folder); both
+ * vanish with the process. That needs root (as CI runs); otherwise startSshd says so.
+ *
+ * Binaries: $RECON_TEST_SSHD, $RECON_TEST_SSH_KEYGEN, $RECON_TEST_UNSHARE, else found on PATH (and
+ * sshd in /usr/sbin, /usr/local/sbin, which a non-root PATH often lacks).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { findBinary } from './binaries.js';
 import { freePort } from './free-port.js';
 
-export const SFTP_USER = 'reconsftp';
+export { findBinary };
+
+/** The account the tests log in as: the user running them. */
+export const SFTP_USER = userInfo().username;
 
 export interface RunningSshd {
   host: string;
@@ -34,45 +44,47 @@ function sh(cmd: string, args: string[], input?: string): string {
   return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
 }
 
-function ensureUser(password: string): { uid: number; gid: number } {
-  try {
-    sh('id', ['-u', SFTP_USER]);
-  } catch {
-    sh('useradd', ['--no-create-home', '--shell', '/bin/sh', SFTP_USER]);
-  }
-  sh('chpasswd', [], `${SFTP_USER}:${password}\n`);
-  return { uid: Number(sh('id', ['-u', SFTP_USER]).trim()), gid: Number(sh('id', ['-g', SFTP_USER]).trim()) };
+/** A SHA-512 crypt(3) hash of the password, by the system's crypt through perl (Debian's perl-base). */
+function cryptHash(password: string): string {
+  const salt = randomBytes(12).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 16);
+  return sh('perl', ['-e', 'chomp(my $p = <STDIN>); print crypt($p, "\\$6\\$" . $ARGV[0] . "\\$")', salt], `${password}\n`);
 }
 
 export async function startSshd(): Promise<RunningSshd> {
-  const sshd = '/usr/sbin/sshd';
-  if (!existsSync(sshd)) throw new Error('sshd not found: install Debian openssh-server (scripts/test.sh does)');
-  if (process.getuid?.() !== 0) throw new Error('the SFTP tests start sshd and manage a test user: run them as root (as CI does)');
+  const sshd = findBinary('sshd', 'RECON_TEST_SSHD', ['/usr/sbin', '/usr/local/sbin']);
+  const keygen = findBinary('ssh-keygen', 'RECON_TEST_SSH_KEYGEN');
+  if (process.getuid?.() !== 0) {
+    throw new Error('the SFTP tests run sshd with password login in a private mount namespace, which needs root (as CI runs them)');
+  }
+  const unshare = findBinary('unshare', 'RECON_TEST_UNSHARE', ['/usr/bin', '/bin']);
   const dir = mkdtempSync(join(tmpdir(), 'recon-sshd-'));
   chmodSync(dir, 0o755);
   const password = randomBytes(12).toString('base64url');
-  const { uid, gid } = ensureUser(password);
+  const hash = cryptHash(password);
+  if (!hash.startsWith('$6$')) throw new Error('crypt(3) through perl gave no SHA-512 hash');
+  const shadow = join(dir, 'shadow');
+  writeFileSync(shadow, `${SFTP_USER}:${hash}:19000:0:99999:7:::\n`, { mode: 0o600 });
   const hostKey = join(dir, 'host_key');
   const userKey = join(dir, 'user_key');
   const keyPassphrase = randomBytes(9).toString('base64url');
-  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', keyPassphrase, '-f', userKey]);
-  const hostFingerprint = sh('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`]).split(' ')[1];
+  sh(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  sh(keygen, ['-q', '-t', 'ed25519', '-N', keyPassphrase, '-f', userKey]);
+  const hostFingerprint = sh(keygen, ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`]).split(' ')[1];
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${userKey}.pub`));
   chmodSync(join(dir, 'authorized_keys'), 0o644);
   const remoteDir = join(dir, 'outbox');
   mkdirSync(remoteDir);
-  chownSync(remoteDir, uid, gid);
-  mkdirSync('/run/sshd', { recursive: true });
   const port = await freePort();
   const config = join(dir, 'sshd_config');
   writeFileSync(config, [
     `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PasswordAuthentication yes', 'KbdInteractiveAuthentication no',
-    'PubkeyAuthentication yes', 'UsePAM no', 'StrictModes no', 'PermitRootLogin no', `AllowUsers ${SFTP_USER}`,
+    'PubkeyAuthentication yes', 'UsePAM no', 'StrictModes no', `PermitRootLogin ${SFTP_USER === 'root' ? 'yes' : 'no'}`, `AllowUsers ${SFTP_USER}`,
     'Subsystem sftp internal-sftp', 'ForceCommand internal-sftp', 'MaxStartups 100', 'LogLevel ERROR', '',
   ].join('\n'));
-  const child: ChildProcess = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Inside the namespace only: the temporary shadow over /etc/shadow, a fresh /run with /run/sshd.
+  const script = 'mount --bind "$1" /etc/shadow && mount -t tmpfs -o size=1m,mode=755 recon-test-run /run && mkdir /run/sshd && exec "$2" -D -e -f "$3"';
+  const child: ChildProcess = spawn(unshare, ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', shadow, sshd, config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   await waitForPort(port, () => (child.exitCode !== null ? `sshd exited: ${stderr}` : null));
