@@ -1,15 +1,13 @@
 /**
  * Offline ledger: one transaction per line as MongoDB extended JSON (`{"$date": …}`,
  * `{"$numberDecimal": …}`), so a machine without MongoDB can run the same reconciliation. One
- * streaming pass serves every cut-off; each value converts once to fixed-point.
+ * streaming pass serves every cut-off; lines are read as columns (ndjson-columns.ts), each value
+ * converted once to fixed-point.
  */
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
-import { BSON } from 'mongodb';
 import { ReconError } from '../errors.js';
 import { keyOf } from '../key.js';
-import { unitsFromValue } from './mongodb.js';
+import { readLedgerColumns } from './ndjson-columns.js';
 import { MovementBuilder, PositionBuilder } from './positions.js';
 import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
 
@@ -19,53 +17,45 @@ export class NdjsonLedger implements LedgerAdapter {
   constructor(private readonly path: string, private readonly rules: LedgerRules) {}
 
   async snapshots(cutoffs: readonly Cutoff[]): Promise<LedgerSnapshot[]> {
-    const f = this.rules.fields;
     const builders = cutoffs.map((c) => new PositionBuilder(c, this.rules));
-    const lines = createInterface({ input: createReadStream(this.path, 'utf8'), crlfDelay: Infinity });
-    let lineNo = 0;
+    const name = basename(this.path);
     try {
-      for await (const line of lines) {
-        lineNo++;
-        if (line.trim().length === 0) continue;
-        let tx: Record<string, unknown>;
-        try {
-          tx = BSON.EJSON.parse(line, { relaxed: true }) as Record<string, unknown>;
-        } catch (err) {
-          throw new ReconError('RECON_LEDGER_READ', `${basename(this.path)}: line ${lineNo} is not extended JSON: ${(err as Error).message}`, { file: basename(this.path), record: lineNo }, { cause: err });
-        }
-        const when = tx[f.date];
-        const sample = `${basename(this.path)}:${lineNo}`;
-        const units = unitsFromValue(numberish(tx[f.units]));
-        for (const b of builders) {
-          if (!(when instanceof Date) || Number.isNaN(when.getTime())) { b.badDates(1, sample); continue; }
-          if (when.getTime() >= b.snapshotCutoff()) continue;
-          b.add({ productCode: numberish(tx[f.productCode]), folio: numberish(tx[f.folio]), type: tx[f.type], units, count: 1, sample });
-        }
-        const scheme = tx[f.schemeName];
-        if (typeof scheme === 'string' && typeof tx[f.productCode] === 'string') {
-          const key = keyOf(String(tx[f.productCode]).trim(), String(numberish(tx[f.folio])).trim());
-          if (!this.schemes.has(key)) this.schemes.set(key, scheme.trim());
+      for await (const cols of readLedgerColumns(this.path, this.rules.fields)) {
+        for (let r = 0; r < cols.length; r++) {
+          const when = cols.dateMs[r];
+          const sample = `${name}:${cols.lineNo[r]}`;
+          const units = Number.isNaN(cols.units[r]) ? null : cols.units[r];
+          for (const b of builders) {
+            if (Number.isNaN(when)) { b.badDates(1, sample); continue; }
+            if (when >= b.snapshotCutoff()) continue;
+            b.add({ productCode: cols.productCode[r], folio: cols.folio[r], type: cols.type[r], units, count: 1, sample });
+          }
+          const scheme = cols.schemeName[r];
+          const productCode = cols.productCode[r];
+          if (scheme !== null && typeof productCode === 'string') {
+            const key = keyOf(productCode.trim(), String(cols.folio[r]).trim());
+            if (!this.schemes.has(key)) this.schemes.set(key, scheme.trim());
+          }
         }
       }
     } catch (err) {
       if (err instanceof ReconError) throw err;
-      throw new ReconError('RECON_LEDGER_READ', `cannot read ledger ${basename(this.path)}: ${(err as Error).message}`, { file: basename(this.path) }, { cause: err });
+      throw new ReconError('RECON_LEDGER_READ', `cannot read ledger ${name}: ${(err as Error).message}`, { file: name }, { cause: err });
     }
     return builders.map((b) => b.finish());
   }
 
   async movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>> {
-    const f = this.rules.fields;
     const builder = new MovementBuilder(this.rules);
-    const lines = createInterface({ input: createReadStream(this.path, 'utf8'), crlfDelay: Infinity });
-    let lineNo = 0;
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim().length === 0) continue;
-      const tx = BSON.EJSON.parse(line, { relaxed: true }) as Record<string, unknown>;
-      const when = tx[f.date];
-      if (!(when instanceof Date) || when < from || when >= to) continue;
-      builder.add(numberish(tx[f.productCode]), numberish(tx[f.folio]), tx[f.type], unitsFromValue(numberish(tx[f.units])), String(tx._id ?? `${basename(this.path)}:${lineNo}`));
+    const name = basename(this.path);
+    const [fromMs, toMs] = [from.getTime(), to.getTime()];
+    for await (const cols of readLedgerColumns(this.path, this.rules.fields)) {
+      for (let r = 0; r < cols.length; r++) {
+        const when = cols.dateMs[r];
+        if (Number.isNaN(when) || when < fromMs || when >= toMs) continue;
+        const units = Number.isNaN(cols.units[r]) ? null : cols.units[r];
+        builder.add(cols.productCode[r], cols.folio[r], cols.type[r], units, cols.id[r] ?? `${name}:${cols.lineNo[r]}`);
+      }
     }
     return builder.movements;
   }
@@ -80,14 +70,4 @@ export class NdjsonLedger implements LedgerAdapter {
   }
 
   async close(): Promise<void> {}
-}
-
-/** Canonical EJSON wraps numbers ({"$numberInt": …}); relaxed values pass through. */
-function numberish(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null) {
-    const bson = (value as { _bsontype?: string })._bsontype;
-    if (bson === 'Int32' || bson === 'Double') return (value as { valueOf(): number }).valueOf();
-    if (bson === 'Long') return Number((value as { toString(): string }).toString());
-  }
-  return value;
 }
