@@ -54,8 +54,8 @@ const DECIMAL_WRAPPER = /\{\s*"\$numberDecimal"\s*:\s*"(-?\d+(?:\.\d+)?)"\s*\}/y
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const WRAPPERS = new Set(['$date', '$numberDecimal', '$numberLong', '$numberInt', '$numberDouble']);
 
-/** Which column each field name feeds; built once per reader. */
-export type FieldColumns = readonly { name: string; col: Col }[];
+/** Which column each field name feeds (with a hash of the name); built once per reader. */
+export type FieldColumns = readonly { name: string; col: Col; hash: number }[];
 
 export function fieldColumns(fields: LedgerFields): FieldColumns {
   const m = new Map<string, Col>([['_id', Col.Id]]);
@@ -65,7 +65,14 @@ export function fieldColumns(fields: LedgerFields): FieldColumns {
   m.set(fields.type, Col.Type);
   m.set(fields.folio, Col.Folio);
   m.set(fields.productCode, Col.ProductCode);
-  return [...m].map(([name, col]) => ({ name, col }));
+  return [...m].map(([name, col]) => ({ name, col, hash: nameHash(name) }));
+}
+
+/** The hash fieldName computes while it scans a member name. */
+function nameHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
 }
 
 const parser = { current: null as LineParser | null };
@@ -168,10 +175,11 @@ class LineParser {
     if (s.charCodeAt(this.i) === 0x22) {
       const start = this.i + 1;
       let end = start;
-      for (let c = s.charCodeAt(end); c !== 0x22 && c !== 0x5c && c >= 0x20; c = s.charCodeAt(++end));
+      let h = 0;
+      for (let c = s.charCodeAt(end); c !== 0x22 && c !== 0x5c && c >= 0x20; c = s.charCodeAt(++end)) h = (Math.imul(h, 31) + c) | 0;
       if (s.charCodeAt(end) === 0x22) {
         this.i = end + 1;
-        for (const c of columns) if (c.name.length === end - start && s.startsWith(c.name, start)) return c;
+        for (const c of columns) if (c.hash === h && c.name.length === end - start && s.startsWith(c.name, start)) return c;
         return null;
       }
     }
