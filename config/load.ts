@@ -9,10 +9,11 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { cosmiconfig } from 'cosmiconfig';
 import { Cron } from 'croner';
 import { assertTimezone } from '../core/as-of-day.js';
+import { isKnownEncoding } from '../core/dbf/code-pages.js';
 import { ReconError } from '../core/errors.js';
 import { toleranceToUnits } from '../core/fixed-point.js';
 import { DEFAULT_LEDGER_FIELDS, type LedgerRules } from '../core/ledger/types.js';
-import { loadPlugin, resolvePluginSpecifier } from '../core/plugin.js';
+import { loadPlugin, pluginFromDeclaration, pluginLabel, resolvePluginSpecifier } from '../core/plugin.js';
 import { configSchema, type ReconConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -100,6 +101,11 @@ export function parseConfig(raw: unknown, label: string, env: NodeJS.ProcessEnv)
     if (s.fetch.type === 'sftp' && s.fetch.password === undefined && s.fetch.privateKeyPath === undefined) {
       throw new ReconError('RECON_CONFIG_INVALID', `${label}: sources.${s.name}.fetch needs password or privateKeyPath`, { file: label });
     }
+    if (s.encoding !== undefined && !isKnownEncoding(s.encoding)) {
+      throw new ReconError('RECON_CONFIG_INVALID', `${label}: sources.${s.name}.encoding ${JSON.stringify(s.encoding)} is not an encoding this reader can decode (e.g. cp437, cp850, cp852, cp866, cp936, cp1250, cp1252, latin1, utf8)`, { file: label, key: `sources.${s.name}.encoding` });
+    }
+    // An inline plugin is checked now, by the rules a module plugin meets when it is loaded.
+    if (typeof s.plugin !== 'string') pluginFromDeclaration(s.plugin, `${pluginLabel(s.plugin)} of source ${s.name}`);
     for (const p of s.productCodePatterns ?? []) {
       try { new RegExp(p); } catch { throw new ReconError('RECON_CONFIG_INVALID', `${label}: sources.${s.name}.productCodePatterns has an invalid regex ${p}`, { file: label }); }
     }
@@ -208,7 +214,7 @@ export function configHash(config: ReconConfig): string {
     timezone: config.timezone ?? 'Asia/Kolkata',
     tolerance: config.reconcile?.tolerance ?? 0.001,
     ledger: ledgerRules(config),
-    sources: config.sources.map((s) => ({ name: s.name, plugin: s.plugin, columns: s.columns ?? {}, encoding: s.encoding ?? null, patterns: s.productCodePatterns ?? [] })),
+    sources: config.sources.map((s) => ({ name: s.name, plugin: s.plugin, columns: s.columns ?? {}, encoding: s.encoding ?? null, patterns: s.productCodePatterns ?? [], recordCount: s.recordCount ?? 'header' })),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex');
 }

@@ -56,7 +56,13 @@ export const sourceSchema = {
   required: ['name', 'plugin', 'fetch'],
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' },
-    plugin: { type: 'string', minLength: 1, description: 'cams, karvy, a module path or a package name' },
+    plugin: {
+      oneOf: [
+        { type: 'string', minLength: 1, description: 'cams, karvy, a module path or a package name' },
+        { type: 'object', description: 'a registrar declared inline (name, description, columns, dateFormats, normalise); validated like a module plugin' },
+      ],
+    },
+    recordCount: { enum: ['header', 'present'], default: 'header', description: 'header: a header count that differs from the records present fails the file (RECON_DBF_COUNT); present: read every complete record present' },
     fetch: { type: 'object', required: ['type'], properties: { type: { enum: ['local', 'sftp'] } }, discriminator: { propertyName: 'type' }, oneOf: [localFetchSchema, sftpFetchSchema] },
     columns: {
       type: 'object',

@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkConfig, loadConfig } from '../config/load.js';
 import { afterRun } from './after-run.js';
 import { runReconciliation } from './engine.js';
+import { inspectExitCode, inspectFile, inspectText } from './inspect.js';
 import { loadReport } from './report/data.js';
 import { breaksTable, currentBreaks, recentRuns, runsTable } from './report/queries.js';
 import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.js';
@@ -21,6 +22,31 @@ import { closeMongoClients } from './mongo-client.js';
 import { createProgress } from './progress.js';
 import { redactUri } from './redact.js';
 import { summaryJson, summaryTable } from './summary-format.js';
+
+const INSPECT_EXAMPLE = `
+Exit code: as recon run would end on the file (0 when a run would accept it, 3 for bad data).
+
+Example, a KARVY file whose header says 2 records but holds 4, one with a bad units value:
+  $ recon inspect incoming/karvy_20241224.dbf --rows 1
+  file       karvy_20241224.dbf  (838 bytes)
+  version    0x03 dBase III / FoxPro, no memo
+  code page  cp852 (language driver 0x64 Eastern European MS-DOS)
+  records    2 declared, 4 present (header 225 bytes, records of 153)
+  fields     PRCODE C(10)  ACNO N(15)  FUNDDESC C(80)  BALUNITS N(18,4)  PLDG N(18,4)  TODATE C(11)
+  source     KARVY, plugin karvy
+  roles      productCode=PRCODE  folio=ACNO  units=BALUNITS  asOf=TODATE  schemeName=FUNDDESC  pledged=PLDG
+
+  first 1 record(s), as decoded:
+    #1  PRCODE="B01"  ACNO=1  BALUNITS=10  TODATE="24-12-2024"  FUNDDESC="Fundusz Łódź"  PLDG=0
+
+  decoded    3 live rows, 0 deleted (records in error left out), as of 2024-12-24
+  note       1 evidence value(s) unreadable; a run leaves them absent and reports them
+             record 2 PLDG bytes 2020202020202020202020202020202a2a2a
+
+  problems   2
+    RECON_DBF_COUNT: karvy_20241224.dbf: the header declares 2 record(s) but the file's size (838 bytes: ...) implies 4; ...
+    RECON_DBF_NUMBER: karvy_20241224.dbf: record 4 field BALUNITS is not a number with at most 4 decimals: "4O.0000"
+`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -156,6 +182,24 @@ export function buildProgram(): Command {
     .option('--timeout <seconds>', 'how long to wait for the answer', numberAtLeast(0.1), 5)
     .action(async (opts: { config?: string; timeout: number }) => {
       process.exitCode = await healthcheck(opts.config, opts.timeout);
+    });
+
+  program.command('inspect')
+    .description('show how a run would read one DBF file: version, code page, record counts, fields, the columns each role takes, the first rows, and every problem with its code')
+    .argument('<file>', 'the DBF file')
+    .option('-c, --config <path>', 'config file (default: recon.config.yaml found from the current folder up, if any)')
+    .option('-s, --source <name>', 'the source whose plugin and settings apply (default: the one whose file pattern matches)')
+    .option('-n, --rows <n>', 'how many records to show', wholeNumber(0), 5)
+    .option('--json', 'one JSON object instead of text')
+    .addHelpText('after', INSPECT_EXAMPLE)
+    .action(async (file: string, opts: { config?: string; source?: string; rows: number; json?: boolean }) => {
+      const loaded = await loadConfig({ path: opts.config }).catch((err: unknown) => {
+        if (opts.config === undefined && opts.source === undefined && (err as ReconError).code === 'RECON_CONFIG_NOT_FOUND') return null;
+        throw err;
+      });
+      const report = await inspectFile({ file, loaded, source: opts.source, rows: opts.rows });
+      process.stdout.write(opts.json ? JSON.stringify(report) + '\n' : inspectText(report));
+      process.exitCode = inspectExitCode(report);
     });
 
   return program;

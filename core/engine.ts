@@ -12,7 +12,9 @@ import { groupOf, pairKeyMismatch, pairingGroups, rowReason, type NextDayMovemen
 import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
 import { parseAsOfDate } from './dbf/as-of-date.js';
 import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
+import { hexByte } from './dbf/header.js';
 import { peekFirstLive } from './dbf/peek.js';
+import { EVIDENCE_SAMPLES, type EvidenceProblems } from './dbf/projection.js';
 import { ReconError, asReconError } from './errors.js';
 import { fetchSource, type SourceFile } from './fetch/index.js';
 import { sha256File } from './file-digest.js';
@@ -21,7 +23,7 @@ import { keyOf } from './key.js';
 import { createLedger } from './ledger/index.js';
 import type { LedgerSnapshot } from './ledger/types.js';
 import type { Logger } from './logger.js';
-import { loadPlugin, resolvePluginSpecifier, type SourcePlugin } from './plugin.js';
+import { loadPlugin, pluginLabel, resolvePluginSpecifier, type SourcePlugin } from './plugin.js';
 import { ReconPool } from './pool.js';
 import { assembleTable, type HoldingTable } from './holding-table.js';
 import { KeySpace } from './key-space.js';
@@ -256,7 +258,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       const plugin = await loadPlugin(specifier);
       const files: FilePlan[] = [];
       for (const f of fetched) {
-        const layout = await readDbfLayout(f.path, src.encoding);
+        const layout = await readDbfLayout(f.path, { encoding: src.encoding, recordCount: src.recordCount ?? 'header' });
         const columns = resolveColumns(layout, plugin, src.columns ?? {});
         const first = peekFirstLive(layout, columns.asOf);
         let asOf: string | null = null;
@@ -267,9 +269,18 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
               { file: f.name, record: first.record, field: columns.asOf.name, rawHex: Buffer.from(first.text, 'latin1').toString('hex'), source: src.name });
           }
         }
-        const record: FileRecord = { name: f.name, size: layout.size, sha256: f.sha256!, records: layout.recordCount, deleted: 0, asOf };
+        const record: FileRecord = {
+          name: f.name, size: layout.size, sha256: f.sha256!, records: layout.recordCount, deleted: 0, asOf,
+          declaredRecords: layout.declaredRecords, presentRecords: layout.presentRecords,
+          codePage: { encoding: layout.encoding, origin: layout.encodingOrigin, languageDriver: hexByte(layout.languageDriver), note: layout.encodingNote },
+          evidence: { unreadable: 0, samples: [] },
+        };
         files.push({ source: src.name, fetched: f, layout, columns, asOf, record });
-        log.info({ source: src.name, file: f.name, records: layout.recordCount, bytes: layout.size, asOf }, 'file opened');
+        log.info({ source: src.name, file: f.name, records: layout.recordCount, bytes: layout.size, asOf, encoding: layout.encoding, encodingOrigin: layout.encodingOrigin }, 'file opened');
+        if (layout.encodingNote) log.warn({ source: src.name, file: f.name, languageDriver: hexByte(layout.languageDriver), encoding: layout.encoding }, layout.encodingNote);
+        if (layout.declaredRecords !== layout.presentRecords) {
+          log.warn({ source: src.name, file: f.name, declaredRecords: layout.declaredRecords, presentRecords: layout.presentRecords }, 'header record count differs from the records present; reading the records present (recordCount: present)');
+        }
       }
       const days = [...new Set(files.map((f) => f.asOf).filter((d): d is string => d !== null))];
       if (days.length === 0) {
@@ -281,7 +292,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       }
       const decimals = Math.max(...files.map((f) => (f.columns.units.type === 'C' ? 4 : Math.min(4, f.columns.units.decimals))));
       plans.push({ config: src, plugin, specifier, files, asOf: days[0], decimals });
-      run.sources[src.name] = { plugin: src.plugin, asOf: days[0], files: files.map((f) => f.record), rows: 0, deleted: 0, keys: 0, counts: emptyCounts() };
+      run.sources[src.name] = { plugin: pluginLabel(src.plugin), asOf: days[0], files: files.map((f) => f.record), rows: 0, deleted: 0, keys: 0, counts: emptyCounts() };
     }
     if (skipped.length > 0) {
       run.skippedSources = skipped;
@@ -312,9 +323,13 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
             throw new ReconError('RECON_ASOF_MIXED', `${file.fetched.name}: record ${part.asOfRecord} is as of ${part.asOf} but the source is as of ${plan.asOf}`, { file: file.fetched.name, record: part.asOfRecord, field: file.columns.asOf.name, source: plan.config.name });
           }
           file.record.deleted += part.deleted;
+          addEvidenceProblems(file.record.evidence, part.evidence);
           return part;
         }));
         summary.deleted += file.record.deleted;
+        if (file.record.evidence.unreadable > 0) {
+          log.warn({ source: plan.config.name, file: file.fetched.name, unreadable: file.record.evidence.unreadable, samples: file.record.evidence.samples }, 'evidence values not readable; left absent');
+        }
         summary.rows += file.record.records - file.record.deleted;
         return decoded;
       }));
@@ -338,6 +353,12 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   function abortIfAsked(): void {
     if (options.signal?.aborted) throw new ReconError('RECON_ABANDONED', 'run abandoned: shutdown requested before it could finish');
   }
+}
+
+function addEvidenceProblems(to: EvidenceProblems, from: EvidenceProblems): void {
+  to.unreadable += from.unreadable;
+  for (const s of from.samples) if (to.samples.length < EVIDENCE_SAMPLES) to.samples.push(s);
+  to.samples.sort((a, b) => a.record - b.record);
 }
 
 function selectSources(all: SourceConfig[], wanted: string[]): SourceConfig[] {

@@ -16,14 +16,15 @@ export const NOT_A_NUMBER = Number.NaN;
  * Parses an ASCII decimal (`  -123.4560`, padded with spaces or NULs) from bytes into ten-thousandths.
  * Returns NaN for anything else: blank, letters, a second sign or point, or non-zero digits past the
  * fourth decimal (registrar files carry 3 or 4; more would be silently rounded units).
- * Allocation-free: this runs once per record in the hot loop.
+ * Allocation-free: this runs once per record in the hot loop. `blank` is what blank text gives
+ * (evidence columns pass 0: nothing pledged).
  */
-export function parseUnitsBytes(buf: Uint8Array, start: number, end: number): number {
+export function parseUnitsBytes(buf: Uint8Array, start: number, end: number, blank = NOT_A_NUMBER): number {
   let i = start;
   while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
   let j = end;
   while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;
-  if (i === j) return NOT_A_NUMBER;
+  if (i === j) return blank;
   let negative = false;
   if (buf[i] === 0x2d /* - */) { negative = true; i++; } else if (buf[i] === 0x2b /* + */) i++;
   let intPart = 0;
@@ -54,6 +55,39 @@ export function parseUnitsBytes(buf: Uint8Array, start: number, end: number): nu
   const value = intPart * SCALE + frac;
   if (!Number.isSafeInteger(value)) return NOT_A_NUMBER;
   return negative ? -value : value;
+}
+
+const EXPONENT_TEXT = /^([+-]?)(\d*)\.?(\d*)[eE]([+-]?\d{1,3})$/;
+
+/**
+ * An optional evidence value (pledged units, NAV): like parseUnitsBytes, and also exponent form
+ * (`1.5E+00`, which some writers use in N fields). Blank is 0 (nothing pledged); NaN when the bytes
+ * are no number at all, so the caller counts it and leaves the evidence absent instead of inventing 0.
+ */
+export function parseEvidenceBytes(buf: Uint8Array, start: number, end: number): number {
+  const v = parseUnitsBytes(buf, start, end);
+  return Number.isNaN(v) ? evidenceFallback(buf, start, end) : v;
+}
+
+/** parseEvidenceBytes for bytes parseUnitsBytes refused: blank, exponent form, or no number (NaN). */
+export function evidenceFallback(buf: Uint8Array, start: number, end: number): number {
+  let i = start, j = end;
+  while (i < j && (buf[i] === 0x20 || buf[i] === 0)) i++;
+  while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;
+  if (i === j) return 0;
+  const m = EXPONENT_TEXT.exec(Buffer.from(buf.buffer, buf.byteOffset + i, j - i).toString('latin1'));
+  if (!m) return NOT_A_NUMBER;
+  // Move the point in the text, then parse exactly: a value past the fourth decimal is unreadable,
+  // never rounded.
+  const [, sign = '', intDigits = '', fracDigits = '', exp] = m;
+  const digits = intDigits + fracDigits;
+  if (digits.length === 0) return NOT_A_NUMBER;
+  const point = intDigits.length + Number(exp);
+  const plain = point <= 0 ? '0.' + '0'.repeat(-point) + digits
+    : point >= digits.length ? digits + '0'.repeat(point - digits.length) : digits.slice(0, point) + '.' + digits.slice(point);
+  if (plain.length > 40) return NOT_A_NUMBER;
+  const bytes = Buffer.from(sign + plain, 'latin1');
+  return parseUnitsBytes(bytes, 0, bytes.length);
 }
 
 const DECIMAL_TEXT = /^\s*([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/;

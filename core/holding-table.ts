@@ -97,7 +97,7 @@ export class HoldingTable {
     const old = part.folioOld ? part.folioOld[at] : -1;
     return {
       key: keyOf(productCode, folio), productCode, folio, schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
-      units: part.units[at], rows: part.rows[at], pledged: part.pledged ? part.pledged[at] : 0, folioOld: old < 0 ? null : part.folioOldTexts[old],
+      units: part.units[at], rows: part.rows[at], pledged: !part.pledged ? 0 : Number.isNaN(part.pledged[at]) ? undefined : part.pledged[at], folioOld: old < 0 ? null : part.folioOldTexts[old],
     };
   }
 

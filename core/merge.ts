@@ -85,7 +85,8 @@ export function mergePartition(task: MergeTask): PartitionTable {
         rows[at]++;
         if (scheme[at] < 0) scheme[at] = s;
       }
-      if (pledged && input.pledged) pledged[at] = addUnits(pledged[at], input.pledged[r]);
+      // NaN is evidence that could not be read: the key's evidence stays absent, never a partial sum.
+      if (pledged && input.pledged) pledged[at] = Number.isNaN(pledged[at]) || Number.isNaN(input.pledged[r]) ? Number.NaN : addUnits(pledged[at], input.pledged[r]);
       if (folioOld && input.folioOld && folioOld[at] < 0 && input.folioOld[r] >= 0) folioOld[at] = oldBase + input.folioOld[r];
     }
   }

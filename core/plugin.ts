@@ -10,10 +10,22 @@ import { ReconError } from './errors.js';
 
 /** The roles a plugin maps to DBF columns. `productCode` + `folio` are the key. */
 export const REQUIRED_ROLES = ['productCode', 'folio', 'units', 'asOf'] as const;
-/** Optional columns: display, and evidence for break reasons (pledged units, the folio before a change). */
-export const OPTIONAL_ROLES = ['schemeName', 'pledged', 'folioOld'] as const;
+/**
+ * Optional columns, declared once here: display text, or evidence for break reasons. `number`
+ * evidence is read like units but never fails a run: an unreadable value is counted and left absent.
+ * A new evidence column is one line here plus where the engine uses it.
+ */
+export const OPTIONAL_COLUMNS = {
+  schemeName: { kind: 'text', purpose: 'display' },
+  /** Pledged (lien-marked) units: a break equal to them is explained. */
+  pledged: { kind: 'number', purpose: 'evidence' },
+  /** The folio before a change: a ledger still on it is a probable key mismatch. */
+  folioOld: { kind: 'key', purpose: 'evidence' },
+} as const satisfies Record<string, { kind: 'text' | 'number' | 'key'; purpose: 'display' | 'evidence' }>;
+export type OptionalRole = keyof typeof OPTIONAL_COLUMNS;
+export const OPTIONAL_ROLES = Object.keys(OPTIONAL_COLUMNS) as OptionalRole[];
 export type RequiredRole = (typeof REQUIRED_ROLES)[number];
-export type Role = RequiredRole | (typeof OPTIONAL_ROLES)[number];
+export type Role = RequiredRole | OptionalRole;
 
 export interface ColumnSpec {
   /** Column name as the registrar writes it (matched case-insensitively). */
@@ -27,7 +39,7 @@ export interface SourcePlugin {
   name: string;
   /** Who sends the file, for people. */
   description: string;
-  columns: { [R in RequiredRole]: ColumnSpec } & { schemeName?: ColumnSpec; pledged?: ColumnSpec; folioOld?: ColumnSpec };
+  columns: { [R in RequiredRole]: ColumnSpec } & { [R in OptionalRole]?: ColumnSpec };
   /** Formats the as-of column may use; anything else fails the run with file and record. */
   dateFormats: DateFormat[];
   /** Pure text normalisers for the key parts, applied after trimming. */
@@ -45,12 +57,23 @@ const BUILT_IN: Record<string, string> = {
 /** The plugin names that need no path or package. */
 export const BUILT_IN_PLUGINS = Object.keys(BUILT_IN);
 
+/** The normalisers an inline (YAML) plugin may name, applied in order to trimmed key text. */
+export const NORMALISERS: Record<string, (text: string) => string> = {
+  upper: (t) => t.toUpperCase(),
+  lower: (t) => t.toLowerCase(),
+  'strip-leading-zeros': (t) => t.replace(/^0+(?=.)/, ''),
+  'remove-spaces': (t) => t.replace(/\s+/g, ''),
+};
+
+const INLINE = 'recon-inline:';
+
 /**
- * Turns a `plugin:` value into an importable specifier: a built-in name, a path (relative to the
- * config file's folder) or a package name. The result is a plain string, so workers can load the
- * same module.
+ * Turns a `plugin:` value into a specifier: a built-in name, a path (relative to the config file's
+ * folder) or a package name; an inline declaration becomes `recon-inline:` + its JSON. The result is
+ * a plain string, so workers can load the same plugin.
  */
-export function resolvePluginSpecifier(plugin: string, baseDir: string): string {
+export function resolvePluginSpecifier(plugin: string | Record<string, unknown>, baseDir: string): string {
+  if (typeof plugin !== 'string') return INLINE + JSON.stringify(plugin);
   const builtIn = BUILT_IN[plugin];
   if (builtIn !== undefined) return new URL(builtIn, import.meta.url).href;
   if (plugin.startsWith('.') || isAbsolute(plugin)) {
@@ -73,6 +96,10 @@ export function loadPlugin(specifier: string): Promise<SourcePlugin> {
 }
 
 async function importPlugin(specifier: string): Promise<SourcePlugin> {
+  if (specifier.startsWith(INLINE)) {
+    const decl = JSON.parse(specifier.slice(INLINE.length)) as Record<string, unknown>;
+    return pluginFromDeclaration(decl, `${typeof decl.name === 'string' ? decl.name : '(unnamed)'} (inline)`);
+  }
   let mod: Record<string, unknown>;
   try {
     mod = await import(specifier) as Record<string, unknown>;
@@ -85,6 +112,49 @@ async function importPlugin(specifier: string): Promise<SourcePlugin> {
   const candidate = mod.default ?? mod.plugin;
   validatePlugin(candidate, display(specifier));
   return candidate;
+}
+
+/**
+ * A plugin declared in config alone: the same fields as a module plugin, with `normalise` naming
+ * normalisers from NORMALISERS (one name or a list, applied in order) instead of functions.
+ * Validated by the same rules; RECON_PLUGIN_INVALID names every problem.
+ */
+export function pluginFromDeclaration(decl: Record<string, unknown>, label: string): SourcePlugin {
+  const problems: string[] = [];
+  const normalise: Record<string, (text: string) => string> = {};
+  const declared = decl.normalise;
+  if (declared !== undefined) {
+    if (typeof declared !== 'object' || declared === null || Array.isArray(declared)) {
+      problems.push('normalise must be an object');
+    } else {
+      for (const [part, names] of Object.entries(declared as Record<string, unknown>)) {
+        const list = Array.isArray(names) ? names : [names];
+        const fns = list.map((n) => (typeof n === 'string' ? NORMALISERS[n] : undefined));
+        if (list.length === 0 || fns.some((f) => f === undefined)) {
+          problems.push(`normalise.${part} must name ${Object.keys(NORMALISERS).join(', ')} (or a list of them), got ${JSON.stringify(names)}`);
+          continue;
+        }
+        normalise[part] = (t) => fns.reduce((acc, f) => f!(acc), t);
+      }
+    }
+  }
+  for (const key of Object.keys(decl)) {
+    if (!['name', 'description', 'columns', 'dateFormats', 'normalise'].includes(key)) problems.push(`${key} is not a plugin key (name, description, columns, dateFormats, normalise)`);
+  }
+  const candidate = { description: '', ...decl, normalise: declared === undefined ? undefined : normalise };
+  try {
+    validatePlugin(candidate, label);
+  } catch (err) {
+    if (problems.length === 0) throw err;
+    throw new ReconError('RECON_PLUGIN_INVALID', `${(err as Error).message}; ${problems.join('; ')}`, { plugin: label });
+  }
+  if (problems.length > 0) throw new ReconError('RECON_PLUGIN_INVALID', `plugin ${label} is invalid: ${problems.join('; ')}`, { plugin: label });
+  return candidate;
+}
+
+/** How a source's plugin is named in the run document and messages. */
+export function pluginLabel(plugin: string | Record<string, unknown>): string {
+  return typeof plugin === 'string' ? plugin : `${typeof plugin.name === 'string' ? plugin.name : '(unnamed)'} (inline)`;
 }
 
 function display(specifier: string): string {

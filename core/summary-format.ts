@@ -13,7 +13,10 @@ export function summaryJson(run: RunSummary): Record<string, unknown> {
     skippedSources: run.skippedSources ?? [],
     sources: Object.fromEntries(Object.entries(run.sources).map(([name, s]) => [name, {
       plugin: s.plugin, asOf: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts,
-      files: s.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted })),
+      files: s.files.map((f) => ({
+        name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted,
+        declaredRecords: f.declaredRecords, presentRecords: f.presentRecords, codePage: f.codePage, evidence: f.evidence,
+      })),
     }])),
     counts: run.counts,
     closedPositions: run.closedPositions,
@@ -38,6 +41,7 @@ export function summaryTable(run: RunSummary): string {
   const lines = [`run ${run.runId}  ${run.status}`, ''];
   if (run.skippedSources && run.skippedSources.length > 0) lines.push(`already reconciled, skipped (use --force to redo): ${run.skippedSources.join(', ')}`, '');
   lines.push(...table([header, ...body, totals], header.length));
+  lines.push(...fileNotes(run));
   lines.push('', `closed positions (net zero, in no file): ${run.closedPositions}`);
   for (const l of run.ledger) {
     const skipped = l.missingKey + l.nonNumericUnits + l.badDate;
@@ -48,6 +52,22 @@ export function summaryTable(run: RunSummary): string {
   lines.push('', 'time per stage (ms): ' + Object.entries(run.timingsMs).map(([k, v]) => `${k} ${v}`).join(', '));
   if (run.error) lines.push('', `error ${run.error.code}: ${run.error.message}`);
   return lines.join('\n') + '\n';
+}
+
+/** What a person must know about a file beyond its counts: stale header count, code page fallback, unreadable evidence. */
+function fileNotes(run: RunSummary): string[] {
+  const out: string[] = [];
+  for (const [name, s] of Object.entries(run.sources)) {
+    for (const f of s.files) {
+      if (f.declaredRecords !== f.presentRecords) out.push(`${name} ${f.name}: header declares ${f.declaredRecords} records, file holds ${f.presentRecords}; read ${f.records}`);
+      if (f.codePage.note) out.push(`${name} ${f.name}: ${f.codePage.note}`);
+      if (f.evidence.unreadable > 0) {
+        const samples = f.evidence.samples.map((x) => `record ${x.record} ${x.field} ${x.rawHex}`).join('; ');
+        out.push(`${name} ${f.name}: ${f.evidence.unreadable} evidence value(s) unreadable, left absent (${samples})`);
+      }
+    }
+  }
+  return out.length > 0 ? ['', ...out] : out;
 }
 
 function table(rows: string[][], width: number): string[] {

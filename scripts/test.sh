@@ -6,6 +6,7 @@
 #   - openssh-server / openssh-client: a real sshd and ssh-keygen for the SFTP tests;
 #   - chromium: renders the HTML report;
 #   - python3-minimal: compiles the Airflow DAG (deploy/airflow);
+#   - python3-dbfread: the reference DBF reader that scripts/dbf-corpus-check.py compares against;
 #   - the npm packages (`npm ci`), only when node_modules is missing or does not match package-lock.json.
 # System packages are installed with apt-get when run as root; otherwise it lists them and stops.
 # The mocha root hooks then build (once, with Go; cached) and start FerretDB, and the SFTP tests start
@@ -32,6 +33,7 @@ if [ -z "${RECON_TEST_SSH_KEYGEN:-}" ] && ! on_path ssh-keygen; then need+=(open
 if [ -z "${RECON_TEST_CHROMIUM:-}" ] && ! on_path chromium; then need+=(chromium); why+=("chromium: renders the HTML report in a test"); fi
 if ! on_path unshare; then need+=(util-linux); why+=("util-linux: unshare gives the test sshd a private mount namespace"); fi
 if [ -z "${RECON_TEST_PYTHON:-}" ] && ! on_path python3; then need+=(python3-minimal); why+=("python3-minimal: py_compile checks the Airflow DAG in deploy/airflow"); fi
+if ! python3 -c 'import dbfread' 2>/dev/null && ! /usr/bin/python3 -c 'import dbfread' 2>/dev/null; then need+=(python3-dbfread); why+=("python3-dbfread: the reference reader scripts/dbf-corpus-check.py compares the decoder with"); fi
 if ! on_path script; then need+=(bsdutils); why+=("bsdutils: script gives the CLI tests a pseudo-terminal"); fi
 if ! on_path perl; then need+=(perl-base); why+=("perl-base: crypt(3) for the test sshd's temporary password"); fi
 if [ ${#need[@]} -gt 0 ]; then

@@ -11,9 +11,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ReconError, hex } from '../errors.js';
-import { parseUnitsBytes } from '../fixed-point.js';
+import { evidenceFallback, parseUnitsBytes } from '../fixed-point.js';
 import type { SourcePlugin } from '../plugin.js';
 import { parseAsOfDate, type DateFormat } from './as-of-date.js';
+import { fieldTextDecoder } from './code-pages.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
 import { hasSeparator } from '../key.js';
@@ -57,7 +58,17 @@ export interface RangeRows extends RowColumns {
   folioTexts: string[];
   schemeNames: string[];
   folioOldTexts: string[];
+  /** Optional evidence values that could not be read (left absent, never 0), with a few samples. */
+  evidence: EvidenceProblems;
 }
+
+/** Unreadable evidence values of a range or file: how many, and the first few as record, field, bytes. */
+export interface EvidenceProblems {
+  unreadable: number;
+  samples: { record: number; field: string; rawHex: string }[];
+}
+
+export const EVIDENCE_SAMPLES = 5;
 
 // 1 MB: the chunk just read is still in a core's cache when the loop decodes it.
 const DEFAULT_CHUNK = 1024 * 1024;
@@ -68,7 +79,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const partitions = Math.max(1, task.partitions ?? 1);
   const recordsPerChunk = Math.max(1, Math.floor((task.chunkBytes ?? DEFAULT_CHUNK) / recordLength));
   const buf = Buffer.allocUnsafe(recordsPerChunk * recordLength);
-  const text = textDecoder(task.encoding);
+  const text = fieldTextDecoder(task.encoding);
   const dateFormats: readonly DateFormat[] = columns.asOf.type === 'D' ? ['yyyymmdd'] : plugin.dateFormats;
   const normaliseProduct = plugin.normalise?.productCode;
   const products = new ProductIds((b, s, e) => {
@@ -97,6 +108,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   // Evidence columns are sparse (few pledged lots, few changed folios): a range sends them only
   // when some row has one.
   let pledgedSeen = false, folioOldSeen = false;
+  const evidence: EvidenceProblems = { unreadable: 0, samples: [] };
   const out = {
     file: task.file, start: task.start, end: task.end, records: task.end - task.start, deleted: 0,
     asOf: null as string | null, asOfRecord: 0,
@@ -141,7 +153,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         }
         // Product codes repeat (a few thousand schemes): decoded and normalised once each.
         const p = products.get(buf, base + pOff);
-        if (p < 0) badKey(buf, base, name, recordNo, columns.productCode);
+        if (p < 0) badProduct(p, buf, base, name, recordNo, columns.productCode, task.encoding);
         // Folios: a plain whole number is its own code (no string); anything else is interned text.
         let code = folioNumeric ? numericFolioBytes(buf, base + fOff, base + fEnd) : normaliseFolio ? NOT_PLAIN : plainDigits(buf, base + fOff, base + fEnd);
         let folioHash = 0;
@@ -149,7 +161,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         if (code < 0) {
           let t = folioNumeric ? numericFolio(buf, base + fOff, base + fEnd) : text(buf, base + fOff, base + fEnd);
           if (normaliseFolio) t = normaliseFolio(t);
-          if (t.length === 0 || hasSeparator(t)) badKey(buf, base, name, recordNo, columns.folio);
+          if (t.length === 0 || hasSeparator(t) || t.includes(REPLACEMENT)) badFolio(t, buf, base, name, recordNo, columns.folio, task.encoding);
           code = numericFolioCode(t);
           if (code < 0) {
             code = -1 - folioTexts.id(t);
@@ -162,9 +174,14 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         scheme[n] = schemes ? schemes.get(p, buf, base + schemeField!.offset) : -1;
         // Optional evidence columns cost nothing when the plugin does not declare them.
         if (pledged) {
-          const v = parseUnitsBytes(buf, base + pledgedField!.offset, base + pledgedField!.offset + pledgedField!.size);
-          pledged[n] = Number.isNaN(v) ? 0 : v;
-          if (pledged[n] !== 0) pledgedSeen = true;
+          const pStart = base + pledgedField!.offset, pEnd = pStart + pledgedField!.size;
+          // The plain parser first (blank is 0, nothing pledged): nearly every value is one, and this loop is hot.
+          let v = parseUnitsBytes(buf, pStart, pEnd, 0);
+          if (Number.isNaN(v)) v = evidenceFallback(buf, pStart, pEnd);
+          // NaN stays: the row's evidence is absent, and the file counts it.
+          if (Number.isNaN(v)) unreadableEvidence(evidence, buf, base, recordNo, pledgedField!);
+          pledged[n] = v;
+          if (v !== 0) pledgedSeen = true;
         }
         if (folioOld) {
           const t = text(buf, base + folioOldField!.offset, base + folioOldField!.offset + folioOldField!.size);
@@ -181,8 +198,13 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const columnsOut = { pid, folio, units, scheme, pledged: pledgedSeen ? pledged : undefined, folioOld: folioOldSeen ? folioOld : undefined };
   const sorted = part ? sortByPartition(columnsOut, part, n, partitions) : { ...trim(columnsOut, n), offsets: Uint32Array.of(0, n) };
   return {
-    ...out, ...sorted, products: products.texts, folioTexts: folioTexts.texts, schemeNames: schemes?.texts ?? [], folioOldTexts: folioOldTexts.texts,
+    ...out, ...sorted, products: products.texts, folioTexts: folioTexts.texts, schemeNames: schemes?.texts ?? [], folioOldTexts: folioOldTexts.texts, evidence,
   };
+}
+
+function unreadableEvidence(problems: EvidenceProblems, buf: Buffer, base: number, record: number, field: FieldLayout): void {
+  problems.unreadable++;
+  if (problems.samples.length < EVIDENCE_SAMPLES) problems.samples.push({ record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
 }
 
 interface Scratch {
@@ -330,6 +352,25 @@ function badNumericFolio(buf: Buffer, base: number, file: string, record: number
   throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} field ${field.name} is not a whole folio number: "${raw.toString('latin1').trim()}"`, { file, record, field: field.name, rawHex: hex(raw) });
 }
 
+/** What a decoder gives for bytes with no character in its code page. */
+const REPLACEMENT = '\uFFFD';
+const UNDECODABLE = -2;
+
+/** A key whose bytes mean nothing in the file's code page: the file is not in the page it declares. */
+function undecodableKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
+  throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} key field ${field.name} has bytes with no character in code page ${encoding}; the file's text is not in the code page it declares (set the source's encoding)`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
+}
+
+function badProduct(p: number, buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
+  if (p === UNDECODABLE) undecodableKey(buf, base, file, record, field, encoding);
+  badKey(buf, base, file, record, field);
+}
+
+function badFolio(t: string, buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
+  if (t.length > 0 && !hasSeparator(t)) undecodableKey(buf, base, file, record, field, encoding);
+  badKey(buf, base, file, record, field);
+}
+
 function badKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout): never {
   throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} has an empty or NUL-containing key field ${field.name}`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
 }
@@ -362,6 +403,7 @@ class ProductIds extends Interned {
   private add(buf: Buffer, at: number, slot: number): number {
     const t = this.decode(buf, at, at + this.size);
     if (t.length === 0 || hasSeparator(t)) return -1;
+    if (t.includes(REPLACEMENT)) return UNDECODABLE;
     const id = this.id(t);
     const e = this.entries++;
     if (e === this.entryIds.length) {
@@ -444,20 +486,4 @@ class SchemeIds extends Interned {
     this.storeView = new DataView(store.buffer, store.byteOffset, store.length);
     this.lastId = lastId;
   }
-}
-
-type TextDecode = (buf: Buffer, start: number, end: number) => string;
-
-/** Trimmed text of a character field. ASCII (nearly every key) takes the fast Latin-1 path. */
-function textDecoder(encoding: string): TextDecode {
-  const latin1 = encoding === 'latin1' || encoding === 'iso-8859-1';
-  const decoder = latin1 ? null : new TextDecoder(encoding);
-  return (buf, start, end) => {
-    while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-    while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
-    if (decoder !== null) {
-      for (let i = start; i < end; i++) if (buf[i] >= 0x80) return decoder.decode(buf.subarray(start, end));
-    }
-    return buf.toString('latin1', start, end);
-  };
 }

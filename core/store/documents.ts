@@ -99,7 +99,12 @@ export function runDocument(run: RunSummary): RunDocument {
   for (const [name, s] of Object.entries(run.sources)) {
     sources[name] = {
       plugin: s.plugin, as_of_date: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts, decode_ms: s.decodeMs ?? null,
-      files: s.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted, as_of_date: f.asOf })),
+      files: s.files.map((f) => ({
+        name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted, as_of_date: f.asOf,
+        declared_records: f.declaredRecords, present_records: f.presentRecords,
+        code_page: { encoding: f.codePage.encoding, origin: f.codePage.origin, language_driver: f.codePage.languageDriver, note: f.codePage.note ?? null },
+        evidence_unreadable: f.evidence.unreadable, evidence_samples: f.evidence.samples,
+      })),
     };
   }
   return {

@@ -1,3 +1,5 @@
+import type { CodePageOrigin } from '../dbf/code-pages.js';
+import type { EvidenceProblems } from '../dbf/projection.js';
 import type { SerializedError } from '../errors.js';
 import type { LifecycleSummary, PreviousBreak } from '../breaks/lifecycle.js';
 import type { ReconRow, StatusCounts } from '../reconcile.js';
@@ -7,9 +9,17 @@ export interface FileRecord {
   name: string;
   size: number;
   sha256: string;
+  /** Records read: the declared count, or with `recordCount: present` the records present. */
   records: number;
   deleted: number;
   asOf: string | null;
+  /** The header's record count and the complete records the file's size holds. */
+  declaredRecords: number;
+  presentRecords: number;
+  /** The code page text was decoded with, where it came from, and the header's language driver. */
+  codePage: { encoding: string; origin: CodePageOrigin; languageDriver: string; note?: string };
+  /** Optional evidence values that could not be read (left absent), with a few samples. */
+  evidence: EvidenceProblems;
 }
 
 export interface SourceSummary {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/load.js';
-import { ReconError } from '../../core/errors.js';
+import { rejects } from '../fixtures/rejects.js';
 
 const MINIMAL = `timezone: Asia/Kolkata
 ledger: { type: mongodb, uri: "\${MONGO_URI}", database: banking_demo, collection: wealth_pulse_transactions }
@@ -14,16 +14,6 @@ sources:
   - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
   - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }
 `;
-
-async function rejects(p: Promise<unknown>): Promise<ReconError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ReconError);
-    return err as ReconError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('config loading', () => {
   let dir: string;
