@@ -49,7 +49,7 @@ export class LedgerColumns {
   }
 }
 
-const enum Col { None, ProductCode, Folio, Type, Units, Date, SchemeName, Id }
+const enum Col { ProductCode, Folio, Type, Units, Date, SchemeName, Id }
 const DECIMAL_WRAPPER = /\{\s*"\$numberDecimal"\s*:\s*"(-?\d+(?:\.\d+)?)"\s*\}/y;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const WRAPPERS = new Set(['$date', '$numberDecimal', '$numberLong', '$numberInt', '$numberDouble']);
@@ -425,7 +425,7 @@ function orNaN(units: number | null): number {
  * Up to 15 significant digits a double keeps the decimal exactly (its shortest text is the same
  * number), so this equals converting through the double, as the extended-JSON reader does.
  */
-export function plainUnits(s: string, start: number, end: number): number | null {
+function plainUnits(s: string, start: number, end: number): number | null {
   let i = start;
   const negative = s.charCodeAt(i) === 0x2d;
   if (negative) i++;
