@@ -5,14 +5,18 @@
  *   - our decode + reconcile with one and with two workers (per stage, rows/s, MB/s),
  *   - ledger aggregation in the server ($group) against reading every transaction to the client,
  *   - result writes (CSV file store; MongoDB),
- *   - a full engine run over two big files, in a child process, for peak RSS.
+ *   - a full engine run over two big files, in a child process, for peak RSS and stage times,
+ *   - what the user waits for: `recon run` as a whole process on an offline day against the seed's
+ *     algorithm in Python (bench/yardstick.py, needs python3-dbfread), interleaved, counts checked.
  * Prints one JSON object per measurement and a summary object last.
  *
  * Flags: --rows N (KARVY file, default 1000000) --big-rows N (default 5000000) --big-files N
  * (default 2) --big-shape cams|karvy (default cams) --ledger-tx N (default 20000: FerretDB's $group
  * is quadratic in groups) --dir PATH
  * --heap-mb N (V8 heap cap of the big run, default 2048) --reps N (passes of limit/ours, best taken,
- * default 15) --skip-big --skip-ledger --skip-dbffile
+ * default 15) --day-keys N (keys per registrar of the offline day, default 200000) --day-passes N
+ * (whole-run passes, each recon and the yardstick, default 3) --skip-big --skip-ledger --skip-dbffile
+ * --skip-day
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -37,6 +41,8 @@ import { startFerret } from '../test/setup/ferretdb.js';
 import { generateFile, proveWithDbffile, type GeneratedFile } from './generate.js';
 import { limitLoop, ThreadedLimit } from './limit.js';
 import { decodeAndReconcile, indexLedger } from './pipeline.js';
+import { writeOfflineDay } from './offline-day.js';
+import { measureWholeRun, type WholeRunResult } from './whole-run.js';
 import { ReconPool } from '../core/pool.js';
 
 const { values: flags } = parseArgs({
@@ -50,13 +56,16 @@ const { values: flags } = parseArgs({
     'skip-big': { type: 'boolean', default: false },
     'skip-ledger': { type: 'boolean', default: false },
     'skip-dbffile': { type: 'boolean', default: false },
+    'skip-day': { type: 'boolean', default: false },
+    'day-keys': { type: 'string', default: '200000' },
+    'day-passes': { type: 'string', default: '3' },
     'heap-mb': { type: 'string', default: '2048' },
     reps: { type: 'string', default: '15' },
   },
 });
 const rows = Number(flags.rows);
 const reps = Number(flags.reps);
-for (const [flag, value] of [['rows', rows], ['reps', reps], ['big-rows', Number(flags['big-rows'])], ['big-files', Number(flags['big-files'])], ['ledger-tx', Number(flags['ledger-tx'])], ['heap-mb', Number(flags['heap-mb'])]] as const) {
+for (const [flag, value] of [['rows', rows], ['reps', reps], ['big-rows', Number(flags['big-rows'])], ['big-files', Number(flags['big-files'])], ['ledger-tx', Number(flags['ledger-tx'])], ['heap-mb', Number(flags['heap-mb'])], ['day-keys', Number(flags['day-keys'])], ['day-passes', Number(flags['day-passes'])]] as const) {
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${flag} must be a positive whole number, got ${String(flags[flag])}`);
 }
 const dir = flags.dir!;
@@ -256,7 +265,29 @@ if (!flags['skip-ledger']) {
   }
 }
 
-// 7. Two big files through the whole engine, in a child process, for peak RSS.
+// 7. What the user waits for: the whole `recon run` on an offline day against the seed's algorithm.
+let day: (WholeRunResult & { keysPerSource: number; transactions: number }) | null = null;
+if (!flags['skip-day']) {
+  const keys = Number(flags['day-keys']);
+  const dayDir = join(dir, `day-${keys}`);
+  rmSync(dayDir, { recursive: true, force: true });
+  mkdirSync(dayDir, { recursive: true });
+  const t0 = performance.now();
+  const generated = await writeOfflineDay(dayDir, keys);
+  emit({ measure: 'generate', day: dayDir, keys_per_source: keys, rows_per_source: generated.rows.cams, transactions: generated.transactions, ms: Math.round(performance.now() - t0) });
+  const result = await measureWholeRun(dayDir, generated.config, Number(flags['day-passes']), (p) => emit({
+    measure: 'whole-run-pass', pass: p.pass, recon_ms: Math.round(p.reconMs), yardstick_ms: Math.round(p.yardstickMs), counts: p.counts, closed: p.closed, timings_ms: p.timingsMs,
+  }));
+  day = { ...result, keysPerSource: keys, transactions: generated.transactions };
+  emit({
+    measure: 'whole-run', keys_per_source: keys, rows_per_source: generated.rows.cams, transactions: generated.transactions, passes: result.passes.length,
+    recon_best_ms: Math.round(result.recon.bestMs), recon_median_ms: Math.round(result.recon.medianMs),
+    yardstick_best_ms: Math.round(result.yardstick.bestMs), yardstick_median_ms: Math.round(result.yardstick.medianMs),
+    recon_over_yardstick: Number(result.ratioMedian.toFixed(2)), recon_over_yardstick_paired_median: Number(result.ratioPairedMedian.toFixed(2)),
+  });
+}
+
+// 8. Two big files through the whole engine, in a child process, for peak RSS.
 let big: Record<string, unknown> | null = null;
 if (!flags['skip-big']) {
   const shape = flags['big-shape'] === 'karvy' ? 'karvy' : 'cams';
@@ -296,5 +327,17 @@ emit({
   two_worker_speedup_paired_median: Number(pairedRatios[Math.floor(pairedRatios.length / 2)].toFixed(2)),
   ledger_naive_over_server: ledgerRatio === null ? null : Number(ledgerRatio.toFixed(2)),
   peak_rss_mb: big ? big.peak_rss_mb : Math.round(process.resourceUsage().maxRSS / 1024),
+  whole_run: day === null ? null : {
+    keys_per_source: day.keysPerSource, transactions: day.transactions, passes: day.passes.length,
+    recon_ms: { best: Math.round(day.recon.bestMs), median: Math.round(day.recon.medianMs), all: day.passes.map((p) => Math.round(p.reconMs)) },
+    yardstick_ms: { best: Math.round(day.yardstick.bestMs), median: Math.round(day.yardstick.medianMs), all: day.passes.map((p) => Math.round(p.yardstickMs)) },
+    // Target (issue 12): at most 0.2.
+    recon_over_yardstick: Number(day.ratioMedian.toFixed(2)),
+    recon_over_yardstick_paired_median: Number(day.ratioPairedMedian.toFixed(2)),
+    // Stage times of the pass whose whole run was the median.
+    timings_ms: [...day.passes].sort((a, b) => a.reconMs - b.reconMs)[Math.floor((day.passes.length - 1) / 2)].timingsMs,
+  },
+  big_run_ms: big ? big.ms : null,
+  big_run_timings_ms: big ? big.timings_ms : null,
   peak_rss_scope: big ? `engine run over ${String(big.files)} x ${String(big.rows_per_file)} ${String(big.shape)} rows` : 'this process',
 });

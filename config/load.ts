@@ -36,6 +36,13 @@ export async function loadConfig(options: { path?: string; cwd?: string; env?: N
   try {
     found = path ? await explorer.load(resolve(options.cwd ?? process.cwd(), path)) : await explorer.search(options.cwd);
   } catch (err) {
+    const yaml = err as { name?: string; reason?: string; filepath?: string; mark?: { line: number; column: number; snippet?: string } };
+    if (yaml.name === 'YAMLException' && yaml.mark && yaml.reason) {
+      // One line that says it all, then the parser's excerpt with the position marked.
+      const where = `${yaml.filepath ?? options.path} line ${yaml.mark.line + 1}, column ${yaml.mark.column + 1}`;
+      throw new ReconError('RECON_CONFIG_INVALID', `YAML syntax error in ${where}: ${yaml.reason}${yaml.mark.snippet ? `\n${yaml.mark.snippet}` : ''}`,
+        { file: yaml.filepath ?? options.path, line: yaml.mark.line + 1, column: yaml.mark.column + 1 }, { cause: err });
+    }
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'RECON_CONFIG_NOT_FOUND' : 'RECON_CONFIG_INVALID';
     throw new ReconError(code, `cannot read config ${options.path ?? ''}: ${(err as Error).message}`.replace('  ', ' '), { file: options.path }, { cause: err });
   }

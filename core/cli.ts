@@ -101,7 +101,13 @@ export function buildProgram(): Command {
     .action(async (opts: { config?: string; source: string[]; json?: boolean; force?: boolean; logLevel?: string }) => {
       const loaded = await loadConfig({ path: opts.config });
       const logger = createLogger({ level: oneShotLevel(opts.logLevel, loaded.config.log?.level) });
-      const run = await runReconciliation({ loaded, sources: opts.source, logger, force: opts.force === true, progress: createProgress(logger) });
+      // SIGTERM or SIGINT abandons the run: marked failed, nothing published, exit 4.
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      const run = await runReconciliation({ loaded, sources: opts.source, logger, force: opts.force === true, progress: createProgress(logger), signal: abort.signal })
+        .finally(() => { process.removeListener('SIGTERM', stop); process.removeListener('SIGINT', stop); });
       await afterRun(loaded, run, logger);
       process.stdout.write(opts.json ? JSON.stringify(summaryJson(run)) + '\n' : summaryTable(run));
       if (run.status !== 'committed' && run.status !== 'skipped') {

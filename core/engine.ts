@@ -18,6 +18,7 @@ import { peekFirstLive } from './dbf/peek.js';
 import { EVIDENCE_SAMPLES, type EvidenceProblems } from './dbf/projection.js';
 import { ReconError, asReconError } from './errors.js';
 import { fetchSource, type SourceFile } from './fetch/index.js';
+import { RunStaging } from './fetch/staging.js';
 import { sha256File } from './file-digest.js';
 import { toleranceToUnits } from './fixed-point.js';
 import { keyOf } from './key.js';
@@ -95,9 +96,14 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   const ledger = createLedger(config, baseDir);
   const pool = options.pool ?? new ReconPool(config.pool?.threads);
   const timer = stageTimer(run);
+  const staging = new RunStaging(run.runId);
   try {
     await store.begin(run);
     log.info({ sources: run.sourceNames }, 'run started');
+    await store.tidy().then(
+      (t) => { if (t.rowsDeleted > 0) log.info(t, 'finished the cleanup of earlier runs'); },
+      (err: unknown) => log.warn({ err: asReconError(err).toJSON() }, 'could not finish the cleanup of earlier runs; a later run will'),
+    );
     try {
       await execute();
       run.finishedAt = now();
@@ -109,9 +115,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       }
       abortIfAsked();
       await options.beforeCommit?.(run.runId);
-      run.status = 'committed';
       await timer.time('commit', () => store.commit(run));
-      log.info({ counts: run.counts, ms: run.finishedAt.getTime() - run.startedAt.getTime() }, 'run committed');
     } catch (err) {
       const error = options.signal?.aborted && !(err instanceof ReconError && err.code !== 'RECON_INTERNAL')
         ? new ReconError('RECON_ABANDONED', 'run abandoned: shutdown requested before it could finish')
@@ -119,14 +123,30 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       run.status = 'failed';
       run.finishedAt = now();
       run.error = error.toJSON();
-      log.error({ err: run.error }, 'run failed');
-      await store.fail(run).catch((e: unknown) => log.error({ err: asReconError(e).toJSON() }, 'could not mark run failed'));
+      const stored = await store.fail(run).catch((e: unknown) => {
+        log.error({ err: asReconError(e).toJSON() }, 'could not mark run failed');
+        return 'failed' as const;
+      });
+      if (stored === 'failed') {
+        log.error({ err: run.error }, 'run failed');
+        return run;
+      }
+      // The flip happened although its answer was lost: the run is published.
+      log.warn({ err: run.error }, 'commit reported an error but the run is committed');
+      run.error = null;
     }
+    // From the flip on the run is committed: cleanup failing leaves a warning, never a failed run.
+    run.status = 'committed';
+    log.info({ counts: run.counts, ms: run.finishedAt!.getTime() - run.startedAt.getTime() }, 'run committed');
+    await timer.time('cleanup', () => store.supersede(run)).then(
+      (rows) => log.info({ rows }, 'superseded rows removed'),
+      (err: unknown) => log.warn({ err: asReconError(err).toJSON() }, 'run committed, but removing the rows it supersedes failed; the next run finishes it'),
+    );
     return run;
   } finally {
     options.progress?.stop();
     if (!options.pool) await pool.close();
-    await Promise.allSettled([store.close(), ledger.close()]);
+    await Promise.allSettled([store.close(), ledger.close(), staging.cleanup()]);
   }
 
   async function execute(): Promise<void> {
@@ -156,6 +176,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     const writer = new BatchWriter(async (batch) => {
       abortIfAsked();
       await store.writeRows(run, batch);
+      log.debug({ rows: batch.length }, 'rows written');
     });
     const write = async (r: ReconRow) => {
       run.counts[r.status]++;
@@ -280,7 +301,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     const plans: SourcePlan[] = [];
     const skipped: string[] = [];
     for (const src of selected) {
-      const fetched = await fetchSource(src, baseDir, log, options.signal);
+      const fetched = await fetchSource(src, baseDir, log, staging, options.signal);
       if (fetched.length === 0) {
         const where = src.fetch.type === 'local' ? resolvePath(baseDir, src.fetch.dir) : `${src.fetch.host}:${src.fetch.remoteDir}`;
         throw new ReconError('RECON_NO_FILES', `source ${src.name}: no file in ${where} matches ${src.fetch.pattern}`, { source: src.name });

@@ -2,6 +2,7 @@
  * Errors with stable codes. The CLI maps a code to an exit status and prints one line; the run
  * document stores code, message and the structured context (file, record, field, raw bytes).
  */
+import { redactUri } from './redact.js';
 
 export interface ErrorContext {
   file?: string;
@@ -42,6 +43,7 @@ export type ErrorCode =
   | 'RECON_ZIP_PASSWORD'
   | 'RECON_ABANDONED'
   | 'RECON_LEASE_LOST'
+  | 'RECON_SUPERSEDED'
   | 'RECON_USAGE'
   | 'RECON_INTERNAL';
 
@@ -58,7 +60,7 @@ export class ReconError extends Error {
 
   /** Plain data: safe to send across a worker boundary and to store in the run document. */
   toJSON(): SerializedError {
-    return { code: this.code, message: this.message, ...pickContext(this.context) };
+    return { code: this.code, message: redactUri(this.message), ...pickContext(this.context) };
   }
 }
 
@@ -107,6 +109,6 @@ export function exitCodeFor(code: string): number {
   if (code === 'RECON_USAGE' || code.startsWith('RECON_CONFIG') || code === 'RECON_PLUGIN_INVALID') return 2;
   if (code.startsWith('RECON_DBF') || code === 'RECON_ASOF_MIXED' || code === 'RECON_NO_FILES' || code.startsWith('RECON_ZIP')
     || code === 'RECON_FETCH_UNSAFE_NAME' || code === 'RECON_LEDGER_UNMAPPED_TYPE' || code === 'RECON_FIXED_POINT_OVERFLOW') return 3;
-  if (code === 'RECON_LEDGER_READ' || code === 'RECON_STORE_WRITE' || code === 'RECON_FETCH' || code.startsWith('RECON_SFTP') || code === 'RECON_ABANDONED' || code === 'RECON_LEASE_LOST') return 4;
+  if (code === 'RECON_LEDGER_READ' || code === 'RECON_STORE_WRITE' || code === 'RECON_FETCH' || code.startsWith('RECON_SFTP') || code === 'RECON_ABANDONED' || code === 'RECON_LEASE_LOST' || code === 'RECON_SUPERSEDED') return 4;
   return 1;
 }

@@ -1,28 +1,28 @@
 /**
- * A run lease in MongoDB, so two daemons on two hosts never run the same job at once.
+ * A run lease in MongoDB, so two daemons on two hosts never run the same job, nor two jobs at once.
  *
- * The lease is one document: holder, expiry and a fencing token that increases on every
- * acquisition. Acquire is one atomic findOneAndUpdate that matches only an expired lease or our own;
- * a live lease held by someone else makes the upsert collide on _id, which means "held". The holder
- * renews while it runs. At publish, `fence()` is a compare-and-set on (holder, token): a holder
- * whose lease expired and was taken over has a stale token and cannot publish, whatever it thinks.
- * The fence demands that a third of the lease time is still left (the holder renews every third),
- * so a publish never starts on a lease about to lapse.
+ * Only one kind of write is atomic on both FerretDB 1.24 and MongoDB: an insert that collides on a
+ * unique _id (FerretDB applies a filtered update or findOneAndUpdate as read-then-write, so two
+ * concurrent compare-and-sets on one expired lease both succeed). So the lease is a sequence of
+ * documents, one per acquisition, `_id = <name>|<token>`: the document with the highest token is
+ * the current lease. To acquire, a daemon reads the current one; when it is free (released or
+ * expired) it inserts the next token. Of two daemons racing for the same token exactly one insert
+ * succeeds; the other gets a duplicate key, which means "held". The token is the fencing token.
  *
- * Residual window, honestly: the fence and the run's commit are two writes to two documents (no
- * multi-document transactions on FerretDB or a standalone MongoDB), so a process that stalls for
- * longer than that third of the lease between them (a long GC pause, a frozen VM, a partition) may
- * still commit after another daemon took over. What limits the damage: the other daemon's run
- * started later, readers take the latest committed run by start time, and the store's supersede
- * step deletes only rows of runs that started earlier, so a late stale commit can neither hide nor
- * erase the newer results; it leaves one extra committed run that the next commit cleans up.
+ * The holder renews its document while it runs. At publish, `fence()` checks that no later token
+ * exists and that a third of the lease time is left (the holder renews every third), so a holder
+ * whose lease expired and was taken over cannot publish. Residual window, honestly: that check and
+ * the run's commit are two writes to two documents, so a process that stalls longer than a third of
+ * the lease between them may still commit after a take-over; the store's conditional publish
+ * (core/store/mongodb.ts) then refuses the earlier-started run if the later one committed first, and
+ * its cleanup never removes a later run's rows.
  *
  * "At once" is not enough for a schedule: with clocks a second apart, host A can finish the 07:30
  * job and release before host B's 07:30 tick fires, and B would run it again. So a scheduled
  * acquisition names its job (the tick's nominal time, which every host computes alike from the
- * cron pattern), and a release after a finished run records it in `done_job`; the same job cannot
- * be taken again. A holder that dies mid-run never records it, so after expiry a late daemon may
- * still take that job over.
+ * cron pattern), and a release after a finished run marks its document `done`; a job with a done
+ * document is never taken again. A holder that dies mid-run never marks it, so after expiry another
+ * daemon may still take that job over.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -31,14 +31,18 @@ import { MongoServerError } from 'mongodb';
 import { ReconError } from './errors.js';
 
 export interface LeaseDoc {
+  /** `<name>|<token>`. */
   _id: string;
-  holder: string;
+  name: string;
   token: number;
+  holder: string;
   expires_at: Date;
+  taken_at: Date;
+  /** The job taken (a tick's nominal time), or null for an unnamed run. */
+  job: string | null;
+  /** The job finished: no daemon takes it again. */
+  done?: boolean;
   last_fenced_run?: string;
-  /** The job last taken, and the last one that finished (see the module comment). */
-  job?: string | null;
-  done_job?: string | null;
 }
 
 export interface HeldLease {
@@ -47,9 +51,20 @@ export interface HeldLease {
   job?: string;
 }
 
+/** Why a lease was not taken: who holds it, or that the job is done. */
+export interface LeaseRefusal {
+  reason: 'held' | 'done';
+  holder: string;
+  token: number;
+  job: string | null;
+  expiresAt: Date | null;
+}
+
 export class Lease {
   readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private held: HeldLease | null = null;
+  /** Why the last acquire() returned null. */
+  refusal: LeaseRefusal | null = null;
 
   constructor(private readonly collection: () => Promise<Collection<LeaseDoc>>, private readonly name: string, private readonly ttlMs: number, private readonly now: () => Date = () => new Date()) {}
 
@@ -57,59 +72,83 @@ export class Lease {
     return this.held;
   }
 
+  private docId(token: number): string {
+    return `${this.name}|${token}`;
+  }
+
+  private async latest(col: Collection<LeaseDoc>): Promise<LeaseDoc | null> {
+    return (await col.find({ name: this.name }).sort({ token: -1 }).limit(1).toArray())[0] ?? null;
+  }
+
   /**
-   * Takes the lease if it is free or expired; null when another holder has it, or when `job` is
-   * given and that job already finished under some holder.
+   * Takes the lease if it is free or expired; null (and `refusal` says why) when another holder has
+   * it, when `job` is given and that job already finished, or when another daemon took it first.
    */
   async acquire(job?: string): Promise<HeldLease | null> {
     const col = await this.collection();
+    await col.createIndex({ name: 1, token: -1 }, { name: 'name_token' });
     const now = this.now();
-    const filter = { _id: this.name, $or: [{ expires_at: { $lt: now } }, { holder: this.holder }], ...(job === undefined ? {} : { done_job: { $ne: job } }) };
+    this.refusal = null;
+    if (job !== undefined) {
+      const done = await col.findOne({ name: this.name, job, done: true });
+      if (done) return this.refuse('done', done);
+    }
+    const current = await this.latest(col);
+    if (current && current.expires_at > now && current.holder !== this.holder) return this.refuse('held', current);
+    const token = (current?.token ?? 0) + 1;
     try {
-      const doc = await col.findOneAndUpdate(
-        filter,
-        { $set: { holder: this.holder, expires_at: new Date(now.getTime() + this.ttlMs), job: job ?? null }, $inc: { token: 1 } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      if (!doc || doc.holder !== this.holder) return null;
-      this.held = { holder: this.holder, token: doc.token, job };
-      return this.held;
+      await col.insertOne({ _id: this.docId(token), name: this.name, token, holder: this.holder, expires_at: new Date(now.getTime() + this.ttlMs), taken_at: now, job: job ?? null });
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return null;
+      if (err instanceof MongoServerError && err.code === 11000) {
+        const winner = await col.findOne({ _id: this.docId(token) });
+        return this.refuse('held', winner ?? { holder: 'unknown', token, job: job ?? null, expires_at: null });
+      }
       throw err;
     }
+    this.held = { holder: this.holder, token, job };
+    return this.held;
   }
 
-  /** Extends the lease; false when it was lost (expired and taken). */
+  private refuse(reason: LeaseRefusal['reason'], doc: Pick<LeaseDoc, 'holder' | 'token' | 'job'> & { expires_at: Date | null }): null {
+    this.refusal = { reason, holder: doc.holder, token: doc.token, job: doc.job, expiresAt: doc.expires_at };
+    return null;
+  }
+
+  /** True while our token is the latest: nobody took the lease over. */
+  private async stillLatest(col: Collection<LeaseDoc>, token: number): Promise<boolean> {
+    return (await col.countDocuments({ name: this.name, token: { $gt: token } }, { limit: 1 })) === 0;
+  }
+
+  /** Extends the lease; false when it was lost (expired and taken over). */
   async renew(): Promise<boolean> {
     if (!this.held) return false;
     const col = await this.collection();
-    const res = await col.updateOne({ _id: this.name, holder: this.holder, token: this.held.token }, { $set: { expires_at: new Date(this.now().getTime() + this.ttlMs) } });
-    return res.matchedCount === 1;
+    if (!(await this.stillLatest(col, this.held.token))) return false;
+    const res = await col.updateOne({ _id: this.docId(this.held.token), holder: this.holder }, { $set: { expires_at: new Date(this.now().getTime() + this.ttlMs) } });
+    return res.matchedCount === 1 && (await this.stillLatest(col, this.held.token));
   }
 
   /**
    * The fencing check at publish, called right before the commit write: fails unless our token is
-   * still the current one and at least a third of the lease time is left.
+   * still the latest and at least a third of the lease time is left.
    */
   async fence(runId: string): Promise<void> {
     const col = await this.collection();
     const token = this.held?.token ?? -1;
-    const res = await col.updateOne(
-      { _id: this.name, holder: this.holder, token, expires_at: { $gt: new Date(this.now().getTime() + Math.floor(this.ttlMs / 3)) } },
-      { $set: { last_fenced_run: runId } },
-    );
-    if (res.matchedCount !== 1) {
+    const mine = await col.findOne({ _id: this.docId(token), holder: this.holder });
+    const enough = new Date(this.now().getTime() + Math.floor(this.ttlMs / 3));
+    if (!mine || mine.expires_at <= enough || !(await this.stillLatest(col, token))) {
       throw new ReconError('RECON_LEASE_LOST', `run ${runId} lost its lease (token ${token}) before publishing; another daemon holds the job now, so nothing was published`);
     }
+    await col.updateOne({ _id: this.docId(token), holder: this.holder }, { $set: { last_fenced_run: runId } });
   }
 
-  /** Frees the lease; `finished` records the held job as done, so no daemon takes it again. */
+  /** Frees the lease; `finished` marks the held job done, so no daemon takes it again. */
   async release(options: { finished?: boolean } = {}): Promise<void> {
     if (!this.held) return;
     const col = await this.collection();
-    const done = options.finished && this.held.job !== undefined ? { done_job: this.held.job } : {};
-    await col.updateOne({ _id: this.name, holder: this.holder, token: this.held.token }, { $set: { expires_at: new Date(0), ...done } });
+    const done = options.finished && this.held.job !== undefined ? { done: true } : {};
+    await col.updateOne({ _id: this.docId(this.held.token), holder: this.holder }, { $set: { expires_at: new Date(0), ...done } });
     this.held = null;
   }
 }

@@ -3,11 +3,11 @@
  * on a terminal, pino-pretty formats each line in this thread and writes it synchronously, above
  * the progress bar when one is shown, so log lines never land inside the bar or after the summary.
  * Colour follows NO_COLOR / FORCE_COLOR (https://no-color.org), else whether stderr is a terminal.
- * Secrets are redacted by key, and URIs with credentials are scrubbed by the callers (redactUri).
+ * Secrets are redacted by key, and every URI in a logged value loses its credentials (redactDeep).
  */
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import pinoPretty from 'pino-pretty';
-import { REDACT_PATHS } from './redact.js';
+import { REDACT_PATHS, redactDeep } from './redact.js';
 
 export type { Logger };
 
@@ -42,7 +42,10 @@ export function writeAboveStatus(text: string, stream: NodeJS.WritableStream = p
 }
 
 export function createLogger(options: { level?: LevelWithSilent; pretty?: boolean; destination?: NodeJS.WritableStream } = {}): Logger {
-  const base = { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined };
+  const base = {
+    level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined,
+    formatters: { log: (object: Record<string, unknown>) => redactDeep(object) },
+  };
   if (options.destination) return pino(base, options.destination as pino.DestinationStream);
   const pretty = options.pretty ?? process.stderr.isTTY === true;
   if (pretty) {

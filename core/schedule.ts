@@ -22,6 +22,9 @@ import { mongoClient } from './mongo-client.js';
 import { ReconPool } from './pool.js';
 import type { RunSummary } from './store/types.js';
 
+/** How long an abandoned run may take to stop after its abort, before shutdown goes on without it. */
+export const ABANDON_BOUND_MS = 10_000;
+
 export class Daemon {
   private cron: Cron | null = null;
   private readonly pool: ReconPool;
@@ -100,7 +103,8 @@ export class Daemon {
         return null;
       });
       if (!held) {
-        log.info({ lease: this.lease.holder, job: jobName }, 'lease held by another daemon, job already done, or lease unavailable; not running');
+        const r = this.lease.refusal;
+        if (r) log.info({ job: jobName, holder: r.holder, token: r.token, heldJob: r.job, expiresAt: r.expiresAt }, r.reason === 'done' ? 'job already done by a daemon; not running' : 'lease held by another daemon; not running');
         return null;
       }
       log.info({ token: held.token, job: jobName }, 'lease taken');
@@ -167,9 +171,16 @@ export class Daemon {
       if (!finished) {
         this.logger.warn('grace period over: abandoning the current run');
         this.runAbort?.abort();
-        // A run already inside its commit cannot be stopped and may still publish: report what happened.
-        const run = await running.then((r) => r, () => undefined);
-        abandoned = run === undefined || run?.status === 'failed';
+        // The abort reaches fetch, decode and write; a run already inside its commit cannot be stopped
+        // and may still publish: report what happened. Whatever ignores the abort gets ABANDON_BOUND_MS.
+        let bound: NodeJS.Timeout | undefined;
+        const run = await Promise.race([
+          running.then((r) => r, () => undefined),
+          new Promise<'unfinished'>((r) => { bound = setTimeout(() => r('unfinished'), ABANDON_BOUND_MS); }),
+        ]);
+        clearTimeout(bound);
+        if (run === 'unfinished') this.logger.error({ boundMs: ABANDON_BOUND_MS }, 'the abandoned run did not stop in time; exiting anyway (a later run marks it failed)');
+        abandoned = run === undefined || run === 'unfinished' || run?.status === 'failed';
       }
     }
     await this.pool.close();

@@ -1,11 +1,14 @@
 /**
  * Gets a source's files onto local disk: a local folder as is, or an SFTP download into staging.
- * Zip archives among them are extracted into staging. Returns the DBF files to reconcile.
+ * Zip archives among them are extracted into staging. Returns the DBF files to reconcile. Staging
+ * is the run's own folder (core/fetch/staging.ts), removed when the run ends.
  */
 import { resolvePath } from '../../config/load.js';
 import type { SourceConfig } from '../../config/schema.js';
 import type { Logger } from '../logger.js';
 import { listLocalFiles, type FetchedFile } from './local.js';
+import { checkDeliveredName } from './names.js';
+import type { RunStaging } from './staging.js';
 import { fetchSftp } from './sftp.js';
 import { extractZip, isZip } from './zip.js';
 
@@ -14,11 +17,12 @@ export interface SourceFile extends FetchedFile {
   sha256?: string;
 }
 
-export async function fetchSource(src: SourceConfig, baseDir: string, log: Logger, signal?: AbortSignal): Promise<SourceFile[]> {
+export async function fetchSource(src: SourceConfig, baseDir: string, log: Logger, staging: RunStaging, signal?: AbortSignal): Promise<SourceFile[]> {
   const f = src.fetch;
-  const stagingDir = resolvePath(baseDir, f.stagingDir ?? `./staging/${src.name}`);
+  const stagingRoot = resolvePath(baseDir, f.stagingDir ?? `./staging/${src.name}`);
   let delivered: SourceFile[];
   if (f.type === 'sftp') {
+    const stagingDir = await staging.dirFor(stagingRoot);
     delivered = await fetchSftp({
       source: src.name, host: f.host, port: f.port ?? 22, username: f.username, password: f.password,
       privateKeyPath: f.privateKeyPath === undefined ? undefined : resolvePath(baseDir, f.privateKeyPath), passphrase: f.passphrase,
@@ -27,11 +31,12 @@ export async function fetchSource(src: SourceConfig, baseDir: string, log: Logge
     }, log, signal);
   } else {
     delivered = await listLocalFiles(resolvePath(baseDir, f.dir), f.pattern);
+    for (const file of delivered) checkDeliveredName(file.name, src.name);
   }
   const out: SourceFile[] = [];
   for (const file of delivered) {
     if (isZip(file.name)) {
-      const extracted = await extractZip(file.path, stagingDir, src.name, f.zipPassword);
+      const extracted = await extractZip(file.path, await staging.dirFor(stagingRoot), src.name, f.zipPassword);
       log.info({ source: src.name, file: file.name, extracted: extracted.map((e) => e.name) }, 'zip extracted');
       out.push(...extracted);
     } else {

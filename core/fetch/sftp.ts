@@ -11,12 +11,15 @@
  *    only a temporary file, which is deleted and never read.
  * 4. Transient failures (resets, timeouts, refused connections) are retried with exponential
  *    backoff and jitter; authentication and host-key failures are not.
+ * 5. Ending a session is bounded too: ssh2-sftp-client's end() resolves only on 'close', which a
+ *    stalled server never sends, so after END_GRACE_MS the socket is destroyed. An abort (shutdown)
+ *    destroys the socket at once, which fails whatever operation is in flight.
  * Every 'error' event is handled: a reset while ending the session is logged as a warning.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import SftpClient from 'ssh2-sftp-client';
@@ -62,10 +65,11 @@ export async function fetchSftp(o: SftpOptions, log: Logger, signal?: AbortSigna
       await session(o, log, done, signal);
       return [...done.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     } catch (err) {
-      if (!isTransient(err) || attempt >= o.retries || signal?.aborted) throw asSftpError(err, o);
+      if (signal?.aborted) throw new ReconError('RECON_ABANDONED', `fetch from ${o.host} abandoned: shutdown requested`, { source: o.source }, { cause: err });
+      if (!isTransient(err) || attempt >= o.retries) throw asSftpError(err, o);
       const wait = Math.round(backoff * 2 ** attempt * (0.5 + Math.random()));
       log.warn({ source: o.source, host: o.host, attempt: attempt + 1, waitMs: wait, err: (err as Error).message }, 'sftp transient failure, retrying');
-      await new Promise((r) => setTimeout(r, wait));
+      await sleep(wait, signal);
     }
   }
 }
@@ -83,7 +87,10 @@ async function session(o: SftpOptions, log: Logger, done: Map<string, Downloaded
   const onError = (err: Error) => log.warn({ source: o.source, host: o.host, err: err.message }, 'sftp connection error');
   client.on('error', onError);
   const privateKey = o.privateKeyPath ? await readFile(o.privateKeyPath) : undefined;
+  const destroy = () => sshSocket(client)?.destroy();
+  signal?.addEventListener('abort', destroy, { once: true });
   try {
+    if (signal?.aborted) throw new ReconError('RECON_ABANDONED', 'fetch abandoned: shutdown requested');
     try {
       await deadline(client.connect({
         host: o.host, port: o.port, username: o.username, password: o.password, privateKey, passphrase: o.passphrase,
@@ -112,13 +119,34 @@ async function session(o: SftpOptions, log: Logger, done: Map<string, Downloaded
       done.set(entry.name, await download(client, o, posix.join(o.remoteDir, entry.name), entry.name, entry.size, target, log));
     }
   } finally {
-    await client.end().catch((err: Error) => log.warn({ source: o.source, host: o.host, err: err.message }, 'sftp error while closing (ignored)'));
+    signal?.removeEventListener('abort', destroy);
+    await deadline(client.end(), END_GRACE_MS, 'end').catch((err: Error) => log.warn({ source: o.source, host: o.host, err: err.message }, 'sftp session did not end cleanly; socket destroyed'));
+    destroy();
     client.removeListener('error', onError);
   }
 }
 
+/** How long a session may take to end before its socket is destroyed. */
+const END_GRACE_MS = 2000;
+
+/**
+ * The TCP socket under ssh2-sftp-client's ssh2 connection (not in the type definitions). ssh2's own
+ * destroy() does nothing once end() has half-closed the socket, so the socket itself is destroyed.
+ */
+function sshSocket(client: SftpClient): { destroy(): unknown } | undefined {
+  return (client as unknown as { client?: { _sock?: { destroy(): unknown } } }).client?._sock;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 async function download(client: SftpClient, o: SftpOptions, remotePath: string, name: string, size: number, target: string, log: Logger): Promise<DownloadedFile> {
-  const temp = join(dirname(target), `.${name}.${process.pid}.${Date.now()}.part`);
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.part`);
   const hash = createHash('sha256');
   let bytes = 0;
   let idle: NodeJS.Timeout | undefined;

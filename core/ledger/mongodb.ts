@@ -33,7 +33,19 @@ export interface MongoLedgerOptions {
 const NUMERIC_TYPES = ['double', 'int', 'long'];
 
 export class MongoLedger implements LedgerAdapter {
+  /** Each key's scheme name (the least non-blank one), collected while the snapshots read the ledger. */
+  private readonly schemes = new Map<string, string>();
+
   constructor(private readonly options: MongoLedgerOptions) {}
+
+  private noteScheme(productCode: unknown, folio: unknown, scheme: unknown): void {
+    if (typeof scheme !== 'string' || typeof productCode !== 'string' || (typeof folio !== 'string' && typeof folio !== 'number')) return;
+    const name = scheme.trim();
+    if (name.length === 0) return;
+    const key = keyOf(productCode.trim(), String(folio).trim());
+    const seen = this.schemes.get(key);
+    if (seen === undefined || name < seen) this.schemes.set(key, name);
+  }
 
   private async collection(): Promise<Collection> {
     const client = await mongoClient(this.options.uri);
@@ -54,11 +66,20 @@ export class MongoLedger implements LedgerAdapter {
     try {
       // Sum and count in two pipelines (one accumulator each), joined on the group id.
       const numericMatch = { $match: { ...inDay, [f.units]: { $type: NUMERIC_TYPES } } };
+      // The count pipeline also groups by scheme name: the names of mongo_only rows come from here,
+      // not from a query per batch of breaks (a key rarely has more than one name, so the groups
+      // are about as many).
       const [sums, counts] = await Promise.all([
         col.aggregate([numericMatch, { $group: { _id: groupId, u: { $sum: `$${f.units}` } } }], { allowDiskUse: true }).toArray(),
-        col.aggregate([numericMatch, { $group: { _id: groupId, n: { $sum: 1 } } }], { allowDiskUse: true }).toArray(),
+        col.aggregate([numericMatch, { $group: { _id: { ...groupId, s: `$${f.schemeName}` }, n: { $sum: 1 } } }], { allowDiskUse: true }).toArray(),
       ]);
-      const countOf = new Map(counts.map((g) => [groupKey(g._id), g.n as number]));
+      const countOf = new Map<string, number>();
+      for (const g of counts) {
+        const id = g._id as { p: unknown; fo: unknown; s: unknown };
+        const k = groupKey(id);
+        countOf.set(k, (countOf.get(k) ?? 0) + (g.n as number));
+        this.noteScheme(id.p, id.fo, id.s);
+      }
       for (const g of sums) {
         const id = g._id as { p: unknown; fo: unknown; t: unknown };
         let units = unitsFromDoubleSum(g.u as number);
@@ -68,10 +89,12 @@ export class MongoLedger implements LedgerAdapter {
       // Everything else: Decimal128, strings, null, missing. Grouped by value so each distinct value converts once.
       const other = col.aggregate([
         { $match: { ...inDay, [f.units]: { $not: { $type: NUMERIC_TYPES } } } },
-        { $group: { _id: { ...groupId, u: `$${f.units}` }, n: { $sum: 1 } } },
+        { $group: { _id: { ...groupId, u: `$${f.units}`, s: `$${f.schemeName}` }, n: { $sum: 1 } } },
       ], { allowDiskUse: true });
       for await (const g of other) {
-        const id = g._id as { p: unknown; fo: unknown; t: unknown; u: unknown };
+        const id = g._id as { p: unknown; fo: unknown; t: unknown; u: unknown; s?: unknown };
+        this.noteScheme(id.p, id.fo, id.s);
+        delete id.s;
         builder.add({ productCode: id.p, folio: id.fo, type: id.t, units: unitsFromValue(id.u), count: g.n as number, sample: sampleOf(id) });
       }
       const badDates = await col.aggregate([{ $match: { [f.date]: { $not: { $type: 'date' } } } }, { $count: 'n' }]).toArray();
@@ -89,8 +112,9 @@ export class MongoLedger implements LedgerAdapter {
     const f = this.options.rules.fields;
     const builder = new PositionBuilder(cutoff, this.options.rules);
     try {
-      const projection = { [f.productCode]: 1, [f.folio]: 1, [f.type]: 1, [f.units]: 1 };
+      const projection = { [f.productCode]: 1, [f.folio]: 1, [f.type]: 1, [f.units]: 1, [f.schemeName]: 1 };
       for await (const tx of col.find({ [f.date]: { $lt: cutoff.cutoff } }, { projection, batchSize: 10_000 })) {
+        this.noteScheme(tx[f.productCode], tx[f.folio], tx[f.schemeName]);
         builder.add({ productCode: tx[f.productCode], folio: tx[f.folio], type: tx[f.type], units: unitsFromValue(tx[f.units]), count: 1, sample: String(tx._id) });
       }
       const badDates = await col.countDocuments({ [f.date]: { $not: { $type: 'date' } } });
@@ -143,23 +167,13 @@ export class MongoLedger implements LedgerAdapter {
     return picker.result();
   }
 
+  /** Names of keys the snapshots saw (every mongo_only row is one): no query per key or batch. */
   async schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    if (keys.length === 0) return out;
-    const f = this.options.rules.fields;
-    const col = await this.collection();
-    for (let i = 0; i < keys.length; i += 500) {
-      const batch = keys.slice(i, i + 500);
-      const groups = col.aggregate([
-        { $match: { $or: keyFilters(f, batch), [f.schemeName]: { $type: 'string' } } },
-        { $group: { _id: { p: `$${f.productCode}`, fo: `$${f.folio}`, s: `$${f.schemeName}` } } },
-        { $sort: { '_id.s': 1 } },
-      ]);
-      for await (const g of groups) {
-        const id = g._id as { p: string; fo: unknown; s: string };
-        const key = keyOf(String(id.p).trim(), String(id.fo).trim());
-        if (!out.has(key) && id.s.trim().length > 0) out.set(key, id.s.trim());
-      }
+    for (const k of keys) {
+      const key = keyOf(k.productCode, k.folio);
+      const name = this.schemes.get(key);
+      if (name !== undefined) out.set(key, name);
     }
     return out;
   }

@@ -97,6 +97,10 @@ export interface RunDocument {
   } | null;
   timings_ms: Record<string, number>;
   error: unknown;
+  /** Committed, but rows of earlier runs it supersedes may remain: a later run removes them. */
+  cleanup_pending?: boolean;
+  /** Failed, and its rows are removed. */
+  rows_removed?: boolean;
 }
 
 export function coverageOf(run: RunSummary): { source: string | null; as_of_date: string }[] {

@@ -11,7 +11,7 @@ import { ReconError } from '../errors.js';
 import type { ReconRow } from '../reconcile.js';
 import { resultDocument, runDocument, type ResultDocument } from './documents.js';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
-import type { ResultStore, RunSummary } from './types.js';
+import type { ResultStore, RunSummary, TidyReport } from './types.js';
 import { FilesReader } from './reader-files.js';
 
 /** results.csv columns; the break columns are empty on matched rows. */
@@ -58,11 +58,21 @@ export class FileStore implements ResultStore {
     await rename(dir, this.runDir(run.runId));
   }
 
-  async fail(run: RunSummary): Promise<void> {
+  /** Runs are folders: nothing is superseded in place and nothing is left to tidy. */
+  async tidy(): Promise<TidyReport> {
+    return { failedRuns: 0, pendingCleanups: 0, rowsDeleted: 0 };
+  }
+
+  async supersede(): Promise<number> {
+    return 0;
+  }
+
+  async fail(run: RunSummary): Promise<'failed'> {
     await this.endCsv().catch(() => undefined);
     await rm(this.partial(run), { recursive: true, force: true });
     await mkdir(join(this.dir, 'failed'), { recursive: true });
     await writeFile(join(this.dir, 'failed', `${run.runId}.json`), JSON.stringify({ ...runDocument(run), status: 'failed' }, null, 2) + '\n');
+    return 'failed';
   }
 
   async skip(run: RunSummary): Promise<void> {

@@ -1,24 +1,38 @@
 /**
- * MongoDB result store and the publish protocol (DESIGN.md §4), without multi-document transactions:
+ * MongoDB result store and the publish protocol, without multi-document transactions (FerretDB has
+ * none, nor does a standalone MongoDB):
  *
- * 1. begin: insert the run document as `running`; rows of earlier failed runs are removed.
- * 2. writeRows: unordered bulk inserts in batches. A unique index on (run, source, product, folio)
- *    makes a retried batch a no-op instead of a duplicate.
- * 3. commit: one atomic update flips the run to `committed` (only from `running`). This is the
- *    publish point: readers take the latest committed run for a (source, as-of day).
- * 4. supersede: rows of older runs for the same (source, as-of day) are deleted. A crash before this
- *    leaves two committed runs, and readers still pick the newer; the next commit cleans up.
- * A crash before commit leaves the run `running` with unpublished rows; the next run marks such runs
- * failed once they are older than `staleAfterMs` and deletes their rows.
+ * 1. begin: insert the run document as `running`. Runs still `running` after `staleAfterMs` are
+ *    marked failed (their process died).
+ * 2. writeRows: unordered bulk inserts in batches under the run id. A unique index on (run, source,
+ *    product, folio) makes a retried batch a no-op instead of a duplicate.
+ * 3. commit: a conditional publish. If a run ordered after this one (by started_at, then id) has
+ *    already committed any (source, as-of day) this run covers, this run is superseded before it is
+ *    published (RECON_SUPERSEDED) and its rows are removed. Otherwise one single-document update
+ *    flips it to `committed` with `cleanup_pending`. The flip is the publish point: from then on the
+ *    run is committed, whatever happens next. Readers take, for a (source, as-of day), the latest
+ *    committed run in the same order, so at every instant exactly one complete run is visible.
+ * 4. supersede: cleanup after the flip, never a reason to fail the run. Rows of runs ordered before
+ *    this one for its (source, as-of day) pairs are deleted in batches by _id (one delete of a whole
+ *    day exceeds FerretDB's SQL variable limit), each batch retried; then `cleanup_pending` is
+ *    cleared. Deleting only earlier runs' rows keeps a late commit (a stalled process) from erasing
+ *    newer results, and makes cleanup idempotent: `tidy` at the start of any later run finishes a
+ *    cleanup that was cut short, and removes the rows of failed runs.
+ * Two runs of one day at once: the later-started one wins. The earlier one either sees it committed
+ * at its own commit (superseded, nothing published) or committed first and then loses its rows to
+ * the later run's cleanup, which starts only after the earlier run's last write.
  */
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter, ObjectId } from 'mongodb';
 import { MongoBulkWriteError } from 'mongodb';
 import { ReconError } from '../errors.js';
 import { mongoClient } from '../mongo-client.js';
 import type { ReconRow } from '../reconcile.js';
 import { coverageOf, resultDocument, runDocument, type ResultDocument, type RunDocument } from './documents.js';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
-import type { ResultStore, RunSummary } from './types.js';
+import type { ResultStore, RunSummary, TidyReport } from './types.js';
+
+/** Rows per delete: inside FerretDB's SQLite variable limit (32,766), with room for rows inserted meanwhile. */
+const DELETE_BATCH = 25_000;
 
 export interface MongoStoreOptions {
   uri: string;
@@ -66,9 +80,26 @@ export class MongoStore implements ResultStore {
         { status: 'running', started_at: { $lt: staleBefore } },
         { $set: { status: 'failed', finished_at: run.startedAt, error: { code: 'RECON_ABANDONED', message: 'run did not finish; marked failed by a later run' } } },
       );
-      const failed = await runs.find({ status: 'failed' }, { projection: { _id: 1 } }).toArray();
-      if (failed.length > 0) await (await this.results()).deleteMany({ reconciliation_run_id: { $in: failed.map((r) => r._id) } });
       await runs.insertOne(runDocument(run));
+    });
+  }
+
+  async tidy(): Promise<TidyReport> {
+    return this.guard('clean up earlier runs', async () => {
+      const runs = await this.runs();
+      const report: TidyReport = { failedRuns: 0, pendingCleanups: 0, rowsDeleted: 0 };
+      const failed = (await retried(() => runs.find({ status: 'failed', rows_removed: { $ne: true } }, { projection: { _id: 1 } }).toArray())).map((f) => f._id);
+      if (failed.length > 0) {
+        report.rowsDeleted += await this.deleteRows({ reconciliation_run_id: { $in: failed } });
+        await retried(() => runs.updateMany({ _id: { $in: failed }, status: 'failed' }, { $set: { rows_removed: true } }));
+        report.failedRuns = failed.length;
+      }
+      const pending = await retried(() => runs.find({ status: 'committed', cleanup_pending: true }, { projection: { _id: 1, started_at: 1, coverage: 1 } }).toArray());
+      for (const p of pending) {
+        report.rowsDeleted += await this.supersedeFor({ _id: p._id, started_at: p.started_at, coverage: p.coverage ?? [] });
+        report.pendingCleanups++;
+      }
+      return report;
     });
   }
 
@@ -88,36 +119,89 @@ export class MongoStore implements ResultStore {
   }
 
   async commit(run: RunSummary): Promise<void> {
+    const runs = await this.guard('commit run', () => this.runs());
+    const newer = await this.guard('commit run', () => this.newerCommitted(run));
+    if (newer) {
+      throw new ReconError('RECON_SUPERSEDED', `run ${run.runId}: run ${newer.runId}, started later, already published ${newer.source ?? 'unowned ledger positions'} as of ${newer.asOf}; this run's results were not published`, { supersededBy: newer.runId });
+    }
     await this.guard('commit run', async () => {
-      const runs = await this.runs();
-      const doc = runDocument(run);
-      const { _id: _ignored, ...fields } = doc;
-      const res = await runs.updateOne({ _id: run.runId, status: 'running' }, { $set: { ...fields, status: 'committed' } });
+      const { _id: _ignored, ...fields } = runDocument(run);
+      const res = await runs.updateOne({ _id: run.runId, status: 'running' }, { $set: { ...fields, status: 'committed', cleanup_pending: true } });
       if (res.matchedCount !== 1) {
         throw new ReconError('RECON_STORE_WRITE', `run ${run.runId} was no longer running at commit (another process marked it); nothing was published`);
       }
-      await this.supersede(run);
     });
   }
 
-  /**
-   * Deletes older rows for every (source, as-of day) this run now publishes. Only rows of runs that
-   * started no later than this one: a run that commits late (a stalled daemon past its lease, see
-   * core/lease.ts) must never erase a newer run's published rows.
-   */
-  private async supersede(run: RunSummary): Promise<void> {
-    const results = await this.results();
-    for (const c of coverageOf(run)) {
-      await results.deleteMany({ reconciliation_run_id: { $ne: run.runId }, source: c.source, as_of_date: c.as_of_date, reconciliation_date: { $lte: run.startedAt } });
-    }
+  async supersede(run: RunSummary): Promise<number> {
+    return this.guard('remove superseded rows', () => this.supersedeFor({ _id: run.runId, started_at: run.startedAt, coverage: coverageOf(run) }));
   }
 
-  async fail(run: RunSummary): Promise<void> {
-    await this.guard('mark run failed', async () => {
+  /** A committed run ordered after `run` that covers one of its (source, as-of day) pairs. */
+  private async newerCommitted(run: RunSummary): Promise<{ runId: string; source: string | null; asOf: string } | null> {
+    const mine = coverageOf(run);
+    const candidates = await (await this.runs()).find({ status: 'committed', started_at: { $gte: run.startedAt }, _id: { $ne: run.runId } }, { projection: { _id: 1, started_at: 1, coverage: 1 } }).toArray();
+    for (const c of candidates.filter((d) => runOrder(d, { _id: run.runId, started_at: run.startedAt }) > 0).sort(runOrder)) {
+      const hit = (c.coverage ?? []).find((x) => mine.some((m) => m.source === x.source && m.as_of_date === x.as_of_date));
+      if (hit) return { runId: c._id, source: hit.source, asOf: hit.as_of_date };
+    }
+    return null;
+  }
+
+  /** Deletes the rows of runs ordered before `run` for each pair it covers, then clears its flag. */
+  private async supersedeFor(run: Pick<RunDocument, '_id' | 'started_at' | 'coverage'>): Promise<number> {
+    const deleted = run.coverage.length === 0 ? 0 : await this.deleteRows({
+      $and: [
+        { $or: run.coverage.map((c) => ({ source: c.source, as_of_date: c.as_of_date })) },
+        { $or: [{ reconciliation_date: { $lt: run.started_at } }, { reconciliation_date: run.started_at, reconciliation_run_id: { $lt: run._id } }] },
+        { reconciliation_run_id: { $ne: run._id } },
+      ],
+    });
+    await retried(async () => (await this.runs()).updateOne({ _id: run._id, status: 'committed' }, { $unset: { cleanup_pending: '' } }));
+    return deleted;
+  }
+
+  /**
+   * Deletes every row matching `filter` in bounded ranges of _id of at most DELETE_BATCH rows:
+   * FerretDB on SQLite binds a variable per deleted row and refuses one delete of a big day ("too
+   * many SQL variables"). One pass over the matching ids (sorted, only every DELETE_BATCH-th kept)
+   * finds the range bounds, then one delete per range. Ranges, not `$in` lists: FerretDB scans the
+   * whole collection for every query and checks `$in` against the whole list, so the number of
+   * queries is what costs (measured on 160,000 rows: a scan ~16 s; deleting 2,000 ids by `$in` 32 s,
+   * a 20,000-row range 15 s).
+   */
+  private async deleteRows(filter: Filter<ResultDocument>): Promise<number> {
+    const results = await this.results();
+    return retried(async () => {
+      const bounds: ObjectId[] = [];
+      let last: ObjectId | null = null;
+      let seen = 0;
+      for await (const d of results.find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).batchSize(DELETE_BATCH)) {
+        if (seen++ % DELETE_BATCH === 0) bounds.push(d._id);
+        last = d._id;
+      }
+      let deleted = 0;
+      for (const [i, from] of bounds.entries()) {
+        const range = i + 1 < bounds.length ? { $gte: from, $lt: bounds[i + 1] } : { $gte: from, $lte: last! };
+        deleted += (await results.deleteMany({ $and: [filter, { _id: range }] })).deletedCount;
+      }
+      return deleted;
+    });
+  }
+
+  async fail(run: RunSummary): Promise<'failed' | 'committed'> {
+    return this.guard('mark run failed', async () => {
       const runs = await this.runs();
       const { _id: _ignored, ...fields } = runDocument(run);
-      await runs.updateOne({ _id: run.runId, status: 'running' }, { $set: { ...fields, status: 'failed' } });
-      await (await this.results()).deleteMany({ reconciliation_run_id: run.runId });
+      const res = await runs.updateOne({ _id: run.runId, status: 'running' }, { $set: { ...fields, status: 'failed' } });
+      if (res.matchedCount !== 1) {
+        // A commit whose answer was lost may have flipped the run: then it is published, and its rows stay.
+        const stored = await runs.findOne({ _id: run.runId }, { projection: { status: 1 } });
+        if (stored?.status === 'committed') return 'committed';
+      }
+      await this.deleteRows({ reconciliation_run_id: run.runId });
+      await runs.updateOne({ _id: run.runId, status: 'failed' }, { $set: { rows_removed: true } });
+      return 'failed';
     });
   }
 
@@ -165,6 +249,23 @@ export class MongoStore implements ResultStore {
     } catch (err) {
       if (err instanceof ReconError) throw err;
       throw new ReconError('RECON_STORE_WRITE', `result store: ${what} failed: ${(err as Error).message}`, {}, { cause: err });
+    }
+  }
+}
+
+/** Total order of runs, as readers use it: started_at, then id. */
+function runOrder(a: Pick<RunDocument, '_id' | 'started_at'>, b: Pick<RunDocument, '_id' | 'started_at'>): number {
+  return a.started_at.getTime() - b.started_at.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+}
+
+/** One cleanup step, tried three times with a short backoff: cleanup is idempotent. */
+async function retried<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || err instanceof ReconError) throw err;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** i));
     }
   }
 }

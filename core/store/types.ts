@@ -82,16 +82,30 @@ export interface RunSummary {
   error: SerializedError | null;
 }
 
+/** What `tidy` finished for earlier runs. */
+export interface TidyReport {
+  failedRuns: number;
+  pendingCleanups: number;
+  rowsDeleted: number;
+}
+
 /**
  * Write-then-publish. `begin` records the run as running; `writeRows` may be called many times and
- * is safe to retry; only `commit` makes the run visible, and it supersedes earlier results for the
- * same (source, as-of day). `fail` marks the run failed and removes its rows.
+ * is safe to retry; only `commit` makes the run visible (or throws RECON_SUPERSEDED when a later
+ * run already published the same day). `supersede` is cleanup after the commit: it removes earlier
+ * results for the same (source, as-of day) and may fail without unpublishing anything; `tidy`
+ * finishes what earlier runs left (superseded rows, rows of failed runs). `fail` marks the run
+ * failed and removes its rows, unless the run turns out committed (a commit whose answer was lost),
+ * which it reports instead.
  */
 export interface ResultStore {
   begin(run: RunSummary): Promise<void>;
+  tidy(): Promise<TidyReport>;
   writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void>;
   commit(run: RunSummary): Promise<void>;
-  fail(run: RunSummary): Promise<void>;
+  /** Rows of earlier runs removed. */
+  supersede(run: RunSummary): Promise<number>;
+  fail(run: RunSummary): Promise<'failed' | 'committed'>;
   /** Marks a run that found nothing new (every file already reconciled): nothing is published. */
   skip(run: RunSummary): Promise<void>;
   /** Breaks of the latest committed run for `source` on the last as-of day before `asOf`. */

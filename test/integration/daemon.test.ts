@@ -93,8 +93,8 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       await new Promise((r) => setTimeout(r, 1000));
       expect(await runs.countDocuments({})).to.equal(1);
       expect(await runs.countDocuments({ status: 'committed' })).to.equal(1);
-      const lease = await db.collection<LeaseDoc>('recon_leases').findOne({ _id: 'recon-daily' });
-      expect(lease?.done_job).to.equal(at.toISOString());
+      const done = await db.collection<LeaseDoc>('recon_leases').find({ name: 'recon-daily', job: at.toISOString(), done: true }).toArray();
+      expect(done).to.have.length(1);
     } finally {
       for (const d of daemons) await d.stop(30_000);
     }
@@ -112,8 +112,9 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       await new Promise((r) => setTimeout(r, 1200));
       const run = await b.tick();
       expect(run?.status).to.equal('committed');
-      const lease = await (await col()).findOne({ _id: 'recon-daily' });
+      const lease = (await (await col()).find({ name: 'recon-daily' }).sort({ token: -1 }).limit(1).toArray())[0];
       expect(lease?.token).to.be.greaterThan(first!.token);
+      expect(lease?.holder).to.equal(b.lease!.holder);
     } finally {
       await b.stop(0);
     }
@@ -146,7 +147,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     expect(err?.code).to.equal('RECON_LEASE_LOST');
   });
 
-  it('keeps the newer run\'s results when a stalled older run commits after it', async () => {
+  it('keeps the newer run\'s results when a stalled older run reaches its commit after it, and does not publish the older', async () => {
     const loaded = await load('');
     let newer = null as Awaited<ReturnType<typeof runReconciliation>> | null;
     // The older run passes its fence, then stalls while another daemon runs and publishes.
@@ -155,7 +156,8 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       beforeCommit: async () => { newer = await runReconciliation({ loaded, logger: quietLogger, force: true }); },
     });
     expect(newer!.status).to.equal('committed');
-    expect(older.status).to.equal('committed');
+    expect(older.status).to.equal('failed');
+    expect(older.error?.code).to.equal('RECON_SUPERSEDED');
     const results = db.collection('reconciliation_results');
     expect(await results.countDocuments({ reconciliation_run_id: newer!.runId })).to.be.greaterThan(0);
     const latest = await db.collection('reconciliation_runs').find({ status: 'committed' }).sort({ started_at: -1 }).limit(1).next();
