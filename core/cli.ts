@@ -326,8 +326,12 @@ function invokedDirectly(): boolean {
   }
 }
 if (invokedDirectly()) {
-  main(process.argv).then((code) => { process.exitCode = code; }, (err: unknown) => {
+  // Once the command is done, a handle left behind (a worker thread's port whose exit went
+  // unreported) must not keep the process alive: exit after a grace second if it lingers.
+  const exitSoon = () => { setTimeout(() => process.exit(), 1_000).unref(); };
+  main(process.argv).then((code) => { process.exitCode = code; exitSoon(); }, (err: unknown) => {
     process.stderr.write(`recon: RECON_INTERNAL: ${String(err)}\n`);
     process.exitCode = 1;
+    exitSoon();
   });
 }

@@ -10,6 +10,9 @@ import type { RangeRows } from './dbf/projection.js';
 import type { MergeTask, PartitionTable } from './merge.js';
 import type { DecodeResult, DecodeTask, MergeResult } from './worker.js';
 
+/** How long closing the pool may wait for its threads to report their exit. */
+const POOL_CLOSE_TIMEOUT_MS = 3_000;
+
 export class ReconPool {
   private readonly piscina: Piscina;
   readonly threads: number;
@@ -36,7 +39,21 @@ export class ReconPool {
     return result.table;
   }
 
+  /**
+   * Ends the threads. On Node 22 under CPU load a worker's exit can go unreported, and piscina's
+   * close() and destroy() then never resolve (seen: a committed run that never returned). The wait
+   * is bounded, so a finished run still returns; the CLI exits even if a thread's port lingers.
+   */
   async close(): Promise<void> {
-    await this.piscina.close({ force: true });
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), POOL_CLOSE_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      await Promise.race([this.piscina.destroy(), bounded]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
