@@ -22,7 +22,12 @@ export class DbfWriter {
   private fd: number;
   private written = 0;
 
-  constructor(path: string, private readonly fields: FieldDescriptor[], private readonly recordCount: number, constants: Record<string, string> = {}) {
+  constructor(
+    path: string,
+    private readonly fields: FieldDescriptor[],
+    private readonly recordCount: number,
+    constants: Record<string, string> = {},
+  ) {
     let offset = 1;
     for (const f of fields) {
       this.slots[f.name] = { offset, size: f.size };
@@ -32,7 +37,9 @@ export class DbfWriter {
     this.headerLength = 32 + 32 * fields.length + 1;
     this.template = Buffer.alloc(this.recordLength, 0x20);
     for (const [name, value] of Object.entries(constants)) this.put(this.template, 0, name, value);
-    this.chunk = Buffer.alloc(Math.max(1, Math.floor((8 << 20) / this.recordLength)) * this.recordLength);
+    this.chunk = Buffer.alloc(
+      Math.max(1, Math.floor((8 << 20) / this.recordLength)) * this.recordLength,
+    );
     this.fd = openSync(path, 'w');
     writeSync(this.fd, this.header());
   }
@@ -40,7 +47,9 @@ export class DbfWriter {
   private header(): Buffer {
     const h = Buffer.alloc(this.headerLength);
     h[0] = 0x03;
-    h[1] = 124; h[2] = 12; h[3] = 24; // last update 2024-12-24
+    h[1] = 124;
+    h[2] = 12;
+    h[3] = 24; // last update 2024-12-24
     h.writeInt32LE(this.recordCount, 4);
     h.writeUInt16LE(this.headerLength, 8);
     h.writeUInt16LE(this.recordLength, 10);
@@ -93,7 +102,8 @@ export class DbfWriter {
 
   close(): void {
     this.flush();
-    if (this.written !== this.recordCount) throw new Error(`wrote ${this.written} records, header says ${this.recordCount}`);
+    if (this.written !== this.recordCount)
+      throw new Error(`wrote ${this.written} records, header says ${this.recordCount}`);
     writeSync(this.fd, Buffer.from([0x1a]));
     closeSync(this.fd);
   }

@@ -1,6 +1,7 @@
 /**
  * The machine's limit for this job: one loop over the file's bytes in large chunks that only sums
- * the units field. Nothing can decode and aggregate the file faster than it can be read and scanned.
+ * the units field. Nothing can decode and aggregate the file faster than it can be read and
+ * scanned.
  * The same loop on two threads (each over half the records) shows how far this machine's memory
  * lets two threads scale at all, the context for our two-worker speedup.
  */
@@ -45,24 +46,35 @@ export function limitLoop(t: LimitTask): { total: number; ms: number } {
   return { total, ms: performance.now() - t0 };
 }
 
-/** The limit loop on `threads` threads, each over its share of the records; kept alive across passes. */
+/**
+ * The limit loop on `threads` threads, each over its share of the records; kept alive across
+ * passes.
+ */
 export class ThreadedLimit {
   private readonly workers: Worker[];
 
   constructor(threads: number) {
-    this.workers = Array.from({ length: threads }, () => new Worker(new URL('./limit-worker.js', import.meta.url)));
+    this.workers = Array.from(
+      { length: threads },
+      () => new Worker(new URL('./limit-worker.js', import.meta.url)),
+    );
   }
 
   async run(t: LimitTask): Promise<{ total: number; ms: number }> {
     const t0 = performance.now();
     const k = this.workers.length;
-    const parts = await Promise.all(this.workers.map((w, i) => new Promise<{ total: number }>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-      const start = t.start + Math.floor(((t.end - t.start) * i) / k);
-      const end = t.start + Math.floor(((t.end - t.start) * (i + 1)) / k);
-      w.postMessage({ ...t, start, end });
-    })));
+    const parts = await Promise.all(
+      this.workers.map(
+        (w, i) =>
+          new Promise<{ total: number }>((resolve, reject) => {
+            w.once('message', resolve);
+            w.once('error', reject);
+            const start = t.start + Math.floor(((t.end - t.start) * i) / k);
+            const end = t.start + Math.floor(((t.end - t.start) * (i + 1)) / k);
+            w.postMessage({ ...t, start, end });
+          }),
+      ),
+    );
     return { total: parts.reduce((s, p) => s + p.total, 0), ms: performance.now() - t0 };
   }
 

@@ -27,24 +27,38 @@ export interface OfflineDay {
   transactions: number;
 }
 
-/** DBF rows that give about `keys` live keys (every 20th row repeats a key, every 97th is deleted). */
+/**
+ * DBF rows that give about `keys` live keys (every 20th row repeats a key, every 97th is deleted).
+ */
 export function rowsForKeys(keys: number): number {
   return Math.round(keys / ((19 / 20) * (96 / 97)));
 }
 
-export async function writeOfflineDay(dir: string, keysPerSource: number, txPerKey = 6): Promise<OfflineDay> {
+export async function writeOfflineDay(
+  dir: string,
+  keysPerSource: number,
+  txPerKey = 6,
+): Promise<OfflineDay> {
   const rows = rowsForKeys(keysPerSource);
   const out = createWriteStream(join(dir, 'ledger.ndjson'));
   let chunk = '';
   let transactions = 0;
   let id = 0;
-  const emit = async (product: string, folio: string | number, type: 'BUY' | 'SELL', units: number, day: number, decimal: boolean) => {
+  const emit = async (
+    product: string,
+    folio: string | number,
+    type: 'BUY' | 'SELL',
+    units: number,
+    day: number,
+    decimal: boolean,
+  ) => {
     const u = units / 10_000;
     const value = decimal ? `{"$numberDecimal":"${u}"}` : String(u);
     const folioJson = typeof folio === 'number' ? String(folio) : `"${folio}"`;
     const hour = String(3 + (id % 15)).padStart(2, '0');
-    chunk += `{"_id":"t${++id}","product_code":"${product}","folio_no":${folioJson},"scheme_name":"Scheme ${product} Growth","units":${value},`
-      + `"transaction_type":"${type}","transaction_date":{"$date":"2024-12-${String(day).padStart(2, '0')}T${hour}:12:00.000Z"}}\n`;
+    chunk +=
+      `{"_id":"t${++id}","product_code":"${product}","folio_no":${folioJson},"scheme_name":"Scheme ${product} Growth","units":${value},` +
+      `"transaction_type":"${type}","transaction_date":{"$date":"2024-12-${String(day).padStart(2, '0')}T${hour}:12:00.000Z"}}\n`;
     transactions++;
     if (chunk.length > 1 << 20) {
       if (!out.write(chunk)) await once(out, 'drain');
@@ -54,7 +68,7 @@ export async function writeOfflineDay(dir: string, keysPerSource: number, txPerK
   // Net `units` over about txPerKey transactions: BUYs and two SELLs, all before the cut-off.
   const position = async (product: string, folio: string | number, units: number, k: number) => {
     const decimal = k % 10 === 3;
-    const sells = [(k * 37) % 50_000 + 1, (k * 91) % 70_000 + 1];
+    const sells = [((k * 37) % 50_000) + 1, ((k * 91) % 70_000) + 1];
     const buys = Math.max(1, txPerKey - sells.length);
     let total = units + sells[0] + sells[1];
     for (let b = 0; b < buys; b++) {
@@ -64,32 +78,43 @@ export async function writeOfflineDay(dir: string, keysPerSource: number, txPerK
     }
     for (const s of sells) await emit(product, folio, 'SELL', s, 2 + ((k + s) % 22), decimal);
   };
-  for (const [shape, fileNo] of [['cams', 1], ['karvy', 2]] as const) {
+  for (const [shape, fileNo] of [
+    ['cams', 1],
+    ['karvy', 2],
+  ] as const) {
     generateFile(join(dir, `${shape}_20241224.dbf`), shape, rows, fileNo);
     const units = new Map<string, { product: string; units: number }>();
     for (let i = 0; i < rows; i++) {
       const r = rowAt(shape, fileNo, i);
       if (r.deleted) continue;
       const u = units.get(r.folio);
-      if (u) u.units += r.units; else units.set(r.folio, { product: r.product, units: r.units });
+      if (u) u.units += r.units;
+      else units.set(r.folio, { product: r.product, units: r.units });
     }
     let k = 0;
     for (const [folio, u] of units) {
       const f = shape === 'karvy' && k % 7 === 5 ? Number(folio) : folio;
       switch (k % 50) {
-        case 7: break; // dbf_only
-        case 13: await position(u.product, f, u.units + 12_345, k); break;
+        case 7:
+          break; // dbf_only
+        case 13:
+          await position(u.product, f, u.units + 12_345, k);
+          break;
         case 21:
           await position(u.product, f, u.units - 5_000, k);
           await emit(u.product, f, 'BUY', 5_000, 25, false);
           break;
-        default: await position(u.product, f, u.units, k);
+        default:
+          await position(u.product, f, u.units, k);
       }
       if (k % 50 === 29) {
         // The ledger's own key, in no file: a balance (mongo_only) or a closed holding.
         const own = `9${folio}`;
         if (k % 100 === 29) await position(u.product, own, 10_000 + k, k);
-        else { await emit(u.product, own, 'BUY', 20_000, 3, false); await emit(u.product, own, 'SELL', 20_000, 9, false); }
+        else {
+          await emit(u.product, own, 'BUY', 20_000, 3, false);
+          await emit(u.product, own, 'SELL', 20_000, 9, false);
+        }
       }
       if (k % 10 === 1) await emit(u.product, f, 'SELL', 1, 27, false); // after the next day: counts nowhere
       k++;
@@ -98,11 +123,14 @@ export async function writeOfflineDay(dir: string, keysPerSource: number, txPerK
   out.end(chunk);
   await finished(out);
   const config = join(dir, 'recon.config.yaml');
-  await writeFile(config, `ledger: { type: ndjson, path: ./ledger.ndjson }
+  await writeFile(
+    config,
+    `ledger: { type: ndjson, path: ./ledger.ndjson }
 store: { type: files, dir: ./out }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ., pattern: "cams_*.dbf" } }
   - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ., pattern: "karvy_*.dbf" } }
-`);
+`,
+  );
   return { dir, config, rows: { cams: rows, karvy: rows }, transactions };
 }

@@ -30,7 +30,11 @@ export interface IndexedLedger {
   ms: number;
 }
 
-export function indexLedger(positions: ReadonlyMap<string, LedgerPosition>, records: number, threads: number): IndexedLedger {
+export function indexLedger(
+  positions: ReadonlyMap<string, LedgerPosition>,
+  records: number,
+  threads: number,
+): IndexedLedger {
   const space = new KeySpace();
   const t0 = performance.now();
   const index = indexPositions(positions, space, mergePartitions(records, threads));
@@ -41,15 +45,32 @@ export function indexLedger(positions: ReadonlyMap<string, LedgerPosition>, reco
  * One pass over the file with `pool` (reuse the pool across passes: a daemon's pool is warm). The
  * ledger is indexed beforehand, as the engine's ledger stage does while the pool decodes.
  */
-export async function decodeAndReconcile(pool: ReconPool, file: string, plugin: 'karvy' | 'cams', ledger: IndexedLedger, rangeRecords = 250_000): Promise<PipelineResult> {
+export async function decodeAndReconcile(
+  pool: ReconPool,
+  file: string,
+  plugin: 'karvy' | 'cams',
+  ledger: IndexedLedger,
+  rangeRecords = 250_000,
+): Promise<PipelineResult> {
   const layout: DbfLayout = await readDbfLayout(file);
   const specifier = resolvePluginSpecifier(plugin, '.');
   const columns = resolveColumns(layout, await loadPlugin(specifier));
-  const base = { file, headerLength: layout.headerLength, recordLength: layout.recordLength, columns, encoding: layout.encoding, pluginSpecifier: specifier };
+  const base = {
+    file,
+    headerLength: layout.headerLength,
+    recordLength: layout.recordLength,
+    columns,
+    encoding: layout.encoding,
+    pluginSpecifier: specifier,
+  };
   const { space, index } = ledger;
   const partitions = index.length;
   const t0 = performance.now();
-  const ranges = await Promise.all(splitRanges(layout.recordCount, pool.threads, rangeRecords).map(async ([start, end]) => (await pool.decode({ ...base, start, end, partitions })).rows));
+  const ranges = await Promise.all(
+    splitRanges(layout.recordCount, pool.threads, rangeRecords).map(
+      async ([start, end]) => (await pool.decode({ ...base, start, end, partitions })).rows,
+    ),
+  );
   const t1 = performance.now();
   const table = await assembleTable(ranges, space, index, 10, (task) => pool.merge(task));
   const counts = table.statusCounts();

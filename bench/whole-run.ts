@@ -14,8 +14,11 @@ const exec = promisify(execFile);
 const CLI = fileURLToPath(new URL('../core/cli.js', import.meta.url));
 // tsc does not copy .py files: the yardstick is read from the source tree beside dist/.
 const YARDSTICK = fileURLToPath(new URL('../../bench/yardstick.py', import.meta.url));
-// Debian's python3-dbfread installs for Debian's interpreter, which a pyenv or venv on the PATH hides.
-const PYTHON = process.env.RECON_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+// Debian's python3-dbfread installs for Debian's interpreter, which a pyenv or venv on the PATH
+// hides.
+const PYTHON =
+  process.env.RECON_BENCH_PYTHON ??
+  (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 type Counts = Record<'matched' | 'mismatched' | 'dbf_only' | 'mongo_only', number>;
 
@@ -49,19 +52,40 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
   return { ms: performance.now() - t0, value };
 }
 
-export async function runRecon(config: string, nodeArgs: string[] = []): Promise<{ counts: Counts; closed: number; timingsMs: Record<string, number> }> {
-  const { stdout } = await exec(process.execPath, [...nodeArgs, CLI, 'run', '--json', '--config', config], { maxBuffer: 16 << 20 });
-  const run = JSON.parse(stdout) as { status: string; error: unknown; counts: Counts; closedPositions: number; timingsMs: Record<string, number> };
-  if (run.status !== 'committed') throw new Error(`recon run ended ${run.status}: ${JSON.stringify(run.error)}`);
+export async function runRecon(
+  config: string,
+  nodeArgs: string[] = [],
+): Promise<{ counts: Counts; closed: number; timingsMs: Record<string, number> }> {
+  const { stdout } = await exec(
+    process.execPath,
+    [...nodeArgs, CLI, 'run', '--json', '--config', config],
+    { maxBuffer: 16 << 20 },
+  );
+  const run = JSON.parse(stdout) as {
+    status: string;
+    error: unknown;
+    counts: Counts;
+    closedPositions: number;
+    timingsMs: Record<string, number>;
+  };
+  if (run.status !== 'committed')
+    throw new Error(`recon run ended ${run.status}: ${JSON.stringify(run.error)}`);
   return { counts: run.counts, closed: run.closedPositions, timingsMs: run.timingsMs };
 }
 
 async function runYardstick(dayDir: string): Promise<{ counts: Counts; closed: number }> {
-  const { stdout } = await exec(PYTHON, [YARDSTICK, dayDir, join(dayDir, 'yardstick.csv')], { maxBuffer: 1 << 20 });
+  const { stdout } = await exec(PYTHON, [YARDSTICK, dayDir, join(dayDir, 'yardstick.csv')], {
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(stdout) as { counts: Counts; closed: number };
 }
 
-export async function measureWholeRun(dayDir: string, config: string, passes: number, onPass: (p: WholeRunPass) => void): Promise<WholeRunResult> {
+export async function measureWholeRun(
+  dayDir: string,
+  config: string,
+  passes: number,
+  onPass: (p: WholeRunPass) => void,
+): Promise<WholeRunResult> {
   const out: WholeRunPass[] = [];
   for (let pass = 0; pass < passes; pass++) {
     // Each pass starts from an empty store, so none skips its files as already reconciled and each
@@ -71,15 +95,41 @@ export async function measureWholeRun(dayDir: string, config: string, passes: nu
     const yard = () => timed(() => runYardstick(dayDir));
     let r: Awaited<ReturnType<typeof recon>>;
     let y: Awaited<ReturnType<typeof yard>>;
-    if (pass % 2 === 0) { r = await recon(); y = await yard(); } else { y = await yard(); r = await recon(); }
+    if (pass % 2 === 0) {
+      r = await recon();
+      y = await yard();
+    } else {
+      y = await yard();
+      r = await recon();
+    }
     for (const s of ['matched', 'mismatched', 'dbf_only', 'mongo_only'] as const) {
-      if (r.value.counts[s] !== y.value.counts[s]) throw new Error(`whole run pass ${pass}: recon found ${r.value.counts[s]} ${s}, the yardstick ${y.value.counts[s]}`);
+      if (r.value.counts[s] !== y.value.counts[s])
+        throw new Error(
+          `whole run pass ${pass}: recon found ${r.value.counts[s]} ${s}, the yardstick ${y.value.counts[s]}`,
+        );
     }
-    if (r.value.closed !== y.value.closed) throw new Error(`whole run pass ${pass}: recon found ${r.value.closed} closed positions, the yardstick ${y.value.closed}`);
-    if (r.value.counts.matched === 0 || r.value.counts.mismatched === 0 || r.value.counts.dbf_only === 0 || r.value.counts.mongo_only === 0) {
-      throw new Error(`whole run pass ${pass}: a status is missing (${JSON.stringify(r.value.counts)}): the bench day is wrong`);
+    if (r.value.closed !== y.value.closed)
+      throw new Error(
+        `whole run pass ${pass}: recon found ${r.value.closed} closed positions, the yardstick ${y.value.closed}`,
+      );
+    if (
+      r.value.counts.matched === 0 ||
+      r.value.counts.mismatched === 0 ||
+      r.value.counts.dbf_only === 0 ||
+      r.value.counts.mongo_only === 0
+    ) {
+      throw new Error(
+        `whole run pass ${pass}: a status is missing (${JSON.stringify(r.value.counts)}): the bench day is wrong`,
+      );
     }
-    const p = { pass, reconMs: r.ms, yardstickMs: y.ms, counts: r.value.counts, closed: r.value.closed, timingsMs: r.value.timingsMs };
+    const p = {
+      pass,
+      reconMs: r.ms,
+      yardstickMs: y.ms,
+      counts: r.value.counts,
+      closed: r.value.closed,
+      timingsMs: r.value.timingsMs,
+    };
     out.push(p);
     onPass(p);
   }

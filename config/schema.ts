@@ -20,9 +20,21 @@ export const localFetchSchema = {
   required: ['type', 'dir', 'pattern'],
   properties: {
     type: { const: 'local' },
-    dir: { type: 'string', minLength: 1, description: 'folder holding the files (relative to this config file)' },
-    pattern: { type: 'string', minLength: 1, description: 'glob on the file name, case-insensitive, e.g. cams*.dbf or cams*.{dbf,zip}' },
-    stagingDir: { type: 'string', minLength: 1, description: 'where zip archives are extracted (default ./staging/<source>)' },
+    dir: {
+      type: 'string',
+      minLength: 1,
+      description: 'folder holding the files (relative to this config file)',
+    },
+    pattern: {
+      type: 'string',
+      minLength: 1,
+      description: 'glob on the file name, case-insensitive, e.g. cams*.dbf or cams*.{dbf,zip}',
+    },
+    stagingDir: {
+      type: 'string',
+      minLength: 1,
+      description: 'where zip archives are extracted (default ./staging/<source>)',
+    },
     zipPassword: { type: 'string', minLength: 1 },
   },
 } as const;
@@ -39,10 +51,19 @@ export const sftpFetchSchema = {
     password: { type: 'string', minLength: 1 },
     privateKeyPath: { type: 'string', minLength: 1 },
     passphrase: { type: 'string', minLength: 1 },
-    hostFingerprints: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^SHA256:[A-Za-z0-9+/]{43}$' }, description: 'pinned host keys, as `ssh-keygen -lf` prints them' },
+    hostFingerprints: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: '^SHA256:[A-Za-z0-9+/]{43}$' },
+      description: 'pinned host keys, as `ssh-keygen -lf` prints them',
+    },
     remoteDir: { type: 'string', minLength: 1 },
     pattern: { type: 'string', minLength: 1 },
-    stagingDir: { type: 'string', minLength: 1, description: 'download folder (default ./staging/<source>)' },
+    stagingDir: {
+      type: 'string',
+      minLength: 1,
+      description: 'download folder (default ./staging/<source>)',
+    },
     zipPassword: { type: 'string', minLength: 1 },
     connectTimeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
     operationTimeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
@@ -58,19 +79,54 @@ export const sourceSchema = {
     name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' },
     plugin: {
       oneOf: [
-        { type: 'string', minLength: 1, description: 'cams, karvy, a module path or a package name' },
-        { type: 'object', description: 'a registrar declared inline (name, description, columns, dateFormats, normalise); validated like a module plugin' },
+        {
+          type: 'string',
+          minLength: 1,
+          description: 'cams, karvy, a module path or a package name',
+        },
+        {
+          type: 'object',
+          description:
+            'a registrar declared inline (name, description, columns, dateFormats, normalise); validated like a module plugin',
+        },
       ],
     },
-    recordCount: { enum: ['header', 'present'], default: 'header', description: 'header: a header count that differs from the records present fails the file (RECON_DBF_COUNT); present: read every complete record present' },
-    fetch: { type: 'object', required: ['type'], properties: { type: { enum: ['local', 'sftp'] } }, discriminator: { propertyName: 'type' }, oneOf: [localFetchSchema, sftpFetchSchema] },
+    recordCount: {
+      enum: ['header', 'present'],
+      default: 'header',
+      description:
+        'header: a header count that differs from the records present fails the file (RECON_DBF_COUNT); present: read every complete record present',
+    },
+    fetch: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['local', 'sftp'] } },
+      discriminator: { propertyName: 'type' },
+      oneOf: [localFetchSchema, sftpFetchSchema],
+    },
     columns: {
       type: 'object',
       additionalProperties: false,
-      properties: { productCode: columnName, folio: columnName, units: columnName, asOf: columnName, schemeName: columnName, nav: columnName },
+      properties: {
+        productCode: columnName,
+        folio: columnName,
+        units: columnName,
+        asOf: columnName,
+        schemeName: columnName,
+        nav: columnName,
+      },
     },
-    encoding: { type: 'string', minLength: 1, description: 'text encoding of character fields (default: header language driver, else latin1)' },
-    productCodePatterns: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'regexes of product codes this registrar services' },
+    encoding: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'text encoding of character fields (default: header language driver, else latin1)',
+    },
+    productCodePatterns: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description: 'regexes of product codes this registrar services',
+    },
   },
 } as const;
 
@@ -85,7 +141,12 @@ export const configSchema = {
     ledger: {
       type: 'object',
       required: ['type'],
-      properties: { type: { enum: ['mongodb', 'ndjson'], description: 'mongodb: the book of record in MongoDB; ndjson: an offline file' } },
+      properties: {
+        type: {
+          enum: ['mongodb', 'ndjson'],
+          description: 'mongodb: the book of record in MongoDB; ndjson: an offline file',
+        },
+      },
       discriminator: { propertyName: 'type' },
       oneOf: [
         {
@@ -97,7 +158,10 @@ export const configSchema = {
             uri: { type: 'string', minLength: 1 },
             database: { type: 'string', minLength: 1 },
             collection: { type: 'string', minLength: 1 },
-            aggregation: { enum: ['server', 'client'], description: 'server: $group in MongoDB; client: stream and sum here (FerretDB)' },
+            aggregation: {
+              enum: ['server', 'client'],
+              description: 'server: $group in MongoDB; client: stream and sum here (FerretDB)',
+            },
             ...ledgerRuleProperties,
           },
         },
@@ -116,7 +180,12 @@ export const configSchema = {
     store: {
       type: 'object',
       required: ['type'],
-      properties: { type: { enum: ['mongodb', 'files'], description: 'mongodb: write-then-publish collections; files: a folder per run' } },
+      properties: {
+        type: {
+          enum: ['mongodb', 'files'],
+          description: 'mongodb: write-then-publish collections; files: a folder per run',
+        },
+      },
       discriminator: { propertyName: 'type' },
       oneOf: [
         {
@@ -157,7 +226,13 @@ export const configSchema = {
       additionalProperties: false,
       properties: {
         tolerance: { type: 'number', minimum: 0, default: 0.001 },
-        materiality: { type: 'number', minimum: 0, default: 0, description: 'rupees: breaks worth less are marked immaterial, counted apart, never alerted' },
+        materiality: {
+          type: 'number',
+          minimum: 0,
+          default: 0,
+          description:
+            'rupees: breaks worth less are marked immaterial, counted apart, never alerted',
+        },
       },
       default: {},
     },
@@ -173,7 +248,13 @@ export const configSchema = {
     log: {
       type: 'object',
       additionalProperties: false,
-      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'default: info, except `recon run` on a terminal, which shows only the progress bar, summary and one-line error' } },
+      properties: {
+        level: {
+          enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+          description:
+            'default: info, except `recon run` on a terminal, which shows only the progress bar, summary and one-line error',
+        },
+      },
       default: {},
     },
     sources: { type: 'array', minItems: 1, items: sourceSchema },
@@ -182,12 +263,30 @@ export const configSchema = {
       additionalProperties: false,
       required: ['cron'],
       properties: {
-        cron: { type: 'string', minLength: 9, description: 'croner pattern, e.g. "0 30 7 * * *" (seconds first) or "30 7 * * *"' },
+        cron: {
+          type: 'string',
+          minLength: 9,
+          description: 'croner pattern, e.g. "0 30 7 * * *" (seconds first) or "30 7 * * *"',
+        },
         timezone: { type: 'string', default: 'Asia/Kolkata' },
-        graceSeconds: { type: 'number', minimum: 0, default: 300, description: 'on SIGTERM, how long a running run may finish before it is abandoned' },
-        leaseSeconds: { type: 'integer', minimum: 1, default: 300, description: 'lease time to live; renewed every third of it while running' },
+        graceSeconds: {
+          type: 'number',
+          minimum: 0,
+          default: 300,
+          description: 'on SIGTERM, how long a running run may finish before it is abandoned',
+        },
+        leaseSeconds: {
+          type: 'integer',
+          minimum: 1,
+          default: 300,
+          description: 'lease time to live; renewed every third of it while running',
+        },
         leaseName: { type: 'string', minLength: 1, default: 'recon-daily' },
-        force: { type: 'boolean', default: false, description: 'reconcile files already reconciled (like recon run --force)' },
+        force: {
+          type: 'boolean',
+          default: false,
+          description: 'reconcile files already reconciled (like recon run --force)',
+        },
       },
     },
     reports: {
@@ -195,8 +294,17 @@ export const configSchema = {
       additionalProperties: false,
       required: ['dir', 'formats'],
       properties: {
-        dir: { type: 'string', minLength: 1, description: 'folder for the reports written after each committed run' },
-        formats: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['xlsx', 'csv', 'json', 'html'] } },
+        dir: {
+          type: 'string',
+          minLength: 1,
+          description: 'folder for the reports written after each committed run',
+        },
+        formats: {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { enum: ['xlsx', 'csv', 'json', 'html'] },
+        },
       },
     },
     alerts: {
@@ -205,8 +313,17 @@ export const configSchema = {
       required: ['webhook'],
       properties: {
         webhook: { type: 'string', pattern: '^https?://', description: 'POSTed a JSON summary' },
-        newBreaksThreshold: { type: 'integer', minimum: 0, default: 0, description: 'alert when new breaks exceed this' },
-        fileDeadline: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'daemon: HH:MM (schedule timezone) by which every source must have arrived' },
+        newBreaksThreshold: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'alert when new breaks exceed this',
+        },
+        fileDeadline: {
+          type: 'string',
+          pattern: '^([01]\\d|2[0-3]):[0-5]\\d$',
+          description: 'daemon: HH:MM (schedule timezone) by which every source must have arrived',
+        },
         timeoutSeconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
       },
     },
@@ -232,7 +349,11 @@ export const configSchema = {
         type: { type: 'string', minLength: 1 },
         date: { type: 'string', minLength: 1 },
         schemeName: { type: 'string', minLength: 1 },
-        nav: { type: 'string', minLength: 1, description: 'transaction NAV (default nav): values breaks the file gives no NAV for' },
+        nav: {
+          type: 'string',
+          minLength: 1,
+          description: 'transaction NAV (default nav): values breaks the file gives no NAV for',
+        },
       },
     },
     typeSigns: {

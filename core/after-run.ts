@@ -1,4 +1,7 @@
-/** What follows a run, for `recon run` and the daemon alike: reports, then alerts. Never fails the run. */
+/**
+ * What follows a run, for `recon run` and the daemon alike: reports, then alerts. Never fails the
+ * run.
+ */
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { resolvePath, type LoadedConfig } from '../config/load.js';
@@ -9,15 +12,25 @@ import { writeReport, type ReportFormat } from './report/write.js';
 import { createReader } from './store/reader.js';
 import type { RunSummary } from './store/types.js';
 
-export async function afterRun(loaded: LoadedConfig, run: RunSummary, log: Logger): Promise<string[]> {
+export async function afterRun(
+  loaded: LoadedConfig,
+  run: RunSummary,
+  log: Logger,
+): Promise<string[]> {
   const written: string[] = [];
   const reports = loaded.config.reports;
   if (reports && run.status === 'committed') {
     try {
-      const data = await loadReport(createReader(loaded.config, loaded.baseDir), { runId: run.runId });
+      const data = await loadReport(createReader(loaded.config, loaded.baseDir), {
+        runId: run.runId,
+      });
       const dir = resolvePath(loaded.baseDir, reports.dir);
       await mkdir(dir, { recursive: true });
-      const day = Object.values(data.asOf).filter((d): d is string => d !== null).sort().at(-1) ?? 'run';
+      const day =
+        Object.values(data.asOf)
+          .filter((d): d is string => d !== null)
+          .sort()
+          .at(-1) ?? 'run';
       for (const format of reports.formats as ReportFormat[]) {
         const path = join(dir, `recon-${day}-${run.runId.slice(0, 8)}.${format}`);
         await writeReport(data, format, path);
@@ -28,6 +41,7 @@ export async function afterRun(loaded: LoadedConfig, run: RunSummary, log: Logge
       log.error({ err: (err as Error).message }, 'reports not written');
     }
   }
-  for (const alert of alertsFor(run, loaded.config.alerts)) await sendAlert(loaded.config.alerts, alert, log);
+  for (const alert of alertsFor(run, loaded.config.alerts))
+    await sendAlert(loaded.config.alerts, alert, log);
   return written;
 }

@@ -17,7 +17,11 @@ export interface Alert {
   [key: string]: unknown;
 }
 
-export async function sendAlert(config: ReconConfig['alerts'], alert: Alert, log: Logger): Promise<boolean> {
+export async function sendAlert(
+  config: ReconConfig['alerts'],
+  alert: Alert,
+  log: Logger,
+): Promise<boolean> {
   if (!config) return false;
   try {
     const res = await fetch(config.webhook, {
@@ -30,7 +34,10 @@ export async function sendAlert(config: ReconConfig['alerts'], alert: Alert, log
     log.info({ kind: alert.kind }, 'alert delivered');
     return true;
   } catch (err) {
-    log.warn({ kind: alert.kind, webhook: redactUri(config.webhook), err: (err as Error).message }, 'alert not delivered');
+    log.warn(
+      { kind: alert.kind, webhook: redactUri(config.webhook), err: (err as Error).message },
+      'alert not delivered',
+    );
     return false;
   }
 }
@@ -40,12 +47,25 @@ export function alertsFor(run: RunSummary, config: ReconConfig['alerts']): Alert
   if (!config) return [];
   const out: Alert[] = [];
   if (run.status === 'failed') {
-    out.push({ kind: 'run_failed', runId: run.runId, message: `run ${run.runId} failed: ${run.error?.code}: ${run.error?.message}`, error: run.error });
+    out.push({
+      kind: 'run_failed',
+      runId: run.runId,
+      message: `run ${run.runId} failed: ${run.error?.code}: ${run.error?.message}`,
+      error: run.error,
+    });
   }
   // Reopened breaks are news too; immaterial ones never alert.
-  const fresh = (run.breaks?.new ?? 0) + (run.breaks?.reopened ?? 0) - (run.breaks?.immaterialNew ?? 0);
+  const fresh =
+    (run.breaks?.new ?? 0) + (run.breaks?.reopened ?? 0) - (run.breaks?.immaterialNew ?? 0);
   if (run.status === 'committed' && fresh > (config.newBreaksThreshold ?? 0)) {
-    out.push({ kind: 'new_breaks', runId: run.runId, message: `${fresh} new breaks (threshold ${config.newBreaksThreshold ?? 0})`, newBreaks: fresh, counts: run.counts, asOf: Object.fromEntries(Object.entries(run.sources).map(([s, v]) => [s, v.asOf])) });
+    out.push({
+      kind: 'new_breaks',
+      runId: run.runId,
+      message: `${fresh} new breaks (threshold ${config.newBreaksThreshold ?? 0})`,
+      newBreaks: fresh,
+      counts: run.counts,
+      asOf: Object.fromEntries(Object.entries(run.sources).map(([s, v]) => [s, v.asOf])),
+    });
   }
   return out;
 }

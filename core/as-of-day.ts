@@ -6,7 +6,10 @@
 import { DateTime, IANAZone } from 'luxon';
 import { ReconError } from './errors.js';
 
-/** First instant after the as-of day `yyyy-mm-dd` in `timezone`; transactions strictly before it count. */
+/**
+ * First instant after the as-of day `yyyy-mm-dd` in `timezone`; transactions strictly before it
+ * count.
+ */
 export function endOfDayUtc(day: string, timezone: string): Date {
   assertTimezone(timezone);
   const start = DateTime.fromISO(day, { zone: timezone });
@@ -27,6 +30,9 @@ export function nextDay(day: string): string {
 
 export function assertTimezone(timezone: string): void {
   if (!IANAZone.isValidZone(timezone)) {
-    throw new ReconError('RECON_CONFIG_INVALID', `timezone "${timezone}" is not an IANA time zone (e.g. Asia/Kolkata)`);
+    throw new ReconError(
+      'RECON_CONFIG_INVALID',
+      `timezone "${timezone}" is not an IANA time zone (e.g. Asia/Kolkata)`,
+    );
   }
 }

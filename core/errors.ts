@@ -51,7 +51,12 @@ export class ReconError extends Error {
   readonly code: ErrorCode;
   readonly context: ErrorContext;
 
-  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    context: ErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'ReconError';
     this.code = code;
@@ -96,19 +101,45 @@ export function asReconError(err: unknown): ReconError {
 }
 
 function isSerializedReconError(err: unknown): err is SerializedError {
-  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
-    && String((err as { code: string }).code).startsWith('RECON_') && typeof (err as { message?: unknown }).message === 'string';
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    String((err as { code: string }).code).startsWith('RECON_') &&
+    typeof (err as { message?: unknown }).message === 'string'
+  );
 }
 
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-/** Exit status for a code: 2 for what the operator must fix in config or invocation, 3 for bad input data, 4 for infrastructure. */
+/**
+ * Exit status for a code: 2 for what the operator must fix in config or invocation, 3 for bad input
+ * data, 4 for infrastructure.
+ */
 export function exitCodeFor(code: string): number {
-  if (code === 'RECON_USAGE' || code.startsWith('RECON_CONFIG') || code === 'RECON_PLUGIN_INVALID') return 2;
-  if (code.startsWith('RECON_DBF') || code === 'RECON_ASOF_MIXED' || code === 'RECON_NO_FILES' || code.startsWith('RECON_ZIP')
-    || code === 'RECON_FETCH_UNSAFE_NAME' || code === 'RECON_LEDGER_UNMAPPED_TYPE' || code === 'RECON_FIXED_POINT_OVERFLOW') return 3;
-  if (code === 'RECON_LEDGER_READ' || code === 'RECON_STORE_WRITE' || code === 'RECON_FETCH' || code.startsWith('RECON_SFTP') || code === 'RECON_ABANDONED' || code === 'RECON_LEASE_LOST' || code === 'RECON_SUPERSEDED') return 4;
+  if (code === 'RECON_USAGE' || code.startsWith('RECON_CONFIG') || code === 'RECON_PLUGIN_INVALID')
+    return 2;
+  if (
+    code.startsWith('RECON_DBF') ||
+    code === 'RECON_ASOF_MIXED' ||
+    code === 'RECON_NO_FILES' ||
+    code.startsWith('RECON_ZIP') ||
+    code === 'RECON_FETCH_UNSAFE_NAME' ||
+    code === 'RECON_LEDGER_UNMAPPED_TYPE' ||
+    code === 'RECON_FIXED_POINT_OVERFLOW'
+  )
+    return 3;
+  if (
+    code === 'RECON_LEDGER_READ' ||
+    code === 'RECON_STORE_WRITE' ||
+    code === 'RECON_FETCH' ||
+    code.startsWith('RECON_SFTP') ||
+    code === 'RECON_ABANDONED' ||
+    code === 'RECON_LEASE_LOST' ||
+    code === 'RECON_SUPERSEDED'
+  )
+    return 4;
   return 1;
 }

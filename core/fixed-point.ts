@@ -1,5 +1,6 @@
 /**
- * Units as exact fixed-point: an integer count of ten-thousandths (10^-4 units), held in a JS number.
+ * Units as exact fixed-point: an integer count of ten-thousandths (10^-4 units), held in a JS
+ * number.
  * Integers below 2^53 add exactly, which covers balances up to 900 billion units; every sum is
  * checked against that bound rather than trusted. Values are converted once, from their decimal
  * text, never by multiplying a float.
@@ -13,20 +14,30 @@ export const SCALE_DIGITS = 4;
 export const NOT_A_NUMBER = Number.NaN;
 
 /**
- * Parses an ASCII decimal (`  -123.4560`, padded with spaces or NULs) from bytes into ten-thousandths.
- * Returns NaN for anything else: blank, letters, a second sign or point, or non-zero digits past the
+ * Parses an ASCII decimal (` -123.4560`, padded with spaces or NULs) from bytes into
+ * ten-thousandths.
+ * Returns NaN for anything else: blank, letters, a second sign or point, or non-zero digits past
+ * the
  * fourth decimal (registrar files carry 3 or 4; more would be silently rounded units).
  * Allocation-free: this runs once per record in the hot loop. `blank` is what blank text gives
  * (evidence columns pass 0: nothing pledged).
  */
-export function parseUnitsBytes(buf: Uint8Array, start: number, end: number, blank = NOT_A_NUMBER): number {
+export function parseUnitsBytes(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  blank = NOT_A_NUMBER,
+): number {
   let i = start;
   while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
   let j = end;
   while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;
   if (i === j) return blank;
   let negative = false;
-  if (buf[i] === 0x2d /* - */) { negative = true; i++; } else if (buf[i] === 0x2b /* + */) i++;
+  if (buf[i] === 0x2d /* - */) {
+    negative = true;
+    i++;
+  } else if (buf[i] === 0x2b /* + */) i++;
   let intPart = 0;
   let digits = 0;
   while (i < j) {
@@ -62,20 +73,26 @@ const EXPONENT_TEXT = /^([+-]?)(\d*)\.?(\d*)[eE]([+-]?\d{1,3})$/;
 /**
  * An optional evidence value (pledged units, NAV): like parseUnitsBytes, and also exponent form
  * (`1.5E+00`, which some writers use in N fields). Blank is 0 (nothing pledged); NaN when the bytes
- * are no number at all, so the caller counts it and leaves the evidence absent instead of inventing 0.
+ * are no number at all, so the caller counts it and leaves the evidence absent instead of inventing
+ * 0.
  */
 export function parseEvidenceBytes(buf: Uint8Array, start: number, end: number): number {
   const v = parseUnitsBytes(buf, start, end);
   return Number.isNaN(v) ? evidenceFallback(buf, start, end) : v;
 }
 
-/** parseEvidenceBytes for bytes parseUnitsBytes refused: blank, exponent form, or no number (NaN). */
+/**
+ * parseEvidenceBytes for bytes parseUnitsBytes refused: blank, exponent form, or no number (NaN).
+ */
 export function evidenceFallback(buf: Uint8Array, start: number, end: number): number {
-  let i = start, j = end;
+  let i = start,
+    j = end;
   while (i < j && (buf[i] === 0x20 || buf[i] === 0)) i++;
   while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;
   if (i === j) return 0;
-  const m = EXPONENT_TEXT.exec(Buffer.from(buf.buffer, buf.byteOffset + i, j - i).toString('latin1'));
+  const m = EXPONENT_TEXT.exec(
+    Buffer.from(buf.buffer, buf.byteOffset + i, j - i).toString('latin1'),
+  );
   if (!m) return NOT_A_NUMBER;
   // Move the point in the text, then parse exactly: a value past the fourth decimal is unreadable,
   // never rounded.
@@ -83,8 +100,12 @@ export function evidenceFallback(buf: Uint8Array, start: number, end: number): n
   const digits = intDigits + fracDigits;
   if (digits.length === 0) return NOT_A_NUMBER;
   const point = intDigits.length + Number(exp);
-  const plain = point <= 0 ? '0.' + '0'.repeat(-point) + digits
-    : point >= digits.length ? digits + '0'.repeat(point - digits.length) : digits.slice(0, point) + '.' + digits.slice(point);
+  const plain =
+    point <= 0
+      ? '0.' + '0'.repeat(-point) + digits
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : digits.slice(0, point) + '.' + digits.slice(point);
   if (plain.length > 40) return NOT_A_NUMBER;
   const bytes = Buffer.from(sign + plain, 'latin1');
   return parseUnitsBytes(bytes, 0, bytes.length);
@@ -107,7 +128,11 @@ export function parseUnitsText(text: string): number | null {
   const shift = (expText === undefined ? 0 : Number(expText)) - fracDigits.length + SCALE_DIGITS;
   if (/^0*$/.test(mantissa)) return 0;
   if (shift > 20 || mantissa.replace(/^0+/, '').length + shift > 20) {
-    throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `units value ${text} is too large for exact arithmetic`, { rawHex: Buffer.from(text).toString('hex') });
+    throw new ReconError(
+      'RECON_FIXED_POINT_OVERFLOW',
+      `units value ${text} is too large for exact arithmetic`,
+      { rawHex: Buffer.from(text).toString('hex') },
+    );
   }
   if (mantissa.length + shift < -1) return 0;
   let whole: string;
@@ -122,12 +147,19 @@ export function parseUnitsText(text: string): number | null {
   let value = Number(whole);
   if (rest.length > 0 && rest.charCodeAt(0) >= 0x35 /* '5' */) value += 1;
   if (!Number.isSafeInteger(value)) {
-    throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `units value ${text} is too large for exact arithmetic`, { rawHex: Buffer.from(text).toString('hex') });
+    throw new ReconError(
+      'RECON_FIXED_POINT_OVERFLOW',
+      `units value ${text} is too large for exact arithmetic`,
+      { rawHex: Buffer.from(text).toString('hex') },
+    );
   }
   return sign === '-' && value !== 0 ? -value : value;
 }
 
-/** A double from the ledger, through its shortest round-trip decimal text (what was meant, not its binary error). */
+/**
+ * A double from the ledger, through its shortest round-trip decimal text (what was meant, not its
+ * binary error).
+ */
 export function unitsFromDouble(value: number): number | null {
   if (!Number.isFinite(value)) return null;
   return parseUnitsText(String(value));
@@ -151,12 +183,18 @@ export function unitsFromDoubleSum(sum: number): number | null {
 export function addUnits(a: number, b: number): number {
   const sum = a + b;
   if (!Number.isSafeInteger(sum)) {
-    throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `units sum ${a} + ${b} (ten-thousandths) exceeds exact integer range`);
+    throw new ReconError(
+      'RECON_FIXED_POINT_OVERFLOW',
+      `units sum ${a} + ${b} (ten-thousandths) exceeds exact integer range`,
+    );
   }
   return sum;
 }
 
-/** Rounds ten-thousandths to `decimals` places (half away from zero) and returns the JS number for a document. */
+/**
+ * Rounds ten-thousandths to `decimals` places (half away from zero) and returns the JS number for a
+ * document.
+ */
 export function unitsToNumber(units: number, decimals: number = SCALE_DIGITS): number {
   const d = Math.max(0, Math.min(SCALE_DIGITS, decimals));
   const step = 10 ** (SCALE_DIGITS - d);
@@ -176,7 +214,10 @@ export function unitsToText(units: number, decimals: number = SCALE_DIGITS): str
 export function toleranceToUnits(tolerance: number): number {
   const units = parseUnitsText(String(tolerance));
   if (units === null || units < 0 || Math.abs(tolerance * SCALE - units) > 1e-6) {
-    throw new ReconError('RECON_CONFIG_INVALID', `reconcile.tolerance must be a non-negative number with at most 4 decimals, got ${tolerance}`);
+    throw new ReconError(
+      'RECON_CONFIG_INVALID',
+      `reconcile.tolerance must be a non-negative number with at most 4 decimals, got ${tolerance}`,
+    );
   }
   return units;
 }

@@ -13,7 +13,16 @@ import { Interned, KeyTable } from './key-table.js';
 import { keyOf, splitKey } from './key.js';
 import { mergePartition, type MergeInput, type MergeTask, type PartitionTable } from './merge.js';
 import type { PositionIndex } from './position-index.js';
-import { FILE_STATUSES, emptyCounts, holdingRow, type Holding, type ReconRow, type ReconStatus, type SourceHoldings, type StatusCounts } from './reconcile.js';
+import {
+  FILE_STATUSES,
+  emptyCounts,
+  holdingRow,
+  type Holding,
+  type ReconRow,
+  type ReconStatus,
+  type SourceHoldings,
+  type StatusCounts,
+} from './reconcile.js';
 
 export class HoldingTable {
   readonly size: number;
@@ -28,7 +37,10 @@ export class HoldingTable {
     private readonly products: ReadonlySet<string>,
   ) {
     let n = 0;
-    for (const p of parts) { this.starts.push(n); n += p.keys.size; }
+    for (const p of parts) {
+      this.starts.push(n);
+      n += p.keys.size;
+    }
     this.size = n;
     this.lookups = parts.map((p) => KeyTable.from(p.keys));
   }
@@ -62,7 +74,10 @@ export class HoldingTable {
   /** How many keys have each status (mongo_only is never a file key's). */
   statusCounts(): StatusCounts {
     const out = emptyCounts();
-    for (const p of this.parts) p.statusCounts.forEach((n, code) => { out[FILE_STATUSES[code]] += n; });
+    for (const p of this.parts)
+      p.statusCounts.forEach((n, code) => {
+        out[FILE_STATUSES[code]] += n;
+      });
     return out;
   }
 
@@ -82,12 +97,18 @@ export class HoldingTable {
   rowAt(src: Omit<SourceHoldings, 'holdings'>, i: number, tolerance: number): ReconRow {
     const [p, at] = this.locate(i);
     const l = this.parts[p].ledgerAt[at];
-    return holdingRow(src, this.holdingIn(p, at), l < 0 || this.ledger === null ? null : this.ledger[p].units[l], tolerance);
+    return holdingRow(
+      src,
+      this.holdingIn(p, at),
+      l < 0 || this.ledger === null ? null : this.ledger[p].units[l],
+      tolerance,
+    );
   }
 
   /** Holdings in partition order; each object is made on demand. */
   *[Symbol.iterator](): IterableIterator<Holding> {
-    for (let p = 0; p < this.parts.length; p++) for (let at = 0; at < this.parts[p].keys.size; at++) yield this.holdingIn(p, at);
+    for (let p = 0; p < this.parts.length; p++)
+      for (let at = 0; at < this.parts[p].keys.size; at++) yield this.holdingIn(p, at);
   }
 
   private holdingIn(p: number, at: number): Holding {
@@ -96,8 +117,14 @@ export class HoldingTable {
     const folio = this.space.folioText(part.keys.folio[at]);
     const old = part.folioOld ? part.folioOld[at] : -1;
     return {
-      key: keyOf(productCode, folio), productCode, folio, schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
-      units: part.units[at], rows: part.rows[at], pledged: !part.pledged ? 0 : Number.isNaN(part.pledged[at]) ? undefined : part.pledged[at], folioOld: old < 0 ? null : part.folioOldTexts[old],
+      key: keyOf(productCode, folio),
+      productCode,
+      folio,
+      schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
+      units: part.units[at],
+      rows: part.rows[at],
+      pledged: !part.pledged ? 0 : Number.isNaN(part.pledged[at]) ? undefined : part.pledged[at],
+      folioOld: old < 0 ? null : part.folioOldTexts[old],
       nav: this.navIn(p, at),
     };
   }
@@ -114,19 +141,28 @@ export class HoldingTable {
   }
 
   private locate(i: number): [partition: number, at: number] {
-    let lo = 0, hi = this.starts.length - 1;
+    let lo = 0,
+      hi = this.starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= i) lo = mid; else hi = mid - 1;
+      if (this.starts[mid] <= i) lo = mid;
+      else hi = mid - 1;
     }
     return [lo, i - this.starts[lo]];
   }
 }
 
-/** Merges ranges (in file order, then record order) into one source's table, judged against `ledger`. */
+/**
+ * Merges ranges (in file order, then record order) into one source's table, judged against
+ * `ledger`.
+ */
 export async function assembleTable(
-  ranges: readonly RangeRows[], space: KeySpace, ledger: PositionIndex | null, tolerance: number,
-  merge: (task: MergeTask) => Promise<PartitionTable> = (task) => Promise.resolve(mergePartition(task)),
+  ranges: readonly RangeRows[],
+  space: KeySpace,
+  ledger: PositionIndex | null,
+  tolerance: number,
+  merge: (task: MergeTask) => Promise<PartitionTable> = (task) =>
+    Promise.resolve(mergePartition(task)),
 ): Promise<HoldingTable> {
   const { tasks, schemeNames, products } = mergeTasks(ranges, space, ledger, tolerance);
   const parts = await Promise.all(tasks.map((t) => merge(t)));
@@ -134,31 +170,64 @@ export async function assembleTable(
 }
 
 /** The same, merged on this thread (tests, tools). */
-export function assembleTableSync(ranges: readonly RangeRows[], space: KeySpace, ledger: PositionIndex | null = null, tolerance = 0): HoldingTable {
+export function assembleTableSync(
+  ranges: readonly RangeRows[],
+  space: KeySpace,
+  ledger: PositionIndex | null = null,
+  tolerance = 0,
+): HoldingTable {
   const { tasks, schemeNames, products } = mergeTasks(ranges, space, ledger, tolerance);
-  return new HoldingTable(space, tasks.map((t) => mergePartition(t)), schemeNames, ledger, products);
+  return new HoldingTable(
+    space,
+    tasks.map((t) => mergePartition(t)),
+    schemeNames,
+    ledger,
+    products,
+  );
 }
 
-function mergeTasks(ranges: readonly RangeRows[], space: KeySpace, ledger: PositionIndex | null, tolerance: number) {
+function mergeTasks(
+  ranges: readonly RangeRows[],
+  space: KeySpace,
+  ledger: PositionIndex | null,
+  tolerance: number,
+) {
   const partitions = ranges.length === 0 ? 1 : ranges[0].offsets.length - 1;
-  if (ranges.some((r) => r.offsets.length - 1 !== partitions) || (ledger !== null && ledger.length !== partitions)) {
+  if (
+    ranges.some((r) => r.offsets.length - 1 !== partitions) ||
+    (ledger !== null && ledger.length !== partitions)
+  ) {
     throw new Error('ranges and ledger index must be cut into the same partitions');
   }
   const schemes = new Interned();
   const products = new Set<string>();
-  const tasks: MergeTask[] = Array.from({ length: partitions }, (_, p) => ({ inputs: [], ledger: ledger?.[p] ?? null, tolerance }));
+  const tasks: MergeTask[] = Array.from({ length: partitions }, (_, p) => ({
+    inputs: [],
+    ledger: ledger?.[p] ?? null,
+    tolerance,
+  }));
   for (const r of ranges) {
     for (const p of r.products) products.add(p);
     const productMap = Int32Array.from(r.products, (p) => space.product(p));
     const folioTextMap = Int32Array.from(r.folioTexts, (t) => -1 - space.folio(t));
     const schemeMap = Int32Array.from(r.schemeNames, (name) => schemes.id(name));
     for (let p = 0; p < partitions; p++) {
-      const a = r.offsets[p], b = r.offsets[p + 1];
+      const a = r.offsets[p],
+        b = r.offsets[p + 1];
       if (a === b) continue;
       // Views of shared memory: nothing is copied on the way to the merge task.
       const input: MergeInput = {
-        pid: r.pid.subarray(a, b), folio: r.folio.subarray(a, b), units: r.units.subarray(a, b), scheme: r.scheme.subarray(a, b),
-        pledged: r.pledged?.subarray(a, b), folioOld: r.folioOld?.subarray(a, b), nav: r.nav?.subarray(a, b), productMap, folioTextMap, schemeMap, folioOldTexts: r.folioOldTexts,
+        pid: r.pid.subarray(a, b),
+        folio: r.folio.subarray(a, b),
+        units: r.units.subarray(a, b),
+        scheme: r.scheme.subarray(a, b),
+        pledged: r.pledged?.subarray(a, b),
+        folioOld: r.folioOld?.subarray(a, b),
+        nav: r.nav?.subarray(a, b),
+        productMap,
+        folioTextMap,
+        schemeMap,
+        folioOldTexts: r.folioOldTexts,
       };
       tasks[p].inputs.push(input);
     }

@@ -1,7 +1,8 @@
 /**
  * `recon inspect FILE`: what an operator needs when a run rejected a file. The file is opened and
  * decoded by the same code a run uses (layout, column resolution, the hot loop in this thread), and
- * every problem it would raise is listed with its code instead of stopping at the first: the header,
+ * every problem it would raise is listed with its code instead of stopping at the first: the
+ * header,
  * the record count, the columns the source's plugin takes for each role, then the data.
  */
 import { basename } from 'node:path';
@@ -15,14 +16,26 @@ import { decodeRange, EVIDENCE_SAMPLES, type EvidenceProblems } from './dbf/proj
 import { readRecords, type FieldValue } from './dbf/records.js';
 import { asReconError, exitCodeFor, ReconError, type SerializedError } from './errors.js';
 import { patternMatcher } from './fetch/names.js';
-import { loadPlugin, pluginLabel, resolvePluginSpecifier, type Role, type SourcePlugin } from './plugin.js';
+import {
+  loadPlugin,
+  pluginLabel,
+  resolvePluginSpecifier,
+  type Role,
+  type SourcePlugin,
+} from './plugin.js';
 
 export interface InspectReport {
   file: string;
   size?: number;
   version?: string;
   versionName?: string;
-  codePage?: { encoding: string; origin: string; languageDriver: string; driverLabel: string | null; note: string | null };
+  codePage?: {
+    encoding: string;
+    origin: string;
+    languageDriver: string;
+    driverLabel: string | null;
+    note: string | null;
+  };
   headerLength?: number;
   recordLength?: number;
   declaredRecords?: number;
@@ -55,7 +68,13 @@ export interface InspectOptions {
 export async function inspectFile(options: InspectOptions): Promise<InspectReport> {
   const name = basename(options.file);
   const src = pickSource(options);
-  const report: InspectReport = { file: name, source: src?.name ?? null, plugin: src ? pluginLabel(src.plugin) : null, problems: [], notes: [] };
+  const report: InspectReport = {
+    file: name,
+    source: src?.name ?? null,
+    plugin: src ? pluginLabel(src.plugin) : null,
+    problems: [],
+    notes: [],
+  };
   const problem = (err: unknown) => report.problems.push(asReconError(err).toJSON());
   let plugin: SourcePlugin | undefined;
   if (src && options.loaded) {
@@ -68,19 +87,42 @@ export async function inspectFile(options: InspectOptions): Promise<InspectRepor
   const encoding = src?.encoding;
   let layout: DbfLayout;
   try {
-    layout = await readDbfLayout(options.file, { encoding, recordCount: src?.recordCount ?? 'header' });
+    layout = await readDbfLayout(options.file, {
+      encoding,
+      recordCount: src?.recordCount ?? 'header',
+    });
   } catch (err) {
     const e = asReconError(err);
-    if (e.code !== 'RECON_DBF_COUNT') { problem(e); return report; }
+    if (e.code !== 'RECON_DBF_COUNT') {
+      problem(e);
+      return report;
+    }
     // A stale count: say so, and look at the records present.
     problem(e);
     layout = await readDbfLayout(options.file, { encoding, recordCount: 'present' });
   }
   Object.assign(report, {
-    size: layout.size, version: hexByte(layout.version), versionName: layout.versionName,
-    codePage: { encoding: layout.encoding, origin: layout.encodingOrigin, languageDriver: hexByte(layout.languageDriver), driverLabel: driverLabel(layout.languageDriver) ?? null, note: layout.encodingNote ?? null },
-    headerLength: layout.headerLength, recordLength: layout.recordLength, declaredRecords: layout.declaredRecords, presentRecords: layout.presentRecords,
-    fields: layout.fields.map((f) => ({ name: f.name, type: f.type, size: f.size, decimals: f.decimals, offset: f.offset })),
+    size: layout.size,
+    version: hexByte(layout.version),
+    versionName: layout.versionName,
+    codePage: {
+      encoding: layout.encoding,
+      origin: layout.encodingOrigin,
+      languageDriver: hexByte(layout.languageDriver),
+      driverLabel: driverLabel(layout.languageDriver) ?? null,
+      note: layout.encodingNote ?? null,
+    },
+    headerLength: layout.headerLength,
+    recordLength: layout.recordLength,
+    declaredRecords: layout.declaredRecords,
+    presentRecords: layout.presentRecords,
+    fields: layout.fields.map((f) => ({
+      name: f.name,
+      type: f.type,
+      size: f.size,
+      decimals: f.decimals,
+      offset: f.offset,
+    })),
   });
   if (layout.encodingNote) report.notes.push(layout.encodingNote);
   let columns: ResolvedColumns | undefined;
@@ -92,10 +134,14 @@ export async function inspectFile(options: InspectOptions): Promise<InspectRepor
       problem(err);
     }
   }
-  const shown = columns ? Object.values(columns).filter((f, i, all) => all.indexOf(f) === i) : layout.fields;
+  const shown = columns
+    ? Object.values(columns).filter((f, i, all) => all.indexOf(f) === i)
+    : layout.fields;
   const index = shown.map((f) => layout.fields.findIndex((x) => x.offset === f.offset));
   report.rows = readRecords(layout, 0, options.rows).map((r) => ({
-    record: r.record, deleted: r.deleted, values: Object.fromEntries(shown.map((f, i) => [f.name, r.values[index[i]]])),
+    record: r.record,
+    deleted: r.deleted,
+    values: Object.fromEntries(shown.map((f, i) => [f.name, r.values[index[i]]])),
   }));
   if (columns && plugin) decodeAll(layout, columns, plugin, options.file, report, problem);
   return report;
@@ -103,18 +149,41 @@ export async function inspectFile(options: InspectOptions): Promise<InspectRepor
 
 const MAX_PROBLEMS = 20;
 
-/** Decodes every record as a run would; after a bad record, goes on from the next one to find the rest. */
-function decodeAll(layout: DbfLayout, columns: ResolvedColumns, plugin: SourcePlugin, file: string, report: InspectReport, problem: (err: unknown) => void): void {
+/**
+ * Decodes every record as a run would; after a bad record, goes on from the next one to find the
+ * rest.
+ */
+function decodeAll(
+  layout: DbfLayout,
+  columns: ResolvedColumns,
+  plugin: SourcePlugin,
+  file: string,
+  report: InspectReport,
+  problem: (err: unknown) => void,
+): void {
   const evidence: EvidenceProblems = { unreadable: 0, samples: [] };
   report.rowsRead = 0;
   report.deleted = 0;
   const decode = (start: number, end: number) => {
-    const rows = decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end, columns, encoding: layout.encoding }, plugin);
+    const rows = decodeRange(
+      {
+        file,
+        headerLength: layout.headerLength,
+        recordLength: layout.recordLength,
+        start,
+        end,
+        columns,
+        encoding: layout.encoding,
+      },
+      plugin,
+    );
     report.rowsRead! += rows.pid.length;
     report.deleted! += rows.deleted;
     report.asOf ??= rows.asOf;
     evidence.unreadable += rows.evidence.unreadable;
-    evidence.samples.push(...rows.evidence.samples.slice(0, EVIDENCE_SAMPLES - evidence.samples.length));
+    evidence.samples.push(
+      ...rows.evidence.samples.slice(0, EVIDENCE_SAMPLES - evidence.samples.length),
+    );
   };
   for (let start = 0; start < layout.recordCount;) {
     try {
@@ -124,7 +193,8 @@ function decodeAll(layout: DbfLayout, columns: ResolvedColumns, plugin: SourcePl
       const e = asReconError(err);
       problem(e);
       const record = e.context.record;
-      if (typeof record !== 'number' || record <= start || report.problems.length >= MAX_PROBLEMS) break;
+      if (typeof record !== 'number' || record <= start || report.problems.length >= MAX_PROBLEMS)
+        break;
       try {
         if (record - 1 > start) decode(start, record - 1);
       } catch {
@@ -134,7 +204,10 @@ function decodeAll(layout: DbfLayout, columns: ResolvedColumns, plugin: SourcePl
     }
   }
   report.evidence = evidence;
-  if (evidence.unreadable > 0) report.notes.push(`${evidence.unreadable} evidence value(s) unreadable; a run leaves them absent and reports them`);
+  if (evidence.unreadable > 0)
+    report.notes.push(
+      `${evidence.unreadable} evidence value(s) unreadable; a run leaves them absent and reports them`,
+    );
 }
 
 /** The exit status `recon run` would have for the first problem, or 0. */
@@ -146,7 +219,11 @@ function pickSource(options: InspectOptions): SourceConfig | undefined {
   const sources = options.loaded?.config.sources ?? [];
   if (options.source !== undefined) {
     const s = sources.find((x) => x.name.toUpperCase() === options.source!.toUpperCase());
-    if (!s) throw new ReconError('RECON_USAGE', `unknown source ${options.source}; configured: ${sources.map((x) => x.name).join(', ') || '(no config found)'}`);
+    if (!s)
+      throw new ReconError(
+        'RECON_USAGE',
+        `unknown source ${options.source}; configured: ${sources.map((x) => x.name).join(', ') || '(no config found)'}`,
+      );
     return s;
   }
   // The source whose file pattern takes this name, when exactly one does.
@@ -155,19 +232,30 @@ function pickSource(options: InspectOptions): SourceConfig | undefined {
   return matching.length === 1 ? matching[0] : undefined;
 }
 
-function rolesOf(layout: DbfLayout, plugin: SourcePlugin, overrides: Partial<Record<Role, string>>): Partial<Record<Role, string | null>> {
+function rolesOf(
+  layout: DbfLayout,
+  plugin: SourcePlugin,
+  overrides: Partial<Record<Role, string>>,
+): Partial<Record<Role, string | null>> {
   const byName = new Map(layout.fields.map((f) => [f.name.toUpperCase(), f.name]));
   const out: Partial<Record<Role, string | null>> = {};
-  for (const [role, spec] of Object.entries(plugin.columns) as [Role, { name: string; aliases?: string[] }][]) {
-    const candidates = overrides[role] !== undefined ? [overrides[role]!] : [spec.name, ...(spec.aliases ?? [])];
-    out[role] = candidates.map((c) => byName.get(c.toUpperCase())).find((n) => n !== undefined) ?? null;
+  for (const [role, spec] of Object.entries(plugin.columns) as [
+    Role,
+    { name: string; aliases?: string[] },
+  ][]) {
+    const candidates =
+      overrides[role] !== undefined ? [overrides[role]!] : [spec.name, ...(spec.aliases ?? [])];
+    out[role] =
+      candidates.map((c) => byName.get(c.toUpperCase())).find((n) => n !== undefined) ?? null;
   }
   return out;
 }
 
 /** The report for people. */
 export function inspectText(r: InspectReport): string {
-  const lines: string[] = [`file       ${r.file}${r.size !== undefined ? `  (${r.size} bytes)` : ''}`];
+  const lines: string[] = [
+    `file       ${r.file}${r.size !== undefined ? `  (${r.size} bytes)` : ''}`,
+  ];
   if (r.version !== undefined) {
     const cp = r.codePage!;
     lines.push(
@@ -177,20 +265,43 @@ export function inspectText(r: InspectReport): string {
       `fields     ${r.fields!.map((f) => `${f.name} ${f.type}(${f.size}${f.decimals ? `,${f.decimals}` : ''})`).join('  ')}`,
     );
   }
-  lines.push(`source     ${r.source === null ? '(none: give --source, or a config whose file pattern matches)' : `${r.source}, plugin ${r.plugin}`}`);
-  if (r.roles) lines.push('roles      ' + Object.entries(r.roles).map(([role, col]) => `${role}=${col ?? '(missing)'}`).join('  '));
+  lines.push(
+    `source     ${r.source === null ? '(none: give --source, or a config whose file pattern matches)' : `${r.source}, plugin ${r.plugin}`}`,
+  );
+  if (r.roles)
+    lines.push(
+      'roles      ' +
+        Object.entries(r.roles)
+          .map(([role, col]) => `${role}=${col ?? '(missing)'}`)
+          .join('  '),
+    );
   if (r.rows && r.rows.length > 0) {
     lines.push('', `first ${r.rows.length} record(s), as decoded:`);
     for (const row of r.rows) {
-      lines.push(`  #${row.record}${row.deleted ? ' (deleted)' : ''}  ` + Object.entries(row.values).map(([k, v]) => `${k}=${showValue(v)}`).join('  '));
+      lines.push(
+        `  #${row.record}${row.deleted ? ' (deleted)' : ''}  ` +
+          Object.entries(row.values)
+            .map(([k, v]) => `${k}=${showValue(v)}`)
+            .join('  '),
+      );
     }
   }
-  if (r.rowsRead !== undefined) lines.push('', `decoded    ${r.rowsRead} live rows, ${r.deleted} deleted${r.problems.length > 0 ? ' (records in error left out)' : ''}, as of ${r.asOf ?? '(no live record)'}`);
+  if (r.rowsRead !== undefined)
+    lines.push(
+      '',
+      `decoded    ${r.rowsRead} live rows, ${r.deleted} deleted${r.problems.length > 0 ? ' (records in error left out)' : ''}, as of ${r.asOf ?? '(no live record)'}`,
+    );
   for (const n of r.notes) lines.push(`note       ${n}`);
   if (r.evidence && r.evidence.samples.length > 0) {
-    for (const s of r.evidence.samples) lines.push(`           record ${s.record} ${s.field} bytes ${s.rawHex}`);
+    for (const s of r.evidence.samples)
+      lines.push(`           record ${s.record} ${s.field} bytes ${s.rawHex}`);
   }
-  lines.push('', r.problems.length === 0 ? 'problems   none: a run would accept this file' : `problems   ${r.problems.length}`);
+  lines.push(
+    '',
+    r.problems.length === 0
+      ? 'problems   none: a run would accept this file'
+      : `problems   ${r.problems.length}`,
+  );
   for (const p of r.problems) lines.push(`  ${p.code}: ${p.message}`);
   return lines.join('\n') + '\n';
 }

@@ -45,7 +45,9 @@ export class KeySpace {
 
   /** The merge partition of a key (its product id and folio code, and the folio's text). */
   partition(pid: number, code: number, folio: string, partitions: number): number {
-    return partitions === 1 ? 0 : partitionOf(this.productHashes[pid], code, code < 0 ? textHash(folio) : 0, partitions);
+    return partitions === 1
+      ? 0
+      : partitionOf(this.productHashes[pid], code, code < 0 ? textHash(folio) : 0, partitions);
   }
 
   folioText(code: number): string {

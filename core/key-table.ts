@@ -51,8 +51,16 @@ function folioHash(code: number): number {
  * the folio's code, or its text hash for a text folio), so every range of every file, and the main
  * thread, agree without sharing ids.
  */
-export function partitionOf(productHash: number, folioCodeOrMinus1: number, folioTextHash: number, partitions: number): number {
-  const f = folioCodeOrMinus1 >= 0 ? folioHash(folioCodeOrMinus1) : Math.imul(folioTextHash, 0x27d4eb2f) ^ 0x5bd1e995;
+export function partitionOf(
+  productHash: number,
+  folioCodeOrMinus1: number,
+  folioTextHash: number,
+  partitions: number,
+): number {
+  const f =
+    folioCodeOrMinus1 >= 0
+      ? folioHash(folioCodeOrMinus1)
+      : Math.imul(folioTextHash, 0x27d4eb2f) ^ 0x5bd1e995;
   return mix(Math.imul(productHash, 0x9e3779b1) ^ f) % partitions;
 }
 
@@ -83,7 +91,9 @@ export class Interned {
   }
 }
 
-/** The plain-data form of a KeyTable, as it crosses threads (SharedArrayBuffer-backed or copied). */
+/**
+ * The plain-data form of a KeyTable, as it crosses threads (SharedArrayBuffer-backed or copied).
+ */
 export interface KeyTableData {
   pid: Int32Array;
   folio: Float64Array;
@@ -103,7 +113,10 @@ export class KeyTable {
   size: number;
   private mask: number;
 
-  constructor(expected = 16, private readonly shared = false) {
+  constructor(
+    expected = 16,
+    private readonly shared = false,
+  ) {
     const capacity = Math.max(16, expected);
     this.pid = new Int32Array(this.buffer(capacity * 4));
     this.folio = new Float64Array(this.buffer(capacity * 8));
@@ -114,13 +127,21 @@ export class KeyTable {
 
   static from(data: KeyTableData): KeyTable {
     const t = Object.create(KeyTable.prototype) as KeyTable;
-    Object.assign(t, { pid: data.pid, folio: data.folio, slots: data.slots, size: data.size, mask: data.slots.length - 1, shared: false });
+    Object.assign(t, {
+      pid: data.pid,
+      folio: data.folio,
+      slots: data.slots,
+      size: data.size,
+      mask: data.slots.length - 1,
+      shared: false,
+    });
     return t;
   }
 
   /** Entry index of a key, or -1. */
   find(pid: number, folio: number): number {
-    const slots = this.slots, mask = this.mask;
+    const slots = this.slots,
+      mask = this.mask;
     for (let s = mix(Math.imul(pid, 0x9e3779b1) ^ folioHash(folio)) & mask; ; s = (s + 1) & mask) {
       const e = slots[s];
       if (e === 0) return -1;
@@ -131,7 +152,8 @@ export class KeyTable {
   /** Entry index of a key, added at the end when new (then the index equals the old size). */
   insert(pid: number, folio: number): number {
     if ((this.size + 1) * 2 > this.slots.length) this.grow();
-    const slots = this.slots, mask = this.mask;
+    const slots = this.slots,
+      mask = this.mask;
     for (let s = mix(Math.imul(pid, 0x9e3779b1) ^ folioHash(folio)) & mask; ; s = (s + 1) & mask) {
       const e = slots[s];
       if (e === 0) {
@@ -148,8 +170,14 @@ export class KeyTable {
 
   /** Exactly-sized copies (or the shared arrays themselves), for sending to another thread. */
   data(): KeyTableData {
-    if (this.shared) return { pid: this.pid, folio: this.folio, slots: this.slots, size: this.size };
-    return { pid: this.pid.slice(0, this.size), folio: this.folio.slice(0, this.size), slots: this.slots, size: this.size };
+    if (this.shared)
+      return { pid: this.pid, folio: this.folio, slots: this.slots, size: this.size };
+    return {
+      pid: this.pid.slice(0, this.size),
+      folio: this.folio.slice(0, this.size),
+      slots: this.slots,
+      size: this.size,
+    };
   }
 
   private buffer(bytes: number): ArrayBuffer | SharedArrayBuffer {
@@ -169,7 +197,8 @@ export class KeyTable {
   private grow(): void {
     this.slots = new Int32Array(this.buffer(this.slots.length * 2 * 4));
     this.mask = this.slots.length - 1;
-    const slots = this.slots, mask = this.mask;
+    const slots = this.slots,
+      mask = this.mask;
     for (let i = 0; i < this.size; i++) {
       let s = mix(Math.imul(this.pid[i], 0x9e3779b1) ^ folioHash(this.folio[i])) & mask;
       while (slots[s] !== 0) s = (s + 1) & mask;

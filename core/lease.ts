@@ -14,7 +14,8 @@
  * whose lease expired and was taken over cannot publish. Residual window, honestly: that check and
  * the run's commit are two writes to two documents, so a process that stalls longer than a third of
  * the lease between them may still commit after a take-over; the store's conditional publish
- * (core/store/mongodb.ts) then refuses the earlier-started run if the later one committed first, and
+ * (core/store/mongodb.ts) then refuses the earlier-started run if the later one committed first,
+ * and
  * its cleanup never removes a later run's rows.
  *
  * "At once" is not enough for a schedule: with clocks a second apart, host A can finish the 07:30
@@ -66,7 +67,12 @@ export class Lease {
   /** Why the last acquire() returned null. */
   refusal: LeaseRefusal | null = null;
 
-  constructor(private readonly collection: () => Promise<Collection<LeaseDoc>>, private readonly name: string, private readonly ttlMs: number, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly collection: () => Promise<Collection<LeaseDoc>>,
+    private readonly name: string,
+    private readonly ttlMs: number,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   get current(): HeldLease | null {
     return this.held;
@@ -94,14 +100,26 @@ export class Lease {
       if (done) return this.refuse('done', done);
     }
     const current = await this.latest(col);
-    if (current && current.expires_at > now && current.holder !== this.holder) return this.refuse('held', current);
+    if (current && current.expires_at > now && current.holder !== this.holder)
+      return this.refuse('held', current);
     const token = (current?.token ?? 0) + 1;
     try {
-      await col.insertOne({ _id: this.docId(token), name: this.name, token, holder: this.holder, expires_at: new Date(now.getTime() + this.ttlMs), taken_at: now, job: job ?? null });
+      await col.insertOne({
+        _id: this.docId(token),
+        name: this.name,
+        token,
+        holder: this.holder,
+        expires_at: new Date(now.getTime() + this.ttlMs),
+        taken_at: now,
+        job: job ?? null,
+      });
     } catch (err) {
       if (err instanceof MongoServerError && err.code === 11000) {
         const winner = await col.findOne({ _id: this.docId(token) });
-        return this.refuse('held', winner ?? { holder: 'unknown', token, job: job ?? null, expires_at: null });
+        return this.refuse(
+          'held',
+          winner ?? { holder: 'unknown', token, job: job ?? null, expires_at: null },
+        );
       }
       throw err;
     }
@@ -109,14 +127,25 @@ export class Lease {
     return this.held;
   }
 
-  private refuse(reason: LeaseRefusal['reason'], doc: Pick<LeaseDoc, 'holder' | 'token' | 'job'> & { expires_at: Date | null }): null {
-    this.refusal = { reason, holder: doc.holder, token: doc.token, job: doc.job, expiresAt: doc.expires_at };
+  private refuse(
+    reason: LeaseRefusal['reason'],
+    doc: Pick<LeaseDoc, 'holder' | 'token' | 'job'> & { expires_at: Date | null },
+  ): null {
+    this.refusal = {
+      reason,
+      holder: doc.holder,
+      token: doc.token,
+      job: doc.job,
+      expiresAt: doc.expires_at,
+    };
     return null;
   }
 
   /** True while our token is the latest: nobody took the lease over. */
   private async stillLatest(col: Collection<LeaseDoc>, token: number): Promise<boolean> {
-    return (await col.countDocuments({ name: this.name, token: { $gt: token } }, { limit: 1 })) === 0;
+    return (
+      (await col.countDocuments({ name: this.name, token: { $gt: token } }, { limit: 1 })) === 0
+    );
   }
 
   /** Extends the lease; false when it was lost (expired and taken over). */
@@ -124,7 +153,10 @@ export class Lease {
     if (!this.held) return false;
     const col = await this.collection();
     if (!(await this.stillLatest(col, this.held.token))) return false;
-    const res = await col.updateOne({ _id: this.docId(this.held.token), holder: this.holder }, { $set: { expires_at: new Date(this.now().getTime() + this.ttlMs) } });
+    const res = await col.updateOne(
+      { _id: this.docId(this.held.token), holder: this.holder },
+      { $set: { expires_at: new Date(this.now().getTime() + this.ttlMs) } },
+    );
     return res.matchedCount === 1 && (await this.stillLatest(col, this.held.token));
   }
 
@@ -138,9 +170,15 @@ export class Lease {
     const mine = await col.findOne({ _id: this.docId(token), holder: this.holder });
     const enough = new Date(this.now().getTime() + Math.floor(this.ttlMs / 3));
     if (!mine || mine.expires_at <= enough || !(await this.stillLatest(col, token))) {
-      throw new ReconError('RECON_LEASE_LOST', `run ${runId} lost its lease (token ${token}) before publishing; another daemon holds the job now, so nothing was published`);
+      throw new ReconError(
+        'RECON_LEASE_LOST',
+        `run ${runId} lost its lease (token ${token}) before publishing; another daemon holds the job now, so nothing was published`,
+      );
     }
-    await col.updateOne({ _id: this.docId(token), holder: this.holder }, { $set: { last_fenced_run: runId } });
+    await col.updateOne(
+      { _id: this.docId(token), holder: this.holder },
+      { $set: { last_fenced_run: runId } },
+    );
   }
 
   /** Frees the lease; `finished` marks the held job done, so no daemon takes it again. */
@@ -148,7 +186,10 @@ export class Lease {
     if (!this.held) return;
     const col = await this.collection();
     const done = options.finished && this.held.job !== undefined ? { done: true } : {};
-    await col.updateOne({ _id: this.docId(this.held.token), holder: this.holder }, { $set: { expires_at: new Date(0), ...done } });
+    await col.updateOne(
+      { _id: this.docId(this.held.token), holder: this.holder },
+      { $set: { expires_at: new Date(0), ...done } },
+    );
     this.held = null;
   }
 }

@@ -11,15 +11,23 @@ import { REDACT_PATHS, redactDeep } from './redact.js';
 
 export type { Logger };
 
-/** Whether to colour output on a stream: NO_COLOR (non-empty) wins, then FORCE_COLOR (not 0/false), then a terminal. */
-export function useColor(stream: { isTTY?: boolean } = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+/**
+ * Whether to colour output on a stream: NO_COLOR (non-empty) wins, then FORCE_COLOR (not 0/false),
+ * then a terminal.
+ */
+export function useColor(
+  stream: { isTTY?: boolean } = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (env.NO_COLOR) return false;
   const force = env.FORCE_COLOR;
   if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
   return stream.isTTY === true;
 }
 
-/** What is drawn on the last line of the terminal (the progress bar), redrawn after each log line. */
+/**
+ * What is drawn on the last line of the terminal (the progress bar), redrawn after each log line.
+ */
 export interface StatusLine {
   render(): void;
 }
@@ -32,7 +40,10 @@ export function setStatusLine(line: StatusLine | null): void {
 }
 
 /** Writes to the terminal above the status line: clear the bar's line, write, redraw the bar. */
-export function writeAboveStatus(text: string, stream: NodeJS.WritableStream = process.stderr): void {
+export function writeAboveStatus(
+  text: string,
+  stream: NodeJS.WritableStream = process.stderr,
+): void {
   if (statusLine) {
     stream.write('\r\x1b[2K' + text);
     statusLine.render();
@@ -41,15 +52,22 @@ export function writeAboveStatus(text: string, stream: NodeJS.WritableStream = p
   }
 }
 
-export function createLogger(options: { level?: LevelWithSilent; pretty?: boolean; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(
+  options: { level?: LevelWithSilent; pretty?: boolean; destination?: NodeJS.WritableStream } = {},
+): Logger {
   const base = {
-    level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined,
+    level: options.level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: undefined,
     formatters: { log: (object: Record<string, unknown>) => redactDeep(object) },
   };
   if (options.destination) return pino(base, options.destination as pino.DestinationStream);
   const pretty = options.pretty ?? process.stderr.isTTY === true;
   if (pretty) {
-    const format = pinoPretty.prettyFactory({ colorize: useColor(process.stderr), translateTime: 'SYS:HH:MM:ss' });
+    const format = pinoPretty.prettyFactory({
+      colorize: useColor(process.stderr),
+      translateTime: 'SYS:HH:MM:ss',
+    });
     return pino(base, { write: (line: string) => writeAboveStatus(format(line)) });
   }
   return pino(base, pino.destination({ fd: 2, sync: true }));

@@ -27,14 +27,19 @@ export interface LedgerIndexData {
 }
 
 export interface MergeTask {
-  /** In file order, then record order: "first seen" means the same thing however the file was split. */
+  /**
+   * In file order, then record order: "first seen" means the same thing however the file was split.
+   */
   inputs: MergeInput[];
   ledger: LedgerIndexData | null;
   /** Ten-thousandths. */
   tolerance: number;
 }
 
-/** One partition's keys with their sums and statuses: parallel arrays, whose first keys.size entries count. */
+/**
+ * One partition's keys with their sums and statuses: parallel arrays, whose first keys.size entries
+ * count.
+ */
 export interface PartitionTable {
   keys: KeyTableData;
   units: Float64Array;
@@ -44,7 +49,9 @@ export interface PartitionTable {
   /** Index into folioOldTexts, or -1. */
   folioOld?: Int32Array;
   folioOldTexts: string[];
-  /** NAV per key (the first readable one of its rows), NaN when none; when the file has the column. */
+  /**
+   * NAV per key (the first readable one of its rows), NaN when none; when the file has the column.
+   */
   nav?: Float64Array;
   /** statusCode of each key against the ledger. */
   status: Uint8Array;
@@ -70,7 +77,9 @@ export function mergePartition(task: MergeTask): PartitionTable {
   const pledged = withPledged ? sharedArray(Float64Array, total) : undefined;
   const folioOld = withFolioOld ? sharedArray(Int32Array, total).fill(-1) : undefined;
   const folioOldTexts: string[] = [];
-  const nav = task.inputs.some((i) => i.nav) ? sharedArray(Float64Array, total).fill(Number.NaN) : undefined;
+  const nav = task.inputs.some((i) => i.nav)
+    ? sharedArray(Float64Array, total).fill(Number.NaN)
+    : undefined;
   for (const input of task.inputs) {
     const { productMap, folioTextMap, schemeMap } = input;
     const oldBase = folioOldTexts.length;
@@ -88,10 +97,16 @@ export function mergePartition(task: MergeTask): PartitionTable {
         rows[at]++;
         if (scheme[at] < 0) scheme[at] = s;
       }
-      // NaN is evidence that could not be read: the key's evidence stays absent, never a partial sum.
-      if (pledged && input.pledged) pledged[at] = Number.isNaN(pledged[at]) || Number.isNaN(input.pledged[r]) ? Number.NaN : addUnits(pledged[at], input.pledged[r]);
+      // NaN is evidence that could not be read: the key's evidence stays absent, never a partial
+      // sum.
+      if (pledged && input.pledged)
+        pledged[at] =
+          Number.isNaN(pledged[at]) || Number.isNaN(input.pledged[r])
+            ? Number.NaN
+            : addUnits(pledged[at], input.pledged[r]);
       if (nav && input.nav && Number.isNaN(nav[at])) nav[at] = input.nav[r];
-      if (folioOld && input.folioOld && folioOld[at] < 0 && input.folioOld[r] >= 0) folioOld[at] = oldBase + input.folioOld[r];
+      if (folioOld && input.folioOld && folioOld[at] < 0 && input.folioOld[r] >= 0)
+        folioOld[at] = oldBase + input.folioOld[r];
     }
   }
   const n = table.size;
@@ -106,5 +121,17 @@ export function mergePartition(task: MergeTask): PartitionTable {
     status[i] = s;
     statusCounts[s]++;
   }
-  return { keys: table.data(), units, rows, scheme, pledged, folioOld, folioOldTexts, nav, status, statusCounts, ledgerAt };
+  return {
+    keys: table.data(),
+    units,
+    rows,
+    scheme,
+    pledged,
+    folioOld,
+    folioOldTexts,
+    nav,
+    status,
+    statusCounts,
+    ledgerAt,
+  };
 }

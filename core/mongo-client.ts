@@ -8,16 +8,26 @@ import { redactUri } from './redact.js';
 
 const clients = new Map<string, Promise<MongoClient>>();
 
-export function mongoClient(uri: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<MongoClient> {
+export function mongoClient(
+  uri: string,
+  options: { serverSelectionTimeoutMS?: number } = {},
+): Promise<MongoClient> {
   let client = clients.get(uri);
   if (!client) {
     // A deadline written in the URI wins over the default (the driver lets the options object win).
     const inUri = /[?&]serverSelectionTimeoutMS=/i.test(uri);
-    client = MongoClient.connect(uri, { appName: 'brokerage-recon', ...(inUri ? {} : { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 15_000 }) })
-      .catch((err: unknown) => {
-        clients.delete(uri);
-        throw new ReconError('RECON_LEDGER_READ', `cannot connect to MongoDB at ${redactUri(uri)}: ${redactUri((err as Error).message)}`, {}, { cause: err });
-      });
+    client = MongoClient.connect(uri, {
+      appName: 'brokerage-recon',
+      ...(inUri ? {} : { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 15_000 }),
+    }).catch((err: unknown) => {
+      clients.delete(uri);
+      throw new ReconError(
+        'RECON_LEDGER_READ',
+        `cannot connect to MongoDB at ${redactUri(uri)}: ${redactUri((err as Error).message)}`,
+        {},
+        { cause: err },
+      );
+    });
     clients.set(uri, client);
   }
   return client;

@@ -12,7 +12,8 @@ import { ReconError } from './errors.js';
 export const REQUIRED_ROLES = ['productCode', 'folio', 'units', 'asOf'] as const;
 /**
  * Optional columns, declared once here: display text, or evidence for break reasons. `number`
- * evidence is read like units but never fails a run: an unreadable value is counted and left absent.
+ * evidence is read like units but never fails a run: an unreadable value is counted and left
+ * absent.
  * A new evidence column is one line here plus where the engine uses it.
  */
 export const OPTIONAL_COLUMNS = {
@@ -23,7 +24,10 @@ export const OPTIONAL_COLUMNS = {
   folioOld: { kind: 'key', purpose: 'evidence' },
   /** The NAV of the as-of day: what a break is worth (difference × NAV). */
   nav: { kind: 'number', purpose: 'evidence' },
-} as const satisfies Record<string, { kind: 'text' | 'number' | 'key'; purpose: 'display' | 'evidence' }>;
+} as const satisfies Record<
+  string,
+  { kind: 'text' | 'number' | 'key'; purpose: 'display' | 'evidence' }
+>;
 export type OptionalRole = keyof typeof OPTIONAL_COLUMNS;
 export const OPTIONAL_ROLES = Object.keys(OPTIONAL_COLUMNS) as OptionalRole[];
 export type RequiredRole = (typeof REQUIRED_ROLES)[number];
@@ -71,10 +75,14 @@ const INLINE = 'recon-inline:';
 
 /**
  * Turns a `plugin:` value into a specifier: a built-in name, a path (relative to the config file's
- * folder) or a package name; an inline declaration becomes `recon-inline:` + its JSON. The result is
+ * folder) or a package name; an inline declaration becomes `recon-inline:` + its JSON. The result
+ * is
  * a plain string, so workers can load the same plugin.
  */
-export function resolvePluginSpecifier(plugin: string | Record<string, unknown>, baseDir: string): string {
+export function resolvePluginSpecifier(
+  plugin: string | Record<string, unknown>,
+  baseDir: string,
+): string {
   if (typeof plugin !== 'string') return INLINE + JSON.stringify(plugin);
   const builtIn = BUILT_IN[plugin];
   if (builtIn !== undefined) return new URL(builtIn, import.meta.url).href;
@@ -100,16 +108,32 @@ export function loadPlugin(specifier: string): Promise<SourcePlugin> {
 async function importPlugin(specifier: string): Promise<SourcePlugin> {
   if (specifier.startsWith(INLINE)) {
     const decl = JSON.parse(specifier.slice(INLINE.length)) as Record<string, unknown>;
-    return pluginFromDeclaration(decl, `${typeof decl.name === 'string' ? decl.name : '(unnamed)'} (inline)`);
+    return pluginFromDeclaration(
+      decl,
+      `${typeof decl.name === 'string' ? decl.name : '(unnamed)'} (inline)`,
+    );
   }
   let mod: Record<string, unknown>;
   try {
-    mod = await import(specifier) as Record<string, unknown>;
+    mod = (await import(specifier)) as Record<string, unknown>;
   } catch (err) {
-    if (!specifier.startsWith('file:') && (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new ReconError('RECON_PLUGIN_INVALID', `plugin ${specifier} is neither a built-in plugin (${BUILT_IN_PLUGINS.join(', ')}) nor an installed package; a module path starts with ./ or /`, { plugin: specifier }, { cause: err });
+    if (
+      !specifier.startsWith('file:') &&
+      (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND'
+    ) {
+      throw new ReconError(
+        'RECON_PLUGIN_INVALID',
+        `plugin ${specifier} is neither a built-in plugin (${BUILT_IN_PLUGINS.join(', ')}) nor an installed package; a module path starts with ./ or /`,
+        { plugin: specifier },
+        { cause: err },
+      );
     }
-    throw new ReconError('RECON_PLUGIN_INVALID', `plugin ${display(specifier)} could not be imported: ${(err as Error).message}`, { plugin: display(specifier) }, { cause: err });
+    throw new ReconError(
+      'RECON_PLUGIN_INVALID',
+      `plugin ${display(specifier)} could not be imported: ${(err as Error).message}`,
+      { plugin: display(specifier) },
+      { cause: err },
+    );
   }
   const candidate = mod.default ?? mod.plugin;
   validatePlugin(candidate, display(specifier));
@@ -133,7 +157,9 @@ export function pluginFromDeclaration(decl: Record<string, unknown>, label: stri
         const list = Array.isArray(names) ? names : [names];
         const fns = list.map((n) => (typeof n === 'string' ? NORMALISERS[n] : undefined));
         if (list.length === 0 || fns.some((f) => f === undefined)) {
-          problems.push(`normalise.${part} must name ${Object.keys(NORMALISERS).join(', ')} (or a list of them), got ${JSON.stringify(names)}`);
+          problems.push(
+            `normalise.${part} must name ${Object.keys(NORMALISERS).join(', ')} (or a list of them), got ${JSON.stringify(names)}`,
+          );
           continue;
         }
         normalise[part] = (t) => fns.reduce((acc, f) => f!(acc), t);
@@ -141,22 +167,40 @@ export function pluginFromDeclaration(decl: Record<string, unknown>, label: stri
     }
   }
   for (const key of Object.keys(decl)) {
-    if (!['name', 'description', 'columns', 'dateFormats', 'normalise'].includes(key)) problems.push(`${key} is not a plugin key (name, description, columns, dateFormats, normalise)`);
+    if (!['name', 'description', 'columns', 'dateFormats', 'normalise'].includes(key))
+      problems.push(
+        `${key} is not a plugin key (name, description, columns, dateFormats, normalise)`,
+      );
   }
-  const candidate = { description: '', ...decl, normalise: declared === undefined ? undefined : normalise };
+  const candidate = {
+    description: '',
+    ...decl,
+    normalise: declared === undefined ? undefined : normalise,
+  };
   try {
     validatePlugin(candidate, label);
   } catch (err) {
     if (problems.length === 0) throw err;
-    throw new ReconError('RECON_PLUGIN_INVALID', `${(err as Error).message}; ${problems.join('; ')}`, { plugin: label });
+    throw new ReconError(
+      'RECON_PLUGIN_INVALID',
+      `${(err as Error).message}; ${problems.join('; ')}`,
+      { plugin: label },
+    );
   }
-  if (problems.length > 0) throw new ReconError('RECON_PLUGIN_INVALID', `plugin ${label} is invalid: ${problems.join('; ')}`, { plugin: label });
+  if (problems.length > 0)
+    throw new ReconError(
+      'RECON_PLUGIN_INVALID',
+      `plugin ${label} is invalid: ${problems.join('; ')}`,
+      { plugin: label },
+    );
   return candidate;
 }
 
 /** How a source's plugin is named in the run document and messages. */
 export function pluginLabel(plugin: string | Record<string, unknown>): string {
-  return typeof plugin === 'string' ? plugin : `${typeof plugin.name === 'string' ? plugin.name : '(unnamed)'} (inline)`;
+  return typeof plugin === 'string'
+    ? plugin
+    : `${typeof plugin.name === 'string' ? plugin.name : '(unnamed)'} (inline)`;
 }
 
 function display(specifier: string): string {
@@ -164,13 +208,17 @@ function display(specifier: string): string {
 }
 
 /** Throws RECON_PLUGIN_INVALID naming the plugin and every problem found. */
-export function validatePlugin(candidate: unknown, label: string): asserts candidate is SourcePlugin {
+export function validatePlugin(
+  candidate: unknown,
+  label: string,
+): asserts candidate is SourcePlugin {
   const problems: string[] = [];
   const p = candidate as Partial<SourcePlugin> | undefined;
   if (typeof p !== 'object' || p === null) {
     problems.push('the module has no default export (or `plugin` export) object');
   } else {
-    if (typeof p.name !== 'string' || p.name.length === 0) problems.push('name must be a non-empty string');
+    if (typeof p.name !== 'string' || p.name.length === 0)
+      problems.push('name must be a non-empty string');
     if (typeof p.description !== 'string') problems.push('description must be a string');
     const columns = p.columns as Record<string, unknown> | undefined;
     if (typeof columns !== 'object' || columns === null) {
@@ -179,30 +227,48 @@ export function validatePlugin(candidate: unknown, label: string): asserts candi
       for (const role of [...REQUIRED_ROLES, ...OPTIONAL_ROLES]) {
         const spec = columns[role] as ColumnSpec | undefined;
         if (spec === undefined && (OPTIONAL_ROLES as readonly string[]).includes(role)) continue;
-        if (typeof spec !== 'object' || spec === null || typeof spec.name !== 'string' || spec.name.length === 0) {
+        if (
+          typeof spec !== 'object' ||
+          spec === null ||
+          typeof spec.name !== 'string' ||
+          spec.name.length === 0
+        ) {
           problems.push(`columns.${role}.name must be a non-empty string`);
-        } else if (spec.aliases !== undefined && (!Array.isArray(spec.aliases) || spec.aliases.some((a) => typeof a !== 'string'))) {
+        } else if (
+          spec.aliases !== undefined &&
+          (!Array.isArray(spec.aliases) || spec.aliases.some((a) => typeof a !== 'string'))
+        ) {
           problems.push(`columns.${role}.aliases must be an array of strings`);
         }
       }
       for (const key of Object.keys(columns)) {
-        if (![...REQUIRED_ROLES, ...OPTIONAL_ROLES].includes(key as Role)) problems.push(`columns.${key} is not a known role`);
+        if (![...REQUIRED_ROLES, ...OPTIONAL_ROLES].includes(key as Role))
+          problems.push(`columns.${key} is not a known role`);
       }
     }
     if (!Array.isArray(p.dateFormats) || p.dateFormats.length === 0) {
       problems.push(`dateFormats must list at least one of ${DATE_FORMATS.join(', ')}`);
     } else {
-      for (const f of p.dateFormats) if (!DATE_FORMATS.includes(f)) problems.push(`dateFormats has unknown format "${String(f)}"`);
+      for (const f of p.dateFormats)
+        if (!DATE_FORMATS.includes(f))
+          problems.push(`dateFormats has unknown format "${String(f)}"`);
     }
     if (p.normalise !== undefined) {
-      if (typeof p.normalise !== 'object' || p.normalise === null) problems.push('normalise must be an object');
-      else for (const [k, fn] of Object.entries(p.normalise)) {
-        if (k !== 'productCode' && k !== 'folio') problems.push(`normalise.${k} is not a key part (productCode, folio)`);
-        else if (typeof fn !== 'function') problems.push(`normalise.${k} must be a function`);
-      }
+      if (typeof p.normalise !== 'object' || p.normalise === null)
+        problems.push('normalise must be an object');
+      else
+        for (const [k, fn] of Object.entries(p.normalise)) {
+          if (k !== 'productCode' && k !== 'folio')
+            problems.push(`normalise.${k} is not a key part (productCode, folio)`);
+          else if (typeof fn !== 'function') problems.push(`normalise.${k} must be a function`);
+        }
     }
   }
   if (problems.length > 0) {
-    throw new ReconError('RECON_PLUGIN_INVALID', `plugin ${label} is invalid: ${problems.join('; ')}`, { plugin: label });
+    throw new ReconError(
+      'RECON_PLUGIN_INVALID',
+      `plugin ${label} is invalid: ${problems.join('; ')}`,
+      { plugin: label },
+    );
   }
 }

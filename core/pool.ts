@@ -28,13 +28,13 @@ export class ReconPool {
   }
 
   async decode(task: DecodeTask, signal?: AbortSignal): Promise<{ rows: RangeRows; ms: number }> {
-    const result = await this.piscina.run(task, { name: 'decode', signal }) as DecodeResult;
+    const result = (await this.piscina.run(task, { name: 'decode', signal })) as DecodeResult;
     if (!result.ok) throw reviveError(result.error);
     return { rows: result.rows, ms: result.ms };
   }
 
   async merge(task: MergeTask, signal?: AbortSignal): Promise<PartitionTable> {
-    const result = await this.piscina.run(task, { name: 'merge', signal }) as MergeResult;
+    const result = (await this.piscina.run(task, { name: 'merge', signal })) as MergeResult;
     if (!result.ok) throw reviveError(result.error);
     return result.table;
   }

@@ -14,7 +14,11 @@ import { sharedArray } from './shared-array.js';
 /** One LedgerIndexData per merge partition. */
 export type PositionIndex = LedgerIndexData[];
 
-export function indexPositions(positions: ReadonlyMap<string, LedgerPosition>, space: KeySpace, partitions = 1): PositionIndex {
+export function indexPositions(
+  positions: ReadonlyMap<string, LedgerPosition>,
+  space: KeySpace,
+  partitions = 1,
+): PositionIndex {
   const n = positions.size;
   const pid = new Int32Array(n);
   const folio = new Float64Array(n);

@@ -1,6 +1,7 @@
 /**
  * Pure reconciliation. Holdings (from files) and ledger positions meet on the key (product code,
- * folio); all units are exact ten-thousandths. Each key ends in exactly one status; a ledger position
+ * folio); all units are exact ten-thousandths. Each key ends in exactly one status; a ledger
+ * position
  * that nets to zero and that no file lists is a closed holding, counted but not stored.
  */
 
@@ -56,7 +57,10 @@ export interface ReconRow {
   /** A reopened break: the as-of day it had last been resolved on. */
   reopenedAfter?: string;
   reason?: BreakReason;
-  /** NAV the break was valued at (ten-thousandths of a rupee) and where it came from; null when none. */
+  /**
+   * NAV the break was valued at (ten-thousandths of a rupee) and where it came from; null when
+   * none.
+   */
   nav?: number | null;
   navSource?: 'file' | 'ledger' | null;
   /** difference × NAV in paise (signed like difference); null when there is no NAV. */
@@ -88,30 +92,62 @@ export function emptyCounts(): StatusCounts {
 /** Statuses of file keys as small numbers, for columnar results. */
 export const FILE_STATUSES: readonly ReconStatus[] = ['matched', 'mismatched', 'dbf_only'];
 
-/** The status of a file key (index into FILE_STATUSES): the one rule, for rows and columns alike. */
-export function statusCode(ledgerUnits: number | null, fileUnits: number, tolerance: number): number {
+/**
+ * The status of a file key (index into FILE_STATUSES): the one rule, for rows and columns alike.
+ */
+export function statusCode(
+  ledgerUnits: number | null,
+  fileUnits: number,
+  tolerance: number,
+): number {
   if (ledgerUnits === null) return 2;
   return Math.abs(ledgerUnits - fileUnits) <= tolerance ? 0 : 1;
 }
 
 /** One key of a source's files against the ledger as of that source's day. */
-export function judgeHolding(src: Omit<SourceHoldings, 'holdings'>, h: Holding, positions: ReadonlyMap<string, LedgerPosition>, tolerance: number): ReconRow {
+export function judgeHolding(
+  src: Omit<SourceHoldings, 'holdings'>,
+  h: Holding,
+  positions: ReadonlyMap<string, LedgerPosition>,
+  tolerance: number,
+): ReconRow {
   const pos = positions.get(h.key);
   return holdingRow(src, h, pos ? pos.units : null, tolerance);
 }
 
 /** The row of a holding whose ledger balance is known (null: no ledger position). */
-export function holdingRow(src: Omit<SourceHoldings, 'holdings'>, h: Holding, mongoUnits: number | null, tolerance: number): ReconRow {
+export function holdingRow(
+  src: Omit<SourceHoldings, 'holdings'>,
+  h: Holding,
+  mongoUnits: number | null,
+  tolerance: number,
+): ReconRow {
   const difference = (mongoUnits ?? 0) - h.units;
   const status = FILE_STATUSES[statusCode(mongoUnits, h.units, tolerance)];
   return {
-    source: src.source, status, asOf: src.asOf, productCode: h.productCode, folio: h.folio, schemeName: h.schemeName,
-    dbfUnits: h.units, mongoUnits, difference, dbfRows: h.rows, decimals: src.decimals, pledged: h.pledged, folioOld: h.folioOld, nav: h.nav ?? null,
+    source: src.source,
+    status,
+    asOf: src.asOf,
+    productCode: h.productCode,
+    folio: h.folio,
+    schemeName: h.schemeName,
+    dbfUnits: h.units,
+    mongoUnits,
+    difference,
+    dbfRows: h.rows,
+    decimals: src.decimals,
+    pledged: h.pledged,
+    folioOld: h.folioOld,
+    nav: h.nav ?? null,
   };
 }
 
 /** Every key of one source's files against the ledger; rows are made lazily. */
-export function* reconcileSource(src: SourceHoldings, positions: ReadonlyMap<string, LedgerPosition>, tolerance: number): Generator<ReconRow> {
+export function* reconcileSource(
+  src: SourceHoldings,
+  positions: ReadonlyMap<string, LedgerPosition>,
+  tolerance: number,
+): Generator<ReconRow> {
   for (const h of src.holdings) yield judgeHolding(src, h, positions, tolerance);
 }
 
@@ -136,20 +172,41 @@ export interface MongoOnlyScope {
 export function findMongoOnly(scope: MongoOnlyScope): { rows: ReconRow[]; closed: number } {
   const rows: ReconRow[] = [];
   let closed = 0;
-  const judge = (positions: ReadonlyMap<string, LedgerPosition> | undefined, asOf: string, owner: string | null, decimals: number) => {
+  const judge = (
+    positions: ReadonlyMap<string, LedgerPosition> | undefined,
+    asOf: string,
+    owner: string | null,
+    decimals: number,
+  ) => {
     if (!positions) return;
     for (const [key, pos] of positions) {
       if (scope.listed(key) || scope.ownerOf(pos.productCode) !== owner) continue;
-      if (Math.abs(pos.units) <= scope.tolerance) { closed++; continue; }
+      if (Math.abs(pos.units) <= scope.tolerance) {
+        closed++;
+        continue;
+      }
       rows.push({
-        source: owner, status: 'mongo_only', asOf, productCode: pos.productCode, folio: pos.folio, schemeName: null,
-        dbfUnits: null, mongoUnits: pos.units, difference: pos.units, dbfRows: 0, decimals,
+        source: owner,
+        status: 'mongo_only',
+        asOf,
+        productCode: pos.productCode,
+        folio: pos.folio,
+        schemeName: null,
+        dbfUnits: null,
+        mongoUnits: pos.units,
+        difference: pos.units,
+        dbfRows: 0,
+        decimals,
       });
     }
   };
-  for (const s of scope.sources) judge(scope.positionsByDay.get(s.asOf), s.asOf, s.source, s.decimals);
+  for (const s of scope.sources)
+    judge(scope.positionsByDay.get(s.asOf), s.asOf, s.source, s.decimals);
   if (scope.includeUnowned && scope.sources.length > 0) {
-    const latest = scope.sources.map((s) => s.asOf).sort().at(-1)!;
+    const latest = scope.sources
+      .map((s) => s.asOf)
+      .sort()
+      .at(-1)!;
     judge(scope.positionsByDay.get(latest), latest, null, 4);
   }
   return { rows, closed };

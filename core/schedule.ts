@@ -2,10 +2,12 @@
  * `recon daemon`: runs the reconciliation on a croner schedule, unattended.
  *
  * - Never overlaps itself (croner `protect`, and a run in progress makes a tick a no-op).
- * - Takes a lease in MongoDB per run (core/lease.ts), so two daemons on two hosts never run the same
+ * - Takes a lease in MongoDB per run (core/lease.ts), so two daemons on two hosts never run the
+ * same
  *   job at once; the lease is renewed while the run goes on and fenced at publish.
  * - One worker pool for the daemon's life.
- * - stop(): stops scheduling, lets a running run finish within the grace period, otherwise aborts it
+ * - stop(): stops scheduling, lets a running run finish within the grace period, otherwise aborts
+ * it
  *   (it is marked failed and nothing is published), then closes the pool and the health server.
  */
 import { Cron } from 'croner';
@@ -22,7 +24,9 @@ import { mongoClient } from './mongo-client.js';
 import { ReconPool } from './pool.js';
 import type { RunSummary } from './store/types.js';
 
-/** How long an abandoned run may take to stop after its abort, before shutdown goes on without it. */
+/**
+ * How long an abandoned run may take to stop after its abort, before shutdown goes on without it.
+ */
 export const ABANDON_BOUND_MS = 10_000;
 
 export class Daemon {
@@ -35,46 +39,97 @@ export class Daemon {
   private lastRun: RunSummary | null = null;
   private lastError: string | null = null;
   private stopping = false;
-  /** When each source last arrived (committed or already reconciled), for the file deadline alert. */
+  /**
+   * When each source last arrived (committed or already reconciled), for the file deadline alert.
+   */
   private readonly arrived = new Map<string, Date>();
   private deadlineCron: Cron | null = null;
   /** The health server's port once listening (0 picks a free one). */
   healthPort: number | null = null;
 
-  constructor(private readonly loaded: LoadedConfig, private readonly logger: Logger) {
+  constructor(
+    private readonly loaded: LoadedConfig,
+    private readonly logger: Logger,
+  ) {
     const { config } = loaded;
     this.pool = new ReconPool(config.pool?.threads);
     const store = config.store;
     const schedule = config.schedule;
-    this.lease = store.type === 'mongodb'
-      ? new Lease(async () => (await mongoClient(store.uri)).db(store.database).collection<LeaseDoc>(store.collections?.leases ?? 'recon_leases'),
-        schedule?.leaseName ?? 'recon-daily', (schedule?.leaseSeconds ?? 300) * 1000)
-      : null;
+    this.lease =
+      store.type === 'mongodb'
+        ? new Lease(
+            async () =>
+              (await mongoClient(store.uri))
+                .db(store.database)
+                .collection<LeaseDoc>(store.collections?.leases ?? 'recon_leases'),
+            schedule?.leaseName ?? 'recon-daily',
+            (schedule?.leaseSeconds ?? 300) * 1000,
+          )
+        : null;
     if (!this.lease) logger.warn('store is not MongoDB: no lease, so run only one daemon');
-    this.health = new HealthServer(() => ({ state: this.stopping ? 'stopping' : this.current ? 'running' : 'idle', lastRun: this.lastRun, nextRun: this.cron?.nextRun() ?? null, lastError: this.lastError }));
+    this.health = new HealthServer(() => ({
+      state: this.stopping ? 'stopping' : this.current ? 'running' : 'idle',
+      lastRun: this.lastRun,
+      nextRun: this.cron?.nextRun() ?? null,
+      lastError: this.lastError,
+    }));
   }
 
   async start(): Promise<void> {
     const { config } = this.loaded;
-    if (!config.schedule) throw asReconError({ code: 'RECON_CONFIG_INVALID', message: 'recon daemon needs a schedule: { cron, timezone } in the config' });
+    if (!config.schedule)
+      throw asReconError({
+        code: 'RECON_CONFIG_INVALID',
+        message: 'recon daemon needs a schedule: { cron, timezone } in the config',
+      });
     const health = config.health ?? {};
     if (health.enabled !== false) {
       this.healthPort = await this.health.listen(health.port ?? 9464, health.host ?? '127.0.0.1');
-      this.logger.info({ port: this.healthPort, host: health.host ?? '127.0.0.1' }, 'health endpoint listening');
+      this.logger.info(
+        { port: this.healthPort, host: health.host ?? '127.0.0.1' },
+        'health endpoint listening',
+      );
     }
     // A paused twin of the job: its previousRuns() names the tick being run (see nominalTick).
-    const pattern = new Cron(config.schedule.cron, { timezone: config.schedule.timezone ?? 'Asia/Kolkata', paused: true });
-    this.cron = new Cron(config.schedule.cron, {
+    const pattern = new Cron(config.schedule.cron, {
       timezone: config.schedule.timezone ?? 'Asia/Kolkata',
-      protect: (job) => this.logger.warn({ startedAt: job.currentRun() }, 'previous scheduled run still going; this tick is skipped'),
-      catch: (err) => this.logger.error({ err: asReconError(err).toJSON() }, 'scheduled run crashed'),
-    }, async () => { await this.tick(nominalTick(pattern)); });
+      paused: true,
+    });
+    this.cron = new Cron(
+      config.schedule.cron,
+      {
+        timezone: config.schedule.timezone ?? 'Asia/Kolkata',
+        protect: (job) =>
+          this.logger.warn(
+            { startedAt: job.currentRun() },
+            'previous scheduled run still going; this tick is skipped',
+          ),
+        catch: (err) =>
+          this.logger.error({ err: asReconError(err).toJSON() }, 'scheduled run crashed'),
+      },
+      async () => {
+        await this.tick(nominalTick(pattern));
+      },
+    );
     const deadline = config.alerts?.fileDeadline;
     if (deadline) {
       const [hh, mm] = deadline.split(':');
-      this.deadlineCron = new Cron(`0 ${Number(mm)} ${Number(hh)} * * *`, { timezone: config.schedule.timezone ?? 'Asia/Kolkata' }, async () => { await this.checkArrivals(); });
+      this.deadlineCron = new Cron(
+        `0 ${Number(mm)} ${Number(hh)} * * *`,
+        { timezone: config.schedule.timezone ?? 'Asia/Kolkata' },
+        async () => {
+          await this.checkArrivals();
+        },
+      );
     }
-    this.logger.info({ cron: config.schedule.cron, timezone: config.schedule.timezone ?? 'Asia/Kolkata', nextRun: this.cron.nextRun()?.toISOString() }, 'daemon scheduled');
+    this.logger.info(
+      {
+        cron: config.schedule.cron,
+        timezone: config.schedule.timezone ?? 'Asia/Kolkata',
+        nextRun: this.cron.nextRun()?.toISOString(),
+      },
+      'daemon scheduled',
+    );
   }
 
   /**
@@ -104,7 +159,19 @@ export class Daemon {
       });
       if (!held) {
         const r = this.lease.refusal;
-        if (r) log.info({ job: jobName, holder: r.holder, token: r.token, heldJob: r.job, expiresAt: r.expiresAt }, r.reason === 'done' ? 'job already done by a daemon; not running' : 'lease held by another daemon; not running');
+        if (r)
+          log.info(
+            {
+              job: jobName,
+              holder: r.holder,
+              token: r.token,
+              heldJob: r.job,
+              expiresAt: r.expiresAt,
+            },
+            r.reason === 'done'
+              ? 'job already done by a daemon; not running'
+              : 'lease held by another daemon; not running',
+          );
         return null;
       }
       log.info({ token: held.token, job: jobName }, 'lease taken');
@@ -112,15 +179,31 @@ export class Daemon {
     this.runAbort = new AbortController();
     const abort = this.runAbort;
     const ttl = (this.loaded.config.schedule?.leaseSeconds ?? 300) * 1000;
-    const renew = this.lease ? setInterval(() => {
-      void this.lease!.renew().then((ok) => {
-        if (!ok) { log.error('lease lost while running; abandoning the run'); abort.abort(); }
-      }, (err: unknown) => log.warn({ err: asReconError(err).message }, 'lease renewal failed'));
-    }, Math.max(1000, Math.floor(ttl / 3))) : null;
+    const renew = this.lease
+      ? setInterval(
+          () => {
+            void this.lease!.renew().then(
+              (ok) => {
+                if (!ok) {
+                  log.error('lease lost while running; abandoning the run');
+                  abort.abort();
+                }
+              },
+              (err: unknown) =>
+                log.warn({ err: asReconError(err).message }, 'lease renewal failed'),
+            );
+          },
+          Math.max(1000, Math.floor(ttl / 3)),
+        )
+      : null;
     let finished = false;
     try {
       const run = await runReconciliation({
-        loaded: this.loaded, logger: log, pool: this.pool, signal: abort.signal, force: this.loaded.config.schedule?.force ?? false,
+        loaded: this.loaded,
+        logger: log,
+        pool: this.pool,
+        signal: abort.signal,
+        force: this.loaded.config.schedule?.force ?? false,
         beforeCommit: this.lease ? (runId) => this.lease!.fence(runId) : undefined,
       });
       // A run cut short by shutdown or a lost lease did not do the job; another daemon still may.
@@ -128,13 +211,19 @@ export class Daemon {
       this.lastRun = run;
       this.lastError = run.error?.message ?? null;
       this.health.record(run);
-      if (run.status === 'committed' || run.status === 'skipped') for (const s of [...run.sourceNames, ...(run.skippedSources ?? [])]) this.arrived.set(s, new Date());
+      if (run.status === 'committed' || run.status === 'skipped')
+        for (const s of [...run.sourceNames, ...(run.skippedSources ?? [])])
+          this.arrived.set(s, new Date());
       await afterRun(this.loaded, run, log);
       return run;
     } finally {
       if (renew) clearInterval(renew);
       this.runAbort = null;
-      await this.lease?.release({ finished }).catch((err: unknown) => log.warn({ err: asReconError(err).message }, 'lease release failed'));
+      await this.lease
+        ?.release({ finished })
+        .catch((err: unknown) =>
+          log.warn({ err: asReconError(err).message }, 'lease release failed'),
+        );
     }
   }
 
@@ -142,12 +231,22 @@ export class Daemon {
   async checkArrivals(now: Date = new Date()): Promise<string[]> {
     const tz = this.loaded.config.schedule?.timezone ?? 'Asia/Kolkata';
     const today = dayInZone(now, tz);
-    const missing = this.loaded.config.sources.map((s) => s.name).filter((name) => {
-      const at = this.arrived.get(name);
-      return !at || dayInZone(at, tz) !== today;
-    });
+    const missing = this.loaded.config.sources
+      .map((s) => s.name)
+      .filter((name) => {
+        const at = this.arrived.get(name);
+        return !at || dayInZone(at, tz) !== today;
+      });
     for (const source of missing) {
-      await sendAlert(this.loaded.config.alerts, { kind: 'file_missing', source, message: `no ${source} file reconciled by ${this.loaded.config.alerts?.fileDeadline} on ${today}` }, this.logger);
+      await sendAlert(
+        this.loaded.config.alerts,
+        {
+          kind: 'file_missing',
+          source,
+          message: `no ${source} file reconciled by ${this.loaded.config.alerts?.fileDeadline} on ${today}`,
+        },
+        this.logger,
+      );
     }
     return missing;
   }
@@ -166,20 +265,39 @@ export class Daemon {
     if (running) {
       this.logger.info({ graceMs: grace }, 'stopping: waiting for the current run');
       let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([running.then(() => true, () => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), grace); })]);
+      const finished = await Promise.race([
+        running.then(
+          () => true,
+          () => true,
+        ),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), grace);
+        }),
+      ]);
       clearTimeout(timer);
       if (!finished) {
         this.logger.warn('grace period over: abandoning the current run');
         this.runAbort?.abort();
-        // The abort reaches fetch, decode and write; a run already inside its commit cannot be stopped
-        // and may still publish: report what happened. Whatever ignores the abort gets ABANDON_BOUND_MS.
+        // The abort reaches fetch, decode and write; a run already inside its commit cannot be
+        // stopped
+        // and may still publish: report what happened. Whatever ignores the abort gets
+        // ABANDON_BOUND_MS.
         let bound: NodeJS.Timeout | undefined;
         const run = await Promise.race([
-          running.then((r) => r, () => undefined),
-          new Promise<'unfinished'>((r) => { bound = setTimeout(() => r('unfinished'), ABANDON_BOUND_MS); }),
+          running.then(
+            (r) => r,
+            () => undefined,
+          ),
+          new Promise<'unfinished'>((r) => {
+            bound = setTimeout(() => r('unfinished'), ABANDON_BOUND_MS);
+          }),
         ]);
         clearTimeout(bound);
-        if (run === 'unfinished') this.logger.error({ boundMs: ABANDON_BOUND_MS }, 'the abandoned run did not stop in time; exiting anyway (a later run marks it failed)');
+        if (run === 'unfinished')
+          this.logger.error(
+            { boundMs: ABANDON_BOUND_MS },
+            'the abandoned run did not stop in time; exiting anyway (a later run marks it failed)',
+          );
         abandoned = run === undefined || run === 'unfinished' || run?.status === 'failed';
       }
     }

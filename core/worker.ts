@@ -12,8 +12,10 @@ export interface DecodeTask extends RangeTask {
   pluginSpecifier: string;
 }
 
-export type DecodeResult = { ok: true; rows: RangeRows; ms: number } | { ok: false; error: SerializedError };
-export type MergeResult = { ok: true; table: PartitionTable; ms: number } | { ok: false; error: SerializedError };
+export type DecodeResult =
+  { ok: true; rows: RangeRows; ms: number } | { ok: false; error: SerializedError };
+export type MergeResult =
+  { ok: true; table: PartitionTable; ms: number } | { ok: false; error: SerializedError };
 
 export async function decode(task: DecodeTask): Promise<DecodeResult> {
   const started = performance.now();

@@ -19,9 +19,22 @@ for (const file of process.argv.slice(2)) {
     });
     const layout = await readDbfLayout(file, { recordCount: 'present' });
     line = {
-      file, ok: true, countProblem, version: layout.version, versionName: layout.versionName, encoding: layout.encoding, encodingOrigin: layout.encodingOrigin,
-      encodingNote: layout.encodingNote ?? null, declaredRecords: layout.declaredRecords, presentRecords: layout.presentRecords,
-      fields: layout.fields.map((f) => ({ name: f.name, type: f.type, size: f.size, decimals: f.decimals })),
+      file,
+      ok: true,
+      countProblem,
+      version: layout.version,
+      versionName: layout.versionName,
+      encoding: layout.encoding,
+      encodingOrigin: layout.encodingOrigin,
+      encodingNote: layout.encodingNote ?? null,
+      declaredRecords: layout.declaredRecords,
+      presentRecords: layout.presentRecords,
+      fields: layout.fields.map((f) => ({
+        name: f.name,
+        type: f.type,
+        size: f.size,
+        decimals: f.decimals,
+      })),
       records: readRecords(layout, 0, layout.recordCount),
     };
   } catch (err) {

@@ -19,14 +19,17 @@ const dir = await mkdtemp(join(tmpdir(), 'recon-demo-'));
 await mkdir(join(dir, 'incoming'));
 const scenario = await writeScenario(join(dir, 'incoming'), { decimal128: true });
 await writeLedgerNdjson(join(dir, 'ledger.ndjson'), scenario.transactions);
-await writeFile(join(dir, 'recon.config.yaml'), `timezone: Asia/Kolkata
+await writeFile(
+  join(dir, 'recon.config.yaml'),
+  `timezone: Asia/Kolkata
 ledger: { type: ndjson, path: ./ledger.ndjson, ignoreTypes: [DIVIDEND] }
 store: { type: files, dir: ./out }
 reconcile: { tolerance: 0.001 }
 sources:
   - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
   - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }
-`);
+`,
+);
 const loaded = await loadConfig({ path: join(dir, 'recon.config.yaml') });
 const run = await runReconciliation({ loaded, logger: createLogger({ level: 'warn' }) });
 process.stdout.write(`demo data in ${dir}\n\n`);
@@ -34,7 +37,11 @@ process.stdout.write(summaryTable(run));
 process.stdout.write(`\nresults: ${join(dir, 'out', 'runs', run.runId, 'results.csv')}\n`);
 if (run.status === 'committed') {
   const page = join(dir, 'out', 'report.html');
-  await writeReport(await loadReport(createReader(loaded.config, loaded.baseDir), { runId: run.runId }), 'html', page);
+  await writeReport(
+    await loadReport(createReader(loaded.config, loaded.baseDir), { runId: run.runId }),
+    'html',
+    page,
+  );
   process.stdout.write(`report: ${page}\n`);
 }
 process.exitCode = run.status === 'committed' ? 0 : 1;

@@ -42,23 +42,33 @@ export function previousById(previous: readonly PreviousBreak[]): Map<string, Pr
 }
 
 /** Sets firstSeen, ageDays and lifecycle on a break row and counts it. */
-export function ageBreak(row: ReconRow, previous: ReadonlyMap<string, PreviousBreak>, summary: LifecycleSummary): void {
+export function ageBreak(
+  row: ReconRow,
+  previous: ReadonlyMap<string, PreviousBreak>,
+  summary: LifecycleSummary,
+): void {
   const p = previous.get(breakId(row.source, row.productCode, row.folio));
   if (!p) {
     row.lifecycle = 'new';
     row.firstSeen = row.asOf;
     summary.new++;
   } else {
-    const same = p.status === row.status && p.difference === unitsToNumber(row.difference, row.decimals);
+    const same =
+      p.status === row.status && p.difference === unitsToNumber(row.difference, row.decimals);
     row.lifecycle = same ? 'persisting' : 'changed';
     row.firstSeen = p.firstSeen;
-    if (same) summary.persisting++; else summary.changed++;
+    if (same) summary.persisting++;
+    else summary.changed++;
   }
   row.ageDays = daysBetween(row.firstSeen, row.asOf);
 }
 
 /** Breaks of the previous run, in a source this run covers, that are no longer breaks. */
-export function resolvedBreaks(previous: Iterable<PreviousBreak>, stillBroken: (p: PreviousBreak) => boolean, resolvedOn: (source: string | null) => string | undefined): ResolvedBreak[] {
+export function resolvedBreaks(
+  previous: Iterable<PreviousBreak>,
+  stillBroken: (p: PreviousBreak) => boolean,
+  resolvedOn: (source: string | null) => string | undefined,
+): ResolvedBreak[] {
   const out: ResolvedBreak[] = [];
   for (const p of previous) {
     const on = resolvedOn(p.source);
@@ -67,7 +77,10 @@ export function resolvedBreaks(previous: Iterable<PreviousBreak>, stillBroken: (
   return out;
 }
 
-/** Whole days between two `yyyy-mm-dd` days (calendar days; runs once per break, so no date library). */
+/**
+ * Whole days between two `yyyy-mm-dd` days (calendar days; runs once per break, so no date
+ * library).
+ */
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }

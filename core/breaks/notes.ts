@@ -40,7 +40,14 @@ export function deskViews(notes: Iterable<BreakNote>): Map<string, DeskView> {
   const out = new Map<string, DeskView>();
   for (const n of sorted) {
     const id = noteId(n);
-    const v = out.get(id) ?? { note: null, note_at: null, note_author: null, owner: null, state: null, notes: 0 };
+    const v = out.get(id) ?? {
+      note: null,
+      note_at: null,
+      note_author: null,
+      owner: null,
+      state: null,
+      notes: 0,
+    };
     v.note = n.text;
     v.note_at = n.at.toISOString();
     v.note_author = n.author;

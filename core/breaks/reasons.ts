@@ -11,22 +11,41 @@
 import { keyOf } from '../key.js';
 import type { BreakReason, ReconRow } from '../reconcile.js';
 
-/** Signed units of ledger transactions dated the day after the as-of day, per key, with their ids. */
+/**
+ * Signed units of ledger transactions dated the day after the as-of day, per key, with their ids.
+ */
 export type NextDayMovements = ReadonlyMap<string, { units: number; ids: string[] }>;
 
 export function normaliseFolio(folio: string): string {
-  return folio.trim().replace(/\.0+$/, '').replace(/\/\d{1,3}$/, '').replace(/^0+(?=\d)/, '');
+  return folio
+    .trim()
+    .replace(/\.0+$/, '')
+    .replace(/\/\d{1,3}$/, '')
+    .replace(/^0+(?=\d)/, '');
 }
 
 /** pledged or timing, judged on the row alone. */
-export function rowReason(row: ReconRow, nextDay: NextDayMovements | undefined): BreakReason | undefined {
-  if (row.status === 'mismatched' && row.pledged && row.pledged !== 0 && Math.abs(row.difference) === Math.abs(row.pledged)) return { code: 'pledged' };
+export function rowReason(
+  row: ReconRow,
+  nextDay: NextDayMovements | undefined,
+): BreakReason | undefined {
+  if (
+    row.status === 'mismatched' &&
+    row.pledged &&
+    row.pledged !== 0 &&
+    Math.abs(row.difference) === Math.abs(row.pledged)
+  )
+    return { code: 'pledged' };
   const next = nextDay?.get(keyOf(row.productCode, row.folio));
-  if (next && next.units !== 0 && row.difference === -next.units) return { code: 'timing', transactionIds: next.ids };
+  if (next && next.units !== 0 && row.difference === -next.units)
+    return { code: 'timing', transactionIds: next.ids };
   return undefined;
 }
 
-/** The (source, product) groups that have unexplained mongo_only rows: only dbf_only rows there can pair. */
+/**
+ * The (source, product) groups that have unexplained mongo_only rows: only dbf_only rows there can
+ * pair.
+ */
 export function pairingGroups(mongoOnly: readonly ReconRow[]): Map<string, ReconRow[]> {
   const out = new Map<string, ReconRow[]>();
   for (const r of mongoOnly) {
@@ -44,10 +63,21 @@ export function groupOf(r: ReconRow): string {
 /** Pairs one unexplained dbf_only row with a mongo_only row of its group; sets reason on both. */
 export function pairKeyMismatch(d: ReconRow, groups: ReadonlyMap<string, ReconRow[]>): boolean {
   if (d.status !== 'dbf_only' || d.reason) return false;
-  const m = (groups.get(groupOf(d)) ?? []).find((c) => !c.reason && c.mongoUnits === d.dbfUnits
-    && (normaliseFolio(c.folio) === normaliseFolio(d.folio) || (d.folioOld !== undefined && d.folioOld !== null && d.folioOld.trim() === c.folio)));
+  const m = (groups.get(groupOf(d)) ?? []).find(
+    (c) =>
+      !c.reason &&
+      c.mongoUnits === d.dbfUnits &&
+      (normaliseFolio(c.folio) === normaliseFolio(d.folio) ||
+        (d.folioOld !== undefined && d.folioOld !== null && d.folioOld.trim() === c.folio)),
+  );
   if (!m) return false;
-  d.reason = { code: 'probable_key_mismatch', pair: { productCode: m.productCode, folio: m.folio } };
-  m.reason = { code: 'probable_key_mismatch', pair: { productCode: d.productCode, folio: d.folio } };
+  d.reason = {
+    code: 'probable_key_mismatch',
+    pair: { productCode: m.productCode, folio: m.folio },
+  };
+  m.reason = {
+    code: 'probable_key_mismatch',
+    pair: { productCode: d.productCode, folio: d.folio },
+  };
   return true;
 }

@@ -13,10 +13,15 @@ import type { ReconRow } from '../reconcile.js';
 /** 10^-8 rupees per paisa. */
 const PER_PAISA = 1_000_000n;
 
-/** difference × nav in paise, rounded half away from zero. Both inputs are integer ten-thousandths. */
+/**
+ * difference × nav in paise, rounded half away from zero. Both inputs are integer ten-thousandths.
+ */
 export function valuePaise(difference: number, nav: number): number {
   if (!Number.isSafeInteger(difference) || !Number.isSafeInteger(nav)) {
-    throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `break value: difference ${difference} and NAV ${nav} must be integer ten-thousandths`);
+    throw new ReconError(
+      'RECON_FIXED_POINT_OVERFLOW',
+      `break value: difference ${difference} and NAV ${nav} must be integer ten-thousandths`,
+    );
   }
   const fast = difference * nav;
   if (Number.isSafeInteger(fast)) {
@@ -24,7 +29,13 @@ export function valuePaise(difference: number, nav: number): number {
     const magnitude = Math.abs(fast);
     let paise = Math.trunc(magnitude / 1_000_000);
     let rest = magnitude - paise * 1_000_000;
-    if (rest < 0) { paise--; rest += 1_000_000; } else if (rest >= 1_000_000) { paise++; rest -= 1_000_000; }
+    if (rest < 0) {
+      paise--;
+      rest += 1_000_000;
+    } else if (rest >= 1_000_000) {
+      paise++;
+      rest -= 1_000_000;
+    }
     if (rest * 2 >= 1_000_000) paise++;
     return fast < 0 && paise !== 0 ? -paise : paise;
   }
@@ -39,7 +50,10 @@ function bigValuePaise(difference: number, nav: number): number {
   if ((magnitude % PER_PAISA) * 2n >= PER_PAISA) paise += 1n;
   const out = Number(product < 0n ? -paise : paise);
   if (!Number.isSafeInteger(out)) {
-    throw new ReconError('RECON_FIXED_POINT_OVERFLOW', `break value of difference ${difference} × NAV ${nav} (ten-thousandths) exceeds exact integer range`);
+    throw new ReconError(
+      'RECON_FIXED_POINT_OVERFLOW',
+      `break value of difference ${difference} × NAV ${nav} (ten-thousandths) exceeds exact integer range`,
+    );
   }
   return out === 0 ? 0 : out;
 }
@@ -47,8 +61,16 @@ function bigValuePaise(difference: number, nav: number): number {
 /** `reconcile.materiality` (rupees, at most 2 decimals, not negative) in paise. */
 export function materialityToPaise(rupees: number): number {
   const units = parseUnitsText(String(rupees));
-  if (units === null || units < 0 || units % 100 !== 0 || Math.abs(rupees * 10_000 - units) > 1e-6) {
-    throw new ReconError('RECON_CONFIG_INVALID', `reconcile.materiality must be a non-negative amount of rupees with at most 2 decimals, got ${rupees}`);
+  if (
+    units === null ||
+    units < 0 ||
+    units % 100 !== 0 ||
+    Math.abs(rupees * 10_000 - units) > 1e-6
+  ) {
+    throw new ReconError(
+      'RECON_CONFIG_INVALID',
+      `reconcile.materiality must be a non-negative amount of rupees with at most 2 decimals, got ${rupees}`,
+    );
   }
   return units / 100;
 }
@@ -61,7 +83,11 @@ export type NavSource = 'file' | 'ledger';
  * for the key (`ledgerNav`), else none. A row whose absolute value is below materiality is
  * immaterial; a row with no NAV never is (an unknown value is not a small one).
  */
-export function valueBreak(row: ReconRow, ledgerNav: number | undefined, materialityPaise: number): void {
+export function valueBreak(
+  row: ReconRow,
+  ledgerNav: number | undefined,
+  materialityPaise: number,
+): void {
   const fileNav = row.nav ?? null;
   const nav = fileNav ?? ledgerNav ?? null;
   row.nav = nav;
@@ -74,7 +100,9 @@ export function valueBreak(row: ReconRow, ledgerNav: number | undefined, materia
 export type StoredPaise = number | string;
 
 export function storedPaise(paise: bigint): StoredPaise {
-  return paise <= BigInt(Number.MAX_SAFE_INTEGER) && paise >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(paise) : paise.toString();
+  return paise <= BigInt(Number.MAX_SAFE_INTEGER) && paise >= BigInt(Number.MIN_SAFE_INTEGER)
+    ? Number(paise)
+    : paise.toString();
 }
 
 /** Exact text of paise as rupees, Indian digit grouping: -123456789 → "-12,34,567.89". */
@@ -121,17 +149,33 @@ export class ValueTotals {
       const id = `${row.source ?? '\u0001'}\u0000${row.status}\u0000${reason ?? ''}`;
       g = this.groups.get(id) ?? null;
       if (g === null) {
-        g = { source: row.source, status: row.status, reason, breaks: 0, unvalued: 0, immaterial: 0, grossPaise: 0n, netPaise: 0n, gross: 0, net: 0 };
+        g = {
+          source: row.source,
+          status: row.status,
+          reason,
+          breaks: 0,
+          unvalued: 0,
+          immaterial: 0,
+          grossPaise: 0n,
+          netPaise: 0n,
+          gross: 0,
+          net: 0,
+        };
         this.groups.set(id, g);
       }
       this.last = g;
     }
     g.breaks++;
     if (row.immaterial) g.immaterial++;
-    if (row.valuePaise === null || row.valuePaise === undefined) { g.unvalued++; return; }
-    // Numbers while the sums stay exact; folded into BigInt before they would not (no BigInt per row).
+    if (row.valuePaise === null || row.valuePaise === undefined) {
+      g.unvalued++;
+      return;
+    }
+    // Numbers while the sums stay exact; folded into BigInt before they would not (no BigInt per
+    // row).
     const v = row.valuePaise;
-    if (!Number.isSafeInteger(g.gross + Math.abs(v)) || !Number.isSafeInteger(g.net + v)) this.fold(g);
+    if (!Number.isSafeInteger(g.gross + Math.abs(v)) || !Number.isSafeInteger(g.net + v))
+      this.fold(g);
     g.gross += Math.abs(v);
     g.net += v;
   }
@@ -145,6 +189,8 @@ export class ValueTotals {
 
   list(): ValueGroup[] {
     for (const g of this.groups.values()) this.fold(g);
-    return [...this.groups.values()].map(({ gross: _g, net: _n, ...rest }) => rest).sort((a, b) => (b.grossPaise > a.grossPaise ? 1 : b.grossPaise < a.grossPaise ? -1 : 0));
+    return [...this.groups.values()]
+      .map(({ gross: _g, net: _n, ...rest }) => rest)
+      .sort((a, b) => (b.grossPaise > a.grossPaise ? 1 : b.grossPaise < a.grossPaise ? -1 : 0));
   }
 }

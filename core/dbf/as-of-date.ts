@@ -1,14 +1,31 @@
 /**
- * Registrar as-of dates. CAMS and KARVY write `dd-mm-yyyy`, `dd/mm/yyyy`, `dd-MMM-yyyy` in character
+ * Registrar as-of dates. CAMS and KARVY write `dd-mm-yyyy`, `dd/mm/yyyy`, `dd-MMM-yyyy` in
+ * character
  * fields, or DBF `D` fields (`yyyymmdd`). Anything else is rejected, never guessed: a day/month
  * swap moves the whole reconciliation to the wrong ledger cut-off.
  */
 
 export type DateFormat = 'dd-mm-yyyy' | 'dd/mm/yyyy' | 'dd-MMM-yyyy' | 'yyyymmdd';
-export const DATE_FORMATS: readonly DateFormat[] = ['dd-mm-yyyy', 'dd/mm/yyyy', 'dd-MMM-yyyy', 'yyyymmdd'];
+export const DATE_FORMATS: readonly DateFormat[] = [
+  'dd-mm-yyyy',
+  'dd/mm/yyyy',
+  'dd-MMM-yyyy',
+  'yyyymmdd',
+];
 
 const MONTHS: Record<string, number> = {
-  JAN: 1, FEB: 2, MAR: 3, APR: 4, MAY: 5, JUN: 6, JUL: 7, AUG: 8, SEP: 9, OCT: 10, NOV: 11, DEC: 12,
+  JAN: 1,
+  FEB: 2,
+  MAR: 3,
+  APR: 4,
+  MAY: 5,
+  JUN: 6,
+  JUL: 7,
+  AUG: 8,
+  SEP: 9,
+  OCT: 10,
+  NOV: 11,
+  DEC: 12,
 };
 
 const NUMERIC = /^(\d{1,2})([-/])(\d{1,2})\2(\d{4})$/;
@@ -16,7 +33,10 @@ const NAMED = /^(\d{1,2})[- ]([A-Za-z]{3})[- ](\d{4})$/;
 const COMPACT = /^(\d{4})(\d{2})(\d{2})$/;
 
 /** An ISO calendar day `yyyy-mm-dd`, or null when the text matches none of the allowed formats. */
-export function parseAsOfDate(text: string, formats: readonly DateFormat[] = DATE_FORMATS): string | null {
+export function parseAsOfDate(
+  text: string,
+  formats: readonly DateFormat[] = DATE_FORMATS,
+): string | null {
   const t = text.replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
   let m = NUMERIC.exec(t);
   if (m) {

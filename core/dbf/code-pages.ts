@@ -6,7 +6,10 @@
  */
 import iconv from 'iconv-lite';
 
-interface Driver { codePage: string; label: string }
+interface Driver {
+  codePage: string;
+  label: string;
+}
 
 // Language driver id → code page (the table dBase/FoxPro documentation and dbfread share).
 const DRIVERS: Record<number, Driver> = {
@@ -99,7 +102,8 @@ export function chooseCodePage(languageDriver: number, configured?: string): Cod
   if (driver !== undefined) return { encoding: driver.codePage, origin: 'language-driver' };
   if (languageDriver === 0) return { encoding: FALLBACK_CODE_PAGE, origin: 'fallback' };
   return {
-    encoding: FALLBACK_CODE_PAGE, origin: 'fallback',
+    encoding: FALLBACK_CODE_PAGE,
+    origin: 'fallback',
     note: `language driver 0x${languageDriver.toString(16).padStart(2, '0')} names no code page known here; decoded as ${FALLBACK_CODE_PAGE}`,
   };
 }
@@ -117,7 +121,12 @@ export function isKnownEncoding(name: string): boolean {
 export type TextDecode = (buf: Buffer, start: number, end: number) => string;
 
 const singleByteTables = new Map<string, string[] | null>();
-const PAIRS = [[0xc3, 0xa9], [0xb0, 0xa1], [0x82, 0xa0], [0xa4, 0x40]];
+const PAIRS = [
+  [0xc3, 0xa9],
+  [0xb0, 0xa1],
+  [0x82, 0xa0],
+  [0xa4, 0x40],
+];
 
 /**
  * A 256-entry table when the page is single-byte (every byte decodes alone to one character),
@@ -130,7 +139,9 @@ function singleByteTable(encoding: string): string[] | null {
     for (let b = 0; b < 256; b++) all[b] = b;
     // A page is single-byte when no pair of high bytes makes one character (UTF-8, Shift-JIS, GBK,
     // Big5 and Korean pages all join one of these pairs).
-    const multiByte = PAIRS.some((pair) => [...iconv.decode(Buffer.from(pair), encoding)].length < 2);
+    const multiByte = PAIRS.some(
+      (pair) => [...iconv.decode(Buffer.from(pair), encoding)].length < 2,
+    );
     const decoded = [...iconv.decode(all, encoding)];
     table = !multiByte && decoded.length === 256 ? decoded : null;
     singleByteTables.set(encoding, table);
@@ -145,7 +156,8 @@ function singleByteTable(encoding: string): string[] | null {
 export function rawDecoder(encoding: string): TextDecode {
   if (isLatin1(encoding)) return (buf, s, e) => buf.toString('latin1', s, e);
   const table = singleByteTable(encoding);
-  const asciiSafe = table !== null ? table.slice(0, 128).every((c, i) => c.charCodeAt(0) === i) : true;
+  const asciiSafe =
+    table !== null ? table.slice(0, 128).every((c, i) => c.charCodeAt(0) === i) : true;
   return (b, s, e) => {
     if (asciiSafe) {
       let i = s;

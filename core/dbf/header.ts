@@ -71,22 +71,42 @@ export function versionName(version: number): string {
  */
 export function parseHeader(bytes: Uint8Array, size: number, name: string): DbfHeader {
   if (size < 32 || bytes.length < 32) {
-    throw new ReconError('RECON_DBF_TRUNCATED', `${name} is ${size} bytes, shorter than a DBF header (32 bytes)`, { file: name, record: 0 });
+    throw new ReconError(
+      'RECON_DBF_TRUNCATED',
+      `${name} is ${size} bytes, shorter than a DBF header (32 bytes)`,
+      { file: name, record: 0 },
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = bytes[0];
   if (REFUSED[version] !== undefined) {
-    throw new ReconError('RECON_DBF_HEADER', `${name} is a ${REFUSED[version]} file; only dBase III-style layouts (dBase III/IV, FoxPro, Visual FoxPro) are read`, { file: name, version: hexByte(version) });
+    throw new ReconError(
+      'RECON_DBF_HEADER',
+      `${name} is a ${REFUSED[version]} file; only dBase III-style layouts (dBase III/IV, FoxPro, Visual FoxPro) are read`,
+      { file: name, version: hexByte(version) },
+    );
   }
   if (VERSIONS[version] === undefined) {
-    throw new ReconError('RECON_DBF_HEADER', `${name}: version byte ${hexByte(version)} is not a DBF version this reader knows (${Object.keys(VERSIONS).map((v) => hexByte(Number(v))).join(', ')})`, { file: name, version: hexByte(version) });
+    throw new ReconError(
+      'RECON_DBF_HEADER',
+      `${name}: version byte ${hexByte(version)} is not a DBF version this reader knows (${Object.keys(
+        VERSIONS,
+      )
+        .map((v) => hexByte(Number(v)))
+        .join(', ')})`,
+      { file: name, version: hexByte(version) },
+    );
   }
   const declaredRecords = view.getUint32(4, true);
   const headerLength = view.getUint16(8, true);
   const recordLength = view.getUint16(10, true);
   const languageDriver = bytes[29];
   if (recordLength < 1) {
-    throw new ReconError('RECON_DBF_HEADER', `${name}: record length 0 (bytes 10–11) is impossible`, { file: name });
+    throw new ReconError(
+      'RECON_DBF_HEADER',
+      `${name}: record length 0 (bytes 10–11) is impossible`,
+      { file: name },
+    );
   }
   const fields: FieldDescriptor[] = [];
   let offset = 1;
@@ -96,11 +116,22 @@ export function parseHeader(bytes: Uint8Array, size: number, name: string): DbfH
     // dBase III allows the header to end right after the last descriptor, with no terminator.
     if (at === headerLength && bytes[at] !== 0x0d) break;
     if (at >= bytes.length) {
-      throw new ReconError('RECON_DBF_TRUNCATED', `${name}: the file ends inside its header's field descriptors (after ${fields.length} field(s), at byte ${at}; the header declares ${headerLength} bytes)`, { file: name, record: 0 });
+      throw new ReconError(
+        'RECON_DBF_TRUNCATED',
+        `${name}: the file ends inside its header's field descriptors (after ${fields.length} field(s), at byte ${at}; the header declares ${headerLength} bytes)`,
+        { file: name, record: 0 },
+      );
     }
-    if (bytes[at] === 0x0d) { terminated = true; break; }
+    if (bytes[at] === 0x0d) {
+      terminated = true;
+      break;
+    }
     if (at + DESCRIPTOR > bytes.length) {
-      throw new ReconError('RECON_DBF_TRUNCATED', `${name}: the file ends inside field descriptor ${fields.length + 1} (byte ${at} of ${size}; the header declares ${headerLength} bytes)`, { file: name, record: 0 });
+      throw new ReconError(
+        'RECON_DBF_TRUNCATED',
+        `${name}: the file ends inside field descriptor ${fields.length + 1} (byte ${at} of ${size}; the header declares ${headerLength} bytes)`,
+        { file: name, record: 0 },
+      );
     }
     const d = bytes.subarray(at, at + DESCRIPTOR);
     let nameEnd = 0;
@@ -110,22 +141,52 @@ export function parseHeader(bytes: Uint8Array, size: number, name: string): DbfH
     let width = d[16];
     let decimals = d[17];
     // Character fields wider than 255 bytes keep the high byte of the length in the decimals byte.
-    if (type === 'C') { width |= decimals << 8; decimals = 0; }
-    fields.push({ name: Buffer.from(rawName).toString('latin1'), rawName, type, size: width, decimals, offset });
+    if (type === 'C') {
+      width |= decimals << 8;
+      decimals = 0;
+    }
+    fields.push({
+      name: Buffer.from(rawName).toString('latin1'),
+      rawName,
+      type,
+      size: width,
+      decimals,
+      offset,
+    });
     offset += width;
     at += DESCRIPTOR;
   }
   const descriptorsEnd = terminated ? at + 1 : at;
   if (headerLength < descriptorsEnd) {
-    throw new ReconError('RECON_DBF_HEADER', `${name}: header length ${headerLength} (bytes 8–9) is impossible: the field descriptors end at byte ${descriptorsEnd}`, { file: name, headerLength });
+    throw new ReconError(
+      'RECON_DBF_HEADER',
+      `${name}: header length ${headerLength} (bytes 8–9) is impossible: the field descriptors end at byte ${descriptorsEnd}`,
+      { file: name, headerLength },
+    );
   }
   if (headerLength > size) {
-    throw new ReconError('RECON_DBF_HEADER', `${name}: header length ${headerLength} (bytes 8–9) is impossible: the file is only ${size} bytes`, { file: name, headerLength });
+    throw new ReconError(
+      'RECON_DBF_HEADER',
+      `${name}: header length ${headerLength} (bytes 8–9) is impossible: the file is only ${size} bytes`,
+      { file: name, headerLength },
+    );
   }
   if (offset > recordLength) {
-    throw new ReconError('RECON_DBF_HEADER', `${name}: header record length ${recordLength} is shorter than 1 + the sum of field lengths (${offset})`, { file: name });
+    throw new ReconError(
+      'RECON_DBF_HEADER',
+      `${name}: header record length ${recordLength} is shorter than 1 + the sum of field lengths (${offset})`,
+      { file: name },
+    );
   }
-  return { version, versionName: VERSIONS[version], declaredRecords, headerLength, recordLength, languageDriver, fields };
+  return {
+    version,
+    versionName: VERSIONS[version],
+    declaredRecords,
+    headerLength,
+    recordLength,
+    languageDriver,
+    fields,
+  };
 }
 
 export function hexByte(b: number): string {

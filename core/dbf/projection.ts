@@ -49,9 +49,14 @@ export interface RangeRows extends RowColumns {
   end: number;
   records: number;
   deleted: number;
-  /** Live rows whose NAV column (when the plugin declares one) was blank, zero or unreadable: absent, counted. */
+  /**
+   * Live rows whose NAV column (when the plugin declares one) was blank, zero or unreadable:
+   * absent, counted.
+   */
   navMissing: number;
-  /** As-of day of the range (null when every record was deleted) and the record it was read from. */
+  /**
+   * As-of day of the range (null when every record was deleted) and the record it was read from.
+   */
   asOf: string | null;
   asOfRecord: number;
   offsets: Uint32Array;
@@ -64,7 +69,10 @@ export interface RangeRows extends RowColumns {
   evidence: EvidenceProblems;
 }
 
-/** Unreadable evidence values of a range or file: how many, and the first few as record, field, bytes. */
+/**
+ * Unreadable evidence values of a range or file: how many, and the first few as record, field,
+ * bytes.
+ */
 export interface EvidenceProblems {
   unreadable: number;
   samples: { record: number; field: string; rawHex: string }[];
@@ -79,10 +87,14 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const { recordLength, columns } = task;
   const name = basename(task.file);
   const partitions = Math.max(1, task.partitions ?? 1);
-  const recordsPerChunk = Math.max(1, Math.floor((task.chunkBytes ?? DEFAULT_CHUNK) / recordLength));
+  const recordsPerChunk = Math.max(
+    1,
+    Math.floor((task.chunkBytes ?? DEFAULT_CHUNK) / recordLength),
+  );
   const buf = Buffer.allocUnsafe(recordsPerChunk * recordLength);
   const text = fieldTextDecoder(task.encoding);
-  const dateFormats: readonly DateFormat[] = columns.asOf.type === 'D' ? ['yyyymmdd'] : plugin.dateFormats;
+  const dateFormats: readonly DateFormat[] =
+    columns.asOf.type === 'D' ? ['yyyymmdd'] : plugin.dateFormats;
   const normaliseProduct = plugin.normalise?.productCode;
   const products = new ProductIds((b, s, e) => {
     const t = text(b, s, e);
@@ -92,9 +104,12 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   const folioNumeric = columns.folio.type === 'N' || columns.folio.type === 'F';
   const folioTexts = new Interned();
   const pOff = columns.productCode.offset;
-  const fOff = columns.folio.offset, fEnd = fOff + columns.folio.size;
-  const uOff = columns.units.offset, uEnd = uOff + columns.units.size;
-  const aOff = columns.asOf.offset, aLen = columns.asOf.size;
+  const fOff = columns.folio.offset,
+    fEnd = fOff + columns.folio.size;
+  const uOff = columns.units.offset,
+    uEnd = uOff + columns.units.size;
+  const aOff = columns.asOf.offset,
+    aLen = columns.asOf.size;
   const schemeField = columns.schemeName;
   const schemes = schemeField ? new SchemeIds(text, schemeField.size, buf) : null;
   const pledgedField = columns.pledged;
@@ -111,11 +126,18 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   let n = 0;
   // Evidence columns are sparse (few pledged lots, few changed folios): a range sends them only
   // when some row has one.
-  let pledgedSeen = false, folioOldSeen = false;
+  let pledgedSeen = false,
+    folioOldSeen = false;
   const evidence: EvidenceProblems = { unreadable: 0, samples: [] };
   const out = {
-    file: task.file, start: task.start, end: task.end, records: task.end - task.start, deleted: 0, navMissing: 0,
-    asOf: null as string | null, asOfRecord: 0,
+    file: task.file,
+    start: task.start,
+    end: task.end,
+    records: task.end - task.start,
+    deleted: 0,
+    navMissing: 0,
+    asOf: null as string | null,
+    asOfRecord: 0,
   };
   const asOfBytes = Buffer.alloc(aLen);
   let haveAsOf = false;
@@ -128,44 +150,78 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
       const got = readFully(fd, buf, want, task.headerLength + first * recordLength);
       if (got < want) {
         const record = first + Math.floor(got / recordLength) + 1;
-        throw new ReconError('RECON_DBF_TRUNCATED', `${name} ended inside record ${record} while reading`, { file: name, record });
+        throw new ReconError(
+          'RECON_DBF_TRUNCATED',
+          `${name} ended inside record ${record} while reading`,
+          { file: name, record },
+        );
       }
       for (let r = 0, base = 0; r < count; r++, base += recordLength) {
         const flag = buf[base];
-        if (flag === 0x2a /* '*' deleted */) { out.deleted++; continue; }
+        if (flag === 0x2a /* '*' deleted */) {
+          out.deleted++;
+          continue;
+        }
         const recordNo = first + r + 1;
         if (flag !== 0x20) {
-          throw new ReconError('RECON_DBF_HEADER', `${name}: record ${recordNo} has deletion flag 0x${flag.toString(16)}, expected ' ' or '*' (misaligned or corrupt file)`, { file: name, record: recordNo, rawHex: hex(buf.subarray(base, base + 1)) });
+          throw new ReconError(
+            'RECON_DBF_HEADER',
+            `${name}: record ${recordNo} has deletion flag 0x${flag.toString(16)}, expected ' ' or '*' (misaligned or corrupt file)`,
+            { file: name, record: recordNo, rawHex: hex(buf.subarray(base, base + 1)) },
+          );
         }
         // As-of day: parse once, then only compare bytes with the first record's.
         if (!haveAsOf || !sameBytes(buf, base + aOff, asOfBytes, 0, aLen)) {
           const raw = buf.subarray(base + aOff, base + aOff + aLen);
           const day = parseAsOfDate(raw.toString('latin1'), dateFormats);
           if (day === null) {
-            throw new ReconError('RECON_DBF_DATE', `${name}: record ${recordNo} field ${columns.asOf.name} is not a date in ${dateFormats.join(', ')}: "${raw.toString('latin1').trim()}"`, { file: name, record: recordNo, field: columns.asOf.name, rawHex: hex(raw) });
+            throw new ReconError(
+              'RECON_DBF_DATE',
+              `${name}: record ${recordNo} field ${columns.asOf.name} is not a date in ${dateFormats.join(', ')}: "${raw.toString('latin1').trim()}"`,
+              { file: name, record: recordNo, field: columns.asOf.name, rawHex: hex(raw) },
+            );
           }
           if (haveAsOf && day !== out.asOf) {
-            throw new ReconError('RECON_ASOF_MIXED', `${name}: record ${recordNo} has as-of day ${day} but record ${out.asOfRecord} has ${out.asOf}; one file must hold one as-of day`, { file: name, record: recordNo, field: columns.asOf.name, rawHex: hex(raw) });
+            throw new ReconError(
+              'RECON_ASOF_MIXED',
+              `${name}: record ${recordNo} has as-of day ${day} but record ${out.asOfRecord} has ${out.asOf}; one file must hold one as-of day`,
+              { file: name, record: recordNo, field: columns.asOf.name, rawHex: hex(raw) },
+            );
           }
-          if (!haveAsOf) { out.asOf = day; out.asOfRecord = recordNo; haveAsOf = true; }
+          if (!haveAsOf) {
+            out.asOf = day;
+            out.asOfRecord = recordNo;
+            haveAsOf = true;
+          }
           raw.copy(asOfBytes);
         }
         const value = parseUnitsBytes(buf, base + uOff, base + uEnd);
         if (Number.isNaN(value)) {
           const raw = buf.subarray(base + uOff, base + uEnd);
-          throw new ReconError('RECON_DBF_NUMBER', `${name}: record ${recordNo} field ${columns.units.name} is not a number with at most 4 decimals: "${raw.toString('latin1').trim()}"`, { file: name, record: recordNo, field: columns.units.name, rawHex: hex(raw) });
+          throw new ReconError(
+            'RECON_DBF_NUMBER',
+            `${name}: record ${recordNo} field ${columns.units.name} is not a number with at most 4 decimals: "${raw.toString('latin1').trim()}"`,
+            { file: name, record: recordNo, field: columns.units.name, rawHex: hex(raw) },
+          );
         }
         // Product codes repeat (a few thousand schemes): decoded and normalised once each.
         const p = products.get(buf, base + pOff);
         if (p < 0) badProduct(p, buf, base, name, recordNo, columns.productCode, task.encoding);
         // Folios: a plain whole number is its own code (no string); anything else is interned text.
-        let code = folioNumeric ? numericFolioBytes(buf, base + fOff, base + fEnd) : normaliseFolio ? NOT_PLAIN : plainDigits(buf, base + fOff, base + fEnd);
+        let code = folioNumeric
+          ? numericFolioBytes(buf, base + fOff, base + fEnd)
+          : normaliseFolio
+            ? NOT_PLAIN
+            : plainDigits(buf, base + fOff, base + fEnd);
         let folioHash = 0;
         if (code === NOT_WHOLE) badNumericFolio(buf, base, name, recordNo, columns.folio);
         if (code < 0) {
-          let t = folioNumeric ? numericFolio(buf, base + fOff, base + fEnd) : text(buf, base + fOff, base + fEnd);
+          let t = folioNumeric
+            ? numericFolio(buf, base + fOff, base + fEnd)
+            : text(buf, base + fOff, base + fEnd);
           if (normaliseFolio) t = normaliseFolio(t);
-          if (t.length === 0 || hasSeparator(t) || t.includes(REPLACEMENT)) badFolio(t, buf, base, name, recordNo, columns.folio, task.encoding);
+          if (t.length === 0 || hasSeparator(t) || t.includes(REPLACEMENT))
+            badFolio(t, buf, base, name, recordNo, columns.folio, task.encoding);
           code = numericFolioCode(t);
           if (code < 0) {
             code = -1 - folioTexts.id(t);
@@ -178,8 +234,10 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         scheme[n] = schemes ? schemes.get(p, buf, base + schemeField!.offset) : -1;
         // Optional evidence columns cost nothing when the plugin does not declare them.
         if (pledged) {
-          const pStart = base + pledgedField!.offset, pEnd = pStart + pledgedField!.size;
-          // The plain parser first (blank is 0, nothing pledged): nearly every value is one, and this loop is hot.
+          const pStart = base + pledgedField!.offset,
+            pEnd = pStart + pledgedField!.size;
+          // The plain parser first (blank is 0, nothing pledged): nearly every value is one, and
+          // this loop is hot.
           let v = parseUnitsBytes(buf, pStart, pEnd, 0);
           if (Number.isNaN(v)) v = evidenceFallback(buf, pStart, pEnd);
           // NaN stays: the row's evidence is absent, and the file counts it.
@@ -188,17 +246,26 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
           if (v !== 0) pledgedSeen = true;
         }
         if (folioOld) {
-          const t = text(buf, base + folioOldField!.offset, base + folioOldField!.offset + folioOldField!.size);
+          const t = text(
+            buf,
+            base + folioOldField!.offset,
+            base + folioOldField!.offset + folioOldField!.size,
+          );
           folioOld[n] = t.length === 0 ? -1 : folioOldTexts.id(t);
           if (folioOld[n] >= 0) folioOldSeen = true;
         }
         if (nav) {
-          const nStart = base + navField!.offset, nEnd = nStart + navField!.size;
+          const nStart = base + navField!.offset,
+            nEnd = nStart + navField!.size;
           let v = parseUnitsBytes(buf, nStart, nEnd);
           if (Number.isNaN(v)) v = evidenceFallback(buf, nStart, nEnd);
           if (Number.isNaN(v)) unreadableEvidence(evidence, buf, base, recordNo, navField!);
-          // Blank, zero or unreadable: no NAV (NaN); the break is valued from the ledger, or not at all.
-          if (!(v > 0)) { v = Number.NaN; out.navMissing++; }
+          // Blank, zero or unreadable: no NAV (NaN); the break is valued from the ledger, or not at
+          // all.
+          if (!(v > 0)) {
+            v = Number.NaN;
+            out.navMissing++;
+          }
           nav[n] = v;
         }
         if (part) part[n] = partitionOf(products.hashes[p], code, folioHash, partitions);
@@ -208,16 +275,43 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   } finally {
     closeSync(fd);
   }
-  const columnsOut = { pid, folio, units, scheme, pledged: pledgedSeen ? pledged : undefined, folioOld: folioOldSeen ? folioOld : undefined, nav };
-  const sorted = part ? sortByPartition(columnsOut, part, n, partitions) : { ...trim(columnsOut, n), offsets: Uint32Array.of(0, n) };
+  const columnsOut = {
+    pid,
+    folio,
+    units,
+    scheme,
+    pledged: pledgedSeen ? pledged : undefined,
+    folioOld: folioOldSeen ? folioOld : undefined,
+    nav,
+  };
+  const sorted = part
+    ? sortByPartition(columnsOut, part, n, partitions)
+    : { ...trim(columnsOut, n), offsets: Uint32Array.of(0, n) };
   return {
-    ...out, ...sorted, products: products.texts, folioTexts: folioTexts.texts, schemeNames: schemes?.texts ?? [], folioOldTexts: folioOldTexts.texts, evidence,
+    ...out,
+    ...sorted,
+    products: products.texts,
+    folioTexts: folioTexts.texts,
+    schemeNames: schemes?.texts ?? [],
+    folioOldTexts: folioOldTexts.texts,
+    evidence,
   };
 }
 
-function unreadableEvidence(problems: EvidenceProblems, buf: Buffer, base: number, record: number, field: FieldLayout): void {
+function unreadableEvidence(
+  problems: EvidenceProblems,
+  buf: Buffer,
+  base: number,
+  record: number,
+  field: FieldLayout,
+): void {
   problems.unreadable++;
-  if (problems.samples.length < EVIDENCE_SAMPLES) problems.samples.push({ record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
+  if (problems.samples.length < EVIDENCE_SAMPLES)
+    problems.samples.push({
+      record,
+      field: field.name,
+      rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)),
+    });
 }
 
 interface Scratch {
@@ -242,8 +336,14 @@ function scratch(rows: number): Scratch {
   if (scratchRows === null || scratchRows.pid.length < rows) {
     const n = Math.max(rows, 1024);
     scratchRows = {
-      pid: new Int32Array(n), folio: new Float64Array(n), units: new Float64Array(n), scheme: new Int32Array(n),
-      pledged: new Float64Array(n), folioOld: new Int32Array(n), nav: new Float64Array(n), part: new Uint16Array(n),
+      pid: new Int32Array(n),
+      folio: new Float64Array(n),
+      units: new Float64Array(n),
+      scheme: new Int32Array(n),
+      pledged: new Float64Array(n),
+      folioOld: new Int32Array(n),
+      nav: new Float64Array(n),
+      part: new Uint16Array(n),
     };
   }
   return scratchRows;
@@ -262,27 +362,43 @@ export interface RowColumns {
   pledged?: Float64Array;
   /** Index into the old-folio texts, or -1. */
   folioOld?: Int32Array;
-  /** NAV (ten-thousandths of a rupee), NaN when absent; present when the plugin declares the column. */
+  /**
+   * NAV (ten-thousandths of a rupee), NaN when absent; present when the plugin declares the column.
+   */
   nav?: Float64Array;
 }
 
 /** The first n rows, copied into shared memory (see shared-array.ts). */
 function trim(c: RowColumns, n: number): RowColumns {
   return {
-    pid: sharedCopy(c.pid, n), folio: sharedCopy(c.folio, n), units: sharedCopy(c.units, n), scheme: sharedCopy(c.scheme, n),
-    pledged: c.pledged && sharedCopy(c.pledged, n), folioOld: c.folioOld && sharedCopy(c.folioOld, n), nav: c.nav && sharedCopy(c.nav, n),
+    pid: sharedCopy(c.pid, n),
+    folio: sharedCopy(c.folio, n),
+    units: sharedCopy(c.units, n),
+    scheme: sharedCopy(c.scheme, n),
+    pledged: c.pledged && sharedCopy(c.pledged, n),
+    folioOld: c.folioOld && sharedCopy(c.folioOld, n),
+    nav: c.nav && sharedCopy(c.nav, n),
   };
 }
 
 /** A counting sort of the rows by partition, stable (rows keep file order within a partition). */
-function sortByPartition(c: RowColumns, part: Uint16Array, n: number, partitions: number): RowColumns & { offsets: Uint32Array } {
+function sortByPartition(
+  c: RowColumns,
+  part: Uint16Array,
+  n: number,
+  partitions: number,
+): RowColumns & { offsets: Uint32Array } {
   const offsets = new Uint32Array(partitions + 1);
   for (let i = 0; i < n; i++) offsets[part[i] + 1]++;
   for (let p = 0; p < partitions; p++) offsets[p + 1] += offsets[p];
   const next = offsets.slice(0, partitions);
   const out: RowColumns = {
-    pid: sharedArray(Int32Array, n), folio: sharedArray(Float64Array, n), units: sharedArray(Float64Array, n), scheme: sharedArray(Int32Array, n),
-    pledged: c.pledged ? sharedArray(Float64Array, n) : undefined, folioOld: c.folioOld ? sharedArray(Int32Array, n) : undefined,
+    pid: sharedArray(Int32Array, n),
+    folio: sharedArray(Float64Array, n),
+    units: sharedArray(Float64Array, n),
+    scheme: sharedArray(Int32Array, n),
+    pledged: c.pledged ? sharedArray(Float64Array, n) : undefined,
+    folioOld: c.folioOld ? sharedArray(Int32Array, n) : undefined,
     nav: c.nav ? sharedArray(Float64Array, n) : undefined,
   };
   for (let i = 0; i < n; i++) {
@@ -329,7 +445,10 @@ function numericFolioBytes(buf: Buffer, start: number, end: number): number {
   let dot = end;
   for (let i = start; i < end; i++) {
     const c = buf[i];
-    if (c === 0x2e) { dot = i; break; }
+    if (c === 0x2e) {
+      dot = i;
+      break;
+    }
     if (c < 0x30 || c > 0x39) return NOT_WHOLE;
   }
   for (let i = dot + 1; i < end; i++) if (buf[i] !== 0x30) return NOT_WHOLE;
@@ -341,7 +460,9 @@ function numericFolioBytes(buf: Buffer, start: number, end: number): number {
   return v;
 }
 
-/** A character folio that is a plain whole number (no leading zero, at most 15 digits) as its code. */
+/**
+ * A character folio that is a plain whole number (no leading zero, at most 15 digits) as its code.
+ */
 function plainDigits(buf: Buffer, start: number, end: number): number {
   while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
   while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
@@ -365,32 +486,91 @@ function numericFolio(buf: Buffer, start: number, end: number): string {
   return buf.toString('latin1', start, dot);
 }
 
-function badNumericFolio(buf: Buffer, base: number, file: string, record: number, field: FieldLayout): never {
+function badNumericFolio(
+  buf: Buffer,
+  base: number,
+  file: string,
+  record: number,
+  field: FieldLayout,
+): never {
   const raw = buf.subarray(base + field.offset, base + field.offset + field.size);
-  throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} field ${field.name} is not a whole folio number: "${raw.toString('latin1').trim()}"`, { file, record, field: field.name, rawHex: hex(raw) });
+  throw new ReconError(
+    'RECON_DBF_KEY',
+    `${file}: record ${record} field ${field.name} is not a whole folio number: "${raw.toString('latin1').trim()}"`,
+    { file, record, field: field.name, rawHex: hex(raw) },
+  );
 }
 
 /** What a decoder gives for bytes with no character in its code page. */
 const REPLACEMENT = '\uFFFD';
 const UNDECODABLE = -2;
 
-/** A key whose bytes mean nothing in the file's code page: the file is not in the page it declares. */
-function undecodableKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
-  throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} key field ${field.name} has bytes with no character in code page ${encoding}; the file's text is not in the code page it declares (set the source's encoding)`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
+/**
+ * A key whose bytes mean nothing in the file's code page: the file is not in the page it declares.
+ */
+function undecodableKey(
+  buf: Buffer,
+  base: number,
+  file: string,
+  record: number,
+  field: FieldLayout,
+  encoding: string,
+): never {
+  throw new ReconError(
+    'RECON_DBF_KEY',
+    `${file}: record ${record} key field ${field.name} has bytes with no character in code page ${encoding}; the file's text is not in the code page it declares (set the source's encoding)`,
+    {
+      file,
+      record,
+      field: field.name,
+      rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)),
+    },
+  );
 }
 
-function badProduct(p: number, buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
+function badProduct(
+  p: number,
+  buf: Buffer,
+  base: number,
+  file: string,
+  record: number,
+  field: FieldLayout,
+  encoding: string,
+): never {
   if (p === UNDECODABLE) undecodableKey(buf, base, file, record, field, encoding);
   badKey(buf, base, file, record, field);
 }
 
-function badFolio(t: string, buf: Buffer, base: number, file: string, record: number, field: FieldLayout, encoding: string): never {
+function badFolio(
+  t: string,
+  buf: Buffer,
+  base: number,
+  file: string,
+  record: number,
+  field: FieldLayout,
+  encoding: string,
+): never {
   if (t.length > 0 && !hasSeparator(t)) undecodableKey(buf, base, file, record, field, encoding);
   badKey(buf, base, file, record, field);
 }
 
-function badKey(buf: Buffer, base: number, file: string, record: number, field: FieldLayout): never {
-  throw new ReconError('RECON_DBF_KEY', `${file}: record ${record} has an empty or NUL-containing key field ${field.name}`, { file, record, field: field.name, rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)) });
+function badKey(
+  buf: Buffer,
+  base: number,
+  file: string,
+  record: number,
+  field: FieldLayout,
+): never {
+  throw new ReconError(
+    'RECON_DBF_KEY',
+    `${file}: record ${record} has an empty or NUL-containing key field ${field.name}`,
+    {
+      file,
+      record,
+      field: field.name,
+      rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)),
+    },
+  );
 }
 
 /**
@@ -404,7 +584,10 @@ class ProductIds extends Interned {
   private entries = 0;
   private slots = new Int32Array(1024);
 
-  constructor(private readonly decode: (buf: Buffer, start: number, end: number) => string, private readonly size: number) {
+  constructor(
+    private readonly decode: (buf: Buffer, start: number, end: number) => string,
+    private readonly size: number,
+  ) {
     super();
   }
 
@@ -442,7 +625,8 @@ class ProductIds extends Interned {
 
   private rehash(): void {
     this.slots = new Int32Array(this.slots.length * 2);
-    const mask = this.slots.length - 1, size = this.size;
+    const mask = this.slots.length - 1,
+      size = this.size;
     for (let e = 0; e < this.entries; e++) {
       let s = bytesHash(this.store, e * size, size) & mask;
       while (this.slots[s] !== 0) s = (s + 1) & mask;
@@ -468,7 +652,11 @@ class SchemeIds extends Interned {
   private lastId = new Int32Array(0);
   private readonly view: DataView;
 
-  constructor(private readonly decode: (buf: Buffer, start: number, end: number) => string, private readonly size: number, buf: Buffer) {
+  constructor(
+    private readonly decode: (buf: Buffer, start: number, end: number) => string,
+    private readonly size: number,
+    buf: Buffer,
+  ) {
     super();
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
@@ -478,7 +666,9 @@ class SchemeIds extends Interned {
     const size = this.size;
     if (product < this.lastId.length && this.lastId[product] !== -2) {
       // Four bytes at a time: names are ~100 bytes, compared on every row.
-      const a = this.view, b = this.storeView, from = product * size;
+      const a = this.view,
+        b = this.storeView,
+        from = product * size;
       let i = 0;
       for (; i + 4 <= size; i += 4) if (a.getInt32(at + i) !== b.getInt32(from + i)) break;
       if (i + 4 > size) {

@@ -11,9 +11,14 @@ import { parseAsOfDate } from './as-of-date.js';
 import { fieldTextDecoder } from './code-pages.js';
 import type { DbfLayout, FieldLayout } from './layout.js';
 
-/** A field's value: text, a number as exact decimal text, a date, a boolean, null (blank), or why it was not read. */
+/**
+ * A field's value: text, a number as exact decimal text, a date, a boolean, null (blank), or why it
+ * was not read.
+ */
 export type FieldValue =
-  | string | boolean | null
+  | string
+  | boolean
+  | null
   | { number: string; exponent?: true }
   | { date: string }
   | { unreadable: string; rawHex: string }
@@ -45,13 +50,24 @@ export function readRecords(layout: DbfLayout, start: number, count: number): De
     const base = r * layout.recordLength;
     const flag = buf[base];
     const values = layout.fields.map((f) => fieldValue(buf, base, f, text));
-    out.push({ record: start + r + 1, deleted: flag === 0x2a, ...(flag !== 0x20 && flag !== 0x2a ? { badFlag: hex(buf.subarray(base, base + 1)) } : {}), values });
+    out.push({
+      record: start + r + 1,
+      deleted: flag === 0x2a,
+      ...(flag !== 0x20 && flag !== 0x2a ? { badFlag: hex(buf.subarray(base, base + 1)) } : {}),
+      values,
+    });
   }
   return out;
 }
 
-function fieldValue(buf: Buffer, base: number, f: FieldLayout, text: (b: Buffer, s: number, e: number) => string): FieldValue {
-  const s = base + f.offset, e = s + f.size;
+function fieldValue(
+  buf: Buffer,
+  base: number,
+  f: FieldLayout,
+  text: (b: Buffer, s: number, e: number) => string,
+): FieldValue {
+  const s = base + f.offset,
+    e = s + f.size;
   const raw = buf.subarray(s, e);
   switch (f.type) {
     case 'C':
@@ -68,7 +84,9 @@ function fieldValue(buf: Buffer, base: number, f: FieldLayout, text: (b: Buffer,
     case 'D': {
       if (raw.every((b) => b === 0x20 || b === 0 || b === 0x30)) return null;
       const day = parseAsOfDate(raw.toString('latin1'), ['yyyymmdd']);
-      return day === null ? { unreadable: raw.toString('latin1').trim(), rawHex: hex(raw) } : { date: day };
+      return day === null
+        ? { unreadable: raw.toString('latin1').trim(), rawHex: hex(raw) }
+        : { date: day };
     }
     case 'L': {
       const c = String.fromCharCode(raw[0] ?? 0x20);

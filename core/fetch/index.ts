@@ -17,18 +17,39 @@ export interface SourceFile extends FetchedFile {
   sha256?: string;
 }
 
-export async function fetchSource(src: SourceConfig, baseDir: string, log: Logger, staging: RunStaging, signal?: AbortSignal): Promise<SourceFile[]> {
+export async function fetchSource(
+  src: SourceConfig,
+  baseDir: string,
+  log: Logger,
+  staging: RunStaging,
+  signal?: AbortSignal,
+): Promise<SourceFile[]> {
   const f = src.fetch;
   const stagingRoot = resolvePath(baseDir, f.stagingDir ?? `./staging/${src.name}`);
   let delivered: SourceFile[];
   if (f.type === 'sftp') {
     const stagingDir = await staging.dirFor(stagingRoot);
-    delivered = await fetchSftp({
-      source: src.name, host: f.host, port: f.port ?? 22, username: f.username, password: f.password,
-      privateKeyPath: f.privateKeyPath === undefined ? undefined : resolvePath(baseDir, f.privateKeyPath), passphrase: f.passphrase,
-      hostFingerprints: [...f.hostFingerprints], remoteDir: f.remoteDir, pattern: f.pattern, stagingDir,
-      connectTimeoutMs: (f.connectTimeoutSeconds ?? 20) * 1000, operationTimeoutMs: (f.operationTimeoutSeconds ?? 60) * 1000, retries: f.retries ?? 3,
-    }, log, signal);
+    delivered = await fetchSftp(
+      {
+        source: src.name,
+        host: f.host,
+        port: f.port ?? 22,
+        username: f.username,
+        password: f.password,
+        privateKeyPath:
+          f.privateKeyPath === undefined ? undefined : resolvePath(baseDir, f.privateKeyPath),
+        passphrase: f.passphrase,
+        hostFingerprints: [...f.hostFingerprints],
+        remoteDir: f.remoteDir,
+        pattern: f.pattern,
+        stagingDir,
+        connectTimeoutMs: (f.connectTimeoutSeconds ?? 20) * 1000,
+        operationTimeoutMs: (f.operationTimeoutSeconds ?? 60) * 1000,
+        retries: f.retries ?? 3,
+      },
+      log,
+      signal,
+    );
   } else {
     delivered = await listLocalFiles(resolvePath(baseDir, f.dir), f.pattern);
     for (const file of delivered) checkDeliveredName(file.name, src.name);
@@ -36,8 +57,16 @@ export async function fetchSource(src: SourceConfig, baseDir: string, log: Logge
   const out: SourceFile[] = [];
   for (const file of delivered) {
     if (isZip(file.name)) {
-      const extracted = await extractZip(file.path, await staging.dirFor(stagingRoot), src.name, f.zipPassword);
-      log.info({ source: src.name, file: file.name, extracted: extracted.map((e) => e.name) }, 'zip extracted');
+      const extracted = await extractZip(
+        file.path,
+        await staging.dirFor(stagingRoot),
+        src.name,
+        f.zipPassword,
+      );
+      log.info(
+        { source: src.name, file: file.name, extracted: extracted.map((e) => e.name) },
+        'zip extracted',
+      );
       out.push(...extracted);
     } else {
       out.push(file);

@@ -20,7 +20,12 @@ export async function listLocalFiles(dir: string, pattern: string): Promise<Fetc
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    throw new ReconError('RECON_FETCH', `cannot list ${dir}: ${(err as Error).message}`, { file: dir }, { cause: err });
+    throw new ReconError(
+      'RECON_FETCH',
+      `cannot list ${dir}: ${(err as Error).message}`,
+      { file: dir },
+      { cause: err },
+    );
   }
   return entries
     .filter((e) => e.isFile() && match(e.name))

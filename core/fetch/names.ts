@@ -13,7 +13,9 @@ export function patternMatcher(pattern: string): (name: string) => boolean {
   return picomatch(pattern, { nocase: true, dot: false });
 }
 
-/** C0 controls, DEL and C1 controls (terminal escapes among them): exactly what this pattern finds. */
+/**
+ * C0 controls, DEL and C1 controls (terminal escapes among them): exactly what this pattern finds.
+ */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
@@ -23,10 +25,18 @@ const LONG_NAME_BYTES = 100;
 /** Refuses a delivered name that is unsafe to stage, log or store; names what is wrong. */
 export function checkDeliveredName(name: string, source: string): void {
   if (CONTROL.test(name)) {
-    throw new ReconError('RECON_FETCH_UNSAFE_NAME', `source ${source}: refusing delivered file name ${JSON.stringify(name)}: it holds control characters`, { source, file: JSON.stringify(name) });
+    throw new ReconError(
+      'RECON_FETCH_UNSAFE_NAME',
+      `source ${source}: refusing delivered file name ${JSON.stringify(name)}: it holds control characters`,
+      { source, file: JSON.stringify(name) },
+    );
   }
   if (name.length === 0 || /[/\\]/.test(name) || name.includes('..') || name.startsWith('.')) {
-    throw new ReconError('RECON_FETCH_UNSAFE_NAME', `source ${source}: refusing delivered file name ${JSON.stringify(name)} (path separators, "..", NUL and hidden names are not allowed)`, { source, file: name });
+    throw new ReconError(
+      'RECON_FETCH_UNSAFE_NAME',
+      `source ${source}: refusing delivered file name ${JSON.stringify(name)} (path separators, "..", NUL and hidden names are not allowed)`,
+      { source, file: name },
+    );
   }
 }
 
@@ -34,7 +44,10 @@ export function checkDeliveredName(name: string, source: string): void {
 export function stagingName(name: string): string {
   if (Buffer.byteLength(name) <= LONG_NAME_BYTES) return name;
   const ext = extname(name).slice(0, 10);
-  const stem = [...name.slice(0, name.length - extname(name).length)].filter((c) => /[A-Za-z0-9_-]/.test(c)).join('').slice(0, 40);
+  const stem = [...name.slice(0, name.length - extname(name).length)]
+    .filter((c) => /[A-Za-z0-9_-]/.test(c))
+    .join('')
+    .slice(0, 40);
   return `${stem}~${createHash('sha256').update(name).digest('hex').slice(0, 16)}${ext}`;
 }
 
@@ -44,7 +57,11 @@ export function safeStagingPath(stagingDir: string, name: string, source: string
   const root = resolve(stagingDir);
   const target = resolve(root, stagingName(name));
   if (!target.startsWith(root + sep)) {
-    throw new ReconError('RECON_FETCH_UNSAFE_NAME', `source ${source}: delivered file name ${JSON.stringify(name)} resolves outside staging`, { source, file: name });
+    throw new ReconError(
+      'RECON_FETCH_UNSAFE_NAME',
+      `source ${source}: delivered file name ${JSON.stringify(name)} resolves outside staging`,
+      { source, file: name },
+    );
   }
   return target;
 }

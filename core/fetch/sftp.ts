@@ -57,7 +57,11 @@ export function fingerprint(key: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
 }
 
-export async function fetchSftp(o: SftpOptions, log: Logger, signal?: AbortSignal): Promise<DownloadedFile[]> {
+export async function fetchSftp(
+  o: SftpOptions,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<DownloadedFile[]> {
   const done = new Map<string, DownloadedFile>();
   const backoff = o.backoffMs ?? 1000;
   for (let attempt = 0; ; attempt++) {
@@ -65,45 +69,86 @@ export async function fetchSftp(o: SftpOptions, log: Logger, signal?: AbortSigna
       await session(o, log, done, signal);
       return [...done.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     } catch (err) {
-      if (signal?.aborted) throw new ReconError('RECON_ABANDONED', `fetch from ${o.host} abandoned: shutdown requested`, { source: o.source }, { cause: err });
+      if (signal?.aborted)
+        throw new ReconError(
+          'RECON_ABANDONED',
+          `fetch from ${o.host} abandoned: shutdown requested`,
+          { source: o.source },
+          { cause: err },
+        );
       if (!isTransient(err) || attempt >= o.retries) throw asSftpError(err, o);
       const wait = Math.round(backoff * 2 ** attempt * (0.5 + Math.random()));
-      log.warn({ source: o.source, host: o.host, attempt: attempt + 1, waitMs: wait, err: (err as Error).message }, 'sftp transient failure, retrying');
+      log.warn(
+        {
+          source: o.source,
+          host: o.host,
+          attempt: attempt + 1,
+          waitMs: wait,
+          err: (err as Error).message,
+        },
+        'sftp transient failure, retrying',
+      );
       await sleep(wait, signal);
     }
   }
 }
 
-async function session(o: SftpOptions, log: Logger, done: Map<string, DownloadedFile>, signal?: AbortSignal): Promise<void> {
+async function session(
+  o: SftpOptions,
+  log: Logger,
+  done: Map<string, DownloadedFile>,
+  signal?: AbortSignal,
+): Promise<void> {
   // ssh2-sftp-client's default end/close/error callbacks console.log to stdout, which would corrupt
   // `recon run --json` after a cut connection: route them to the logger instead.
   const client = new SftpClient(`recon-${o.source}`, {
-    error: (err: unknown) => log.warn({ source: o.source, host: o.host, err: (err as Error).message }, 'sftp connection error'),
+    error: (err: unknown) =>
+      log.warn(
+        { source: o.source, host: o.host, err: (err as Error).message },
+        'sftp connection error',
+      ),
     end: () => log.debug({ source: o.source, host: o.host }, 'sftp connection ended'),
     close: () => log.debug({ source: o.source, host: o.host }, 'sftp connection closed'),
   });
   let presented: string | null = null;
   let rejected = false;
-  const onError = (err: Error) => log.warn({ source: o.source, host: o.host, err: err.message }, 'sftp connection error');
+  const onError = (err: Error) =>
+    log.warn({ source: o.source, host: o.host, err: err.message }, 'sftp connection error');
   client.on('error', onError);
   const privateKey = o.privateKeyPath ? await readFile(o.privateKeyPath) : undefined;
   const destroy = () => sshSocket(client)?.destroy();
   signal?.addEventListener('abort', destroy, { once: true });
   try {
-    if (signal?.aborted) throw new ReconError('RECON_ABANDONED', 'fetch abandoned: shutdown requested');
+    if (signal?.aborted)
+      throw new ReconError('RECON_ABANDONED', 'fetch abandoned: shutdown requested');
     try {
-      await deadline(client.connect({
-        host: o.host, port: o.port, username: o.username, password: o.password, privateKey, passphrase: o.passphrase,
-        readyTimeout: o.connectTimeoutMs, keepaliveInterval: 10_000, keepaliveCountMax: 3,
-        hostVerifier: (key: Buffer) => {
-          presented = fingerprint(key);
-          rejected = !o.hostFingerprints.includes(presented);
-          return !rejected;
-        },
-      }), o.connectTimeoutMs + 1000, 'connect');
+      await deadline(
+        client.connect({
+          host: o.host,
+          port: o.port,
+          username: o.username,
+          password: o.password,
+          privateKey,
+          passphrase: o.passphrase,
+          readyTimeout: o.connectTimeoutMs,
+          keepaliveInterval: 10_000,
+          keepaliveCountMax: 3,
+          hostVerifier: (key: Buffer) => {
+            presented = fingerprint(key);
+            rejected = !o.hostFingerprints.includes(presented);
+            return !rejected;
+          },
+        }),
+        o.connectTimeoutMs + 1000,
+        'connect',
+      );
     } catch (err) {
       if (rejected) {
-        throw new ReconError('RECON_SFTP_HOSTKEY', `source ${o.source}: host ${o.host}:${o.port} presented host key ${presented} which matches none of hostFingerprints; not connecting`, { source: o.source, host: o.host, presented });
+        throw new ReconError(
+          'RECON_SFTP_HOSTKEY',
+          `source ${o.source}: host ${o.host}:${o.port} presented host key ${presented} which matches none of hostFingerprints; not connecting`,
+          { source: o.source, host: o.host, presented },
+        );
       }
       throw err;
     }
@@ -115,12 +160,29 @@ async function session(o: SftpOptions, log: Logger, done: Map<string, Downloaded
       if (entry.type !== '-' || !matches(entry.name)) continue;
       const target = safeStagingPath(o.stagingDir, entry.name, o.source);
       if (done.has(entry.name)) continue;
-      if (signal?.aborted) throw new ReconError('RECON_ABANDONED', 'fetch abandoned: shutdown requested');
-      done.set(entry.name, await download(client, o, posix.join(o.remoteDir, entry.name), entry.name, entry.size, target, log));
+      if (signal?.aborted)
+        throw new ReconError('RECON_ABANDONED', 'fetch abandoned: shutdown requested');
+      done.set(
+        entry.name,
+        await download(
+          client,
+          o,
+          posix.join(o.remoteDir, entry.name),
+          entry.name,
+          entry.size,
+          target,
+          log,
+        ),
+      );
     }
   } finally {
     signal?.removeEventListener('abort', destroy);
-    await deadline(client.end(), END_GRACE_MS, 'end').catch((err: Error) => log.warn({ source: o.source, host: o.host, err: err.message }, 'sftp session did not end cleanly; socket destroyed'));
+    await deadline(client.end(), END_GRACE_MS, 'end').catch((err: Error) =>
+      log.warn(
+        { source: o.source, host: o.host, err: err.message },
+        'sftp session did not end cleanly; socket destroyed',
+      ),
+    );
     destroy();
     client.removeListener('error', onError);
   }
@@ -140,12 +202,24 @@ function sshSocket(client: SftpClient): { destroy(): unknown } | undefined {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
-    function done() { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); }
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
     signal?.addEventListener('abort', done, { once: true });
   });
 }
 
-async function download(client: SftpClient, o: SftpOptions, remotePath: string, name: string, size: number, target: string, log: Logger): Promise<DownloadedFile> {
+async function download(
+  client: SftpClient,
+  o: SftpOptions,
+  remotePath: string,
+  name: string,
+  size: number,
+  target: string,
+  log: Logger,
+): Promise<DownloadedFile> {
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.part`);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -163,7 +237,10 @@ async function download(client: SftpClient, o: SftpOptions, remotePath: string, 
   try {
     await new Promise<void>((resolve, reject) => {
       idle = setTimeout(() => {
-        const err = Object.assign(new Error(`no data for ${o.operationTimeoutMs} ms while downloading ${name}`), { code: 'ETIMEDOUT' });
+        const err = Object.assign(
+          new Error(`no data for ${o.operationTimeoutMs} ms while downloading ${name}`),
+          { code: 'ETIMEDOUT' },
+        );
         source.destroy(err);
         reject(err);
       }, o.operationTimeoutMs);
@@ -177,37 +254,76 @@ async function download(client: SftpClient, o: SftpOptions, remotePath: string, 
   }
   if (bytes !== size) {
     await rm(temp, { force: true });
-    throw Object.assign(new Error(`downloaded ${bytes} bytes of ${name} but the server lists ${size}`), { code: 'ESHORTREAD' });
+    throw Object.assign(
+      new Error(`downloaded ${bytes} bytes of ${name} but the server lists ${size}`),
+      { code: 'ESHORTREAD' },
+    );
   }
   await rename(temp, target);
   const sha256 = hash.digest('hex');
-  log.info({ source: o.source, file: name, bytes, sha256, ms: Math.round(performance.now() - t0) }, 'sftp file downloaded');
+  log.info(
+    { source: o.source, file: name, bytes, sha256, ms: Math.round(performance.now() - t0) },
+    'sftp file downloaded',
+  );
   return { path: target, name, size, sha256 };
 }
 
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`sftp ${what} took longer than ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`sftp ${what} took longer than ${ms} ms`), { code: 'ETIMEDOUT' }),
+        ),
+      ms,
+    );
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ESHORTREAD', 'ERR_GENERIC_CLIENT']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ESHORTREAD',
+  'ERR_GENERIC_CLIENT',
+]);
 
 function isTransient(err: unknown): boolean {
   if (err instanceof ReconError) return false;
   const e = err as { code?: unknown; message?: string; level?: string };
-  if (e.level === 'client-authentication' || /authentication methods failed/i.test(e.message ?? '')) return false;
+  if (e.level === 'client-authentication' || /authentication methods failed/i.test(e.message ?? ''))
+    return false;
   if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
-  return /timed out|reset|closed|ended|handshake|No response from server|connection lost|premature close/i.test(e.message ?? '');
+  return /timed out|reset|closed|ended|handshake|No response from server|connection lost|premature close/i.test(
+    e.message ?? '',
+  );
 }
 
 function asSftpError(err: unknown, o: SftpOptions): ReconError {
   if (err instanceof ReconError) return err;
   const message = (err as Error).message ?? String(err);
-  if (/authentication methods failed/i.test(message) || (err as { level?: string }).level === 'client-authentication') {
-    return new ReconError('RECON_SFTP_AUTH', `source ${o.source}: authentication as ${o.username} at ${o.host}:${o.port} failed`, { source: o.source, host: o.host }, { cause: err });
+  if (
+    /authentication methods failed/i.test(message) ||
+    (err as { level?: string }).level === 'client-authentication'
+  ) {
+    return new ReconError(
+      'RECON_SFTP_AUTH',
+      `source ${o.source}: authentication as ${o.username} at ${o.host}:${o.port} failed`,
+      { source: o.source, host: o.host },
+      { cause: err },
+    );
   }
-  return new ReconError('RECON_SFTP', `source ${o.source}: sftp ${o.host}:${o.port} failed: ${message}`, { source: o.source, host: o.host }, { cause: err });
+  return new ReconError(
+    'RECON_SFTP',
+    `source ${o.source}: sftp ${o.host}:${o.port} failed: ${message}`,
+    { source: o.source, host: o.host },
+    { cause: err },
+  );
 }

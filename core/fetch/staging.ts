@@ -1,7 +1,9 @@
 /**
  * Each run stages its downloads and extractions in a folder of its own, `<stagingDir>/<run id>/`,
- * removed when the run ends, committed or failed. A folder whose run was killed (kill -9) is removed
- * by a later run once its owner (host and pid, written at creation) is gone. Only run-id folders with
+ * removed when the run ends, committed or failed. A folder whose run was killed (kill -9) is
+ * removed
+ * by a later run once its owner (host and pid, written at creation) is gone. Only run-id folders
+ * with
  * an owner file are ever removed: stagingDir itself may be shared with anything.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -41,7 +43,8 @@ async function removeOrphans(root: string, own: string): Promise<void> {
     const owner = await readFile(join(root, name, OWNER), 'utf8').catch(() => null);
     if (owner === null) continue;
     const [host, pid] = owner.trim().split(' ');
-    if (host === hostname() && !alive(Number(pid))) await rm(join(root, name), { recursive: true, force: true });
+    if (host === hostname() && !alive(Number(pid)))
+      await rm(join(root, name), { recursive: true, force: true });
   }
 }
 

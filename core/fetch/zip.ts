@@ -18,7 +18,12 @@ export function isZip(name: string): boolean {
   return name.toLowerCase().endsWith('.zip');
 }
 
-export async function extractZip(zipPath: string, stagingDir: string, source: string, password: string | undefined): Promise<FetchedFile[]> {
+export async function extractZip(
+  zipPath: string,
+  stagingDir: string,
+  source: string,
+  password: string | undefined,
+): Promise<FetchedFile[]> {
   const zipName = basename(zipPath);
   await mkdir(stagingDir, { recursive: true });
   const reader = new ZipReader(new BlobReader(await openAsBlob(zipPath)), { password });
@@ -28,26 +33,53 @@ export async function extractZip(zipPath: string, stagingDir: string, source: st
     try {
       entries = await reader.getEntries();
     } catch (err) {
-      throw new ReconError('RECON_ZIP', `source ${source}: ${zipName} is not a readable zip archive: ${(err as Error).message}`, { source, file: zipName }, { cause: err });
+      throw new ReconError(
+        'RECON_ZIP',
+        `source ${source}: ${zipName} is not a readable zip archive: ${(err as Error).message}`,
+        { source, file: zipName },
+        { cause: err },
+      );
     }
-    const dbfs = entries.filter((e): e is FileEntry => !e.directory && e.filename.toLowerCase().endsWith('.dbf'));
-    const names = stagedNames(zipName, dbfs.map((e) => e.filename), source);
+    const dbfs = entries.filter(
+      (e): e is FileEntry => !e.directory && e.filename.toLowerCase().endsWith('.dbf'),
+    );
+    const names = stagedNames(
+      zipName,
+      dbfs.map((e) => e.filename),
+      source,
+    );
     for (const [i, entry] of dbfs.entries()) {
       const name = names[i];
       const target = safeStagingPath(stagingDir, name, source);
       const temp = join(dirname(target), `.${basename(target)}.${process.pid}.part`);
       if (entry.encrypted && !password) {
-        throw new ReconError('RECON_ZIP_PASSWORD', `source ${source}: ${zipName} is encrypted and no zipPassword is configured`, { source, file: zipName });
+        throw new ReconError(
+          'RECON_ZIP_PASSWORD',
+          `source ${source}: ${zipName} is encrypted and no zipPassword is configured`,
+          { source, file: zipName },
+        );
       }
       try {
-        await entry.getData(Writable.toWeb(createWriteStream(temp)) as WritableStream<Uint8Array>, { password });
+        await entry.getData(Writable.toWeb(createWriteStream(temp)) as WritableStream<Uint8Array>, {
+          password,
+        });
       } catch (err) {
         await rm(temp, { force: true });
         const message = (err as Error).message;
         if (/password/i.test(message)) {
-          throw new ReconError('RECON_ZIP_PASSWORD', `source ${source}: wrong zipPassword for ${zipName} (entry ${entry.filename})`, { source, file: zipName }, { cause: err });
+          throw new ReconError(
+            'RECON_ZIP_PASSWORD',
+            `source ${source}: wrong zipPassword for ${zipName} (entry ${entry.filename})`,
+            { source, file: zipName },
+            { cause: err },
+          );
         }
-        throw new ReconError('RECON_ZIP', `source ${source}: cannot extract ${entry.filename} from ${zipName}: ${message}`, { source, file: zipName }, { cause: err });
+        throw new ReconError(
+          'RECON_ZIP',
+          `source ${source}: cannot extract ${entry.filename} from ${zipName}: ${message}`,
+          { source, file: zipName },
+          { cause: err },
+        );
       }
       await rename(temp, target);
       out.push({ path: target, name });
@@ -55,7 +87,11 @@ export async function extractZip(zipPath: string, stagingDir: string, source: st
   } finally {
     await reader.close();
   }
-  if (out.length === 0) throw new ReconError('RECON_ZIP', `source ${source}: ${zipName} holds no .dbf file`, { source, file: zipName });
+  if (out.length === 0)
+    throw new ReconError('RECON_ZIP', `source ${source}: ${zipName} holds no .dbf file`, {
+      source,
+      file: zipName,
+    });
   return out;
 }
 
@@ -69,15 +105,27 @@ export function stagedNames(zipName: string, entryNames: string[], source: strin
   const prefix = `${zipName.replace(/\.zip$/i, '')}__`;
   const paths = entryNames.map((n) => n.replace(/\\/g, '/'));
   const baseCount = new Map<string, number>();
-  for (const p of paths) baseCount.set(posix.basename(p), (baseCount.get(posix.basename(p)) ?? 0) + 1);
+  for (const p of paths)
+    baseCount.set(posix.basename(p), (baseCount.get(posix.basename(p)) ?? 0) + 1);
   const taken = new Map<string, string>();
   return paths.map((p, i) => {
     const base = posix.basename(p);
-    const name = prefix + (baseCount.get(base)! > 1 ? p.split('/').filter((s) => s !== '' && s !== '.').join('_') : base);
+    const name =
+      prefix +
+      (baseCount.get(base)! > 1
+        ? p
+            .split('/')
+            .filter((s) => s !== '' && s !== '.')
+            .join('_')
+        : base);
     const key = name.toLowerCase();
     const other = taken.get(key);
     if (other !== undefined) {
-      throw new ReconError('RECON_ZIP', `source ${source}: ${zipName} holds entries ${JSON.stringify(other)} and ${JSON.stringify(entryNames[i])} that would both be staged as ${JSON.stringify(name)}; refusing the archive`, { source, file: zipName });
+      throw new ReconError(
+        'RECON_ZIP',
+        `source ${source}: ${zipName} holds entries ${JSON.stringify(other)} and ${JSON.stringify(entryNames[i])} that would both be staged as ${JSON.stringify(name)}; refusing the archive`,
+        { source, file: zipName },
+      );
     }
     taken.set(key, entryNames[i]);
     return name;

@@ -6,6 +6,13 @@ import type { LedgerAdapter } from './types.js';
 
 export function createLedger(config: ReconConfig, baseDir: string): LedgerAdapter {
   const l = config.ledger;
-  if (l.type === 'ndjson') return new NdjsonLedger(resolvePath(baseDir, l.path), ledgerRules(config));
-  return new MongoLedger({ uri: l.uri, database: l.database, collection: l.collection ?? 'wealth_pulse_transactions', rules: ledgerRules(config), aggregation: l.aggregation ?? 'server' });
+  if (l.type === 'ndjson')
+    return new NdjsonLedger(resolvePath(baseDir, l.path), ledgerRules(config));
+  return new MongoLedger({
+    uri: l.uri,
+    database: l.database,
+    collection: l.collection ?? 'wealth_pulse_transactions',
+    rules: ledgerRules(config),
+    aggregation: l.aggregation ?? 'server',
+  });
 }

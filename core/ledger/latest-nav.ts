@@ -12,11 +12,15 @@ export class LatestNavs {
   private readonly best = new Map<string, { at: number; id: string; nav: number }>();
 
   /** Only these keys are wanted (key strings, see key.ts). */
-  constructor(private readonly wanted: ReadonlySet<string>, private readonly cutoff: Date) {}
+  constructor(
+    private readonly wanted: ReadonlySet<string>,
+    private readonly cutoff: Date,
+  ) {}
 
   add(productCode: unknown, folio: unknown, when: unknown, navValue: unknown, id: string): void {
     if (!(when instanceof Date) || !(when.getTime() < this.cutoff.getTime())) return;
-    const p = keyText(productCode), f = keyText(folio);
+    const p = keyText(productCode),
+      f = keyText(folio);
     if (p === null || f === null) return;
     const key = keyOf(p, f);
     if (!this.wanted.has(key)) return;
@@ -29,7 +33,8 @@ export class LatestNavs {
     if (nav === null || nav <= 0) return;
     const at = when.getTime();
     const b = this.best.get(key);
-    if (b === undefined || at > b.at || (at === b.at && id > b.id)) this.best.set(key, { at, id, nav });
+    if (b === undefined || at > b.at || (at === b.at && id > b.id))
+      this.best.set(key, { at, id, nav });
   }
 
   /** Key → NAV (ten-thousandths of a rupee). */

@@ -1,10 +1,13 @@
 /**
- * The MongoDB ledger. Aggregation happens in the server: $match up to the cut-off, $group by key and
+ * The MongoDB ledger. Aggregation happens in the server: $match up to the cut-off, $group by key
+ * and
  * type, $sum. Only groups cross the wire, never every transaction.
  *
- * Exactness: numeric units (double, int, long) are summed by the server and the sum is accepted only
+ * Exactness: numeric units (double, int, long) are summed by the server and the sum is accepted
+ * only
  * when it lies within 10^-6 of the 10^-4 grid, which holds whenever each value has at most four
- * decimals; otherwise that one group is re-read and summed value by value in fixed-point. Decimal128
+ * decimals; otherwise that one group is re-read and summed value by value in fixed-point.
+ * Decimal128
  * and numeric strings are grouped by value (exact text) and converted once each.
  *
  * FerretDB 1.24 computes only the first accumulator of a $group (the others come back 0), so every
@@ -33,13 +36,21 @@ export interface MongoLedgerOptions {
 const NUMERIC_TYPES = ['double', 'int', 'long'];
 
 export class MongoLedger implements LedgerAdapter {
-  /** Each key's scheme name (the least non-blank one), collected while the snapshots read the ledger. */
+  /**
+   * Each key's scheme name (the least non-blank one), collected while the snapshots read the
+   * ledger.
+   */
   private readonly schemes = new Map<string, string>();
 
   constructor(private readonly options: MongoLedgerOptions) {}
 
   private noteScheme(productCode: unknown, folio: unknown, scheme: unknown): void {
-    if (typeof scheme !== 'string' || typeof productCode !== 'string' || (typeof folio !== 'string' && typeof folio !== 'number')) return;
+    if (
+      typeof scheme !== 'string' ||
+      typeof productCode !== 'string' ||
+      (typeof folio !== 'string' && typeof folio !== 'number')
+    )
+      return;
     const name = scheme.trim();
     if (name.length === 0) return;
     const key = keyOf(productCode.trim(), String(folio).trim());
@@ -70,8 +81,20 @@ export class MongoLedger implements LedgerAdapter {
       // not from a query per batch of breaks (a key rarely has more than one name, so the groups
       // are about as many).
       const [sums, counts] = await Promise.all([
-        col.aggregate([numericMatch, { $group: { _id: groupId, u: { $sum: `$${f.units}` } } }], { allowDiskUse: true }).toArray(),
-        col.aggregate([numericMatch, { $group: { _id: { ...groupId, s: `$${f.schemeName}` }, n: { $sum: 1 } } }], { allowDiskUse: true }).toArray(),
+        col
+          .aggregate([numericMatch, { $group: { _id: groupId, u: { $sum: `$${f.units}` } } }], {
+            allowDiskUse: true,
+          })
+          .toArray(),
+        col
+          .aggregate(
+            [
+              numericMatch,
+              { $group: { _id: { ...groupId, s: `$${f.schemeName}` }, n: { $sum: 1 } } },
+            ],
+            { allowDiskUse: true },
+          )
+          .toArray(),
       ]);
       const countOf = new Map<string, number>();
       for (const g of counts) {
@@ -84,26 +107,56 @@ export class MongoLedger implements LedgerAdapter {
         const id = g._id as { p: unknown; fo: unknown; t: unknown };
         let units = unitsFromDoubleSum(g.u as number);
         if (units === null) units = await this.exactSum(col, cutoff, id);
-        builder.add({ productCode: id.p, folio: id.fo, type: id.t, units, count: countOf.get(groupKey(id)) ?? 0, sample: sampleOf({ ...id, u: g.u }) });
+        builder.add({
+          productCode: id.p,
+          folio: id.fo,
+          type: id.t,
+          units,
+          count: countOf.get(groupKey(id)) ?? 0,
+          sample: sampleOf({ ...id, u: g.u }),
+        });
       }
-      // Everything else: Decimal128, strings, null, missing. Grouped by value so each distinct value converts once.
-      const other = col.aggregate([
-        { $match: { ...inDay, [f.units]: { $not: { $type: NUMERIC_TYPES } } } },
-        { $group: { _id: { ...groupId, u: `$${f.units}`, s: `$${f.schemeName}` }, n: { $sum: 1 } } },
-      ], { allowDiskUse: true });
+      // Everything else: Decimal128, strings, null, missing. Grouped by value so each distinct
+      // value converts once.
+      const other = col.aggregate(
+        [
+          { $match: { ...inDay, [f.units]: { $not: { $type: NUMERIC_TYPES } } } },
+          {
+            $group: {
+              _id: { ...groupId, u: `$${f.units}`, s: `$${f.schemeName}` },
+              n: { $sum: 1 },
+            },
+          },
+        ],
+        { allowDiskUse: true },
+      );
       for await (const g of other) {
         const id = g._id as { p: unknown; fo: unknown; t: unknown; u: unknown; s?: unknown };
         this.noteScheme(id.p, id.fo, id.s);
         delete id.s;
-        builder.add({ productCode: id.p, folio: id.fo, type: id.t, units: unitsFromValue(id.u), count: g.n as number, sample: sampleOf(id) });
+        builder.add({
+          productCode: id.p,
+          folio: id.fo,
+          type: id.t,
+          units: unitsFromValue(id.u),
+          count: g.n as number,
+          sample: sampleOf(id),
+        });
       }
-      const badDates = await col.aggregate([{ $match: { [f.date]: { $not: { $type: 'date' } } } }, { $count: 'n' }]).toArray();
+      const badDates = await col
+        .aggregate([{ $match: { [f.date]: { $not: { $type: 'date' } } } }, { $count: 'n' }])
+        .toArray();
       if (badDates.length > 0) builder.badDates(badDates[0].n as number);
       const snapshot = builder.finish();
       return snapshot;
     } catch (err) {
       if (err instanceof ReconError) throw err;
-      throw new ReconError('RECON_LEDGER_READ', `ledger aggregation failed for as-of ${cutoff.asOf}: ${(err as Error).message}`, {}, { cause: err });
+      throw new ReconError(
+        'RECON_LEDGER_READ',
+        `ledger aggregation failed for as-of ${cutoff.asOf}: ${(err as Error).message}`,
+        {},
+        { cause: err },
+      );
     }
   }
 
@@ -112,24 +165,55 @@ export class MongoLedger implements LedgerAdapter {
     const f = this.options.rules.fields;
     const builder = new PositionBuilder(cutoff, this.options.rules);
     try {
-      const projection = { [f.productCode]: 1, [f.folio]: 1, [f.type]: 1, [f.units]: 1, [f.schemeName]: 1 };
-      for await (const tx of col.find({ [f.date]: { $lt: cutoff.cutoff } }, { projection, batchSize: 10_000 })) {
+      const projection = {
+        [f.productCode]: 1,
+        [f.folio]: 1,
+        [f.type]: 1,
+        [f.units]: 1,
+        [f.schemeName]: 1,
+      };
+      for await (const tx of col.find(
+        { [f.date]: { $lt: cutoff.cutoff } },
+        { projection, batchSize: 10_000 },
+      )) {
         this.noteScheme(tx[f.productCode], tx[f.folio], tx[f.schemeName]);
-        builder.add({ productCode: tx[f.productCode], folio: tx[f.folio], type: tx[f.type], units: unitsFromValue(tx[f.units]), count: 1, sample: String(tx._id) });
+        builder.add({
+          productCode: tx[f.productCode],
+          folio: tx[f.folio],
+          type: tx[f.type],
+          units: unitsFromValue(tx[f.units]),
+          count: 1,
+          sample: String(tx._id),
+        });
       }
       const badDates = await col.countDocuments({ [f.date]: { $not: { $type: 'date' } } });
       if (badDates > 0) builder.badDates(badDates);
       return builder.finish();
     } catch (err) {
       if (err instanceof ReconError) throw err;
-      throw new ReconError('RECON_LEDGER_READ', `ledger read failed for as-of ${cutoff.asOf}: ${(err as Error).message}`, {}, { cause: err });
+      throw new ReconError(
+        'RECON_LEDGER_READ',
+        `ledger read failed for as-of ${cutoff.asOf}: ${(err as Error).message}`,
+        {},
+        { cause: err },
+      );
     }
   }
 
   /** The rare group whose float sum is off the 10^-4 grid: sum its values one by one, exactly. */
-  private async exactSum(col: Collection, cutoff: Cutoff, id: { p: unknown; fo: unknown; t: unknown }): Promise<number | null> {
+  private async exactSum(
+    col: Collection,
+    cutoff: Cutoff,
+    id: { p: unknown; fo: unknown; t: unknown },
+  ): Promise<number | null> {
     const f = this.options.rules.fields;
-    const filter: Document = { [f.date]: { $lt: cutoff.cutoff }, [f.units]: { $type: NUMERIC_TYPES }, [f.productCode]: id.p ?? null, [f.folio]: id.fo ?? null, [f.type]: id.t ?? null };
+    const filter: Document = {
+      [f.date]: { $lt: cutoff.cutoff },
+      [f.units]: { $type: NUMERIC_TYPES },
+      [f.productCode]: id.p ?? null,
+      [f.folio]: id.fo ?? null,
+      [f.type]: id.t ?? null,
+    };
     let total = 0;
     for await (const doc of col.find(filter, { projection: { _id: 0, [f.units]: 1 } })) {
       const units = unitsFromDouble(Number(doc[f.units]));
@@ -145,12 +229,21 @@ export class MongoLedger implements LedgerAdapter {
     const builder = new MovementBuilder(this.options.rules);
     const projection = { [f.productCode]: 1, [f.folio]: 1, [f.type]: 1, [f.units]: 1 };
     for await (const tx of col.find({ [f.date]: { $gte: from, $lt: to } }, { projection })) {
-      builder.add(tx[f.productCode], tx[f.folio], tx[f.type], unitsFromValue(tx[f.units]), String(tx._id));
+      builder.add(
+        tx[f.productCode],
+        tx[f.folio],
+        tx[f.type],
+        unitsFromValue(tx[f.units]),
+        String(tx._id),
+      );
     }
     return builder.movements;
   }
 
-  async latestNavs(cutoff: Date, keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, number>> {
+  async latestNavs(
+    cutoff: Date,
+    keys: readonly { productCode: string; folio: string }[],
+  ): Promise<Map<string, number>> {
     const f = this.options.rules.fields;
     const col = await this.collection();
     const picker = new LatestNavs(new Set(keys.map((k) => keyOf(k.productCode, k.folio))), cutoff);
@@ -158,17 +251,29 @@ export class MongoLedger implements LedgerAdapter {
       // A find, not a $group with $sort/$first: the same on FerretDB (one accumulator) and MongoDB.
       for (let i = 0; i < keys.length; i += 500) {
         const projection = { [f.productCode]: 1, [f.folio]: 1, [f.date]: 1, [f.nav]: 1 };
-        const filter = { $or: keyFilters(f, keys.slice(i, i + 500)), [f.date]: { $lt: cutoff }, [f.nav]: { $exists: true } };
-        for await (const tx of col.find(filter, { projection })) picker.add(tx[f.productCode], tx[f.folio], tx[f.date], tx[f.nav], String(tx._id));
+        const filter = {
+          $or: keyFilters(f, keys.slice(i, i + 500)),
+          [f.date]: { $lt: cutoff },
+          [f.nav]: { $exists: true },
+        };
+        for await (const tx of col.find(filter, { projection }))
+          picker.add(tx[f.productCode], tx[f.folio], tx[f.date], tx[f.nav], String(tx._id));
       }
     } catch (err) {
-      throw new ReconError('RECON_LEDGER_READ', `ledger NAV lookup failed before ${cutoff.toISOString()}: ${(err as Error).message}`, {}, { cause: err });
+      throw new ReconError(
+        'RECON_LEDGER_READ',
+        `ledger NAV lookup failed before ${cutoff.toISOString()}: ${(err as Error).message}`,
+        {},
+        { cause: err },
+      );
     }
     return picker.result();
   }
 
   /** Names of keys the snapshots saw (every mongo_only row is one): no query per key or batch. */
-  async schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>> {
+  async schemeNames(
+    keys: readonly { productCode: string; folio: string }[],
+  ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const k of keys) {
       const key = keyOf(k.productCode, k.folio);
@@ -184,7 +289,10 @@ export class MongoLedger implements LedgerAdapter {
 }
 
 /** Filters matching these keys; a numeric folio may be stored as a number. */
-function keyFilters(f: LedgerRules['fields'], keys: readonly { productCode: string; folio: string }[]): Document[] {
+function keyFilters(
+  f: LedgerRules['fields'],
+  keys: readonly { productCode: string; folio: string }[],
+): Document[] {
   return keys.map((k) => {
     const folios: unknown[] = [k.folio];
     if (/^\d{1,15}$/.test(k.folio)) folios.push(Number(k.folio));
@@ -196,7 +304,12 @@ function keyFilters(f: LedgerRules['fields'], keys: readonly { productCode: stri
 export function unitsFromValue(value: unknown): number | null {
   if (typeof value === 'number') return unitsFromDouble(value);
   if (typeof value === 'string') return parseUnitsText(value);
-  if (value instanceof Decimal128 || (typeof value === 'object' && value !== null && (value as { _bsontype?: string })._bsontype === 'Decimal128')) {
+  if (
+    value instanceof Decimal128 ||
+    (typeof value === 'object' &&
+      value !== null &&
+      (value as { _bsontype?: string })._bsontype === 'Decimal128')
+  ) {
     return parseUnitsText(String(value));
   }
   if (typeof value === 'bigint') return parseUnitsText(value.toString());

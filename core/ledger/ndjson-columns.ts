@@ -49,7 +49,15 @@ export class LedgerColumns {
   }
 }
 
-const enum Col { ProductCode, Folio, Type, Units, Date, SchemeName, Id }
+const enum Col {
+  ProductCode,
+  Folio,
+  Type,
+  Units,
+  Date,
+  SchemeName,
+  Id,
+}
 const DECIMAL_WRAPPER = /\{\s*"\$numberDecimal"\s*:\s*"(-?\d+(?:\.\d+)?)"\s*\}/y;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const WRAPPERS = new Set(['$date', '$numberDecimal', '$numberLong', '$numberInt', '$numberDouble']);
@@ -81,8 +89,14 @@ const parser = { current: null as LineParser | null };
  * Parses one non-blank line into the next slot of `cols` (the caller makes sure there is one).
  * `source` names the file in errors.
  */
-export function parseLedgerLine(line: string, lineNo: number, columns: FieldColumns, cols: LedgerColumns, source: string): void {
-  const p = parser.current ??= new LineParser();
+export function parseLedgerLine(
+  line: string,
+  lineNo: number,
+  columns: FieldColumns,
+  cols: LedgerColumns,
+  source: string,
+): void {
+  const p = (parser.current ??= new LineParser());
   p.reset(line, lineNo, source);
   const row = cols.length;
   cols.productCode[row] = undefined;
@@ -122,7 +136,11 @@ export function parseLedgerLine(line: string, lineNo: number, columns: FieldColu
  * Reads an ndjson ledger as batches of columns. The same LedgerColumns comes back each time:
  * consume a batch before asking for the next. Blank lines are skipped; line numbers count them.
  */
-export async function* readLedgerColumns(path: string, fields: LedgerFields, batchSize = 8192): AsyncGenerator<LedgerColumns> {
+export async function* readLedgerColumns(
+  path: string,
+  fields: LedgerFields,
+  batchSize = 8192,
+): AsyncGenerator<LedgerColumns> {
   const columns = fieldColumns(fields);
   const cols = new LedgerColumns(batchSize);
   const source = basename(path);
@@ -153,7 +171,16 @@ export async function* readLedgerColumns(path: string, fields: LedgerFields, bat
 }
 
 function isBlank(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a || c === 0x0b || c === 0x0c || c === 0xa0 || c === 0xfeff;
+  return (
+    c === 0x20 ||
+    c === 0x09 ||
+    c === 0x0d ||
+    c === 0x0a ||
+    c === 0x0b ||
+    c === 0x0c ||
+    c === 0xa0 ||
+    c === 0xfeff
+  );
 }
 
 class LineParser {
@@ -176,10 +203,17 @@ class LineParser {
       const start = this.i + 1;
       let end = start;
       let h = 0;
-      for (let c = s.charCodeAt(end); c !== 0x22 && c !== 0x5c && c >= 0x20; c = s.charCodeAt(++end)) h = (Math.imul(h, 31) + c) | 0;
+      for (
+        let c = s.charCodeAt(end);
+        c !== 0x22 && c !== 0x5c && c >= 0x20;
+        c = s.charCodeAt(++end)
+      )
+        h = (Math.imul(h, 31) + c) | 0;
       if (s.charCodeAt(end) === 0x22) {
         this.i = end + 1;
-        for (const c of columns) if (c.hash === h && c.name.length === end - start && s.startsWith(c.name, start)) return c;
+        for (const c of columns)
+          if (c.hash === h && c.name.length === end - start && s.startsWith(c.name, start))
+            return c;
         return null;
       }
     }
@@ -189,7 +223,12 @@ class LineParser {
   }
 
   fail(what: string, cause?: unknown): never {
-    throw new ReconError('RECON_LEDGER_READ', `${this.source}: line ${this.lineNo} is not extended JSON: ${what}`, { file: this.source, record: this.lineNo }, cause === undefined ? undefined : { cause });
+    throw new ReconError(
+      'RECON_LEDGER_READ',
+      `${this.source}: line ${this.lineNo} is not extended JSON: ${what}`,
+      { file: this.source, record: this.lineNo },
+      cause === undefined ? undefined : { cause },
+    );
   }
 
   peek(): number {
@@ -218,7 +257,11 @@ class LineParser {
       if (j >= s.length) this.fail('unterminated string');
       const c = s.charCodeAt(j);
       if (c === 0x22) break;
-      if (c === 0x5c) { escaped = true; j += 2; continue; }
+      if (c === 0x5c) {
+        escaped = true;
+        j += 2;
+        continue;
+      }
       if (c < 0x20) this.fail(`control character in a string at column ${j + 1}`);
       j++;
     }
@@ -238,7 +281,8 @@ class LineParser {
     if (s.charCodeAt(j) === 0x2d) j++;
     const intStart = j;
     while (isDigit(s.charCodeAt(j))) j++;
-    if (j === intStart || (s.charCodeAt(intStart) === 0x30 && j - intStart > 1)) this.fail(`bad number at column ${this.i + 1}`);
+    if (j === intStart || (s.charCodeAt(intStart) === 0x30 && j - intStart > 1))
+      this.fail(`bad number at column ${this.i + 1}`);
     if (s.charCodeAt(j) === 0x2e) {
       const f = ++j;
       while (isDigit(s.charCodeAt(j))) j++;
@@ -257,12 +301,18 @@ class LineParser {
   /** Skips any JSON value, checking only that brackets and strings close. */
   skipValue(): void {
     const c = this.peek();
-    if (c === 0x22) { this.string(); return; }
+    if (c === 0x22) {
+      this.string();
+      return;
+    }
     if (c === 0x7b || c === 0x5b) {
       const close = c === 0x7b ? 0x7d : 0x5d;
       this.i++;
       this.ws();
-      if (this.peek() === close) { this.i++; return; }
+      if (this.peek() === close) {
+        this.i++;
+        return;
+      }
       for (;;) {
         if (close === 0x7d) {
           this.string();
@@ -275,13 +325,20 @@ class LineParser {
         const d = this.peek();
         this.i++;
         if (d === close) return;
-        if (d !== 0x2c) this.fail(`expected , or ${String.fromCharCode(close)} at column ${this.i}`);
+        if (d !== 0x2c)
+          this.fail(`expected , or ${String.fromCharCode(close)} at column ${this.i}`);
         this.ws();
       }
     }
-    if (c === 0x2d || isDigit(c)) { this.i = this.numberEnd(); return; }
+    if (c === 0x2d || isDigit(c)) {
+      this.i = this.numberEnd();
+      return;
+    }
     for (const word of ['true', 'false', 'null']) {
-      if (this.s.startsWith(word, this.i)) { this.i += word.length; return; }
+      if (this.s.startsWith(word, this.i)) {
+        this.i += word.length;
+        return;
+      }
     }
     this.fail(`unexpected character at column ${this.i + 1}`);
   }
@@ -293,11 +350,21 @@ class LineParser {
     if (c === 0x22) {
       const text = this.string();
       switch (col) {
-        case Col.Units: cols.units[row] = orNaN(parseUnitsText(text)); break;
-        case Col.SchemeName: cols.schemeName[row] = text; break;
-        case Col.Id: cols.id[row] = text; break;
-        case Col.Date: break; // a date as plain text is no date
-        default: (col === Col.ProductCode ? cols.productCode : col === Col.Folio ? cols.folio : cols.type)[row] = text;
+        case Col.Units:
+          cols.units[row] = orNaN(parseUnitsText(text));
+          break;
+        case Col.SchemeName:
+          cols.schemeName[row] = text;
+          break;
+        case Col.Id:
+          cols.id[row] = text;
+          break;
+        case Col.Date:
+          break; // a date as plain text is no date
+        default:
+          (col === Col.ProductCode ? cols.productCode : col === Col.Folio ? cols.folio : cols.type)[
+            row
+          ] = text;
       }
       return;
     }
@@ -305,15 +372,19 @@ class LineParser {
       const end = this.numberEnd();
       this.i = end;
       if (col === Col.Units) {
-        cols.units[row] = orNaN(plainUnits(s, start, end) ?? unitsFromValue(Number(s.slice(start, end))));
+        cols.units[row] = orNaN(
+          plainUnits(s, start, end) ?? unitsFromValue(Number(s.slice(start, end))),
+        );
       } else this.store(col, Number(s.slice(start, end)), cols, row);
       return;
     }
     if (c === 0x7b) {
       // {"$numberDecimal":"…"} and {"$date":"…Z"} in their usual form convert here.
-      const fast = col === Col.Units ? this.fastDecimal() : col === Col.Date ? this.fastDate() : NaN;
+      const fast =
+        col === Col.Units ? this.fastDecimal() : col === Col.Date ? this.fastDate() : NaN;
       if (!Number.isNaN(fast)) {
-        if (col === Col.Units) cols.units[row] = fast; else cols.dateMs[row] = fast;
+        if (col === Col.Units) cols.units[row] = fast;
+        else cols.dateMs[row] = fast;
         return;
       }
       this.i = start;
@@ -331,13 +402,25 @@ class LineParser {
   private store(col: Col, value: unknown, cols: LedgerColumns, row: number): void {
     const v = numberish(value);
     switch (col) {
-      case Col.Units: cols.units[row] = orNaN(unitsFromValue(v)); break;
-      case Col.Date: cols.dateMs[row] = v instanceof Date ? v.getTime() : NaN; break;
-      case Col.SchemeName: cols.schemeName[row] = typeof v === 'string' ? v : null; break;
-      case Col.Id: cols.id[row] = v === null || v === undefined ? null : String(v); break;
-      case Col.Type: cols.type[row] = scalar(v); break;
+      case Col.Units:
+        cols.units[row] = orNaN(unitsFromValue(v));
+        break;
+      case Col.Date:
+        cols.dateMs[row] = v instanceof Date ? v.getTime() : NaN;
+        break;
+      case Col.SchemeName:
+        cols.schemeName[row] = typeof v === 'string' ? v : null;
+        break;
+      case Col.Id:
+        cols.id[row] = v === null || v === undefined ? null : String(v);
+        break;
+      case Col.Type:
+        cols.type[row] = scalar(v);
+        break;
       // A key part is text or a number; anything else is no key.
-      default: (col === Col.ProductCode ? cols.productCode : cols.folio)[row] = typeof v === 'string' || typeof v === 'number' ? v : null;
+      default:
+        (col === Col.ProductCode ? cols.productCode : cols.folio)[row] =
+          typeof v === 'string' || typeof v === 'number' ? v : null;
     }
   }
 
@@ -349,7 +432,9 @@ class LineParser {
     }
   }
 
-  /** An object in a read field must be one of the wrappers the ledger writes (or a plain document). */
+  /**
+   * An object in a read field must be one of the wrappers the ledger writes (or a plain document).
+   */
   private checkWrapper(field: string, col: Col): void {
     this.expect(0x7b);
     this.ws();
@@ -360,7 +445,10 @@ class LineParser {
     }
   }
 
-  /** `{"$numberDecimal":"-123.4567"}` (plain digits, at most 15 significant) → ten-thousandths, else NaN. */
+  /**
+   * `{"$numberDecimal":"-123.4567"}` (plain digits, at most 15 significant) → ten-thousandths, else
+   * NaN.
+   */
   private fastDecimal(): number {
     const m = DECIMAL_WRAPPER;
     m.lastIndex = this.i;
@@ -376,8 +464,15 @@ class LineParser {
   private fastDate(): number {
     const s = this.s;
     const i = this.i + 10;
-    if (!s.startsWith('{"$date":"', this.i) || s.charCodeAt(i + 4) !== 0x2d || s.charCodeAt(i + 7) !== 0x2d || s.charCodeAt(i + 10) !== 0x54
-      || s.charCodeAt(i + 13) !== 0x3a || s.charCodeAt(i + 16) !== 0x3a) return NaN;
+    if (
+      !s.startsWith('{"$date":"', this.i) ||
+      s.charCodeAt(i + 4) !== 0x2d ||
+      s.charCodeAt(i + 7) !== 0x2d ||
+      s.charCodeAt(i + 10) !== 0x54 ||
+      s.charCodeAt(i + 13) !== 0x3a ||
+      s.charCodeAt(i + 16) !== 0x3a
+    )
+      return NaN;
     const y = digitsAt(s, i, 4);
     const mo = digitsAt(s, i + 5, 2);
     const d = digitsAt(s, i + 8, 2);
@@ -387,14 +482,37 @@ class LineParser {
     let j = i + 19;
     let ms = 0;
     if (s.charCodeAt(j) === 0x2e) {
-      const n = s.charCodeAt(j + 4) === 0x5a ? 3 : s.charCodeAt(j + 3) === 0x5a ? 2 : s.charCodeAt(j + 2) === 0x5a ? 1 : 0;
+      const n =
+        s.charCodeAt(j + 4) === 0x5a
+          ? 3
+          : s.charCodeAt(j + 3) === 0x5a
+            ? 2
+            : s.charCodeAt(j + 2) === 0x5a
+              ? 1
+              : 0;
       ms = n === 0 ? -1 : digitsAt(s, j + 1, n) * (n === 3 ? 1 : n === 2 ? 10 : 100);
       j += 1 + n;
     }
-    if (s.charCodeAt(j) !== 0x5a || s.charCodeAt(j + 1) !== 0x22 || s.charCodeAt(j + 2) !== 0x7d) return NaN;
+    if (s.charCodeAt(j) !== 0x5a || s.charCodeAt(j + 1) !== 0x22 || s.charCodeAt(j + 2) !== 0x7d)
+      return NaN;
     const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 1 : 0;
-    // Anything unusual (out-of-range fields, other forms) goes to bson, which decides what it means.
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1] + leap || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || ms < 0) return NaN;
+    // Anything unusual (out-of-range fields, other forms) goes to bson, which decides what it
+    // means.
+    if (
+      y < 0 ||
+      mo < 1 ||
+      mo > 12 ||
+      d < 1 ||
+      d > DAYS_IN_MONTH[mo - 1] + leap ||
+      h < 0 ||
+      h > 23 ||
+      mi < 0 ||
+      mi > 59 ||
+      sec < 0 ||
+      sec > 59 ||
+      ms < 0
+    )
+      return NaN;
     this.i = j + 3;
     return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
   }
@@ -462,7 +580,14 @@ function plainUnits(s: string, start: number, end: number): number | null {
 }
 
 function scalar(v: unknown): LedgerScalar {
-  if (v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (
+    v === null ||
+    v === undefined ||
+    typeof v === 'string' ||
+    typeof v === 'number' ||
+    typeof v === 'boolean'
+  )
+    return v;
   return String(v);
 }
 

@@ -16,7 +16,10 @@ import { numberish, readLedgerColumns, type LedgerScalar } from './ndjson-column
 import { MovementBuilder, PositionBuilder } from './positions.js';
 import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
 
-/** Transactions after a cut-off kept from the snapshots' read for movements(); beyond it, read again. */
+/**
+ * Transactions after a cut-off kept from the snapshots' read for movements(); beyond it, read
+ * again.
+ */
 const LATER_LIMIT = 1_000_000;
 
 /** The snapshots' read keeps the transactions dated on or after `fromMs`, as columns. */
@@ -34,7 +37,10 @@ export class NdjsonLedger implements LedgerAdapter {
   private schemes = new Map<string, string>();
   private later: LaterTransactions | null = null;
 
-  constructor(private readonly path: string, private readonly rules: LedgerRules) {}
+  constructor(
+    private readonly path: string,
+    private readonly rules: LedgerRules,
+  ) {}
 
   async snapshots(cutoffs: readonly Cutoff[]): Promise<LedgerSnapshot[]> {
     const builders = cutoffs.map((c) => new PositionBuilder(c, this.rules));
@@ -42,7 +48,15 @@ export class NdjsonLedger implements LedgerAdapter {
     // The next-day movements (timing reasons) come after the earliest cut-off: keep those
     // transactions now instead of parsing the whole file a second time.
     const fromMs = Math.min(...cutoffs.map((c) => c.cutoff.getTime()));
-    let later: LaterTransactions | null = { fromMs, productCode: [], folio: [], type: [], units: [], id: [], dateMs: [] };
+    let later: LaterTransactions | null = {
+      fromMs,
+      productCode: [],
+      folio: [],
+      type: [],
+      units: [],
+      id: [],
+      dateMs: [],
+    };
     try {
       for await (const cols of readLedgerColumns(this.path, this.rules.fields)) {
         for (let r = 0; r < cols.length; r++) {
@@ -61,9 +75,19 @@ export class NdjsonLedger implements LedgerAdapter {
             }
           }
           for (const b of builders) {
-            if (Number.isNaN(when)) { b.badDates(1, sample); continue; }
+            if (Number.isNaN(when)) {
+              b.badDates(1, sample);
+              continue;
+            }
             if (when >= b.snapshotCutoff()) continue;
-            b.add({ productCode: cols.productCode[r], folio: cols.folio[r], type: cols.type[r], units, count: 1, sample });
+            b.add({
+              productCode: cols.productCode[r],
+              folio: cols.folio[r],
+              type: cols.type[r],
+              units,
+              count: 1,
+              sample,
+            });
           }
           const scheme = cols.schemeName[r];
           const productCode = cols.productCode[r];
@@ -75,7 +99,12 @@ export class NdjsonLedger implements LedgerAdapter {
       }
     } catch (err) {
       if (err instanceof ReconError) throw err;
-      throw new ReconError('RECON_LEDGER_READ', `cannot read ledger ${name}: ${(err as Error).message}`, { file: name }, { cause: err });
+      throw new ReconError(
+        'RECON_LEDGER_READ',
+        `cannot read ledger ${name}: ${(err as Error).message}`,
+        { file: name },
+        { cause: err },
+      );
     }
     this.later = later;
     return builders.map((b) => b.finish());
@@ -89,7 +118,14 @@ export class NdjsonLedger implements LedgerAdapter {
     if (later !== null && fromMs >= later.fromMs) {
       for (let r = 0; r < later.dateMs.length; r++) {
         const when = later.dateMs[r];
-        if (when >= fromMs && when < toMs) builder.add(later.productCode[r], later.folio[r], later.type[r], later.units[r], later.id[r]);
+        if (when >= fromMs && when < toMs)
+          builder.add(
+            later.productCode[r],
+            later.folio[r],
+            later.type[r],
+            later.units[r],
+            later.id[r],
+          );
       }
       return builder.movements;
     }
@@ -98,23 +134,45 @@ export class NdjsonLedger implements LedgerAdapter {
         const when = cols.dateMs[r];
         if (Number.isNaN(when) || when < fromMs || when >= toMs) continue;
         const units = Number.isNaN(cols.units[r]) ? null : cols.units[r];
-        builder.add(cols.productCode[r], cols.folio[r], cols.type[r], units, cols.id[r] ?? `${name}:${cols.lineNo[r]}`);
+        builder.add(
+          cols.productCode[r],
+          cols.folio[r],
+          cols.type[r],
+          units,
+          cols.id[r] ?? `${name}:${cols.lineNo[r]}`,
+        );
       }
     }
     return builder.movements;
   }
 
-  async latestNavs(cutoff: Date, keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, number>> {
+  async latestNavs(
+    cutoff: Date,
+    keys: readonly { productCode: string; folio: string }[],
+  ): Promise<Map<string, number>> {
     if (keys.length === 0) return new Map();
     const f = this.rules.fields;
     const picker = new LatestNavs(new Set(keys.map((k) => keyOf(k.productCode, k.folio))), cutoff);
-    for await (const { tx, id } of this.transactions()) picker.add(numberish(tx[f.productCode]), numberish(tx[f.folio]), tx[f.date], numberish(tx[f.nav]), id);
+    for await (const { tx, id } of this.transactions())
+      picker.add(
+        numberish(tx[f.productCode]),
+        numberish(tx[f.folio]),
+        tx[f.date],
+        numberish(tx[f.nav]),
+        id,
+      );
     return picker.result();
   }
 
-  /** Every transaction as extended JSON, with its id (its `_id`, else file:line): NAV look-ups only, for a few keys. */
+  /**
+   * Every transaction as extended JSON, with its id (its `_id`, else file:line): NAV look-ups only,
+   * for a few keys.
+   */
   private async *transactions(): AsyncGenerator<{ tx: Record<string, unknown>; id: string }> {
-    const lines = createInterface({ input: createReadStream(this.path, 'utf8'), crlfDelay: Infinity });
+    const lines = createInterface({
+      input: createReadStream(this.path, 'utf8'),
+      crlfDelay: Infinity,
+    });
     let lineNo = 0;
     for await (const line of lines) {
       lineNo++;
@@ -124,7 +182,9 @@ export class NdjsonLedger implements LedgerAdapter {
     }
   }
 
-  async schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>> {
+  async schemeNames(
+    keys: readonly { productCode: string; folio: string }[],
+  ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const k of keys) {
       const s = this.schemes.get(keyOf(k.productCode, k.folio));

@@ -23,15 +23,24 @@ export interface LedgerGroup {
 
 export class PositionBuilder {
   readonly positions = new Map<string, LedgerPosition>();
-  readonly anomalies: LedgerAnomalies = { missingKey: 0, nonNumericUnits: 0, badDate: 0, samples: [] };
+  readonly anomalies: LedgerAnomalies = {
+    missingKey: 0,
+    nonNumericUnits: 0,
+    badDate: 0,
+    samples: [],
+  };
   readonly ignoredTypes: Record<string, number> = {};
   private readonly unmapped = new Map<string, number>();
   private readonly signs = new Map<string, number>();
   private readonly ignore: Set<string>;
   transactions = 0;
 
-  constructor(private readonly cutoff: Cutoff, private readonly rules: LedgerRules) {
-    for (const [type, sign] of Object.entries(rules.typeSigns)) this.signs.set(type.trim().toUpperCase(), sign);
+  constructor(
+    private readonly cutoff: Cutoff,
+    private readonly rules: LedgerRules,
+  ) {
+    for (const [type, sign] of Object.entries(rules.typeSigns))
+      this.signs.set(type.trim().toUpperCase(), sign);
     this.ignore = new Set(rules.ignoreTypes.map((t) => t.trim().toUpperCase()));
   }
 
@@ -66,7 +75,8 @@ export class PositionBuilder {
     const key = keyOf(productCode, folio);
     const signed = sign * g.units;
     const pos = this.positions.get(key);
-    if (pos === undefined) this.positions.set(key, { productCode, folio, units: signed, transactions: g.count });
+    if (pos === undefined)
+      this.positions.set(key, { productCode, folio, units: signed, transactions: g.count });
     else {
       pos.units = addUnits(pos.units, signed);
       pos.transactions += g.count;
@@ -81,12 +91,23 @@ export class PositionBuilder {
 
   finish(): LedgerSnapshot {
     if (this.unmapped.size > 0) {
-      const list = [...this.unmapped].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} (${n})`).join(', ');
-      throw new ReconError('RECON_LEDGER_UNMAPPED_TYPE',
+      const list = [...this.unmapped]
+        .sort((a, b) => b[1] - a[1])
+        .map(([t, n]) => `${t} (${n})`)
+        .join(', ');
+      throw new ReconError(
+        'RECON_LEDGER_UNMAPPED_TYPE',
         `ledger has transaction types with no sign mapping as of ${this.cutoff.asOf}: ${list}; map them in ledger.typeSigns or list them in ledger.ignoreTypes`,
-        { types: Object.fromEntries(this.unmapped) });
+        { types: Object.fromEntries(this.unmapped) },
+      );
     }
-    return { ...this.cutoff, positions: this.positions, transactions: this.transactions, anomalies: this.anomalies, ignoredTypes: this.ignoredTypes };
+    return {
+      ...this.cutoff,
+      positions: this.positions,
+      transactions: this.transactions,
+      anomalies: this.anomalies,
+      ignoredTypes: this.ignoredTypes,
+    };
   }
 
   private sample(id: string | undefined): void {
@@ -94,13 +115,16 @@ export class PositionBuilder {
   }
 }
 
-/** Transactions of a window summed per key, with their ids (unmapped types and bad values skipped). */
+/**
+ * Transactions of a window summed per key, with their ids (unmapped types and bad values skipped).
+ */
 export class MovementBuilder {
   readonly movements = new Map<string, { units: number; ids: string[] }>();
   private readonly signs = new Map<string, number>();
 
   constructor(rules: LedgerRules) {
-    for (const [type, sign] of Object.entries(rules.typeSigns)) this.signs.set(type.trim().toUpperCase(), sign);
+    for (const [type, sign] of Object.entries(rules.typeSigns))
+      this.signs.set(type.trim().toUpperCase(), sign);
   }
 
   add(productCode: unknown, folio: unknown, type: unknown, units: number | null, id: string): void {

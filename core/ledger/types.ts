@@ -13,7 +13,13 @@ export interface LedgerFields {
 }
 
 export const DEFAULT_LEDGER_FIELDS: LedgerFields = {
-  folio: 'folio_no', productCode: 'product_code', units: 'units', type: 'transaction_type', date: 'transaction_date', schemeName: 'scheme_name', nav: 'nav',
+  folio: 'folio_no',
+  productCode: 'product_code',
+  units: 'units',
+  type: 'transaction_type',
+  date: 'transaction_date',
+  schemeName: 'scheme_name',
+  nav: 'nav',
 };
 
 export interface LedgerRules {
@@ -51,13 +57,23 @@ export interface LedgerSnapshot extends Cutoff {
 }
 
 export interface LedgerAdapter {
-  /** Net positions per key, one snapshot per cut-off, aggregated as close to the data as the backend allows. */
+  /**
+   * Net positions per key, one snapshot per cut-off, aggregated as close to the data as the backend
+   * allows.
+   */
   snapshots(cutoffs: readonly Cutoff[]): Promise<LedgerSnapshot[]>;
   /** Signed units and ids of transactions in [from, to), per key (break explanations). */
   movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>>;
-  /** NAV of each key's latest transaction before `cutoff` (ten-thousandths), for keys that have one. */
-  latestNavs(cutoff: Date, keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, number>>;
+  /**
+   * NAV of each key's latest transaction before `cutoff` (ten-thousandths), for keys that have one.
+   */
+  latestNavs(
+    cutoff: Date,
+    keys: readonly { productCode: string; folio: string }[],
+  ): Promise<Map<string, number>>;
   /** Scheme names for a few keys (mongo_only rows), by key. */
-  schemeNames(keys: readonly { productCode: string; folio: string }[]): Promise<Map<string, string>>;
+  schemeNames(
+    keys: readonly { productCode: string; folio: string }[],
+  ): Promise<Map<string, string>>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 /**
- * What a report shows, read from either store: one committed run (summary, files, counts, lifecycle,
+ * What a report shows, read from either store: one committed run (summary, files, counts,
+ * lifecycle,
  * value totals), its breaks with their value and the notes that follow them, and breaks and value
  * per as-of day over the recent committed runs.
  */
@@ -46,11 +47,31 @@ export interface ReportData {
   startedAt: string;
   finishedAt: string | null;
   asOf: Record<string, string | null>;
-  files: { source: string; name: string; size: number; sha256: string; records: number; deleted: number }[];
+  files: {
+    source: string;
+    name: string;
+    size: number;
+    sha256: string;
+    records: number;
+    deleted: number;
+  }[];
   counts: Record<string, Record<string, number>>;
   totals: Record<string, number>;
-  lifecycle: { new: number; persisting: number; changed: number; reopened: number; resolved: number };
-  resolved: { source: string | null; product_code: string; folio_no: string; status: string; first_seen: string; resolved_on: string }[];
+  lifecycle: {
+    new: number;
+    persisting: number;
+    changed: number;
+    reopened: number;
+    resolved: number;
+  };
+  resolved: {
+    source: string | null;
+    product_code: string;
+    folio_no: string;
+    status: string;
+    first_seen: string;
+    resolved_on: string;
+  }[];
   /** Value per (source, status, reason), integer paise. */
   values: RunDocument['values'];
   immaterial: number;
@@ -60,42 +81,109 @@ export interface ReportData {
 
 /** Largest absolute value first; breaks with no value after every valued one. */
 export function byValue(a: BreakLine, b: BreakLine): number {
-  const x = a.value_paise === null ? -1 : Math.abs(a.value_paise), y = b.value_paise === null ? -1 : Math.abs(b.value_paise);
-  return y - x || `${a.source}|${a.product_code}|${a.folio_no}`.localeCompare(`${b.source}|${b.product_code}|${b.folio_no}`);
+  const x = a.value_paise === null ? -1 : Math.abs(a.value_paise),
+    y = b.value_paise === null ? -1 : Math.abs(b.value_paise);
+  return (
+    y - x ||
+    `${a.source}|${a.product_code}|${a.folio_no}`.localeCompare(
+      `${b.source}|${b.product_code}|${b.folio_no}`,
+    )
+  );
 }
 
 export function breakLine(r: ResultDocument, desk: DeskView | undefined): BreakLine {
   return {
-    source: r.source, status: r.status, lifecycle: r.lifecycle ?? null, reopened_after: r.reopened_after ?? null, age_days: r.age_days ?? null, first_seen: r.first_seen ?? null,
-    product_code: r.product_code, folio_no: r.folio_no, scheme_name: r.scheme_name, mongo_units: r.mongo_units, dbf_units: r.dbf_units,
-    difference: r.difference, reason: r.reason ?? null, as_of_date: r.as_of_date, nav: r.nav ?? null, nav_source: r.nav_source ?? null,
-    value: r.value ?? null, value_paise: r.value === null || r.value === undefined ? null : Math.round(r.value * 100), immaterial: r.immaterial === true,
-    note: desk?.note ?? null, note_at: desk?.note_at ?? null, note_author: desk?.note_author ?? null, owner: desk?.owner ?? null, state: desk?.state ?? null, notes: desk?.notes ?? 0,
+    source: r.source,
+    status: r.status,
+    lifecycle: r.lifecycle ?? null,
+    reopened_after: r.reopened_after ?? null,
+    age_days: r.age_days ?? null,
+    first_seen: r.first_seen ?? null,
+    product_code: r.product_code,
+    folio_no: r.folio_no,
+    scheme_name: r.scheme_name,
+    mongo_units: r.mongo_units,
+    dbf_units: r.dbf_units,
+    difference: r.difference,
+    reason: r.reason ?? null,
+    as_of_date: r.as_of_date,
+    nav: r.nav ?? null,
+    nav_source: r.nav_source ?? null,
+    value: r.value ?? null,
+    value_paise: r.value === null || r.value === undefined ? null : Math.round(r.value * 100),
+    immaterial: r.immaterial === true,
+    note: desk?.note ?? null,
+    note_at: desk?.note_at ?? null,
+    note_author: desk?.note_author ?? null,
+    owner: desk?.owner ?? null,
+    state: desk?.state ?? null,
+    notes: desk?.notes ?? 0,
   };
 }
 
-export async function loadReport(reader: ResultReader, select: { runId?: string; asOf?: string }): Promise<ReportData> {
+export async function loadReport(
+  reader: ResultReader,
+  select: { runId?: string; asOf?: string },
+): Promise<ReportData> {
   const run = await reader.committedRun(select);
-  if (!run) throw new ReconError('RECON_USAGE', select.runId ? `no run ${select.runId}` : select.asOf ? `no committed run for as-of ${select.asOf}` : 'no committed run yet');
+  if (!run)
+    throw new ReconError(
+      'RECON_USAGE',
+      select.runId
+        ? `no run ${select.runId}`
+        : select.asOf
+          ? `no committed run for as-of ${select.asOf}`
+          : 'no committed run yet',
+    );
   const desk = deskViews(await reader.notes());
-  const breaks = (await reader.breakRows(run._id)).map((r) => breakLine(r, desk.get(breakId(r.source, r.product_code, r.folio_no)))).sort(byValue);
+  const breaks = (await reader.breakRows(run._id))
+    .map((r) => breakLine(r, desk.get(breakId(r.source, r.product_code, r.folio_no))))
+    .sort(byValue);
   const counts: ReportData['counts'] = {};
   const files: ReportData['files'] = [];
   const asOf: ReportData['asOf'] = {};
   for (const [name, raw] of Object.entries(run.sources ?? {})) {
-    const s = raw as { as_of_date: string | null; counts: Record<string, number>; files: { name: string; size: number; sha256: string; records: number; deleted: number }[] };
+    const s = raw as {
+      as_of_date: string | null;
+      counts: Record<string, number>;
+      files: { name: string; size: number; sha256: string; records: number; deleted: number }[];
+    };
     counts[name] = s.counts;
     asOf[name] = s.as_of_date;
-    for (const f of s.files) files.push({ source: name, name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted });
+    for (const f of s.files)
+      files.push({
+        source: name,
+        name: f.name,
+        size: f.size,
+        sha256: f.sha256,
+        records: f.records,
+        deleted: f.deleted,
+      });
   }
   const ownerless = breaks.filter((b) => b.source === null).length;
-  if (ownerless > 0) counts['(owner unknown)'] = { matched: 0, mismatched: 0, dbf_only: 0, mongo_only: ownerless };
+  if (ownerless > 0)
+    counts['(owner unknown)'] = { matched: 0, mismatched: 0, dbf_only: 0, mongo_only: ownerless };
   const b = run.breaks;
   return {
-    runId: run._id, status: run.status, startedAt: run.started_at.toISOString(), finishedAt: run.finished_at?.toISOString() ?? null,
-    asOf, files, counts, totals: run.counts,
-    lifecycle: { new: b?.new ?? 0, persisting: b?.persisting ?? 0, changed: b?.changed ?? 0, reopened: b?.reopened ?? 0, resolved: b?.resolved_count ?? b?.resolved.length ?? 0 },
-    resolved: b?.resolved ?? [], values: run.values ?? [], immaterial: run.immaterial ?? 0, breaks,
+    runId: run._id,
+    status: run.status,
+    startedAt: run.started_at.toISOString(),
+    finishedAt: run.finished_at?.toISOString() ?? null,
+    asOf,
+    files,
+    counts,
+    totals: run.counts,
+    lifecycle: {
+      new: b?.new ?? 0,
+      persisting: b?.persisting ?? 0,
+      changed: b?.changed ?? 0,
+      reopened: b?.reopened ?? 0,
+      resolved: b?.resolved_count ?? b?.resolved.length ?? 0,
+    },
+    resolved: b?.resolved ?? [],
+    values: run.values ?? [],
+    immaterial: run.immaterial ?? 0,
+    breaks,
     history: perDay(await reader.recentCommitted(60)).slice(-30),
   };
 }
@@ -123,10 +211,13 @@ export function perDay(runs: readonly RunDocument[]): DayPoint[] {
       p.gross += BigInt(g.gross_paise);
     }
     if (!r.values && source !== null) {
-      const c = (r.sources?.[source] as { counts?: Record<string, number> } | undefined)?.counts ?? {};
+      const c =
+        (r.sources?.[source] as { counts?: Record<string, number> } | undefined)?.counts ?? {};
       p.breaks += (c.mismatched ?? 0) + (c.dbf_only ?? 0) + (c.mongo_only ?? 0);
     }
     days.set(day, p);
   }
-  return [...days.values()].sort((a, b) => a.asOf.localeCompare(b.asOf)).map((p) => ({ asOf: p.asOf, breaks: p.breaks, grossPaise: storedPaise(p.gross) }));
+  return [...days.values()]
+    .sort((a, b) => a.asOf.localeCompare(b.asOf))
+    .map((p) => ({ asOf: p.asOf, breaks: p.breaks, grossPaise: storedPaise(p.gross) }));
 }

@@ -10,16 +10,42 @@ import type { BreakLine, DayPoint, ReportData } from './data.js';
 
 /** The order of each embedded row's fields (the client script reads them by these indexes). */
 const FIELDS = [
-  'source', 'status', 'lifecycle', 'reopened_after', 'age_days', 'first_seen', 'product_code', 'folio_no', 'scheme_name',
-  'mongo_units', 'dbf_units', 'difference', 'reason', 'nav', 'nav_source', 'value_paise', 'immaterial', 'note', 'owner', 'state', 'note_author', 'note_at',
+  'source',
+  'status',
+  'lifecycle',
+  'reopened_after',
+  'age_days',
+  'first_seen',
+  'product_code',
+  'folio_no',
+  'scheme_name',
+  'mongo_units',
+  'dbf_units',
+  'difference',
+  'reason',
+  'nav',
+  'nav_source',
+  'value_paise',
+  'immaterial',
+  'note',
+  'owner',
+  'state',
+  'note_author',
+  'note_at',
 ] as const satisfies readonly (keyof BreakLine)[];
 
 const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Bars: breaks per as-of day; line: their value (sum of absolute values). */
 export function chart(history: readonly DayPoint[]): string {
-  const w = 720, h = 200, left = 44, right = 64, top = 16, bottom = 34;
-  const plotW = w - left - right, plotH = h - top - bottom;
+  const w = 720,
+    h = 200,
+    left = 44,
+    right = 64,
+    top = 16,
+    bottom = 34;
+  const plotW = w - left - right,
+    plotH = h - top - bottom;
   const maxBreaks = Math.max(1, ...history.map((p) => p.breaks));
   const maxValue = Math.max(1, ...history.map((p) => Number(p.grossPaise))); // geometry only
   const step = history.length > 0 ? plotW / history.length : 0;
@@ -27,20 +53,36 @@ export function chart(history: readonly DayPoint[]): string {
   const x = (i: number) => left + step * i + step / 2;
   const yB = (n: number) => top + plotH - (plotH * n) / maxBreaks;
   const yV = (p: number) => top + plotH - (plotH * p) / maxValue;
-  const bars = history.map((p, i) => `<rect class="bar" x="${(x(i) - bw / 2).toFixed(1)}" y="${yB(p.breaks).toFixed(1)}" width="${bw.toFixed(1)}" height="${(top + plotH - yB(p.breaks)).toFixed(1)}"><title>${esc(p.asOf)}: ${p.breaks} breaks, Rs ${formatRupees(p.grossPaise)}</title></rect>`
-    + `<text x="${x(i).toFixed(1)}" y="${h - bottom + 14}" text-anchor="middle">${esc(p.asOf.slice(5))}</text>`).join('');
-  const line = history.length > 1 ? `<polyline class="value" points="${history.map((p, i) => `${x(i).toFixed(1)},${yV(Number(p.grossPaise)).toFixed(1)}`).join(' ')}"/>` : '';
-  const dots = history.map((p, i) => `<circle class="value" cx="${x(i).toFixed(1)}" cy="${yV(Number(p.grossPaise)).toFixed(1)}" r="3"><title>${esc(p.asOf)}: Rs ${formatRupees(p.grossPaise)}</title></circle>`).join('');
-  return `<svg id="chart" viewBox="0 0 ${w} ${h}" role="img" aria-label="breaks and value per as-of day">`
-    + `<line x1="${left}" y1="${top + plotH}" x2="${w - right}" y2="${top + plotH}" stroke="#888"/>`
-    + `<text x="${left - 6}" y="${top + 8}" text-anchor="end">${maxBreaks}</text><text x="${left - 6}" y="${top + plotH}" text-anchor="end">0</text>`
-    + `<text x="${w - right + 6}" y="${top + 8}" class="vt">Rs ${esc(shortRupees(maxValue))}</text>`
-    + `${bars}${line}${dots}`
-    + `<text x="${left}" y="${h - 4}" class="legend"><tspan class="lb">■</tspan> breaks  <tspan class="lv">●</tspan> value at stake</text></svg>`;
+  const bars = history
+    .map(
+      (p, i) =>
+        `<rect class="bar" x="${(x(i) - bw / 2).toFixed(1)}" y="${yB(p.breaks).toFixed(1)}" width="${bw.toFixed(1)}" height="${(top + plotH - yB(p.breaks)).toFixed(1)}"><title>${esc(p.asOf)}: ${p.breaks} breaks, Rs ${formatRupees(p.grossPaise)}</title></rect>` +
+        `<text x="${x(i).toFixed(1)}" y="${h - bottom + 14}" text-anchor="middle">${esc(p.asOf.slice(5))}</text>`,
+    )
+    .join('');
+  const line =
+    history.length > 1
+      ? `<polyline class="value" points="${history.map((p, i) => `${x(i).toFixed(1)},${yV(Number(p.grossPaise)).toFixed(1)}`).join(' ')}"/>`
+      : '';
+  const dots = history
+    .map(
+      (p, i) =>
+        `<circle class="value" cx="${x(i).toFixed(1)}" cy="${yV(Number(p.grossPaise)).toFixed(1)}" r="3"><title>${esc(p.asOf)}: Rs ${formatRupees(p.grossPaise)}</title></circle>`,
+    )
+    .join('');
+  return (
+    `<svg id="chart" viewBox="0 0 ${w} ${h}" role="img" aria-label="breaks and value per as-of day">` +
+    `<line x1="${left}" y1="${top + plotH}" x2="${w - right}" y2="${top + plotH}" stroke="#888"/>` +
+    `<text x="${left - 6}" y="${top + 8}" text-anchor="end">${maxBreaks}</text><text x="${left - 6}" y="${top + plotH}" text-anchor="end">0</text>` +
+    `<text x="${w - right + 6}" y="${top + 8}" class="vt">Rs ${esc(shortRupees(maxValue))}</text>` +
+    `${bars}${line}${dots}` +
+    `<text x="${left}" y="${h - 4}" class="legend"><tspan class="lb">■</tspan> breaks  <tspan class="lv">●</tspan> value at stake</text></svg>`
+  );
 }
 
 /** Rupees for an axis label: 12.3 L, 4.5 Cr. */
-function shortRupees(paise: number): string { // an axis label: rounding is fine here
+function shortRupees(paise: number): string {
+  // an axis label: rounding is fine here
   const r = paise / 100;
   if (r >= 1e7) return `${(r / 1e7).toFixed(1)} Cr`;
   if (r >= 1e5) return `${(r / 1e5).toFixed(1)} L`;
@@ -48,10 +90,22 @@ function shortRupees(paise: number): string { // an axis label: rounding is fine
 }
 
 export function html(data: ReportData): string {
-  const counts = Object.entries(data.counts).map(([s, c]) => `<tr><td>${esc(s)}</td><td>${esc(data.asOf[s] ?? '')}</td><td>${c.matched ?? 0}</td><td>${c.mismatched ?? 0}</td><td>${c.dbf_only ?? 0}</td><td>${c.mongo_only ?? 0}</td></tr>`).join('');
-  const files = data.files.map((f) => `<tr><td>${esc(f.source)}</td><td>${esc(f.name)}</td><td>${f.records}</td><td>${f.deleted}</td><td><code>${esc(f.sha256.slice(0, 16))}…</code></td></tr>`).join('');
+  const counts = Object.entries(data.counts)
+    .map(
+      ([s, c]) =>
+        `<tr><td>${esc(s)}</td><td>${esc(data.asOf[s] ?? '')}</td><td>${c.matched ?? 0}</td><td>${c.mismatched ?? 0}</td><td>${c.dbf_only ?? 0}</td><td>${c.mongo_only ?? 0}</td></tr>`,
+    )
+    .join('');
+  const files = data.files
+    .map(
+      (f) =>
+        `<tr><td>${esc(f.source)}</td><td>${esc(f.name)}</td><td>${f.records}</td><td>${f.deleted}</td><td><code>${esc(f.sha256.slice(0, 16))}…</code></td></tr>`,
+    )
+    .join('');
   // Embedded as JSON inside a script: `<` is escaped so no value can close the script element.
-  const rows = JSON.stringify(data.breaks.map((b) => FIELDS.map((f) => (f === 'immaterial' ? (b.immaterial ? 1 : 0) : b[f])))).replace(/</g, '\\u003c');
+  const rows = JSON.stringify(
+    data.breaks.map((b) => FIELDS.map((f) => (f === 'immaterial' ? (b.immaterial ? 1 : 0) : b[f]))),
+  ).replace(/</g, '\\u003c');
   const l = data.lifecycle;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -157,7 +211,8 @@ function sortRows() {
 function applyFilters() {
   const q = search.value.trim().toLowerCase();
   const want = FILTERS.map(([k]) => [F[k], document.getElementById('f-' + k).value, k]).filter((w) => w[1] !== '');
-  // BigInt: exact whatever the total (a row's value is a safe integer; a sum of 100,000 may not be).
+  // BigInt: exact whatever the total (a row's value is a safe integer; a sum of 100,000 may not
+  // be).
   let n = 0, gross = 0n, net = 0n, immaterial = 0, unvalued = 0;
   for (let k = 0; k < order.length; k++) {
     const i = order[k], r = ROWS[i];

@@ -25,10 +25,15 @@ export interface ResultDocument {
   age_days?: number;
   lifecycle?: string;
   reason?: string | null;
-  reason_detail?: { transaction_ids?: string[]; pair?: { product_code: string; folio_no: string } } | null;
+  reason_detail?: {
+    transaction_ids?: string[];
+    pair?: { product_code: string; folio_no: string };
+  } | null;
   /** A reopened break: the day it had last been resolved on. */
   reopened_after?: string | null;
-  /** NAV it was valued at (rupees, 4 decimals) and where from (`file`, `ledger`); null when none. */
+  /**
+   * NAV it was valued at (rupees, 4 decimals) and where from (`file`, `ledger`); null when none.
+   */
   nav?: number | null;
   nav_source?: string | null;
   /** difference × NAV in rupees, exact to the paisa, signed like difference; null without a NAV. */
@@ -50,18 +55,37 @@ export function resultDocument(run: RunSummary, row: ReconRow): ResultDocument {
     mongo_units: row.mongoUnits === null ? null : unitsToNumber(row.mongoUnits, row.decimals),
     difference: unitsToNumber(row.difference, row.decimals),
     dbf_rows: row.dbfRows,
-    ...(row.status === 'matched' ? {} : {
-      first_seen: row.firstSeen, age_days: row.ageDays, lifecycle: row.lifecycle, reason: row.reason?.code ?? null,
-      reason_detail: row.reason ? {
-        ...(row.reason.transactionIds ? { transaction_ids: row.reason.transactionIds } : {}),
-        ...(row.reason.pair ? { pair: { product_code: row.reason.pair.productCode, folio_no: row.reason.pair.folio } } : {}),
-      } : null,
-      reopened_after: row.reopenedAfter ?? null,
-      nav: row.nav === null || row.nav === undefined ? null : unitsToNumber(row.nav, 4),
-      nav_source: row.navSource ?? null,
-      value: row.valuePaise === null || row.valuePaise === undefined ? null : paiseToRupees(row.valuePaise),
-      immaterial: row.immaterial === true,
-    }),
+    ...(row.status === 'matched'
+      ? {}
+      : {
+          first_seen: row.firstSeen,
+          age_days: row.ageDays,
+          lifecycle: row.lifecycle,
+          reason: row.reason?.code ?? null,
+          reason_detail: row.reason
+            ? {
+                ...(row.reason.transactionIds
+                  ? { transaction_ids: row.reason.transactionIds }
+                  : {}),
+                ...(row.reason.pair
+                  ? {
+                      pair: {
+                        product_code: row.reason.pair.productCode,
+                        folio_no: row.reason.pair.folio,
+                      },
+                    }
+                  : {}),
+              }
+            : null,
+          reopened_after: row.reopenedAfter ?? null,
+          nav: row.nav === null || row.nav === undefined ? null : unitsToNumber(row.nav, 4),
+          nav_source: row.navSource ?? null,
+          value:
+            row.valuePaise === null || row.valuePaise === undefined
+              ? null
+              : paiseToRupees(row.valuePaise),
+          immaterial: row.immaterial === true,
+        }),
   };
 }
 
@@ -88,12 +112,34 @@ export interface RunDocument {
   closed_positions: number;
   /** Break value per (source, status, reason): integer paise. */
   /** Paise: a number while it is a safe integer, else its exact decimal text. */
-  values: { source: string | null; status: string; reason: string | null; breaks: number; unvalued: number; immaterial: number; gross_paise: StoredPaise; net_paise: StoredPaise }[];
+  values: {
+    source: string | null;
+    status: string;
+    reason: string | null;
+    breaks: number;
+    unvalued: number;
+    immaterial: number;
+    gross_paise: StoredPaise;
+    net_paise: StoredPaise;
+  }[];
   immaterial: number;
   breaks: {
-    new: number; persisting: number; changed: number; reopened: number; resolved_count: number;
-    /** The first RESOLVED_LISTED resolved breaks: a run document must stay under MongoDB's 16 MB. */
-    resolved: { source: string | null; product_code: string; folio_no: string; status: string; first_seen: string; resolved_on: string }[];
+    new: number;
+    persisting: number;
+    changed: number;
+    reopened: number;
+    resolved_count: number;
+    /**
+     * The first RESOLVED_LISTED resolved breaks: a run document must stay under MongoDB's 16 MB.
+     */
+    resolved: {
+      source: string | null;
+      product_code: string;
+      folio_no: string;
+      status: string;
+      first_seen: string;
+      resolved_on: string;
+    }[];
   } | null;
   timings_ms: Record<string, number>;
   error: unknown;
@@ -107,9 +153,13 @@ export function coverageOf(run: RunSummary): { source: string | null; as_of_date
   const out: { source: string | null; as_of_date: string }[] = [];
   const days: string[] = [];
   for (const [name, s] of Object.entries(run.sources)) {
-    if (s.asOf !== null) { out.push({ source: name, as_of_date: s.asOf }); days.push(s.asOf); }
+    if (s.asOf !== null) {
+      out.push({ source: name, as_of_date: s.asOf });
+      days.push(s.asOf);
+    }
   }
-  if (run.allSources && days.length > 0) out.push({ source: null, as_of_date: days.sort().at(-1)! });
+  if (run.allSources && days.length > 0)
+    out.push({ source: null, as_of_date: days.sort().at(-1)! });
   return out;
 }
 
@@ -120,12 +170,31 @@ export function runDocument(run: RunSummary): RunDocument {
   const sources: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(run.sources)) {
     sources[name] = {
-      plugin: s.plugin, as_of_date: s.asOf, rows: s.rows, deleted: s.deleted, keys: s.keys, counts: s.counts, decode_ms: s.decodeMs ?? null, nav_missing: s.navMissing ?? 0,
+      plugin: s.plugin,
+      as_of_date: s.asOf,
+      rows: s.rows,
+      deleted: s.deleted,
+      keys: s.keys,
+      counts: s.counts,
+      decode_ms: s.decodeMs ?? null,
+      nav_missing: s.navMissing ?? 0,
       files: s.files.map((f) => ({
-        name: f.name, size: f.size, sha256: f.sha256, records: f.records, deleted: f.deleted, as_of_date: f.asOf,
-        declared_records: f.declaredRecords, present_records: f.presentRecords,
-        code_page: { encoding: f.codePage.encoding, origin: f.codePage.origin, language_driver: f.codePage.languageDriver, note: f.codePage.note ?? null },
-        evidence_unreadable: f.evidence.unreadable, evidence_samples: f.evidence.samples,
+        name: f.name,
+        size: f.size,
+        sha256: f.sha256,
+        records: f.records,
+        deleted: f.deleted,
+        as_of_date: f.asOf,
+        declared_records: f.declaredRecords,
+        present_records: f.presentRecords,
+        code_page: {
+          encoding: f.codePage.encoding,
+          origin: f.codePage.origin,
+          language_driver: f.codePage.languageDriver,
+          note: f.codePage.note ?? null,
+        },
+        evidence_unreadable: f.evidence.unreadable,
+        evidence_samples: f.evidence.samples,
       })),
     };
   }
@@ -142,23 +211,52 @@ export function runDocument(run: RunSummary): RunDocument {
     source_names: run.sourceNames,
     all_sources: run.allSources,
     coverage: coverageOf(run),
-    file_hashes: Object.values(run.sources).flatMap((s) => s.files.map((f) => f.sha256)).filter((h) => h.length > 0),
+    file_hashes: Object.values(run.sources)
+      .flatMap((s) => s.files.map((f) => f.sha256))
+      .filter((h) => h.length > 0),
     skipped_sources: run.skippedSources ?? [],
     sources,
     ledger: run.ledger.map((l) => ({
-      as_of_date: l.asOf, cutoff: l.cutoff, transactions: l.transactions, positions: l.positions,
-      missing_key: l.missingKey, non_numeric_units: l.nonNumericUnits, bad_date: l.badDate, samples: l.samples, ignored_types: l.ignoredTypes,
+      as_of_date: l.asOf,
+      cutoff: l.cutoff,
+      transactions: l.transactions,
+      positions: l.positions,
+      missing_key: l.missingKey,
+      non_numeric_units: l.nonNumericUnits,
+      bad_date: l.badDate,
+      samples: l.samples,
+      ignored_types: l.ignoredTypes,
     })),
     counts: run.counts,
     closed_positions: run.closedPositions,
     values: (run.values ?? []).map((g: ValueGroup) => ({
-      source: g.source, status: g.status, reason: g.reason, breaks: g.breaks, unvalued: g.unvalued, immaterial: g.immaterial, gross_paise: storedPaise(g.grossPaise), net_paise: storedPaise(g.netPaise),
+      source: g.source,
+      status: g.status,
+      reason: g.reason,
+      breaks: g.breaks,
+      unvalued: g.unvalued,
+      immaterial: g.immaterial,
+      gross_paise: storedPaise(g.grossPaise),
+      net_paise: storedPaise(g.netPaise),
     })),
     immaterial: run.immaterial ?? 0,
-    breaks: run.breaks ? {
-      new: run.breaks.new, persisting: run.breaks.persisting, changed: run.breaks.changed, reopened: run.breaks.reopened, resolved_count: run.breaks.resolved.length,
-      resolved: run.breaks.resolved.slice(0, RESOLVED_LISTED).map((r) => ({ source: r.source, product_code: r.productCode, folio_no: r.folio, status: r.status, first_seen: r.firstSeen, resolved_on: r.resolvedOn })),
-    } : null,
+    breaks: run.breaks
+      ? {
+          new: run.breaks.new,
+          persisting: run.breaks.persisting,
+          changed: run.breaks.changed,
+          reopened: run.breaks.reopened,
+          resolved_count: run.breaks.resolved.length,
+          resolved: run.breaks.resolved.slice(0, RESOLVED_LISTED).map((r) => ({
+            source: r.source,
+            product_code: r.productCode,
+            folio_no: r.folio,
+            status: r.status,
+            first_seen: r.firstSeen,
+            resolved_on: r.resolvedOn,
+          })),
+        }
+      : null,
     timings_ms: run.timingsMs,
     error: run.error,
   };

@@ -16,9 +16,28 @@ import { FilesReader } from './reader-files.js';
 
 /** results.csv columns; the break columns are empty on matched rows. */
 export const COLUMNS: (keyof ResultDocument)[] = [
-  'reconciliation_run_id', 'reconciliation_date', 'as_of_date', 'source', 'status', 'product_code', 'folio_no',
-  'scheme_name', 'dbf_units', 'mongo_units', 'difference', 'dbf_rows',
-  'first_seen', 'age_days', 'lifecycle', 'reopened_after', 'reason', 'reason_detail', 'nav', 'nav_source', 'value', 'immaterial',
+  'reconciliation_run_id',
+  'reconciliation_date',
+  'as_of_date',
+  'source',
+  'status',
+  'product_code',
+  'folio_no',
+  'scheme_name',
+  'dbf_units',
+  'mongo_units',
+  'difference',
+  'dbf_rows',
+  'first_seen',
+  'age_days',
+  'lifecycle',
+  'reopened_after',
+  'reason',
+  'reason_detail',
+  'nav',
+  'nav_source',
+  'value',
+  'immaterial',
 ];
 
 export class FileStore implements ResultStore {
@@ -54,7 +73,10 @@ export class FileStore implements ResultStore {
   async commit(run: RunSummary): Promise<void> {
     await this.endCsv();
     const dir = this.partial(run);
-    await writeFile(join(dir, 'run.json'), JSON.stringify({ ...runDocument(run), status: 'committed' }, null, 2) + '\n');
+    await writeFile(
+      join(dir, 'run.json'),
+      JSON.stringify({ ...runDocument(run), status: 'committed' }, null, 2) + '\n',
+    );
     await rename(dir, this.runDir(run.runId));
   }
 
@@ -71,7 +93,10 @@ export class FileStore implements ResultStore {
     await this.endCsv().catch(() => undefined);
     await rm(this.partial(run), { recursive: true, force: true });
     await mkdir(join(this.dir, 'failed'), { recursive: true });
-    await writeFile(join(this.dir, 'failed', `${run.runId}.json`), JSON.stringify({ ...runDocument(run), status: 'failed' }, null, 2) + '\n');
+    await writeFile(
+      join(this.dir, 'failed', `${run.runId}.json`),
+      JSON.stringify({ ...runDocument(run), status: 'failed' }, null, 2) + '\n',
+    );
     return 'failed';
   }
 
@@ -95,7 +120,11 @@ export class FileStore implements ResultStore {
     for (const id of entries) {
       if (id.startsWith('.')) continue;
       try {
-        const doc = JSON.parse(await readFile(join(this.dir, 'runs', id, 'run.json'), 'utf8')) as { status: string; config_hash: string; file_hashes?: string[] };
+        const doc = JSON.parse(await readFile(join(this.dir, 'runs', id, 'run.json'), 'utf8')) as {
+          status: string;
+          config_hash: string;
+          file_hashes?: string[];
+        };
         if (doc.status !== 'committed' || doc.config_hash !== configHash) continue;
         for (const h of doc.file_hashes ?? []) if (sha256s.includes(h)) found.add(h);
       } catch {
@@ -112,7 +141,10 @@ export class FileStore implements ResultStore {
   private async endCsv(): Promise<void> {
     const csv = this.csv;
     this.csv = null;
-    if (csv) await new Promise<void>((resolve, reject) => csv.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (csv)
+      await new Promise<void>((resolve, reject) =>
+        csv.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
   }
 }
 
@@ -120,6 +152,11 @@ function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   // Numbers and booleans never need quoting: skip the scan (a bad day writes millions of cells).
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    value instanceof Date
+      ? value.toISOString()
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

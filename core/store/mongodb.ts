@@ -9,11 +9,11 @@
  * 3. commit: a conditional publish. If a run ordered after this one (by started_at, then id) has
  *    already committed any (source, as-of day) this run covers, this run is superseded before it is
  *    published (RECON_SUPERSEDED) and its rows are removed. Otherwise one single-document update
- *    flips it to `committed` with `cleanup_pending`. The flip is the publish point: from then on the
+ * flips it to `committed` with `cleanup_pending`. The flip is the publish point: from then on the
  *    run is committed, whatever happens next. Readers take, for a (source, as-of day), the latest
  *    committed run in the same order, so at every instant exactly one complete run is visible.
  * 4. supersede: cleanup after the flip, never a reason to fail the run. Rows of runs ordered before
- *    this one for its (source, as-of day) pairs are deleted in batches by _id (one delete of a whole
+ * this one for its (source, as-of day) pairs are deleted in batches by _id (one delete of a whole
  *    day exceeds FerretDB's SQL variable limit), each batch retried; then `cleanup_pending` is
  *    cleared. Deleting only earlier runs' rows keeps a late commit (a stalled process) from erasing
  *    newer results, and makes cleanup idempotent: `tidy` at the start of any later run finishes a
@@ -27,11 +27,20 @@ import { MongoBulkWriteError } from 'mongodb';
 import { ReconError } from '../errors.js';
 import { mongoClient } from '../mongo-client.js';
 import type { ReconRow } from '../reconcile.js';
-import { coverageOf, resultDocument, runDocument, type ResultDocument, type RunDocument } from './documents.js';
+import {
+  coverageOf,
+  resultDocument,
+  runDocument,
+  type ResultDocument,
+  type RunDocument,
+} from './documents.js';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
 import type { ResultStore, RunSummary, TidyReport } from './types.js';
 
-/** Rows per delete: inside FerretDB's SQLite variable limit (32,766), with room for rows inserted meanwhile. */
+/**
+ * Rows per delete: inside FerretDB's SQLite variable limit (32,766), with room for rows inserted
+ * meanwhile.
+ */
 const DELETE_BATCH = 25_000;
 
 export interface MongoStoreOptions {
@@ -64,9 +73,15 @@ export class MongoStore implements ResultStore {
     if (this.indexed) return;
     const results = await this.results();
     const runs = await this.runs();
-    await results.createIndex({ reconciliation_run_id: 1, source: 1, product_code: 1, folio_no: 1 }, { unique: true, name: 'run_key_unique' });
+    await results.createIndex(
+      { reconciliation_run_id: 1, source: 1, product_code: 1, folio_no: 1 },
+      { unique: true, name: 'run_key_unique' },
+    );
     await results.createIndex({ as_of_date: 1, source: 1 }, { name: 'as_of_source' });
-    await results.createIndex({ source: 1, product_code: 1, folio_no: 1 }, { name: 'break_identity' });
+    await results.createIndex(
+      { source: 1, product_code: 1, folio_no: 1 },
+      { name: 'break_identity' },
+    );
     await runs.createIndex({ status: 1, started_at: -1 }, { name: 'status_started' });
     this.indexed = true;
   }
@@ -78,7 +93,16 @@ export class MongoStore implements ResultStore {
       const staleBefore = new Date(run.startedAt.getTime() - this.options.staleAfterMs);
       await runs.updateMany(
         { status: 'running', started_at: { $lt: staleBefore } },
-        { $set: { status: 'failed', finished_at: run.startedAt, error: { code: 'RECON_ABANDONED', message: 'run did not finish; marked failed by a later run' } } },
+        {
+          $set: {
+            status: 'failed',
+            finished_at: run.startedAt,
+            error: {
+              code: 'RECON_ABANDONED',
+              message: 'run did not finish; marked failed by a later run',
+            },
+          },
+        },
       );
       await runs.insertOne(runDocument(run));
     });
@@ -88,15 +112,37 @@ export class MongoStore implements ResultStore {
     return this.guard('clean up earlier runs', async () => {
       const runs = await this.runs();
       const report: TidyReport = { failedRuns: 0, pendingCleanups: 0, rowsDeleted: 0 };
-      const failed = (await retried(() => runs.find({ status: 'failed', rows_removed: { $ne: true } }, { projection: { _id: 1 } }).toArray())).map((f) => f._id);
+      const failed = (
+        await retried(() =>
+          runs
+            .find({ status: 'failed', rows_removed: { $ne: true } }, { projection: { _id: 1 } })
+            .toArray(),
+        )
+      ).map((f) => f._id);
       if (failed.length > 0) {
         report.rowsDeleted += await this.deleteRows({ reconciliation_run_id: { $in: failed } });
-        await retried(() => runs.updateMany({ _id: { $in: failed }, status: 'failed' }, { $set: { rows_removed: true } }));
+        await retried(() =>
+          runs.updateMany(
+            { _id: { $in: failed }, status: 'failed' },
+            { $set: { rows_removed: true } },
+          ),
+        );
         report.failedRuns = failed.length;
       }
-      const pending = await retried(() => runs.find({ status: 'committed', cleanup_pending: true }, { projection: { _id: 1, started_at: 1, coverage: 1 } }).toArray());
+      const pending = await retried(() =>
+        runs
+          .find(
+            { status: 'committed', cleanup_pending: true },
+            { projection: { _id: 1, started_at: 1, coverage: 1 } },
+          )
+          .toArray(),
+      );
       for (const p of pending) {
-        report.rowsDeleted += await this.supersedeFor({ _id: p._id, started_at: p.started_at, coverage: p.coverage ?? [] });
+        report.rowsDeleted += await this.supersedeFor({
+          _id: p._id,
+          started_at: p.started_at,
+          coverage: p.coverage ?? [],
+        });
         report.pendingCleanups++;
       }
       return report;
@@ -122,42 +168,84 @@ export class MongoStore implements ResultStore {
     const runs = await this.guard('commit run', () => this.runs());
     const newer = await this.guard('commit run', () => this.newerCommitted(run));
     if (newer) {
-      throw new ReconError('RECON_SUPERSEDED', `run ${run.runId}: run ${newer.runId}, started later, already published ${newer.source ?? 'unowned ledger positions'} as of ${newer.asOf}; this run's results were not published`, { supersededBy: newer.runId });
+      throw new ReconError(
+        'RECON_SUPERSEDED',
+        `run ${run.runId}: run ${newer.runId}, started later, already published ${newer.source ?? 'unowned ledger positions'} as of ${newer.asOf}; this run's results were not published`,
+        { supersededBy: newer.runId },
+      );
     }
     await this.guard('commit run', async () => {
       const { _id: _ignored, ...fields } = runDocument(run);
-      const res = await runs.updateOne({ _id: run.runId, status: 'running' }, { $set: { ...fields, status: 'committed', cleanup_pending: true } });
+      const res = await runs.updateOne(
+        { _id: run.runId, status: 'running' },
+        { $set: { ...fields, status: 'committed', cleanup_pending: true } },
+      );
       if (res.matchedCount !== 1) {
-        throw new ReconError('RECON_STORE_WRITE', `run ${run.runId} was no longer running at commit (another process marked it); nothing was published`);
+        throw new ReconError(
+          'RECON_STORE_WRITE',
+          `run ${run.runId} was no longer running at commit (another process marked it); nothing was published`,
+        );
       }
     });
   }
 
   async supersede(run: RunSummary): Promise<number> {
-    return this.guard('remove superseded rows', () => this.supersedeFor({ _id: run.runId, started_at: run.startedAt, coverage: coverageOf(run) }));
+    return this.guard('remove superseded rows', () =>
+      this.supersedeFor({ _id: run.runId, started_at: run.startedAt, coverage: coverageOf(run) }),
+    );
   }
 
   /** A committed run ordered after `run` that covers one of its (source, as-of day) pairs. */
-  private async newerCommitted(run: RunSummary): Promise<{ runId: string; source: string | null; asOf: string } | null> {
+  private async newerCommitted(
+    run: RunSummary,
+  ): Promise<{ runId: string; source: string | null; asOf: string } | null> {
     const mine = coverageOf(run);
-    const candidates = await (await this.runs()).find({ status: 'committed', started_at: { $gte: run.startedAt }, _id: { $ne: run.runId } }, { projection: { _id: 1, started_at: 1, coverage: 1 } }).toArray();
-    for (const c of candidates.filter((d) => runOrder(d, { _id: run.runId, started_at: run.startedAt }) > 0).sort(runOrder)) {
-      const hit = (c.coverage ?? []).find((x) => mine.some((m) => m.source === x.source && m.as_of_date === x.as_of_date));
+    const candidates = await (
+      await this.runs()
+    )
+      .find(
+        { status: 'committed', started_at: { $gte: run.startedAt }, _id: { $ne: run.runId } },
+        { projection: { _id: 1, started_at: 1, coverage: 1 } },
+      )
+      .toArray();
+    for (const c of candidates
+      .filter((d) => runOrder(d, { _id: run.runId, started_at: run.startedAt }) > 0)
+      .sort(runOrder)) {
+      const hit = (c.coverage ?? []).find((x) =>
+        mine.some((m) => m.source === x.source && m.as_of_date === x.as_of_date),
+      );
       if (hit) return { runId: c._id, source: hit.source, asOf: hit.as_of_date };
     }
     return null;
   }
 
-  /** Deletes the rows of runs ordered before `run` for each pair it covers, then clears its flag. */
-  private async supersedeFor(run: Pick<RunDocument, '_id' | 'started_at' | 'coverage'>): Promise<number> {
-    const deleted = run.coverage.length === 0 ? 0 : await this.deleteRows({
-      $and: [
-        { $or: run.coverage.map((c) => ({ source: c.source, as_of_date: c.as_of_date })) },
-        { $or: [{ reconciliation_date: { $lt: run.started_at } }, { reconciliation_date: run.started_at, reconciliation_run_id: { $lt: run._id } }] },
-        { reconciliation_run_id: { $ne: run._id } },
-      ],
-    });
-    await retried(async () => (await this.runs()).updateOne({ _id: run._id, status: 'committed' }, { $unset: { cleanup_pending: '' } }));
+  /**
+   * Deletes the rows of runs ordered before `run` for each pair it covers, then clears its flag.
+   */
+  private async supersedeFor(
+    run: Pick<RunDocument, '_id' | 'started_at' | 'coverage'>,
+  ): Promise<number> {
+    const deleted =
+      run.coverage.length === 0
+        ? 0
+        : await this.deleteRows({
+            $and: [
+              { $or: run.coverage.map((c) => ({ source: c.source, as_of_date: c.as_of_date })) },
+              {
+                $or: [
+                  { reconciliation_date: { $lt: run.started_at } },
+                  { reconciliation_date: run.started_at, reconciliation_run_id: { $lt: run._id } },
+                ],
+              },
+              { reconciliation_run_id: { $ne: run._id } },
+            ],
+          });
+    await retried(async () =>
+      (await this.runs()).updateOne(
+        { _id: run._id, status: 'committed' },
+        { $unset: { cleanup_pending: '' } },
+      ),
+    );
     return deleted;
   }
 
@@ -167,7 +255,8 @@ export class MongoStore implements ResultStore {
    * many SQL variables"). One pass over the matching ids (sorted, only every DELETE_BATCH-th kept)
    * finds the range bounds, then one delete per range. Ranges, not `$in` lists: FerretDB scans the
    * whole collection for every query and checks `$in` against the whole list, so the number of
-   * queries is what costs (measured on 160,000 rows: a scan ~16 s; deleting 2,000 ids by `$in` 32 s,
+   * queries is what costs (measured on 160,000 rows: a scan ~16 s; deleting 2,000 ids by `$in` 32
+   * s,
    * a 20,000-row range 15 s).
    */
   private async deleteRows(filter: Filter<ResultDocument>): Promise<number> {
@@ -176,13 +265,17 @@ export class MongoStore implements ResultStore {
       const bounds: ObjectId[] = [];
       let last: ObjectId | null = null;
       let seen = 0;
-      for await (const d of results.find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).batchSize(DELETE_BATCH)) {
+      for await (const d of results
+        .find(filter, { projection: { _id: 1 } })
+        .sort({ _id: 1 })
+        .batchSize(DELETE_BATCH)) {
         if (seen++ % DELETE_BATCH === 0) bounds.push(d._id);
         last = d._id;
       }
       let deleted = 0;
       for (const [i, from] of bounds.entries()) {
-        const range = i + 1 < bounds.length ? { $gte: from, $lt: bounds[i + 1] } : { $gte: from, $lte: last! };
+        const range =
+          i + 1 < bounds.length ? { $gte: from, $lt: bounds[i + 1] } : { $gte: from, $lte: last! };
         deleted += (await results.deleteMany({ $and: [filter, { _id: range }] })).deletedCount;
       }
       return deleted;
@@ -193,9 +286,13 @@ export class MongoStore implements ResultStore {
     return this.guard('mark run failed', async () => {
       const runs = await this.runs();
       const { _id: _ignored, ...fields } = runDocument(run);
-      const res = await runs.updateOne({ _id: run.runId, status: 'running' }, { $set: { ...fields, status: 'failed' } });
+      const res = await runs.updateOne(
+        { _id: run.runId, status: 'running' },
+        { $set: { ...fields, status: 'failed' } },
+      );
       if (res.matchedCount !== 1) {
-        // A commit whose answer was lost may have flipped the run: then it is published, and its rows stay.
+        // A commit whose answer was lost may have flipped the run: then it is published, and its
+        // rows stay.
         const stored = await runs.findOne({ _id: run.runId }, { projection: { status: 1 } });
         if (stored?.status === 'committed') return 'committed';
       }
@@ -208,24 +305,49 @@ export class MongoStore implements ResultStore {
   async skip(run: RunSummary): Promise<void> {
     await this.guard('mark run skipped', async () => {
       const { _id: _ignored, ...fields } = runDocument(run);
-      await (await this.runs()).updateOne({ _id: run.runId, status: 'running' }, { $set: { ...fields, status: 'skipped' } });
+      await (
+        await this.runs()
+      ).updateOne(
+        { _id: run.runId, status: 'running' },
+        { $set: { ...fields, status: 'skipped' } },
+      );
     });
   }
 
   async previousBreaks(source: string | null, asOf: string): Promise<PreviousBreak[]> {
     return this.guard('read previous breaks', async () => {
       const results = await this.results();
-      const last = await results.find({ source, as_of_date: { $lt: asOf } }, { projection: { as_of_date: 1 } }).sort({ as_of_date: -1 }).limit(1).toArray();
+      const last = await results
+        .find({ source, as_of_date: { $lt: asOf } }, { projection: { as_of_date: 1 } })
+        .sort({ as_of_date: -1 })
+        .limit(1)
+        .toArray();
       if (last.length === 0) return [];
       const day = last[0].as_of_date;
-      const rows = await results.find({ source, as_of_date: day, status: { $ne: 'matched' } }).toArray();
+      const rows = await results
+        .find({ source, as_of_date: day, status: { $ne: 'matched' } })
+        .toArray();
       const runIds = [...new Set(rows.map((r) => r.reconciliation_run_id))];
       if (runIds.length === 0) return [];
-      const latest = await (await this.runs()).find({ _id: { $in: runIds }, status: 'committed' }, { projection: { _id: 1 } }).sort({ started_at: -1 }).limit(1).toArray();
+      const latest = await (
+        await this.runs()
+      )
+        .find({ _id: { $in: runIds }, status: 'committed' }, { projection: { _id: 1 } })
+        .sort({ started_at: -1 })
+        .limit(1)
+        .toArray();
       if (latest.length === 0) return [];
-      return rows.filter((r) => r.reconciliation_run_id === latest[0]._id).map((r) => ({
-        source: r.source, productCode: r.product_code, folio: r.folio_no, status: r.status, difference: r.difference, firstSeen: r.first_seen ?? r.as_of_date, asOf: r.as_of_date,
-      }));
+      return rows
+        .filter((r) => r.reconciliation_run_id === latest[0]._id)
+        .map((r) => ({
+          source: r.source,
+          productCode: r.product_code,
+          folio: r.folio_no,
+          status: r.status,
+          difference: r.difference,
+          firstSeen: r.first_seen ?? r.as_of_date,
+          asOf: r.as_of_date,
+        }));
     });
   }
 
@@ -233,8 +355,14 @@ export class MongoStore implements ResultStore {
     return this.guard('look up reconciled files', async () => {
       const runs = await this.runs();
       const found = new Set<string>();
-      const docs = await runs.find({ status: 'committed', config_hash: configHash, file_hashes: { $in: [...sha256s] } }, { projection: { file_hashes: 1 } }).toArray();
-      for (const d of docs) for (const h of d.file_hashes ?? []) if (sha256s.includes(h)) found.add(h);
+      const docs = await runs
+        .find(
+          { status: 'committed', config_hash: configHash, file_hashes: { $in: [...sha256s] } },
+          { projection: { file_hashes: 1 } },
+        )
+        .toArray();
+      for (const d of docs)
+        for (const h of d.file_hashes ?? []) if (sha256s.includes(h)) found.add(h);
       return found;
     });
   }
@@ -248,14 +376,24 @@ export class MongoStore implements ResultStore {
       return await fn();
     } catch (err) {
       if (err instanceof ReconError) throw err;
-      throw new ReconError('RECON_STORE_WRITE', `result store: ${what} failed: ${(err as Error).message}`, {}, { cause: err });
+      throw new ReconError(
+        'RECON_STORE_WRITE',
+        `result store: ${what} failed: ${(err as Error).message}`,
+        {},
+        { cause: err },
+      );
     }
   }
 }
 
 /** Total order of runs, as readers use it: started_at, then id. */
-function runOrder(a: Pick<RunDocument, '_id' | 'started_at'>, b: Pick<RunDocument, '_id' | 'started_at'>): number {
-  return a.started_at.getTime() - b.started_at.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+function runOrder(
+  a: Pick<RunDocument, '_id' | 'started_at'>,
+  b: Pick<RunDocument, '_id' | 'started_at'>,
+): number {
+  return (
+    a.started_at.getTime() - b.started_at.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)
+  );
 }
 
 /** One cleanup step, tried three times with a short backoff: cleanup is idempotent. */

@@ -1,6 +1,7 @@
 /**
  * ResultReader over the files store: `runs/<id>/run.json` and `results.csv` of committed runs,
- * `failed/<id>.json`, and `notes.ndjson` (one note a line, appended). It reads whole files: the files
+ * `failed/<id>.json`, and `notes.ndjson` (one note a line, appended). It reads whole files: the
+ * files
  * store is for offline runs and the demo, where a day's results fit in a folder.
  */
 import { createReadStream } from 'node:fs';
@@ -13,7 +14,15 @@ import type { ResultDocument, RunDocument } from './documents.js';
 import { latestPerDay, resolvedDaysOf, resolvedIndex } from './reader-mongodb.js';
 import type { BreakIdentity, ResultReader } from './reader.js';
 
-const NUMBERS = new Set(['dbf_units', 'mongo_units', 'difference', 'dbf_rows', 'age_days', 'nav', 'value']);
+const NUMBERS = new Set([
+  'dbf_units',
+  'mongo_units',
+  'difference',
+  'dbf_rows',
+  'age_days',
+  'nav',
+  'value',
+]);
 const OPTIONAL = new Set(['first_seen', 'lifecycle']);
 
 export class FilesReader implements ResultReader {
@@ -47,7 +56,11 @@ export class FilesReader implements ResultReader {
   async committedRun(select: { runId?: string; asOf?: string }): Promise<RunDocument | null> {
     const runs = await this.allRuns(select.runId !== undefined);
     if (select.runId) return runs.find((r) => r._id === select.runId) ?? null;
-    return runs.find((r) => select.asOf === undefined || r.coverage.some((c) => c.as_of_date === select.asOf)) ?? null;
+    return (
+      runs.find(
+        (r) => select.asOf === undefined || r.coverage.some((c) => c.as_of_date === select.asOf),
+      ) ?? null
+    );
   }
 
   async recentCommitted(limit: number): Promise<RunDocument[]> {
@@ -64,7 +77,13 @@ export class FilesReader implements ResultReader {
     const rows: ResultDocument[] = [];
     for (const run of await this.allRuns(false)) {
       for await (const r of this.rows(run._id)) {
-        if (r.status !== 'matched' && r.source === id.source && r.product_code === id.productCode && r.folio_no === id.folio) rows.push(r);
+        if (
+          r.status !== 'matched' &&
+          r.source === id.source &&
+          r.product_code === id.productCode &&
+          r.folio_no === id.folio
+        )
+          rows.push(r);
       }
     }
     return latestPerDay(rows);
@@ -78,17 +97,34 @@ export class FilesReader implements ResultReader {
     return resolvedDaysOf(await this.allRuns(false), id);
   }
 
-  /** Breaks of the latest committed run for `source` on the last as-of day before `asOf` (lifecycle). */
+  /**
+   * Breaks of the latest committed run for `source` on the last as-of day before `asOf`
+   * (lifecycle).
+   */
   async previousBreaks(source: string | null, asOf: string): Promise<PreviousBreak[]> {
     const runs = await this.allRuns(false);
     let day: string | null = null;
-    for (const r of runs) for (const c of r.coverage) if (c.source === source && c.as_of_date < asOf && (day === null || c.as_of_date > day)) day = c.as_of_date;
-    const run = day === null ? undefined : runs.find((r) => r.coverage.some((c) => c.source === source && c.as_of_date === day));
+    for (const r of runs)
+      for (const c of r.coverage)
+        if (c.source === source && c.as_of_date < asOf && (day === null || c.as_of_date > day))
+          day = c.as_of_date;
+    const run =
+      day === null
+        ? undefined
+        : runs.find((r) => r.coverage.some((c) => c.source === source && c.as_of_date === day));
     if (!run) return [];
     const out: PreviousBreak[] = [];
     for await (const r of this.rows(run._id)) {
       if (r.status === 'matched' || r.source !== source || r.as_of_date !== day) continue;
-      out.push({ source: r.source, productCode: r.product_code, folio: r.folio_no, status: r.status, difference: r.difference, firstSeen: r.first_seen ?? r.as_of_date, asOf: r.as_of_date });
+      out.push({
+        source: r.source,
+        productCode: r.product_code,
+        folio: r.folio_no,
+        status: r.status,
+        difference: r.difference,
+        firstSeen: r.first_seen ?? r.as_of_date,
+        asOf: r.as_of_date,
+      });
     }
     return out;
   }
@@ -110,7 +146,11 @@ export class FilesReader implements ResultReader {
     for (const line of text.split('\n')) {
       if (line.trim().length === 0) continue;
       const n = JSON.parse(line) as BreakNote & { at: string };
-      if (id && (n.source !== id.source || n.product_code !== id.productCode || n.folio_no !== id.folio)) continue;
+      if (
+        id &&
+        (n.source !== id.source || n.product_code !== id.productCode || n.folio_no !== id.folio)
+      )
+        continue;
       out.push({ ...n, at: new Date(n.at) });
     }
     return out.sort((a, b) => a.at.getTime() - b.at.getTime());
@@ -118,7 +158,9 @@ export class FilesReader implements ResultReader {
 
   /** The rows of a committed run's results.csv, typed back. */
   private async *rows(runId: string): AsyncGenerator<ResultDocument> {
-    const parser = createReadStream(join(this.dir, 'runs', runId, 'results.csv')).pipe(parse({ columns: true }));
+    const parser = createReadStream(join(this.dir, 'runs', runId, 'results.csv')).pipe(
+      parse({ columns: true }),
+    );
     for await (const rec of parser as AsyncIterable<Record<string, string>>) yield typed(rec);
   }
 }
@@ -146,8 +188,17 @@ async function list(dir: string): Promise<string[]> {
 
 async function readRun(path: string): Promise<RunDocument | null> {
   try {
-    const doc = JSON.parse(await readFile(path, 'utf8')) as RunDocument & { started_at: string; finished_at: string | null; reconciliation_date: string };
-    return { ...doc, started_at: new Date(doc.started_at), finished_at: doc.finished_at ? new Date(doc.finished_at) : null, reconciliation_date: new Date(doc.reconciliation_date) };
+    const doc = JSON.parse(await readFile(path, 'utf8')) as RunDocument & {
+      started_at: string;
+      finished_at: string | null;
+      reconciliation_date: string;
+    };
+    return {
+      ...doc,
+      started_at: new Date(doc.started_at),
+      finished_at: doc.finished_at ? new Date(doc.finished_at) : null,
+      reconciliation_date: new Date(doc.reconciliation_date),
+    };
   } catch {
     return null; // a folder without a readable run.json is not a committed run
   }

@@ -40,7 +40,8 @@ export function createReader(config: ReconConfig, baseDir: string): ResultReader
   const s = config.store;
   if (s.type === 'files') return new FilesReader(resolvePath(baseDir, s.dir));
   return new MongoReader({
-    uri: s.uri, database: s.database,
+    uri: s.uri,
+    database: s.database,
     results: s.collections?.results ?? 'reconciliation_results',
     runs: s.collections?.runs ?? 'reconciliation_runs',
     notes: s.collections?.notes ?? 'break_notes',

@@ -34,7 +34,10 @@ export interface SourceSummary {
   counts: StatusCounts;
   /** Wall time to decode this source's files in the pool (ms). */
   decodeMs?: number;
-  /** Live rows whose NAV was blank, zero or unreadable (evidence missing; those breaks use the ledger's NAV). */
+  /**
+   * Live rows whose NAV was blank, zero or unreadable (evidence missing; those breaks use the
+   * ledger's NAV).
+   */
   navMissing?: number;
 }
 

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { parseUnitsBytes, parseUnitsText, toleranceToUnits, unitsFromDouble, unitsFromDoubleSum, unitsToNumber, unitsToText } from '../../core/fixed-point.js';
+import {
+  parseUnitsBytes,
+  parseUnitsText,
+  toleranceToUnits,
+  unitsFromDouble,
+  unitsFromDoubleSum,
+  unitsToNumber,
+  unitsToText,
+} from '../../core/fixed-point.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 const parseB = (s: string) => parseUnitsBytes(bytes(s), 0, s.length);
@@ -46,7 +54,10 @@ describe('fixed-point units', () => {
   it('sums many small doubles without drift once converted', () => {
     let float = 0;
     let fixed = 0;
-    for (let i = 0; i < 10_000; i++) { float += 0.1; fixed += unitsFromDouble(0.1)!; }
+    for (let i = 0; i < 10_000; i++) {
+      float += 0.1;
+      fixed += unitsFromDouble(0.1)!;
+    }
     expect(float).to.not.equal(1000);
     expect(fixed).to.equal(1000 * 10_000);
   });

@@ -15,15 +15,25 @@ import { writeCamsFile, type CamsRow } from '../fixtures/registrar-files.js';
 
 describe('partitioned merge and judging', () => {
   let dir: string;
-  before(async () => { dir = await mkdtemp(join(tmpdir(), 'recon-merge-')); });
-  after(async () => { await rm(dir, { recursive: true, force: true }); });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'recon-merge-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('judges every key as a lookup in the ledger by string key does, for numeric and text folios alike', async () => {
     // Folios of every kind: plain numbers, leading zeros (text), letters, long digit strings.
     const folios = ['101', '0101', 'F7', '1234567890123456', '7', '007', '12345678/12'];
     const rows: CamsRow[] = [];
     for (let i = 0; i < 700; i++) {
-      rows.push({ product: `p${i % 5}`, folio: folios[i % folios.length] + (i % 11 === 0 ? '' : String(i % 13)), units: (i % 17) + 0.125, asOf: '24-Dec-2024', deleted: i % 29 === 0 });
+      rows.push({
+        product: `p${i % 5}`,
+        folio: folios[i % folios.length] + (i % 11 === 0 ? '' : String(i % 13)),
+        units: (i % 17) + 0.125,
+        asOf: '24-Dec-2024',
+        deleted: i % 29 === 0,
+      });
     }
     const file = join(dir, 'cams.dbf');
     await writeCamsFile(file, rows);
@@ -31,22 +41,62 @@ describe('partitioned merge and judging', () => {
     const columns = resolveColumns(layout, cams);
     const tolerance = 10;
     // The ledger: some keys equal, some off within and beyond tolerance, some absent, one extra.
-    const reference = assembleTableSync([decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start: 0, end: layout.recordCount, columns, encoding: layout.encoding }, cams)], new KeySpace());
+    const reference = assembleTableSync(
+      [
+        decodeRange(
+          {
+            file,
+            headerLength: layout.headerLength,
+            recordLength: layout.recordLength,
+            start: 0,
+            end: layout.recordCount,
+            columns,
+            encoding: layout.encoding,
+          },
+          cams,
+        ),
+      ],
+      new KeySpace(),
+    );
     const positions = new Map<string, LedgerPosition>();
     let n = 0;
     for (const h of reference) {
       n++;
       if (n % 4 === 0) continue;
-      positions.set(h.key, { productCode: h.productCode, folio: h.folio, units: h.units + (n % 4 === 1 ? 0 : n % 4 === 2 ? 10 : 11), transactions: 1 });
+      positions.set(h.key, {
+        productCode: h.productCode,
+        folio: h.folio,
+        units: h.units + (n % 4 === 1 ? 0 : n % 4 === 2 ? 10 : 11),
+        transactions: 1,
+      });
     }
-    positions.set(keyOf('P0', '999'), { productCode: 'P0', folio: '999', units: 5, transactions: 1 });
+    positions.set(keyOf('P0', '999'), {
+      productCode: 'P0',
+      folio: '999',
+      units: 5,
+      transactions: 1,
+    });
 
     for (const partitions of [1, 3, 8]) {
       const space = new KeySpace();
       const index = indexPositions(positions, space, partitions);
       const parts: RangeRows[] = [];
       for (let start = 0; start < layout.recordCount; start += 97) {
-        parts.push(decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end: Math.min(layout.recordCount, start + 97), columns, encoding: layout.encoding, partitions }, cams));
+        parts.push(
+          decodeRange(
+            {
+              file,
+              headerLength: layout.headerLength,
+              recordLength: layout.recordLength,
+              start,
+              end: Math.min(layout.recordCount, start + 97),
+              columns,
+              encoding: layout.encoding,
+              partitions,
+            },
+            cams,
+          ),
+        );
       }
       const table = assembleTableSync(parts, space, index, tolerance);
       expect(table.size).to.equal(reference.size);
@@ -55,10 +105,16 @@ describe('partitioned merge and judging', () => {
       for (let i = 0; i < table.size; i++) {
         const h = table.holdingAt(i);
         const expected = judgeHolding(src, h, positions, tolerance);
-        expect(table.rowAt(src, i, tolerance), `${h.productCode}/${h.folio} in ${partitions} partition(s)`).to.deep.equal(expected);
+        expect(
+          table.rowAt(src, i, tolerance),
+          `${h.productCode}/${h.folio} in ${partitions} partition(s)`,
+        ).to.deep.equal(expected);
         expect(table.statusAt(i)).to.equal(expected.status);
         expect(table.indexOf(h.key)).to.equal(i);
-        expect([h.units, h.rows]).to.deep.equal([reference.get(h.key)!.units, reference.get(h.key)!.rows]);
+        expect([h.units, h.rows]).to.deep.equal([
+          reference.get(h.key)!.units,
+          reference.get(h.key)!.rows,
+        ]);
         seen[expected.status]++;
       }
       expect(table.statusCounts()).to.deep.equal(seen);

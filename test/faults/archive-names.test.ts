@@ -14,12 +14,19 @@ import { writeCamsFile, type CamsRow } from '../fixtures/registrar-files.js';
 import { quietLogger, tempDir } from '../integration/helpers.js';
 
 function camsRows(folios: string[]): CamsRow[] {
-  return folios.map((folio) => ({ product: 'B01', folio, units: 10.5, asOf: '24-12-2024', scheme: 'Scheme' }));
+  return folios.map((folio) => ({
+    product: 'B01',
+    folio,
+    units: 10.5,
+    asOf: '24-12-2024',
+    scheme: 'Scheme',
+  }));
 }
 
 async function zipOf(entries: { name: string; content: Buffer }[]): Promise<Buffer> {
   const writer = new ZipWriter(new Uint8ArrayWriter());
-  for (const e of entries) await writer.add(e.name, new Uint8ArrayReader(new Uint8Array(e.content)));
+  for (const e of entries)
+    await writer.add(e.name, new Uint8ArrayReader(new Uint8Array(e.content)));
   return Buffer.from(await writer.close());
 }
 
@@ -32,27 +39,43 @@ describe('faults: archive entries and delivered names', function () {
     await mkdir(join(dir, 'incoming'));
     await writeFile(join(dir, 'ledger.ndjson'), '');
   });
-  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   async function run(pattern: string) {
-    await writeFile(join(dir, 'recon.config.yaml'), `ledger: { type: ndjson, path: ./ledger.ndjson }
+    await writeFile(
+      join(dir, 'recon.config.yaml'),
+      `ledger: { type: ndjson, path: ./ledger.ndjson }
 store: { type: files, dir: ./out }
 pool: { threads: 1 }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "${pattern}", stagingDir: ./staging } }
-`);
-    return runReconciliation({ loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }), logger: quietLogger, force: true });
+`,
+    );
+    return runReconciliation({
+      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
+      logger: quietLogger,
+      force: true,
+    });
   }
 
   it('reconciles both entries of a zip that share a base name in different folders, under distinct names', async () => {
     await writeCamsFile(join(dir, 'a.dbf'), camsRows(['1', '2', '3']));
     await writeCamsFile(join(dir, 'b.dbf'), camsRows(['4', '5']));
-    await writeFile(join(dir, 'incoming', 'cams_day.zip'), await zipOf([
-      { name: 'a/cams.dbf', content: await readFile(join(dir, 'a.dbf')) }, { name: 'b/cams.dbf', content: await readFile(join(dir, 'b.dbf')) },
-    ]));
+    await writeFile(
+      join(dir, 'incoming', 'cams_day.zip'),
+      await zipOf([
+        { name: 'a/cams.dbf', content: await readFile(join(dir, 'a.dbf')) },
+        { name: 'b/cams.dbf', content: await readFile(join(dir, 'b.dbf')) },
+      ]),
+    );
     const r = await run('cams*.zip');
     expect(r.status, JSON.stringify(r.error)).to.equal('committed');
-    expect(r.sources.CAMS.files.map((f) => [f.name, f.records])).to.deep.equal([['cams_day__a_cams.dbf', 3], ['cams_day__b_cams.dbf', 2]]);
+    expect(r.sources.CAMS.files.map((f) => [f.name, f.records])).to.deep.equal([
+      ['cams_day__a_cams.dbf', 3],
+      ['cams_day__b_cams.dbf', 2],
+    ]);
     expect(r.counts.dbf_only).to.equal(5);
   });
 
@@ -68,7 +91,10 @@ sources:
     const long = `cams_${'x'.repeat(240)}.dbf`;
     expect(long).to.have.length(249);
     await writeCamsFile(join(dir, 'a.dbf'), camsRows(['1', '2']));
-    await writeFile(join(dir, 'incoming', 'day.zip'), await zipOf([{ name: long, content: await readFile(join(dir, 'a.dbf')) }]));
+    await writeFile(
+      join(dir, 'incoming', 'day.zip'),
+      await zipOf([{ name: long, content: await readFile(join(dir, 'a.dbf')) }]),
+    );
     const r = await run('day.zip');
     expect(r.status, JSON.stringify(r.error)).to.equal('committed');
     expect(r.sources.CAMS.files.map((f) => f.name)).to.deep.equal([`day__${long}`]);
@@ -77,14 +103,25 @@ sources:
   it('removes staging after a committed run and after a failed one, and the folder of a killed run', async () => {
     const orphan = join(dir, 'staging', '0b1c2d3e-0000-4000-8000-000000000000');
     await mkdir(orphan, { recursive: true });
-    await writeFile(join(orphan, '.recon-owner'), `${(await import('node:os')).hostname()} 2147483646\n`);
+    await writeFile(
+      join(orphan, '.recon-owner'),
+      `${(await import('node:os')).hostname()} 2147483646\n`,
+    );
     await writeFile(join(orphan, 'big.dbf'), Buffer.alloc(1024));
     await writeCamsFile(join(dir, 'a.dbf'), camsRows(['1']));
-    await writeFile(join(dir, 'incoming', 'cams_ok.zip'), await zipOf([{ name: 'cams.dbf', content: await readFile(join(dir, 'a.dbf')) }]));
+    await writeFile(
+      join(dir, 'incoming', 'cams_ok.zip'),
+      await zipOf([{ name: 'cams.dbf', content: await readFile(join(dir, 'a.dbf')) }]),
+    );
     expect((await run('cams_ok.zip')).status).to.equal('committed');
     expect(readdirSync(join(dir, 'staging'))).to.deep.equal([]);
     expect(existsSync(orphan)).to.equal(false);
-    await writeFile(join(dir, 'incoming', 'cams_bad.zip'), await zipOf([{ name: 'cams.dbf', content: Buffer.from('not a dbf at all, but staged first') }]));
+    await writeFile(
+      join(dir, 'incoming', 'cams_bad.zip'),
+      await zipOf([
+        { name: 'cams.dbf', content: Buffer.from('not a dbf at all, but staged first') },
+      ]),
+    );
     const failed = await run('cams_bad.zip');
     expect(failed.status).to.equal('failed');
     expect(failed.error?.code).to.match(/^RECON_DBF/);

@@ -16,38 +16,64 @@ describe('faults: the engine tells the truth about publishing', function () {
   afterEach(() => sinon.restore());
 
   async function rowsOf(run: RunSummary, source: string): Promise<number> {
-    return world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: run.runId, source });
+    return world.db
+      .collection('reconciliation_results')
+      .countDocuments({ reconciliation_run_id: run.runId, source });
   }
 
   it('keeps a run committed (exit 0) when removing the rows it supersedes fails, and the next run finishes the cleanup', async () => {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
+    const loaded = await writeConfig(
+      world.dir,
+      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
+    );
     const first = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(first.status).to.equal('committed');
-    const stub = sinon.stub(MongoStore.prototype, 'supersede').rejects(new Error('too many SQL variables'));
+    const stub = sinon
+      .stub(MongoStore.prototype, 'supersede')
+      .rejects(new Error('too many SQL variables'));
     const second = await runReconciliation({ loaded, logger: quietLogger, force: true });
     stub.restore();
     expect(second.status, JSON.stringify(second.error)).to.equal('committed');
     expect(second.error).to.equal(null);
-    const doc = await world.db.collection('reconciliation_runs').findOne({ _id: second.runId as never });
+    const doc = await world.db
+      .collection('reconciliation_runs')
+      .findOne({ _id: second.runId as never });
     expect(doc?.status).to.equal('committed');
     expect(doc?.cleanup_pending).to.equal(true);
     const asOf = second.sources.CAMS.asOf!;
-    expect(await rowsOf(second, 'CAMS')).to.equal(Object.values(second.sources.CAMS.counts).reduce((a, b) => a + b, 0));
+    expect(await rowsOf(second, 'CAMS')).to.equal(
+      Object.values(second.sources.CAMS.counts).reduce((a, b) => a + b, 0),
+    );
     expect((await visibleRun(world.db, 'CAMS', asOf))?.runId).to.equal(second.runId);
-    const third = await runReconciliation({ loaded, logger: quietLogger, force: true, sources: ['KARVY'] });
+    const third = await runReconciliation({
+      loaded,
+      logger: quietLogger,
+      force: true,
+      sources: ['KARVY'],
+    });
     expect(third.status).to.equal('committed');
     expect(await rowsOf(first, 'CAMS')).to.equal(0);
     expect(await storedRows(world.db, 'CAMS', asOf)).to.equal(await rowsOf(second, 'CAMS'));
-    expect((await world.db.collection('reconciliation_runs').findOne({ _id: second.runId as never }))?.cleanup_pending).to.equal(undefined);
+    expect(
+      (await world.db.collection('reconciliation_runs').findOne({ _id: second.runId as never }))
+        ?.cleanup_pending,
+    ).to.equal(undefined);
   });
 
   it('resolves two runs of one day at once: the later one publishes, the earlier one is superseded and leaves no rows', async () => {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
+    const loaded = await writeConfig(
+      world.dir,
+      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
+    );
     let later: RunSummary | null = null;
     let earlierId: string | null = null;
     const original = MongoStore.prototype.writeRows;
     // The earlier run stalls at its first write while the later one runs whole, cleanup included.
-    sinon.stub(MongoStore.prototype, 'writeRows').callsFake(async function (this: MongoStore, run, rows) {
+    sinon.stub(MongoStore.prototype, 'writeRows').callsFake(async function (
+      this: MongoStore,
+      run,
+      rows,
+    ) {
       if (earlierId === null) {
         earlierId = run.runId;
         later = await runReconciliation({ loaded, logger: quietLogger, force: true });
@@ -58,7 +84,10 @@ describe('faults: the engine tells the truth about publishing', function () {
     expect(later!.status).to.equal('committed');
     expect(earlier.status).to.equal('failed');
     expect(earlier.error?.code).to.equal('RECON_SUPERSEDED');
-    expect((await world.db.collection('reconciliation_runs').findOne({ _id: earlier.runId as never }))?.status).to.equal('failed');
+    expect(
+      (await world.db.collection('reconciliation_runs').findOne({ _id: earlier.runId as never }))
+        ?.status,
+    ).to.equal('failed');
     for (const source of ['CAMS', 'KARVY']) {
       const asOf = later!.sources[source].asOf!;
       const seen = await visibleRun(world.db, source, asOf);
@@ -66,6 +95,10 @@ describe('faults: the engine tells the truth about publishing', function () {
       expect(await storedRows(world.db, source, asOf)).to.equal(seen!.rows);
       expect(seen!.rows).to.be.greaterThan(0);
     }
-    expect(await world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: earlier.runId })).to.equal(0);
+    expect(
+      await world.db
+        .collection('reconciliation_results')
+        .countDocuments({ reconciliation_run_id: earlier.runId }),
+    ).to.equal(0);
   });
 });

@@ -5,14 +5,23 @@ import { stagedNames } from '../../core/fetch/zip.js';
 
 describe('faults: staged names', () => {
   it('refuses an archive whose entries would still share a staged name, naming both', () => {
-    expect(() => stagedNames('x.zip', ['a/c.dbf', 'b/c.dbf', 'a_c.dbf'], 'CAMS')).to.throw(/"a\/c\.dbf" and "a_c\.dbf" that would both be staged as "x__a_c\.dbf"/);
-    expect(() => stagedNames('x.zip', ['CAMS.DBF', 'cams.dbf'], 'CAMS')).to.throw(/"CAMS\.DBF" and "cams\.dbf"/);
-    expect(stagedNames('x.zip', ['one/c.dbf', 'two.dbf'], 'CAMS')).to.deep.equal(['x__c.dbf', 'x__two.dbf']);
+    expect(() => stagedNames('x.zip', ['a/c.dbf', 'b/c.dbf', 'a_c.dbf'], 'CAMS')).to.throw(
+      /"a\/c\.dbf" and "a_c\.dbf" that would both be staged as "x__a_c\.dbf"/,
+    );
+    expect(() => stagedNames('x.zip', ['CAMS.DBF', 'cams.dbf'], 'CAMS')).to.throw(
+      /"CAMS\.DBF" and "cams\.dbf"/,
+    );
+    expect(stagedNames('x.zip', ['one/c.dbf', 'two.dbf'], 'CAMS')).to.deep.equal([
+      'x__c.dbf',
+      'x__two.dbf',
+    ]);
   });
 
   it('refuses names with control characters, whatever the transport', () => {
     for (const bad of ['cams\n.dbf', 'cams\u001b[31m.dbf', 'cams\u009b.dbf', 'cams\r.dbf']) {
-      expect(() => safeStagingPath('/tmp', bad, 'CAMS'), JSON.stringify(bad)).to.throw(/control characters/);
+      expect(() => safeStagingPath('/tmp', bad, 'CAMS'), JSON.stringify(bad)).to.throw(
+        /control characters/,
+      );
     }
   });
 

@@ -1,5 +1,6 @@
 /**
- * Real `recon run` processes against the real test server: kill -9 while writing and right after the
+ * Real `recon run` processes against the real test server: kill -9 while writing and right after
+ * the
  * flip, two runs of one day at once, and the database stopped mid-write. Each case checks the exit
  * code, the stored status and what readers see (the latest committed run of the day, whole).
  */
@@ -42,23 +43,48 @@ describe('faults: recon run processes killed, racing, and losing their database'
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function writeConfig(uri: string, name = 'recon.config.yaml', incoming = './incoming'): Promise<string> {
-    await writeFile(join(dir, name), `ledger: { type: ndjson, path: ./ledger.ndjson }
+  async function writeConfig(
+    uri: string,
+    name = 'recon.config.yaml',
+    incoming = './incoming',
+  ): Promise<string> {
+    await writeFile(
+      join(dir, name),
+      `ledger: { type: ndjson, path: ./ledger.ndjson }
 store: { type: mongodb, uri: "${uri}", database: ${database}, batchSize: 2000 }
 pool: { threads: 1 }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ${incoming}, pattern: "cams*.dbf" } }
-`);
+`,
+    );
     return join(dir, name);
   }
 
-  const runInProcess = async (): Promise<RunSummary> => runReconciliation({ loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }), logger: quietLogger, force: true });
-  const child = (): Child => recon(['run', '--force', '--json', '--log-level', 'debug', '--config', join(dir, 'recon.config.yaml')], {});
+  const runInProcess = async (): Promise<RunSummary> =>
+    runReconciliation({
+      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
+      logger: quietLogger,
+      force: true,
+    });
+  const child = (): Child =>
+    recon(
+      [
+        'run',
+        '--force',
+        '--json',
+        '--log-level',
+        'debug',
+        '--config',
+        join(dir, 'recon.config.yaml'),
+      ],
+      {},
+    );
   const runIdOf = async (c: Child): Promise<string> => {
     await c.waitFor('"msg":"run started"');
     return /"runId":"([^"]+)"[^\n]*"msg":"run started"/.exec(c.output())![1];
   };
-  const total = (r: { counts: Record<string, number> }) => Object.values(r.counts).reduce((a, b) => a + b, 0);
+  const total = (r: { counts: Record<string, number> }) =>
+    Object.values(r.counts).reduce((a, b) => a + b, 0);
 
   async function expectOneWholeRun(runId?: string): Promise<void> {
     const seen = await visibleRun(db, 'CAMS', AS_OF);
@@ -78,16 +104,28 @@ sources:
     expect(await c.exited).to.equal(null);
     const written = await results.countDocuments({ reconciliation_run_id: killed });
     expect(written).to.be.greaterThan(0).and.lessThan(ROWS);
-    expect((await db.collection('reconciliation_runs').findOne({ _id: killed as never }))?.status).to.equal('running');
+    expect(
+      (await db.collection('reconciliation_runs').findOne({ _id: killed as never }))?.status,
+    ).to.equal('running');
     const seen = await visibleRun(db, 'CAMS', AS_OF);
     expect(seen?.runId).to.equal(previous.runId);
     expect(seen!.rows).to.equal(total(seen!));
-    // Hours later (store.staleAfterMinutes), the next run marks the dead run failed and removes its rows.
-    await db.collection('reconciliation_runs').updateOne({ _id: killed as never }, { $set: { started_at: new Date(Date.now() - 7 * 3600_000) } });
+    // Hours later (store.staleAfterMinutes), the next run marks the dead run failed and removes its
+    // rows.
+    await db
+      .collection('reconciliation_runs')
+      .updateOne(
+        { _id: killed as never },
+        { $set: { started_at: new Date(Date.now() - 7 * 3600_000) } },
+      );
     const next = await runInProcess();
     expect(next.status).to.equal('committed');
     const dead = await db.collection('reconciliation_runs').findOne({ _id: killed as never });
-    expect([dead?.status, dead?.error?.code, dead?.rows_removed]).to.deep.equal(['failed', 'RECON_ABANDONED', true]);
+    expect([dead?.status, dead?.error?.code, dead?.rows_removed]).to.deep.equal([
+      'failed',
+      'RECON_ABANDONED',
+      true,
+    ]);
     expect(await results.countDocuments({ reconciliation_run_id: killed })).to.equal(0);
     await expectOneWholeRun(next.runId);
   });
@@ -105,7 +143,10 @@ sources:
     expect(seen!.rows).to.equal(total(seen!));
     const next = await runInProcess();
     expect(next.status).to.equal('committed');
-    expect((await db.collection('reconciliation_runs').findOne({ _id: runId as never }))?.cleanup_pending).to.equal(undefined);
+    expect(
+      (await db.collection('reconciliation_runs').findOne({ _id: runId as never }))
+        ?.cleanup_pending,
+    ).to.equal(undefined);
     await expectOneWholeRun(next.runId);
   });
 
@@ -114,7 +155,9 @@ sources:
       const both = [child(), child()];
       const ids = await Promise.all(both.map(runIdOf));
       const codes = await Promise.all(both.map((c) => c.exited));
-      const docs = await Promise.all(ids.map((id) => db.collection('reconciliation_runs').findOne({ _id: id as never })));
+      const docs = await Promise.all(
+        ids.map((id) => db.collection('reconciliation_runs').findOne({ _id: id as never })),
+      );
       for (const [i, code] of codes.entries()) {
         const out = both[i].output();
         if (code === 0) {
@@ -124,11 +167,19 @@ sources:
           expect(docs[i]?.status).to.equal('failed');
           expect(docs[i]?.error?.code).to.equal('RECON_SUPERSEDED');
           expect(out).to.match(/recon: RECON_SUPERSEDED: /);
-          expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: ids[i] })).to.equal(0);
+          expect(
+            await db
+              .collection('reconciliation_results')
+              .countDocuments({ reconciliation_run_id: ids[i] }),
+          ).to.equal(0);
         }
       }
       expect(codes).to.include(0);
-      const later = docs[0]!.started_at > docs[1]!.started_at || (docs[0]!.started_at.getTime() === docs[1]!.started_at.getTime() && ids[0] > ids[1]) ? 0 : 1;
+      const later =
+        docs[0]!.started_at > docs[1]!.started_at ||
+        (docs[0]!.started_at.getTime() === docs[1]!.started_at.getTime() && ids[0] > ids[1])
+          ? 0
+          : 1;
       expect(codes[later]).to.equal(0);
       await expectOneWholeRun(ids[later]);
     });
@@ -150,12 +201,13 @@ sources:
       stopped = true;
       const code = await c.exited;
       expect(code, c.output()).to.equal(4);
-      expect(c.output()).to.match(/\nrecon: RECON_STORE_WRITE: result store: write results failed[^\n]+\n$/);
+      expect(c.output()).to.match(
+        /\nrecon: RECON_STORE_WRITE: result store: write results failed[^\n]+\n$/,
+      );
       expect(c.output()).to.not.contain('"msg":"run committed"');
       expect(Date.now() - t0).to.be.lessThan(15_000);
     } finally {
       if (!stopped) await ferret.stop();
     }
   });
-
 });

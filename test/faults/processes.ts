@@ -19,17 +19,32 @@ export function descendants(pid: number): number[] {
     }
   }
   const out: number[] = [];
-  const walk = (p: number) => { for (const [child, parent] of parentOf) if (parent === p) { out.push(child); walk(child); } };
+  const walk = (p: number) => {
+    for (const [child, parent] of parentOf)
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
+  };
   walk(pid);
   return out;
 }
 
-/** The pid of the process whose command line contains `marker` (the test's own sshd, by its config path). */
+/**
+ * The pid of the process whose command line contains `marker` (the test's own sshd, by its config
+ * path).
+ */
 export function pidByCommandLine(marker: string): number {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (readFileSync(join('/proc', name, 'cmdline'), 'utf8').split('\0').join(' ').includes(marker)) return Number(name);
+      if (
+        readFileSync(join('/proc', name, 'cmdline'), 'utf8')
+          .split('\0')
+          .join(' ')
+          .includes(marker)
+      )
+        return Number(name);
     } catch {
       // gone
     }
@@ -39,23 +54,48 @@ export function pidByCommandLine(marker: string): number {
 
 export function signalAll(pids: number[], signal: NodeJS.Signals): void {
   for (const pid of pids) {
-    try { process.kill(pid, signal); } catch { /* already gone */ }
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
   }
 }
 
-/** Resolves once a file in `dir` (or a folder below it) whose name ends with `suffix` holds at least `bytes`. */
-export function waitForPartial(dir: string, suffix: string, bytes: number, timeoutMs = 30_000): Promise<void> {
+/**
+ * Resolves once a file in `dir` (or a folder below it) whose name ends with `suffix` holds at least
+ * `bytes`.
+ */
+export function waitForPartial(
+  dir: string,
+  suffix: string,
+  bytes: number,
+  timeoutMs = 30_000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const until = Date.now() + timeoutMs;
     const timer = setInterval(() => {
       let names: string[] = [];
-      try { names = readdirSync(dir, { recursive: true, encoding: 'utf8' }); } catch { /* not created yet */ }
+      try {
+        names = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+      } catch {
+        /* not created yet */
+      }
       for (const n of names) {
         try {
-          if (n.endsWith(suffix) && statSync(join(dir, n)).size >= bytes) { clearInterval(timer); resolve(); return; }
-        } catch { /* renamed meanwhile */ }
+          if (n.endsWith(suffix) && statSync(join(dir, n)).size >= bytes) {
+            clearInterval(timer);
+            resolve();
+            return;
+          }
+        } catch {
+          /* renamed meanwhile */
+        }
       }
-      if (Date.now() > until) { clearInterval(timer); reject(new Error(`no ${suffix} file of ${bytes} bytes in ${dir}`)); }
+      if (Date.now() > until) {
+        clearInterval(timer);
+        reject(new Error(`no ${suffix} file of ${bytes} bytes in ${dir}`));
+      }
     }, 1);
   });
 }
@@ -69,7 +109,10 @@ export interface Child {
 
 const running = new Set<ChildProcess>();
 
-/** Kills (SIGKILL) every `recon` child a test started that is still running: a failed test leaves none behind. */
+/**
+ * Kills (SIGKILL) every `recon` child a test started that is still running: a failed test leaves
+ * none behind.
+ */
 export function killLeftovers(): void {
   for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   running.clear();
@@ -77,7 +120,10 @@ export function killLeftovers(): void {
 
 /** `recon <args>` as a child process; stdout and stderr collected. */
 export function recon(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';
@@ -93,10 +139,11 @@ export function recon(args: string[], env: Record<string, string>): Child {
     pid: child.pid!,
     exited,
     output: () => out,
-    waitFor: (text) => new Promise<void>((resolve, reject) => {
-      if (out.includes(text)) return resolve();
-      waiters.push({ text, resolve });
-      void exited.then(() => reject(new Error(`exited before printing ${text}: ${out}`)));
-    }),
+    waitFor: (text) =>
+      new Promise<void>((resolve, reject) => {
+        if (out.includes(text)) return resolve();
+        waiters.push({ text, resolve });
+        void exited.then(() => reject(new Error(`exited before printing ${text}: ${out}`)));
+      }),
   };
 }

@@ -11,7 +11,14 @@ import { fetchSftp } from '../../core/fetch/sftp.js';
 import { quietLogger, tempDir } from '../integration/helpers.js';
 import { startSshd, type RunningSshd } from '../setup/sshd.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { descendants, killLeftovers, pidByCommandLine, recon, signalAll, waitForPartial } from './processes.js';
+import {
+  descendants,
+  killLeftovers,
+  pidByCommandLine,
+  recon,
+  signalAll,
+  waitForPartial,
+} from './processes.js';
 
 describe('faults: a stalled SFTP server', function () {
   this.timeout(60_000);
@@ -36,7 +43,10 @@ describe('faults: a stalled SFTP server', function () {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  /** Stops every session process of our sshd (not its listener) once a megabyte has arrived in staging. */
+  /**
+   * Stops every session process of our sshd (not its listener) once a megabyte has arrived in
+   * staging.
+   */
   async function stallSessionsDuringDownload(staging: string): Promise<void> {
     await waitForPartial(staging, '.part', 1024 * 1024);
     const listener = pidByCommandLine(join(sshd.dir, 'sshd_config'));
@@ -48,10 +58,26 @@ describe('faults: a stalled SFTP server', function () {
   it('ends a download stalled mid-transfer with RECON_SFTP within connect + operation deadlines, leaving no partial file', async () => {
     const staging = join(work, 'direct');
     const t0 = Date.now();
-    const fetching = fetchSftp({
-      source: 'CAMS', host: sshd.host, port: sshd.port, username: sshd.user, password: sshd.password, hostFingerprints: [sshd.hostFingerprint],
-      remoteDir: sshd.remoteDir, pattern: 'cams*.dbf', stagingDir: staging, connectTimeoutMs: 2000, operationTimeoutMs: 1000, retries: 0,
-    }, quietLogger).then(() => null, (e: unknown) => e as { code: string; message: string });
+    const fetching = fetchSftp(
+      {
+        source: 'CAMS',
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.user,
+        password: sshd.password,
+        hostFingerprints: [sshd.hostFingerprint],
+        remoteDir: sshd.remoteDir,
+        pattern: 'cams*.dbf',
+        stagingDir: staging,
+        connectTimeoutMs: 2000,
+        operationTimeoutMs: 1000,
+        retries: 0,
+      },
+      quietLogger,
+    ).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
     await stallSessionsDuringDownload(staging);
     const err = await fetching;
     const ms = Date.now() - t0;
@@ -65,10 +91,23 @@ describe('faults: a stalled SFTP server', function () {
     const long = `long_${'y'.repeat(240)}.dbf`;
     await writeFile(join(sshd.remoteDir, long), Buffer.from('long-named file'));
     try {
-      const files = await fetchSftp({
-        source: 'CAMS', host: sshd.host, port: sshd.port, username: sshd.user, password: sshd.password, hostFingerprints: [sshd.hostFingerprint],
-        remoteDir: sshd.remoteDir, pattern: 'long_*.dbf', stagingDir: join(work, 'long'), connectTimeoutMs: 5000, operationTimeoutMs: 5000, retries: 0,
-      }, quietLogger);
+      const files = await fetchSftp(
+        {
+          source: 'CAMS',
+          host: sshd.host,
+          port: sshd.port,
+          username: sshd.user,
+          password: sshd.password,
+          hostFingerprints: [sshd.hostFingerprint],
+          remoteDir: sshd.remoteDir,
+          pattern: 'long_*.dbf',
+          stagingDir: join(work, 'long'),
+          connectTimeoutMs: 5000,
+          operationTimeoutMs: 5000,
+          retries: 0,
+        },
+        quietLogger,
+      );
       expect(files.map((f) => f.name)).to.deep.equal([long]);
       expect(basename(files[0].path).length).to.be.lessThan(80);
       expect(readdirSync(join(work, 'long'))).to.deep.equal([basename(files[0].path)]);
@@ -81,10 +120,26 @@ describe('faults: a stalled SFTP server', function () {
     for (const bad of ['bad_\n.dbf', 'bad_\u001b[2J.dbf']) {
       await writeFile(join(sshd.remoteDir, bad), Buffer.from('x'));
       try {
-        const err = await fetchSftp({
-          source: 'CAMS', host: sshd.host, port: sshd.port, username: sshd.user, password: sshd.password, hostFingerprints: [sshd.hostFingerprint],
-          remoteDir: sshd.remoteDir, pattern: 'bad_*.dbf', stagingDir: join(work, 'ctl'), connectTimeoutMs: 5000, operationTimeoutMs: 5000, retries: 0,
-        }, quietLogger).then(() => null, (e: unknown) => e as { code: string; message: string });
+        const err = await fetchSftp(
+          {
+            source: 'CAMS',
+            host: sshd.host,
+            port: sshd.port,
+            username: sshd.user,
+            password: sshd.password,
+            hostFingerprints: [sshd.hostFingerprint],
+            remoteDir: sshd.remoteDir,
+            pattern: 'bad_*.dbf',
+            stagingDir: join(work, 'ctl'),
+            connectTimeoutMs: 5000,
+            operationTimeoutMs: 5000,
+            retries: 0,
+          },
+          quietLogger,
+        ).then(
+          () => null,
+          (e: unknown) => e as { code: string; message: string },
+        );
         expect(err?.code).to.equal('RECON_FETCH_UNSAFE_NAME');
         expect(err?.message).to.contain(JSON.stringify(bad));
         expect(err?.message.includes('\n') || err?.message.includes('\u001b')).to.equal(false);
@@ -109,11 +164,24 @@ ${extra}`;
     const dir = join(work, 'run');
     await mkdir(dir, { recursive: true });
     const staging = join(dir, 'staging');
-    await writeFile(join(dir, 'recon.config.yaml'), configYaml(uniqueDbName('fault_sftp'), staging, 'connectTimeoutSeconds: 2, operationTimeoutSeconds: 1, retries: 0'));
+    await writeFile(
+      join(dir, 'recon.config.yaml'),
+      configYaml(
+        uniqueDbName('fault_sftp'),
+        staging,
+        'connectTimeoutSeconds: 2, operationTimeoutSeconds: 1, retries: 0',
+      ),
+    );
     const t0 = Date.now();
-    const child = recon(['run', '--config', join(dir, 'recon.config.yaml')], { MONGO_URI: testMongoUri(), SFTP_PASSWORD: sshd.password });
+    const child = recon(['run', '--config', join(dir, 'recon.config.yaml')], {
+      MONGO_URI: testMongoUri(),
+      SFTP_PASSWORD: sshd.password,
+    });
     await stallSessionsDuringDownload(staging);
-    const code = await Promise.race([child.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]);
+    const code = await Promise.race([
+      child.exited,
+      new Promise((r) => setTimeout(() => r('still running'), 15_000)),
+    ]);
     if (code === 'still running') process.kill(child.pid, 'SIGKILL');
     expect(code, child.output()).to.equal(4);
     expect(child.output()).to.match(/recon: RECON_SFTP: /);
@@ -125,8 +193,18 @@ ${extra}`;
     const dir = join(work, 'run-term');
     await mkdir(dir, { recursive: true });
     const staging = join(dir, 'staging');
-    await writeFile(join(dir, 'recon.config.yaml'), configYaml(uniqueDbName('fault_sftpt'), staging, 'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3'));
-    const child = recon(['run', '--config', join(dir, 'recon.config.yaml')], { MONGO_URI: testMongoUri(), SFTP_PASSWORD: sshd.password });
+    await writeFile(
+      join(dir, 'recon.config.yaml'),
+      configYaml(
+        uniqueDbName('fault_sftpt'),
+        staging,
+        'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3',
+      ),
+    );
+    const child = recon(['run', '--config', join(dir, 'recon.config.yaml')], {
+      MONGO_URI: testMongoUri(),
+      SFTP_PASSWORD: sshd.password,
+    });
     await stallSessionsDuringDownload(staging);
     const t0 = Date.now();
     process.kill(child.pid, 'SIGTERM');
@@ -139,9 +217,19 @@ ${extra}`;
     const dir = join(work, 'daemon');
     await mkdir(dir, { recursive: true });
     const staging = join(dir, 'staging');
-    await writeFile(join(dir, 'recon.config.yaml'), configYaml(uniqueDbName('fault_sftpd'), staging, 'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3',
-      'schedule: { cron: "* * * * * *", graceSeconds: 1 }'));
-    const child = recon(['daemon', '--config', join(dir, 'recon.config.yaml')], { MONGO_URI: testMongoUri(), SFTP_PASSWORD: sshd.password });
+    await writeFile(
+      join(dir, 'recon.config.yaml'),
+      configYaml(
+        uniqueDbName('fault_sftpd'),
+        staging,
+        'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3',
+        'schedule: { cron: "* * * * * *", graceSeconds: 1 }',
+      ),
+    );
+    const child = recon(['daemon', '--config', join(dir, 'recon.config.yaml')], {
+      MONGO_URI: testMongoUri(),
+      SFTP_PASSWORD: sshd.password,
+    });
     await stallSessionsDuringDownload(staging);
     const t0 = Date.now();
     process.kill(child.pid, 'SIGTERM');

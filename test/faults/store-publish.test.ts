@@ -1,6 +1,8 @@
 /**
- * The publish protocol against the real test server (FerretDB 1.24 unless MONGO_URI is set): a rerun
- * of a day larger than one delete can hold, cleanup failing after the flip, a commit whose answer is
+ * The publish protocol against the real test server (FerretDB 1.24 unless MONGO_URI is set): a
+ * rerun
+ * of a day larger than one delete can hold, cleanup failing after the flip, a commit whose answer
+ * is
  * lost, and two runs of one day at once.
  */
 import { expect } from 'chai';
@@ -16,16 +18,39 @@ import { visibleRun } from './readers.js';
 function summary(runId: string, startedAt: Date, rows: number): RunSummary {
   const counts = { ...emptyCounts(), matched: rows };
   return {
-    runId, status: 'running', startedAt, finishedAt: startedAt, timezone: 'Asia/Kolkata', tolerance: 0.001, configHash: 'h',
-    sourceNames: ['CAMS'], allSources: false, counts, closedPositions: 0, timingsMs: {}, error: null, ledger: [],
-    sources: { CAMS: { plugin: 'cams', asOf: '2024-12-24', files: [], rows, deleted: 0, keys: rows, counts } },
+    runId,
+    status: 'running',
+    startedAt,
+    finishedAt: startedAt,
+    timezone: 'Asia/Kolkata',
+    tolerance: 0.001,
+    configHash: 'h',
+    sourceNames: ['CAMS'],
+    allSources: false,
+    counts,
+    closedPositions: 0,
+    timingsMs: {},
+    error: null,
+    ledger: [],
+    sources: {
+      CAMS: { plugin: 'cams', asOf: '2024-12-24', files: [], rows, deleted: 0, keys: rows, counts },
+    },
   };
 }
 
 function rows(n: number): ReconRow[] {
   return Array.from({ length: n }, (_, i) => ({
-    source: 'CAMS', status: 'matched', asOf: '2024-12-24', productCode: 'P1', folio: String(i), schemeName: null,
-    dbfUnits: 10_000, mongoUnits: 10_000, difference: 0, dbfRows: 1, decimals: 3,
+    source: 'CAMS',
+    status: 'matched',
+    asOf: '2024-12-24',
+    productCode: 'P1',
+    folio: String(i),
+    schemeName: null,
+    dbfUnits: 10_000,
+    mongoUnits: 10_000,
+    difference: 0,
+    dbfRows: 1,
+    decimals: 3,
   }));
 }
 
@@ -37,7 +62,14 @@ describe('faults: the publish protocol in the store', function () {
   beforeEach(async () => {
     const database = uniqueDbName('fault_store');
     db = await testDb(database);
-    store = new MongoStore({ uri: testMongoUri(), database, resultsCollection: 'reconciliation_results', runsCollection: 'reconciliation_runs', batchSize: 5000, staleAfterMs: 3600_000 });
+    store = new MongoStore({
+      uri: testMongoUri(),
+      database,
+      resultsCollection: 'reconciliation_results',
+      runsCollection: 'reconciliation_runs',
+      batchSize: 5000,
+      staleAfterMs: 3600_000,
+    });
   });
   afterEach(async () => {
     sinon.restore();
@@ -52,7 +84,7 @@ describe('faults: the publish protocol in the store', function () {
     return store.supersede(run);
   }
 
-  it('reruns a day of more than 32,766 rows: the older run\'s rows are deleted in batches and the rerun stays committed', async () => {
+  it("reruns a day of more than 32,766 rows: the older run's rows are deleted in batches and the rerun stays committed", async () => {
     const first = summary('run-a', new Date(Date.now() - 60_000), 33_000);
     await publish(first, 33_000);
     const second = summary('run-b', new Date(), 5);
@@ -75,8 +107,13 @@ describe('faults: the publish protocol in the store', function () {
     await store.begin(crashed);
     await store.writeRows(crashed, rows(10));
     crashed.status = 'failed';
-    await db.collection('reconciliation_runs').updateOne({ _id: 'run-c' as never }, { $set: { status: 'failed' } }); // marked failed, rows left behind
-    expect((await visibleRun(db, 'CAMS', '2024-12-24'))).to.deep.include({ runId: 'run-b', rows: 30 });
+    await db
+      .collection('reconciliation_runs')
+      .updateOne({ _id: 'run-c' as never }, { $set: { status: 'failed' } }); // marked failed, rows left behind
+    expect(await visibleRun(db, 'CAMS', '2024-12-24')).to.deep.include({
+      runId: 'run-b',
+      rows: 30,
+    });
     const report = await store.tidy();
     expect(report).to.deep.equal({ failedRuns: 1, pendingCleanups: 1, rowsDeleted: 50 });
     expect(await db.collection('reconciliation_results').countDocuments({})).to.equal(30);
@@ -88,13 +125,24 @@ describe('faults: the publish protocol in the store', function () {
     await store.begin(older);
     await store.writeRows(older, rows(10));
     await publish(summary('run-new', new Date(), 15), 15);
-    await store.writeRows(older, rows(20)); // the older run goes on writing after the newer one's cleanup
-    const err = await store.commit(older).then(() => null, (e: unknown) => e as { code: string });
+    // the older run goes on writing after the newer one's cleanup
+    await store.writeRows(older, rows(20));
+    const err = await store.commit(older).then(
+      () => null,
+      (e: unknown) => e as { code: string },
+    );
     expect(err?.code).to.equal('RECON_SUPERSEDED');
     older.status = 'failed';
     expect(await store.fail(older)).to.equal('failed');
-    expect(await db.collection('reconciliation_results').countDocuments({ source: 'CAMS', as_of_date: '2024-12-24' })).to.equal(15);
-    expect((await visibleRun(db, 'CAMS', '2024-12-24'))).to.deep.include({ runId: 'run-new', rows: 15 });
+    expect(
+      await db
+        .collection('reconciliation_results')
+        .countDocuments({ source: 'CAMS', as_of_date: '2024-12-24' }),
+    ).to.equal(15);
+    expect(await visibleRun(db, 'CAMS', '2024-12-24')).to.deep.include({
+      runId: 'run-new',
+      rows: 15,
+    });
   });
 
   it('reports a run whose commit answer was lost as committed, and keeps its rows', async () => {
@@ -102,14 +150,23 @@ describe('faults: the publish protocol in the store', function () {
     await store.begin(run);
     await store.writeRows(run, rows(12));
     const original = MongoStore.prototype.commit;
-    sinon.stub(MongoStore.prototype, 'commit').callsFake(async function (this: MongoStore, r: RunSummary) {
+    sinon.stub(MongoStore.prototype, 'commit').callsFake(async function (
+      this: MongoStore,
+      r: RunSummary,
+    ) {
       await original.call(this, r);
       throw Object.assign(new Error('connection reset after the write'), { code: 'ECONNRESET' });
     });
     await store.commit(run).catch(() => undefined);
     run.status = 'failed';
     expect(await store.fail(run)).to.equal('committed');
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: 'run-x' })).to.equal(12);
-    expect((await db.collection('reconciliation_runs').findOne({ _id: 'run-x' as never }))?.status).to.equal('committed');
+    expect(
+      await db
+        .collection('reconciliation_results')
+        .countDocuments({ reconciliation_run_id: 'run-x' }),
+    ).to.equal(12);
+    expect(
+      (await db.collection('reconciliation_runs').findOne({ _id: 'run-x' as never }))?.status,
+    ).to.equal('committed');
   });
 });

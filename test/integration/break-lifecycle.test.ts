@@ -19,17 +19,37 @@ describe('break lifecycle across three as-of days (FerretDB)', function () {
     const dir = env.filesDir('CAMS');
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    await writeCamsFile(join(dir, 'cams.dbf'), rows.map((r) => ({ ...r, asOf })));
+    await writeCamsFile(
+      join(dir, 'cams.dbf'),
+      rows.map((r) => ({ ...r, asOf })),
+    );
   }
 
   async function breaksOf(runId: string) {
     const db = (await mongoClient(testMongoUri())).db(env.database);
-    const docs = await db.collection('reconciliation_results').find({ reconciliation_run_id: runId, status: { $ne: 'matched' } }).toArray();
-    return Object.fromEntries(docs.map((d) => [d.folio_no as string, { status: d.status, lifecycle: d.lifecycle, first_seen: d.first_seen, age_days: d.age_days }]));
+    const docs = await db
+      .collection('reconciliation_results')
+      .find({ reconciliation_run_id: runId, status: { $ne: 'matched' } })
+      .toArray();
+    return Object.fromEntries(
+      docs.map((d) => [
+        d.folio_no as string,
+        {
+          status: d.status,
+          lifecycle: d.lifecycle,
+          first_seen: d.first_seen,
+          age_days: d.age_days,
+        },
+      ]),
+    );
   }
 
   it('ages a mongo_only break whose units moved as changed, and a rerun of a middle day compares with the day before it', async () => {
-    const file = [{ product: 'P1', folio: 'F1', units: 10 }, { product: 'P1', folio: 'F2', units: 20 }, { product: 'P1', folio: 'F3', units: 30 }];
+    const file = [
+      { product: 'P1', folio: 'F1', units: 10 },
+      { product: 'P1', folio: 'F2', units: 20 },
+      { product: 'P1', folio: 'F3', units: 30 },
+    ];
     await env.addTransactions([
       { product: 'P1', folio: 'F1', units: 10, at: '2024-12-20T09:00:00Z' },
       { product: 'P1', folio: 'F2', units: 25, at: '2024-12-20T09:00:00Z' },
@@ -60,7 +80,9 @@ describe('break lifecycle across three as-of days (FerretDB)', function () {
     const day2 = await env.run();
     expect(day2.status, JSON.stringify(day2.error)).to.equal('committed');
     expect(await breaksOf(day2.runId)).to.deep.equal(expectedDay2);
-    expect(day2.breaks?.resolved.map((r) => [r.folio, r.status, r.firstSeen, r.asOf, r.resolvedOn])).to.deep.equal([['F3', 'dbf_only', '2024-12-23', '2024-12-23', '2024-12-24']]);
+    expect(
+      day2.breaks?.resolved.map((r) => [r.folio, r.status, r.firstSeen, r.asOf, r.resolvedOn]),
+    ).to.deep.equal([['F3', 'dbf_only', '2024-12-23', '2024-12-23', '2024-12-24']]);
     expect(day2.breaks).to.include({ new: 1, persisting: 1, changed: 1 });
 
     // A rerun of day 2 compares with day 1 again, not with the superseded day-2 run.
@@ -80,10 +102,21 @@ describe('break lifecycle across three as-of days (FerretDB)', function () {
       F4: { status: 'mongo_only', lifecycle: 'persisting', first_seen: '2024-12-23', age_days: 2 },
       F5: { status: 'dbf_only', lifecycle: 'persisting', first_seen: '2024-12-24', age_days: 1 },
     });
-    expect(day3.breaks?.resolved.map((r) => [r.folio, r.status, r.firstSeen])).to.deep.equal([['F2', 'mismatched', '2024-12-23']]);
+    expect(day3.breaks?.resolved.map((r) => [r.folio, r.status, r.firstSeen])).to.deep.equal([
+      ['F2', 'mismatched', '2024-12-23'],
+    ]);
 
     const db = (await mongoClient(testMongoUri())).db(env.database);
     const runDoc = await db.collection('reconciliation_runs').findOne({ _id: day3.runId as never });
-    expect(runDoc?.breaks.resolved).to.deep.equal([{ source: 'CAMS', product_code: 'P1', folio_no: 'F2', status: 'mismatched', first_seen: '2024-12-23', resolved_on: '2024-12-25' }]);
+    expect(runDoc?.breaks.resolved).to.deep.equal([
+      {
+        source: 'CAMS',
+        product_code: 'P1',
+        folio_no: 'F2',
+        status: 'mismatched',
+        first_seen: '2024-12-23',
+        resolved_on: '2024-12-25',
+      },
+    ]);
   });
 });

@@ -16,8 +16,24 @@ import { closeTestClient, quietLogger, tempDir, testDb, writeConfig } from './he
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
 const LEDGER = [
-  { _id: 't1', product_code: 'B01', folio_no: '1', units: 10, transaction_type: 'BUY', transaction_date: new Date('2024-12-20T09:00:00Z'), nav: 50 },
-  { _id: 't2', product_code: 'B01', folio_no: '2', units: 5, transaction_type: 'BUY', transaction_date: new Date('2024-12-20T09:00:00Z'), nav: 50 },
+  {
+    _id: 't1',
+    product_code: 'B01',
+    folio_no: '1',
+    units: 10,
+    transaction_type: 'BUY',
+    transaction_date: new Date('2024-12-20T09:00:00Z'),
+    nav: 50,
+  },
+  {
+    _id: 't2',
+    product_code: 'B01',
+    folio_no: '2',
+    units: 5,
+    transaction_type: 'BUY',
+    transaction_date: new Date('2024-12-20T09:00:00Z'),
+    nav: 50,
+  },
 ];
 
 for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
@@ -27,8 +43,14 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
     let database: string | undefined;
     let loaded: LoadedConfig;
     const env = () => ({ ...process.env, MONGO_URI: testMongoUri() });
-    const recon = async (...args: string[]) => (await exec(process.execPath, [cli, ...args, '--config', join(dir, 'recon.config.yaml')], { env: env() })).stdout;
-    const breaks = async (...args: string[]) => JSON.parse(await recon('breaks', '--json', ...args)) as BreakLine[];
+    const recon = async (...args: string[]) =>
+      (
+        await exec(process.execPath, [cli, ...args, '--config', join(dir, 'recon.config.yaml')], {
+          env: env(),
+        })
+      ).stdout;
+    const breaks = async (...args: string[]) =>
+      JSON.parse(await recon('breaks', '--json', ...args)) as BreakLine[];
 
     async function day(asOf: string, folio1Units: number): Promise<void> {
       await writeCamsFile(join(dir, 'incoming', 'cams.dbf'), [
@@ -43,14 +65,28 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
     before(async () => {
       dir = await tempDir('notes');
       await mkdir(join(dir, 'incoming'));
-      const sources = 'sources:\n  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }\n';
+      const sources =
+        'sources:\n  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }\n';
       if (kind === 'files store') {
-        await writeFile(join(dir, 'ledger.ndjson'), LEDGER.map((t) => BSON.EJSON.stringify(t, { relaxed: true })).join('\n') + '\n');
-        loaded = await writeConfig(dir, `ledger: { type: ndjson, path: ./ledger.ndjson }\nstore: { type: files, dir: ./out }\n${sources}`);
+        await writeFile(
+          join(dir, 'ledger.ndjson'),
+          LEDGER.map((t) => BSON.EJSON.stringify(t, { relaxed: true })).join('\n') + '\n',
+        );
+        loaded = await writeConfig(
+          dir,
+          `ledger: { type: ndjson, path: ./ledger.ndjson }\nstore: { type: files, dir: ./out }\n${sources}`,
+        );
       } else {
         database = uniqueDbName('notes');
-        await (await testDb(database)).collection('wealth_pulse_transactions').insertMany(LEDGER.map((t) => ({ ...t })) as never[]);
-        loaded = await writeConfig(dir, `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, aggregation: client }\nstore: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }\n${sources}`);
+        await (
+          await testDb(database)
+        )
+          .collection('wealth_pulse_transactions')
+          .insertMany(LEDGER.map((t) => ({ ...t })) as never[]);
+        loaded = await writeConfig(
+          dir,
+          `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, aggregation: client }\nstore: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }\n${sources}`,
+        );
       }
     });
     after(async () => {
@@ -62,47 +98,147 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
     it('shows the note while the break persists, keeps its history when it resolves, and flags it reopened when it comes back', async () => {
       // Day 1: B01/1 is one unit short in the file (at the file's NAV ₹101.25), B01/2 too.
       await day('23-12-2024', 9);
-      await recon('breaks', 'note', 'CAMS', 'B01', '1', 'asked CAMS for the statement', '--owner', 'asha', '--state', 'investigating', '--author', 'ops1');
+      await recon(
+        'breaks',
+        'note',
+        'CAMS',
+        'B01',
+        '1',
+        'asked CAMS for the statement',
+        '--owner',
+        'asha',
+        '--state',
+        'investigating',
+        '--author',
+        'ops1',
+      );
       let list = await breaks();
       const b1 = () => list.find((b) => b.folio_no === '1');
-      expect(b1()).to.include({ lifecycle: 'new', note: 'asked CAMS for the statement', owner: 'asha', state: 'investigating', note_author: 'ops1', value: 101.25 });
+      expect(b1()).to.include({
+        lifecycle: 'new',
+        note: 'asked CAMS for the statement',
+        owner: 'asha',
+        state: 'investigating',
+        note_author: 'ops1',
+        value: 101.25,
+      });
 
-      // Day 2: still broken: the note, owner and state are shown; a later note without an owner keeps the owner.
+      // Day 2: still broken: the note, owner and state are shown; a later note without an owner
+      // keeps the owner.
       await day('24-12-2024', 9);
-      await recon('breaks', 'note', 'CAMS', 'B01', '1', 'CAMS says a redemption is pending', '--author', 'ops2');
+      await recon(
+        'breaks',
+        'note',
+        'CAMS',
+        'B01',
+        '1',
+        'CAMS says a redemption is pending',
+        '--author',
+        'ops2',
+      );
       list = await breaks();
-      expect(b1()).to.include({ lifecycle: 'persisting', first_seen: '2024-12-23', age_days: 1, note: 'CAMS says a redemption is pending', owner: 'asha', state: 'investigating', notes: 2 });
+      expect(b1()).to.include({
+        lifecycle: 'persisting',
+        first_seen: '2024-12-23',
+        age_days: 1,
+        note: 'CAMS says a redemption is pending',
+        owner: 'asha',
+        state: 'investigating',
+        notes: 2,
+      });
       expect((await breaks('--owner', 'asha')).map((b) => b.folio_no)).to.deep.equal(['1']);
-      expect((await breaks('--state', 'investigating')).map((b) => b.folio_no)).to.deep.equal(['1']);
+      expect((await breaks('--state', 'investigating')).map((b) => b.folio_no)).to.deep.equal([
+        '1',
+      ]);
       expect((await breaks('--state', 'open')).map((b) => b.folio_no)).to.deep.equal(['2']);
-      expect((await breaks('--min-value', '101.25')).map((b) => b.folio_no)).to.deep.equal(['1', '2']);
+      expect((await breaks('--min-value', '101.25')).map((b) => b.folio_no)).to.deep.equal([
+        '1',
+        '2',
+      ]);
       expect((await breaks('--min-value', '101.26')).map((b) => b.folio_no)).to.deep.equal([]);
 
       // Day 3: resolved. It is off the list; its history keeps both days and both notes.
       await day('25-12-2024', 10);
       list = await breaks();
       expect(b1()).to.equal(undefined);
-      const h3 = JSON.parse(await recon('breaks', 'history', 'CAMS', 'B01', '1', '--json')) as BreakHistory;
-      expect(h3.days.map((d) => [d.as_of_date, d.status, d.value])).to.deep.equal([['2024-12-23', 'mismatched', 101.25], ['2024-12-24', 'mismatched', 101.25]]);
+      const h3 = JSON.parse(
+        await recon('breaks', 'history', 'CAMS', 'B01', '1', '--json'),
+      ) as BreakHistory;
+      expect(h3.days.map((d) => [d.as_of_date, d.status, d.value])).to.deep.equal([
+        ['2024-12-23', 'mismatched', 101.25],
+        ['2024-12-24', 'mismatched', 101.25],
+      ]);
       expect(h3.resolved).to.deep.equal(['2024-12-25']);
-      expect(h3.notes.map((n) => n.text)).to.deep.equal(['asked CAMS for the statement', 'CAMS says a redemption is pending']);
+      expect(h3.notes.map((n) => n.text)).to.deep.equal([
+        'asked CAMS for the statement',
+        'CAMS says a redemption is pending',
+      ]);
 
       // Day 4: back again: reopened, not new, with the day it had been resolved on.
       await day('26-12-2024', 9);
       list = await breaks();
-      expect(b1()).to.include({ lifecycle: 'reopened', reopened_after: '2024-12-25', first_seen: '2024-12-26', owner: 'asha' });
-      expect(list.find((b) => b.folio_no === '2')).to.include({ lifecycle: 'persisting', first_seen: '2024-12-23', age_days: 3 });
+      expect(b1()).to.include({
+        lifecycle: 'reopened',
+        reopened_after: '2024-12-25',
+        first_seen: '2024-12-26',
+        owner: 'asha',
+      });
+      expect(list.find((b) => b.folio_no === '2')).to.include({
+        lifecycle: 'persisting',
+        first_seen: '2024-12-23',
+        age_days: 3,
+      });
       const text = await recon('breaks', 'history', 'CAMS', 'B01', '1');
-      expect(text).to.match(/2024-12-24\s+mismatched\s+persisting[^\n]*\n2024-12-25\s+resolved\s*\n2024-12-26\s+mismatched\s+reopened/).and.contain('ops1').and.contain('state=investigating');
-      expect(JSON.parse(await recon('runs', '--json'))[0]).to.include({ status: 'committed', asOf: '2024-12-26' });
-      const bad = await exec(process.execPath, [cli, 'breaks', '--min-value', 'lots', '--config', join(dir, 'recon.config.yaml')], { env: env() }).then(() => null, (e: { code: number; stderr: string }) => e);
+      expect(text)
+        .to.match(
+          /2024-12-24\s+mismatched\s+persisting[^\n]*\n2024-12-25\s+resolved\s*\n2024-12-26\s+mismatched\s+reopened/,
+        )
+        .and.contain('ops1')
+        .and.contain('state=investigating');
+      expect(JSON.parse(await recon('runs', '--json'))[0]).to.include({
+        status: 'committed',
+        asOf: '2024-12-26',
+      });
+      const bad = await exec(
+        process.execPath,
+        [cli, 'breaks', '--min-value', 'lots', '--config', join(dir, 'recon.config.yaml')],
+        { env: env() },
+      ).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
       expect(bad?.code).to.equal(2);
       expect(bad?.stderr).to.contain('expected rupees');
-      const empty = await exec(process.execPath, [cli, 'breaks', 'note', 'CAMS', 'B01', '1', ' ', '--config', join(dir, 'recon.config.yaml')], { env: env() }).then(() => null, (e: { code: number; stderr: string }) => e);
-      expect([empty?.code, empty?.stderr.trim()]).to.deep.equal([2, 'recon: RECON_USAGE: a note needs some text']);
+      const empty = await exec(
+        process.execPath,
+        [
+          cli,
+          'breaks',
+          'note',
+          'CAMS',
+          'B01',
+          '1',
+          ' ',
+          '--config',
+          join(dir, 'recon.config.yaml'),
+        ],
+        { env: env() },
+      ).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect([empty?.code, empty?.stderr.trim()]).to.deep.equal([
+        2,
+        'recon: RECON_USAGE: a note needs some text',
+      ]);
       if (database) {
         const indexes = await (await testDb(database)).collection('break_notes').indexes();
-        expect(indexes.map((i) => i.key)).to.deep.include({ source: 1, product_code: 1, folio_no: 1, at: 1 });
+        expect(indexes.map((i) => i.key)).to.deep.include({
+          source: 1,
+          product_code: 1,
+          folio_no: 1,
+          at: 1,
+        });
       }
     });
   });

@@ -11,18 +11,71 @@ import { patchField, writeCamsFile } from '../fixtures/registrar-files.js';
 import { closeTestClient, quietLogger, tempDir, testDb, writeConfig } from './helpers.js';
 
 const at = (iso: string) => new Date(iso);
-/** Ledger of the 24-12-2024 day: B01/1 mismatched, B01/3 mismatched (file NAV unreadable), B01/8 and B01/9 mongo_only. */
+/**
+ * Ledger of the 24-12-2024 day: B01/1 mismatched, B01/3 mismatched (file NAV unreadable), B01/8 and
+ * B01/9 mongo_only.
+ */
 const LEDGER = [
-  { _id: 't1', product_code: 'B01', folio_no: '1', units: 10.5, transaction_type: 'BUY', transaction_date: at('2024-12-20T09:00:00Z'), nav: 99 },
-  { _id: 't2', product_code: 'B01', folio_no: '3', units: 3, transaction_type: 'BUY', transaction_date: at('2024-12-20T09:00:00Z'), nav: 11 },
-  { _id: 't3', product_code: 'B01', folio_no: '3', units: 0, transaction_type: 'BUY', transaction_date: at('2024-12-23T09:00:00Z'), nav: '12.3456' },
-  { _id: 't4', product_code: 'B01', folio_no: '9', units: 7, transaction_type: 'BUY', transaction_date: at('2024-12-21T09:00:00Z'), nav: 20 },
+  {
+    _id: 't1',
+    product_code: 'B01',
+    folio_no: '1',
+    units: 10.5,
+    transaction_type: 'BUY',
+    transaction_date: at('2024-12-20T09:00:00Z'),
+    nav: 99,
+  },
+  {
+    _id: 't2',
+    product_code: 'B01',
+    folio_no: '3',
+    units: 3,
+    transaction_type: 'BUY',
+    transaction_date: at('2024-12-20T09:00:00Z'),
+    nav: 11,
+  },
+  {
+    _id: 't3',
+    product_code: 'B01',
+    folio_no: '3',
+    units: 0,
+    transaction_type: 'BUY',
+    transaction_date: at('2024-12-23T09:00:00Z'),
+    nav: '12.3456',
+  },
+  {
+    _id: 't4',
+    product_code: 'B01',
+    folio_no: '9',
+    units: 7,
+    transaction_type: 'BUY',
+    transaction_date: at('2024-12-21T09:00:00Z'),
+    nav: 20,
+  },
   // After the end of 24-12 in Asia/Kolkata: neither its units nor its NAV count.
-  { _id: 't5', product_code: 'B01', folio_no: '9', units: 1, transaction_type: 'BUY', transaction_date: at('2024-12-24T18:30:00Z'), nav: 22.5 },
-  { _id: 't6', product_code: 'B01', folio_no: '8', units: 2, transaction_type: 'BUY', transaction_date: at('2024-12-21T09:00:00Z') },
+  {
+    _id: 't5',
+    product_code: 'B01',
+    folio_no: '9',
+    units: 1,
+    transaction_type: 'BUY',
+    transaction_date: at('2024-12-24T18:30:00Z'),
+    nav: 22.5,
+  },
+  {
+    _id: 't6',
+    product_code: 'B01',
+    folio_no: '8',
+    units: 2,
+    transaction_type: 'BUY',
+    transaction_date: at('2024-12-21T09:00:00Z'),
+  },
 ];
 
-for (const kind of ['offline (ndjson ledger, files store)', 'FerretDB (mongodb ledger and store)'] as const) {
+for (const kind of [
+  'offline (ndjson ledger, files store)',
+  'FerretDB (mongodb ledger and store)',
+] as const) {
   describe(`break value and materiality: ${kind}`, function () {
     this.timeout(60_000);
     let dir: string;
@@ -41,12 +94,25 @@ for (const kind of ['offline (ndjson ledger, files store)', 'FerretDB (mongodb l
       const sources = `sources:\n  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }\n`;
       const reconcile = 'reconcile: { tolerance: 0.001, materiality: 60 }\n';
       if (kind.startsWith('offline')) {
-        await writeFile(join(dir, 'ledger.ndjson'), LEDGER.map((t) => BSON.EJSON.stringify(t, { relaxed: true })).join('\n') + '\n');
-        loaded = await writeConfig(dir, `ledger: { type: ndjson, path: ./ledger.ndjson }\nstore: { type: files, dir: ./out }\n${reconcile}${sources}`);
+        await writeFile(
+          join(dir, 'ledger.ndjson'),
+          LEDGER.map((t) => BSON.EJSON.stringify(t, { relaxed: true })).join('\n') + '\n',
+        );
+        loaded = await writeConfig(
+          dir,
+          `ledger: { type: ndjson, path: ./ledger.ndjson }\nstore: { type: files, dir: ./out }\n${reconcile}${sources}`,
+        );
       } else {
         database = uniqueDbName('value');
-        await (await testDb(database)).collection('wealth_pulse_transactions').insertMany(LEDGER.map((t) => ({ ...t })) as never[]);
-        loaded = await writeConfig(dir, `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, aggregation: client }\nstore: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }\n${reconcile}${sources}`);
+        await (
+          await testDb(database)
+        )
+          .collection('wealth_pulse_transactions')
+          .insertMany(LEDGER.map((t) => ({ ...t })) as never[]);
+        loaded = await writeConfig(
+          dir,
+          `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, aggregation: client }\nstore: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }\n${reconcile}${sources}`,
+        );
       }
     });
     after(async () => {
@@ -59,31 +125,57 @@ for (const kind of ['offline (ndjson ledger, files store)', 'FerretDB (mongodb l
       const run = await runReconciliation({ loaded, logger: quietLogger });
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
       expect(run.sources.CAMS.navMissing, 'the unreadable NAV is counted').to.equal(1);
-      expect(run.sources.CAMS.files[0].evidence.samples.map((e) => [e.record, e.field])).to.deep.equal([[3, 'NAV']]);
+      expect(
+        run.sources.CAMS.files[0].evidence.samples.map((e) => [e.record, e.field]),
+      ).to.deep.equal([[3, 'NAV']]);
       const rows = await createReader(loaded.config, loaded.baseDir).breakRows(run.runId);
-      const pick = (r: ResultDocument) => [r.folio_no, r.status, r.difference, r.nav, r.nav_source, r.value, r.immaterial];
-      expect(rows.map(pick).sort()).to.deep.equal([
-        // 0.5 × 101.25 (file) = 50.625 → ₹50.63, below the ₹60 materiality.
-        ['1', 'mismatched', 0.5, 101.25, 'file', 50.63, true],
-        // dbf_only: -4 × 101.25 (file).
-        ['2', 'dbf_only', -4, 101.25, 'file', -405, false],
-        // File NAV unreadable: the ledger's latest NAV before the cut-off, 12.3456 × 2 = 24.6912 → ₹24.69.
-        ['3', 'mismatched', 2, 12.3456, 'ledger', 24.69, true],
-        // No NAV anywhere: no value, and not immaterial (unknown is not small).
-        ['8', 'mongo_only', 2, null, null, null, false],
-        // mongo_only: the NAV of 24-12 18:30Z is after the cut-off; 7 × 20.
-        ['9', 'mongo_only', 7, 20, 'ledger', 140, false],
-      ].sort());
+      const pick = (r: ResultDocument) => [
+        r.folio_no,
+        r.status,
+        r.difference,
+        r.nav,
+        r.nav_source,
+        r.value,
+        r.immaterial,
+      ];
+      expect(rows.map(pick).sort()).to.deep.equal(
+        [
+          // 0.5 × 101.25 (file) = 50.625 → ₹50.63, below the ₹60 materiality.
+          ['1', 'mismatched', 0.5, 101.25, 'file', 50.63, true],
+          // dbf_only: -4 × 101.25 (file).
+          ['2', 'dbf_only', -4, 101.25, 'file', -405, false],
+          // File NAV unreadable: the ledger's latest NAV before the cut-off, 12.3456 × 2 = 24.6912
+          // → ₹24.69.
+          ['3', 'mismatched', 2, 12.3456, 'ledger', 24.69, true],
+          // No NAV anywhere: no value, and not immaterial (unknown is not small).
+          ['8', 'mongo_only', 2, null, null, null, false],
+          // mongo_only: the NAV of 24-12 18:30Z is after the cut-off; 7 × 20.
+          ['9', 'mongo_only', 7, 20, 'ledger', 140, false],
+        ].sort(),
+      );
       expect(run.immaterial).to.equal(2);
-      expect(run.values?.map((g) => [g.status, g.breaks, g.unvalued, g.immaterial, g.grossPaise, g.netPaise])).to.deep.equal([
+      expect(
+        run.values?.map((g) => [
+          g.status,
+          g.breaks,
+          g.unvalued,
+          g.immaterial,
+          g.grossPaise,
+          g.netPaise,
+        ]),
+      ).to.deep.equal([
         ['dbf_only', 1, 0, 0, 40_500n, -40_500n],
         ['mongo_only', 2, 1, 0, 14_000n, 14_000n],
         ['mismatched', 2, 0, 2, 7_532n, 7_532n],
       ]);
-      const stored = await createReader(loaded.config, loaded.baseDir).committedRun({ runId: run.runId });
-      expect(stored?.values.find((g) => g.status === 'mismatched')).to.include({ gross_paise: 7_532, immaterial: 2 });
+      const stored = await createReader(loaded.config, loaded.baseDir).committedRun({
+        runId: run.runId,
+      });
+      expect(stored?.values.find((g) => g.status === 'mismatched')).to.include({
+        gross_paise: 7_532,
+        immaterial: 2,
+      });
       expect((stored?.sources.CAMS as { nav_missing: number }).nav_missing).to.equal(1);
     });
   });
 }
-

@@ -10,8 +10,15 @@ import { writeCamsFile, writeKarvyFile } from '../fixtures/registrar-files.js';
 import { closeTestClient, quietLogger, tempDir, testDb } from './helpers.js';
 
 let n = 0;
-const tx = (product: string, folio: string, type: string, units: number, date: string) =>
-  ({ _id: `t${++n}`, product_code: product, folio_no: folio, scheme_name: 'S', units, transaction_type: type, transaction_date: new Date(date) });
+const tx = (product: string, folio: string, type: string, units: number, date: string) => ({
+  _id: `t${++n}`,
+  product_code: product,
+  folio_no: folio,
+  scheme_name: 'S',
+  units,
+  transaction_type: type,
+  transaction_date: new Date(date),
+});
 
 describe('breaks across days: lifecycle, ageing and reasons', function () {
   this.timeout(120_000);
@@ -28,68 +35,181 @@ describe('breaks across days: lifecycle, ageing and reasons', function () {
     await db.dropDatabase().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
-  after(async () => { await closeTestClient(); });
+  after(async () => {
+    await closeTestClient();
+  });
 
   async function runDay(day: string, sources: string): Promise<RunSummary> {
-    await writeFile(join(dir, 'recon.config.yaml'), `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
+    await writeFile(
+      join(dir, 'recon.config.yaml'),
+      `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
 store: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
 sources:
-${sources.replaceAll('DAY', day)}`);
-    const loaded = await loadConfig({ path: join(dir, 'recon.config.yaml'), env: { ...process.env, MONGO_URI: testMongoUri() } });
+${sources.replaceAll('DAY', day)}`,
+    );
+    const loaded = await loadConfig({
+      path: join(dir, 'recon.config.yaml'),
+      env: { ...process.env, MONGO_URI: testMongoUri() },
+    });
     const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(run.status, JSON.stringify(run.error)).to.equal('committed');
     return run;
   }
 
   async function breaksOf(runId: string) {
-    const rows = await db.collection('reconciliation_results').find({ reconciliation_run_id: runId, status: { $ne: 'matched' } }).toArray();
-    return Object.fromEntries(rows.map((r) => [r.folio_no, { status: r.status, difference: r.difference, lifecycle: r.lifecycle, first_seen: r.first_seen, age_days: r.age_days }]));
+    const rows = await db
+      .collection('reconciliation_results')
+      .find({ reconciliation_run_id: runId, status: { $ne: 'matched' } })
+      .toArray();
+    return Object.fromEntries(
+      rows.map((r) => [
+        r.folio_no,
+        {
+          status: r.status,
+          difference: r.difference,
+          lifecycle: r.lifecycle,
+          first_seen: r.first_seen,
+          age_days: r.age_days,
+        },
+      ]),
+    );
   }
 
   it('marks breaks new, persisting and changed with first_seen and age, lists resolved ones, and does not age on a rerun', async () => {
-    await db.collection('wealth_pulse_transactions').insertMany([
-      tx('A', '1', 'BUY', 10, '2024-12-20T00:00:00Z'),
-      tx('A', '2', 'BUY', 25, '2024-12-20T00:00:00Z'), tx('A', '2', 'BUY', 1, '2024-12-25T04:30:00Z'),
-      tx('A', '3', 'BUY', 30, '2024-12-24T04:30:00Z'),
-      tx('A', '4', 'BUY', 40, '2024-12-20T00:00:00Z'), tx('A', '4', 'BUY', 1, '2024-12-24T04:30:00Z'),
-      tx('A', '5', 'BUY', 5, '2024-12-25T04:30:00Z'),
-      tx('A', '6', 'BUY', 7, '2024-12-25T04:30:00Z'),
-    ] as never[]);
+    await db
+      .collection('wealth_pulse_transactions')
+      .insertMany([
+        tx('A', '1', 'BUY', 10, '2024-12-20T00:00:00Z'),
+        tx('A', '2', 'BUY', 25, '2024-12-20T00:00:00Z'),
+        tx('A', '2', 'BUY', 1, '2024-12-25T04:30:00Z'),
+        tx('A', '3', 'BUY', 30, '2024-12-24T04:30:00Z'),
+        tx('A', '4', 'BUY', 40, '2024-12-20T00:00:00Z'),
+        tx('A', '4', 'BUY', 1, '2024-12-24T04:30:00Z'),
+        tx('A', '5', 'BUY', 5, '2024-12-25T04:30:00Z'),
+        tx('A', '6', 'BUY', 7, '2024-12-25T04:30:00Z'),
+      ] as never[]);
     const files: Record<string, [string, number][]> = {
-      '2024-12-23': [['1', 10], ['2', 20], ['3', 30], ['4', 40]],
-      '2024-12-24': [['1', 10], ['2', 20], ['3', 30], ['4', 40], ['5', 5]],
-      '2024-12-25': [['1', 10], ['2', 20], ['3', 30], ['4', 40], ['5', 5]],
+      '2024-12-23': [
+        ['1', 10],
+        ['2', 20],
+        ['3', 30],
+        ['4', 40],
+      ],
+      '2024-12-24': [
+        ['1', 10],
+        ['2', 20],
+        ['3', 30],
+        ['4', 40],
+        ['5', 5],
+      ],
+      '2024-12-25': [
+        ['1', 10],
+        ['2', 20],
+        ['3', 30],
+        ['4', 40],
+        ['5', 5],
+      ],
     };
     const runs: Record<string, RunSummary> = {};
     for (const [day, rows] of Object.entries(files)) {
       const d = join(dir, day);
       await mkdir(d);
       const [y, m, dd] = day.split('-');
-      await writeCamsFile(join(d, 'cams.dbf'), rows.map(([folio, units]) => ({ product: 'A', folio, units, asOf: `${dd}-${m}-${y}` })));
-      runs[day] = await runDay(day, '  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./DAY, pattern: "cams*.dbf" } }');
+      await writeCamsFile(
+        join(d, 'cams.dbf'),
+        rows.map(([folio, units]) => ({ product: 'A', folio, units, asOf: `${dd}-${m}-${y}` })),
+      );
+      runs[day] = await runDay(
+        day,
+        '  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./DAY, pattern: "cams*.dbf" } }',
+      );
     }
     expect(await breaksOf(runs['2024-12-23'].runId)).to.deep.equal({
-      2: { status: 'mismatched', difference: 5, lifecycle: 'new', first_seen: '2024-12-23', age_days: 0 },
-      3: { status: 'dbf_only', difference: -30, lifecycle: 'new', first_seen: '2024-12-23', age_days: 0 },
+      2: {
+        status: 'mismatched',
+        difference: 5,
+        lifecycle: 'new',
+        first_seen: '2024-12-23',
+        age_days: 0,
+      },
+      3: {
+        status: 'dbf_only',
+        difference: -30,
+        lifecycle: 'new',
+        first_seen: '2024-12-23',
+        age_days: 0,
+      },
     });
     expect(await breaksOf(runs['2024-12-24'].runId)).to.deep.equal({
-      2: { status: 'mismatched', difference: 5, lifecycle: 'persisting', first_seen: '2024-12-23', age_days: 1 },
-      4: { status: 'mismatched', difference: 1, lifecycle: 'new', first_seen: '2024-12-24', age_days: 0 },
-      5: { status: 'dbf_only', difference: -5, lifecycle: 'new', first_seen: '2024-12-24', age_days: 0 },
+      2: {
+        status: 'mismatched',
+        difference: 5,
+        lifecycle: 'persisting',
+        first_seen: '2024-12-23',
+        age_days: 1,
+      },
+      4: {
+        status: 'mismatched',
+        difference: 1,
+        lifecycle: 'new',
+        first_seen: '2024-12-24',
+        age_days: 0,
+      },
+      5: {
+        status: 'dbf_only',
+        difference: -5,
+        lifecycle: 'new',
+        first_seen: '2024-12-24',
+        age_days: 0,
+      },
     });
-    expect(runs['2024-12-24'].breaks?.resolved.map((r) => [r.folio, r.status, r.firstSeen])).to.deep.equal([['3', 'dbf_only', '2024-12-23']]);
+    expect(
+      runs['2024-12-24'].breaks?.resolved.map((r) => [r.folio, r.status, r.firstSeen]),
+    ).to.deep.equal([['3', 'dbf_only', '2024-12-23']]);
     const day3 = {
-      2: { status: 'mismatched', difference: 6, lifecycle: 'changed', first_seen: '2024-12-23', age_days: 2 },
-      4: { status: 'mismatched', difference: 1, lifecycle: 'persisting', first_seen: '2024-12-24', age_days: 1 },
-      6: { status: 'mongo_only', difference: 7, lifecycle: 'new', first_seen: '2024-12-25', age_days: 0 },
+      2: {
+        status: 'mismatched',
+        difference: 6,
+        lifecycle: 'changed',
+        first_seen: '2024-12-23',
+        age_days: 2,
+      },
+      4: {
+        status: 'mismatched',
+        difference: 1,
+        lifecycle: 'persisting',
+        first_seen: '2024-12-24',
+        age_days: 1,
+      },
+      6: {
+        status: 'mongo_only',
+        difference: 7,
+        lifecycle: 'new',
+        first_seen: '2024-12-25',
+        age_days: 0,
+      },
     };
     expect(await breaksOf(runs['2024-12-25'].runId)).to.deep.equal(day3);
     expect(runs['2024-12-25'].breaks).to.include({ new: 1, persisting: 1, changed: 1 });
     expect(runs['2024-12-25'].breaks?.resolved.map((r) => r.folio)).to.deep.equal(['5']);
-    const doc = await db.collection('reconciliation_runs').findOne({ _id: runs['2024-12-25'].runId as never });
-    expect(doc?.breaks.resolved).to.deep.equal([{ source: 'CAMS', product_code: 'A', folio_no: '5', status: 'dbf_only', first_seen: '2024-12-24', resolved_on: '2024-12-25' }]);
+    const doc = await db
+      .collection('reconciliation_runs')
+      .findOne({ _id: runs['2024-12-25'].runId as never });
+    expect(doc?.breaks.resolved).to.deep.equal([
+      {
+        source: 'CAMS',
+        product_code: 'A',
+        folio_no: '5',
+        status: 'dbf_only',
+        first_seen: '2024-12-24',
+        resolved_on: '2024-12-25',
+      },
+    ]);
     // A rerun of the same day compares with the 24th again: nothing ages.
-    const rerun = await runDay('2024-12-25', '  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./DAY, pattern: "cams*.dbf" } }');
+    const rerun = await runDay(
+      '2024-12-25',
+      '  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./DAY, pattern: "cams*.dbf" } }',
+    );
     expect(await breaksOf(rerun.runId)).to.deep.equal(day3);
   });
 
@@ -97,8 +217,10 @@ ${sources.replaceAll('DAY', day)}`);
     await db.collection('wealth_pulse_transactions').insertMany([
       tx('K1', '100', 'BUY', 100, '2024-12-20T00:00:00Z'), // file 90 + PLDG 10: pledged
       tx('K1', '101', 'BUY', 100, '2024-12-20T00:00:00Z'), // file 90 + PLDG 5: unexplained
-      tx('A', '1', 'BUY', 90, '2024-12-20T00:00:00Z'), tx('A', '1', 'BUY', 10, '2024-12-25T03:00:00Z'), // booked a day late: timing
-      tx('A', '2', 'BUY', 90, '2024-12-20T00:00:00Z'), tx('A', '2', 'BUY', 7, '2024-12-25T03:00:00Z'), // next day does not explain it
+      tx('A', '1', 'BUY', 90, '2024-12-20T00:00:00Z'),
+      tx('A', '1', 'BUY', 10, '2024-12-25T03:00:00Z'), // booked a day late: timing
+      tx('A', '2', 'BUY', 90, '2024-12-20T00:00:00Z'),
+      tx('A', '2', 'BUY', 7, '2024-12-25T03:00:00Z'), // next day does not explain it
       tx('B', '123', 'BUY', 50, '2024-12-20T00:00:00Z'), // file has 00123: probable key mismatch
       tx('C', '555', 'BUY', 5, '2024-12-20T00:00:00Z'), // file has 555/01
       tx('D', '8000', 'BUY', 3, '2024-12-20T00:00:00Z'), // file has 9000 with FOLIO_OLD 8000
@@ -116,22 +238,56 @@ ${sources.replaceAll('DAY', day)}`);
       { prcode: 'K1', acno: 100, units: 90, pledged: 10, asOf: '24/12/2024' },
       { prcode: 'K1', acno: 101, units: 90, pledged: 5, asOf: '24/12/2024' },
     ]);
-    const run = await runDay('2024-12-24', `  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ., pattern: "cams*.dbf" } }
-  - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ., pattern: "karvy*.dbf" } }`);
-    const rows = await db.collection('reconciliation_results').find({ reconciliation_run_id: run.runId, status: { $ne: 'matched' } }).toArray();
-    const reasons = Object.fromEntries(rows.map((r) => [`${r.product_code}/${r.folio_no}`, [r.status, r.reason, r.reason_detail]]));
-    const timingTx = await db.collection('wealth_pulse_transactions').findOne({ product_code: 'A', folio_no: '1', units: 10 });
+    const run = await runDay(
+      '2024-12-24',
+      `  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ., pattern: "cams*.dbf" } }
+  - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ., pattern: "karvy*.dbf" } }`,
+    );
+    const rows = await db
+      .collection('reconciliation_results')
+      .find({ reconciliation_run_id: run.runId, status: { $ne: 'matched' } })
+      .toArray();
+    const reasons = Object.fromEntries(
+      rows.map((r) => [`${r.product_code}/${r.folio_no}`, [r.status, r.reason, r.reason_detail]]),
+    );
+    const timingTx = await db
+      .collection('wealth_pulse_transactions')
+      .findOne({ product_code: 'A', folio_no: '1', units: 10 });
     expect(reasons).to.deep.equal({
       'K1/100': ['mismatched', 'pledged', {}],
       'K1/101': ['mismatched', null, null],
       'A/1': ['mismatched', 'timing', { transaction_ids: [String(timingTx?._id)] }],
       'A/2': ['mismatched', null, null],
-      'B/00123': ['dbf_only', 'probable_key_mismatch', { pair: { product_code: 'B', folio_no: '123' } }],
-      'B/123': ['mongo_only', 'probable_key_mismatch', { pair: { product_code: 'B', folio_no: '00123' } }],
-      'C/555/01': ['dbf_only', 'probable_key_mismatch', { pair: { product_code: 'C', folio_no: '555' } }],
-      'C/555': ['mongo_only', 'probable_key_mismatch', { pair: { product_code: 'C', folio_no: '555/01' } }],
-      'D/9000': ['dbf_only', 'probable_key_mismatch', { pair: { product_code: 'D', folio_no: '8000' } }],
-      'D/8000': ['mongo_only', 'probable_key_mismatch', { pair: { product_code: 'D', folio_no: '9000' } }],
+      'B/00123': [
+        'dbf_only',
+        'probable_key_mismatch',
+        { pair: { product_code: 'B', folio_no: '123' } },
+      ],
+      'B/123': [
+        'mongo_only',
+        'probable_key_mismatch',
+        { pair: { product_code: 'B', folio_no: '00123' } },
+      ],
+      'C/555/01': [
+        'dbf_only',
+        'probable_key_mismatch',
+        { pair: { product_code: 'C', folio_no: '555' } },
+      ],
+      'C/555': [
+        'mongo_only',
+        'probable_key_mismatch',
+        { pair: { product_code: 'C', folio_no: '555/01' } },
+      ],
+      'D/9000': [
+        'dbf_only',
+        'probable_key_mismatch',
+        { pair: { product_code: 'D', folio_no: '8000' } },
+      ],
+      'D/8000': [
+        'mongo_only',
+        'probable_key_mismatch',
+        { pair: { product_code: 'D', folio_no: '9000' } },
+      ],
       'E/777': ['dbf_only', null, null],
       'E/0777': ['mongo_only', null, null],
     });

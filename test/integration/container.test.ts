@@ -20,14 +20,17 @@ describe('container files (no Docker engine here: what can be checked without on
 
   it('copies only paths that exist, builds the product only, and runs the daemon as a non-root user', () => {
     for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
-      for (const path of m[1].split(/\s+/)) expect(existsSync(join(root, path)), path).to.equal(true);
+      for (const path of m[1].split(/\s+/))
+        expect(existsSync(join(root, path)), path).to.equal(true);
     }
     expect(dockerfile).to.match(/npm ci --omit=dev/);
     expect(dockerfile).to.match(/^RUN npm run build$/m);
     expect(dockerfile).to.not.match(/^COPY (test|bench|scripts) /m);
     expect(dockerfile).to.match(/^USER node$/m);
     expect(dockerfile).to.match(/^ENV RECON_CONFIG=\/config\/recon.config.yaml$/m);
-    expect(dockerfile).to.match(/^COPY deploy\/docker\/recon.config.yaml \/config\/recon.config.yaml$/m);
+    expect(dockerfile).to.match(
+      /^COPY deploy\/docker\/recon.config.yaml \/config\/recon.config.yaml$/m,
+    );
     expect(dockerfile).to.match(/^CMD \["daemon"\]$/m);
     expect(dockerfile.match(/^FROM /gm)).to.have.length(2);
   });
@@ -35,18 +38,28 @@ describe('container files (no Docker engine here: what can be checked without on
   it('pins the Node base image to the minor version of .nvmrc (what CI tests)', () => {
     const [major, minor] = read('.nvmrc').trim().split('.');
     expect(dockerfile).to.match(new RegExp(`^ARG NODE_VERSION=${major}\\.${minor}$`, 'm'));
-    for (const m of dockerfile.matchAll(/^FROM (\S+)/gm)) expect(m[1]).to.equal('node:${NODE_VERSION}-slim');
+    for (const m of dockerfile.matchAll(/^FROM (\S+)/gm))
+      expect(m[1]).to.equal('node:${NODE_VERSION}-slim');
   });
 
   it('health-checks through `recon healthcheck`, which follows health.port and health.enabled of the same config', () => {
     const check = /^HEALTHCHECK [^\n]*\\\n\s+CMD (\[.*\])$/m.exec(dockerfile);
     expect(check, 'HEALTHCHECK').to.not.equal(null);
-    expect(JSON.parse(check![1])).to.deep.equal(['node', '/app/dist/core/cli.js', 'healthcheck', '--timeout', '5']);
+    expect(JSON.parse(check![1])).to.deep.equal([
+      'node',
+      '/app/dist/core/cli.js',
+      'healthcheck',
+      '--timeout',
+      '5',
+    ]);
     expect(check![0]).to.not.contain('9464');
   });
 
   it('bakes in a config the daemon can run, with every path under /data', async () => {
-    const loaded = await loadConfig({ path: join(root, 'deploy/docker/recon.config.yaml'), env: { MONGO_URI: 'mongodb://mongo:27017/' } });
+    const loaded = await loadConfig({
+      path: join(root, 'deploy/docker/recon.config.yaml'),
+      env: { MONGO_URI: 'mongodb://mongo:27017/' },
+    });
     const check = await checkConfig(loaded);
     expect(check.daemonProblem).to.equal(null);
     expect(loaded.config.health).to.deep.include({ enabled: true, host: '0.0.0.0', port: 9464 });
@@ -63,20 +76,34 @@ describe('container files (no Docker engine here: what can be checked without on
   it('ships a compose file with restart policy, init, a database health check, start order on health, and pinned images', async () => {
     const { config } = await loadConfig({
       path: join(root, 'compose/recon.config.yaml'),
-      env: { MONGO_URI: 'mongodb://mongo:27017/', SFTP_PASSWORD: 'p', SFTP_FINGERPRINT: `SHA256:${'A'.repeat(43)}`, ZIP_PASSWORD: 'z' },
+      env: {
+        MONGO_URI: 'mongodb://mongo:27017/',
+        SFTP_PASSWORD: 'p',
+        SFTP_FINGERPRINT: `SHA256:${'A'.repeat(43)}`,
+        ZIP_PASSWORD: 'z',
+      },
     });
     expect(config.schedule?.cron).to.equal('0 30 7 * * *');
-    expect(config.sources.every((s) => s.fetch.type === 'sftp' && s.fetch.remoteDir === '/upload')).to.equal(true);
+    expect(
+      config.sources.every((s) => s.fetch.type === 'sftp' && s.fetch.remoteDir === '/upload'),
+    ).to.equal(true);
     const compose = load(read('docker-compose.yaml')) as { services: Record<string, Doc> };
     expect(Object.keys(compose.services)).to.deep.equal(['mongo', 'sftp', 'recon']);
     for (const [name, service] of Object.entries(compose.services)) {
       expect(service.restart, name).to.equal('unless-stopped');
       expect(service.init, name).to.equal(true);
-      if (service.image !== undefined) expect(service.image, name).to.match(/^[a-z0-9/._-]+:\d+\.\d+[\w.-]*$/);
-      else expect(existsSync(join(root, (service.build as string), 'Dockerfile')), name).to.equal(true);
+      if (service.image !== undefined)
+        expect(service.image, name).to.match(/^[a-z0-9/._-]+:\d+\.\d+[\w.-]*$/);
+      else
+        expect(existsSync(join(root, service.build as string, 'Dockerfile')), name).to.equal(true);
     }
-    expect((compose.services.mongo.healthcheck as Doc).test).to.be.an('array').that.includes('mongosh');
-    expect(compose.services.recon.depends_on).to.deep.equal({ mongo: { condition: 'service_healthy' }, sftp: { condition: 'service_healthy' } });
+    expect((compose.services.mongo.healthcheck as Doc).test)
+      .to.be.an('array')
+      .that.includes('mongosh');
+    expect(compose.services.recon.depends_on).to.deep.equal({
+      mongo: { condition: 'service_healthy' },
+      sftp: { condition: 'service_healthy' },
+    });
     const sftpDockerfile = read('compose/sftp/Dockerfile');
     expect(sftpDockerfile).to.match(/^FROM debian:\d+\.\d+-slim$/m);
     expect(read('compose/sftp/sshd_config')).to.match(/^\s*ChrootDirectory \/home\/recon$/m);
@@ -92,38 +119,100 @@ type Fields = { [key: string]: Fields | true };
 const ANY: Fields = { '*': true };
 const METADATA: Fields = { name: true, namespace: true, labels: ANY, annotations: ANY };
 const CONTAINER: Fields = {
-  name: true, image: true, imagePullPolicy: true, command: true, args: true, workingDir: true,
-  env: { name: true, value: true, valueFrom: true }, envFrom: { secretRef: { name: true, optional: true }, configMapRef: { name: true, optional: true }, prefix: true },
+  name: true,
+  image: true,
+  imagePullPolicy: true,
+  command: true,
+  args: true,
+  workingDir: true,
+  env: { name: true, value: true, valueFrom: true },
+  envFrom: {
+    secretRef: { name: true, optional: true },
+    configMapRef: { name: true, optional: true },
+    prefix: true,
+  },
   resources: { requests: ANY, limits: ANY },
-  securityContext: { allowPrivilegeEscalation: true, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: true, runAsGroup: true, capabilities: { drop: true, add: true }, seccompProfile: { type: true } },
+  securityContext: {
+    allowPrivilegeEscalation: true,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: true,
+    runAsGroup: true,
+    capabilities: { drop: true, add: true },
+    seccompProfile: { type: true },
+  },
   volumeMounts: { name: true, mountPath: true, readOnly: true, subPath: true },
 };
 const POD_SPEC: Fields = {
-  restartPolicy: true, serviceAccountName: true, nodeSelector: ANY, imagePullSecrets: { name: true },
-  securityContext: { runAsNonRoot: true, runAsUser: true, runAsGroup: true, fsGroup: true, seccompProfile: { type: true } },
-  containers: CONTAINER, initContainers: CONTAINER,
-  volumes: { name: true, configMap: { name: true, items: { key: true, path: true }, defaultMode: true }, secret: { secretName: true, defaultMode: true }, emptyDir: { medium: true, sizeLimit: true }, persistentVolumeClaim: { claimName: true, readOnly: true } },
+  restartPolicy: true,
+  serviceAccountName: true,
+  nodeSelector: ANY,
+  imagePullSecrets: { name: true },
+  securityContext: {
+    runAsNonRoot: true,
+    runAsUser: true,
+    runAsGroup: true,
+    fsGroup: true,
+    seccompProfile: { type: true },
+  },
+  containers: CONTAINER,
+  initContainers: CONTAINER,
+  volumes: {
+    name: true,
+    configMap: { name: true, items: { key: true, path: true }, defaultMode: true },
+    secret: { secretName: true, defaultMode: true },
+    emptyDir: { medium: true, sizeLimit: true },
+    persistentVolumeClaim: { claimName: true, readOnly: true },
+  },
 };
 const KINDS: Record<string, Fields> = {
   'batch/v1 CronJob': {
-    apiVersion: true, kind: true, metadata: METADATA,
+    apiVersion: true,
+    kind: true,
+    metadata: METADATA,
     spec: {
-      schedule: true, timeZone: true, concurrencyPolicy: true, startingDeadlineSeconds: true, suspend: true,
-      successfulJobsHistoryLimit: true, failedJobsHistoryLimit: true,
+      schedule: true,
+      timeZone: true,
+      concurrencyPolicy: true,
+      startingDeadlineSeconds: true,
+      suspend: true,
+      successfulJobsHistoryLimit: true,
+      failedJobsHistoryLimit: true,
       jobTemplate: {
         metadata: METADATA,
         spec: {
-          backoffLimit: true, activeDeadlineSeconds: true, ttlSecondsAfterFinished: true, parallelism: true, completions: true,
-          podFailurePolicy: { rules: { action: true, onExitCodes: { containerName: true, operator: true, values: true }, onPodConditions: { type: true, status: true } } },
+          backoffLimit: true,
+          activeDeadlineSeconds: true,
+          ttlSecondsAfterFinished: true,
+          parallelism: true,
+          completions: true,
+          podFailurePolicy: {
+            rules: {
+              action: true,
+              onExitCodes: { containerName: true, operator: true, values: true },
+              onPodConditions: { type: true, status: true },
+            },
+          },
           template: { metadata: METADATA, spec: POD_SPEC },
         },
       },
     },
   },
-  'v1 Secret': { apiVersion: true, kind: true, metadata: METADATA, type: true, stringData: ANY, data: ANY },
+  'v1 Secret': {
+    apiVersion: true,
+    kind: true,
+    metadata: METADATA,
+    type: true,
+    stringData: ANY,
+    data: ANY,
+  },
   'kustomize.config.k8s.io/v1beta1 Kustomization': {
-    apiVersion: true, kind: true, resources: true, namespace: true,
-    configMapGenerator: { name: true, files: true, literals: true }, generatorOptions: { disableNameSuffixHash: true, labels: ANY },
+    apiVersion: true,
+    kind: true,
+    resources: true,
+    namespace: true,
+    configMapGenerator: { name: true, files: true, literals: true },
+    generatorOptions: { disableNameSuffixHash: true, labels: ANY },
   },
 };
 
@@ -149,31 +238,73 @@ describe('deploy/: Kubernetes and Airflow (checked without a cluster or an Airfl
       }
     }
     // The check itself: a misspelt field is caught.
-    expect(unknownFields({ spec: { jobTemplate: { spec: { template: { spec: { restartpolicy: 'Never' } } } } } }, KINDS['batch/v1 CronJob'], 'x')).to.deep.equal(['x.spec.jobTemplate.spec.template.spec.restartpolicy']);
+    expect(
+      unknownFields(
+        { spec: { jobTemplate: { spec: { template: { spec: { restartpolicy: 'Never' } } } } } },
+        KINDS['batch/v1 CronJob'],
+        'x',
+      ),
+    ).to.deep.equal(['x.spec.jobTemplate.spec.template.spec.restartpolicy']);
   });
 
   it('runs `recon run --json` from the image with the config from the ConfigMap and secrets from the Secret, retrying only exit 4', async () => {
-    const [cron] = docs('cronjob.yaml') as [{ spec: { concurrencyPolicy: string; jobTemplate: { spec: { podFailurePolicy: { rules: Doc[] }; template: { spec: { restartPolicy: string; containers: Doc[]; volumes: Doc[] } } } } } }];
+    const [cron] = docs('cronjob.yaml') as [
+      {
+        spec: {
+          concurrencyPolicy: string;
+          jobTemplate: {
+            spec: {
+              podFailurePolicy: { rules: Doc[] };
+              template: { spec: { restartPolicy: string; containers: Doc[]; volumes: Doc[] } };
+            };
+          };
+        };
+      },
+    ];
     const job = cron.spec.jobTemplate.spec;
     const pod = job.template.spec;
-    const [container] = pod.containers as [{ image: string; args: string[]; env: Doc[]; envFrom: Doc[]; volumeMounts: Doc[] }];
+    const [container] = pod.containers as [
+      { image: string; args: string[]; env: Doc[]; envFrom: Doc[]; volumeMounts: Doc[] },
+    ];
     expect(container.image).to.match(/^brokerage-recon:/);
     expect(container.args).to.deep.equal(['run', '--json']);
-    expect(container.env).to.deep.include({ name: 'RECON_CONFIG', value: '/config/recon.config.yaml' });
+    expect(container.env).to.deep.include({
+      name: 'RECON_CONFIG',
+      value: '/config/recon.config.yaml',
+    });
     expect(container.envFrom).to.deep.equal([{ secretRef: { name: 'recon-secrets' } }]);
-    expect(container.volumeMounts).to.deep.include({ name: 'config', mountPath: '/config', readOnly: true });
+    expect(container.volumeMounts).to.deep.include({
+      name: 'config',
+      mountPath: '/config',
+      readOnly: true,
+    });
     expect(pod.volumes).to.deep.include({ name: 'config', configMap: { name: 'recon-config' } });
     expect(pod.restartPolicy).to.equal('Never');
     expect(cron.spec.concurrencyPolicy).to.equal('Forbid');
-    expect(job.podFailurePolicy.rules).to.deep.equal([{ action: 'FailJob', onExitCodes: { containerName: 'recon', operator: 'NotIn', values: [4] } }]);
-    const kustomization = docs('kustomization.yaml')[0] as { configMapGenerator: { name: string; files: string[] }[]; resources: string[] };
-    expect(kustomization.configMapGenerator).to.deep.equal([{ name: 'recon-config', files: ['recon.config.yaml'] }]);
+    expect(job.podFailurePolicy.rules).to.deep.equal([
+      {
+        action: 'FailJob',
+        onExitCodes: { containerName: 'recon', operator: 'NotIn', values: [4] },
+      },
+    ]);
+    const kustomization = docs('kustomization.yaml')[0] as {
+      configMapGenerator: { name: string; files: string[] }[];
+      resources: string[];
+    };
+    expect(kustomization.configMapGenerator).to.deep.equal([
+      { name: 'recon-config', files: ['recon.config.yaml'] },
+    ]);
     expect(kustomization.resources).to.not.include('secret.example.yaml');
     // Every variable the config needs is a key of the Secret, and the config loads with them.
     const secret = docs('secret.example.yaml')[0] as { stringData: Record<string, string> };
-    const wanted = [...read('deploy/kubernetes/recon.config.yaml').matchAll(/\$\{([A-Z_]+)\}/g)].map((m) => m[1]);
+    const wanted = [
+      ...read('deploy/kubernetes/recon.config.yaml').matchAll(/\$\{([A-Z_]+)\}/g),
+    ].map((m) => m[1]);
     expect([...new Set(wanted)].sort()).to.deep.equal(Object.keys(secret.stringData).sort());
-    const loaded = await loadConfig({ path: join(root, 'deploy/kubernetes/recon.config.yaml'), env: secret.stringData });
+    const loaded = await loadConfig({
+      path: join(root, 'deploy/kubernetes/recon.config.yaml'),
+      env: secret.stringData,
+    });
     expect((await checkConfig(loaded)).plugins).to.deep.equal(['CAMS: cams', 'KARVY: karvy']);
   });
 
@@ -182,7 +313,9 @@ describe('deploy/: Kubernetes and Airflow (checked without a cluster or an Airfl
     const cache = await mkdtemp(join(tmpdir(), 'recon-pycache-'));
     try {
       const python = findBinary('python3', 'RECON_TEST_PYTHON');
-      const r = await exec(python, ['-m', 'py_compile', join(root, dag)], { env: { ...process.env, PYTHONPYCACHEPREFIX: cache } });
+      const r = await exec(python, ['-m', 'py_compile', join(root, dag)], {
+        env: { ...process.env, PYTHONPYCACHEPREFIX: cache },
+      });
       expect(r.stderr).to.equal('');
     } finally {
       await rm(cache, { recursive: true, force: true });
@@ -191,7 +324,9 @@ describe('deploy/: Kubernetes and Airflow (checked without a cluster or an Airfl
     expect(source.match(/^def \w+\(/gm)).to.deep.equal(['def reconcile(']);
     expect(source).to.contain('[command, "run", "--json"]');
     expect(source).to.match(/^RETRYABLE_EXIT = 4$/m);
-    expect(source).to.match(/if result\.returncode == RETRYABLE_EXIT:\n\s+raise AirflowException\(/);
+    expect(source).to.match(
+      /if result\.returncode == RETRYABLE_EXIT:\n\s+raise AirflowException\(/,
+    );
     expect(source).to.match(/raise AirflowFailException\(message\)/);
   });
 });

@@ -43,11 +43,16 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     await db.dropDatabase().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
-  after(async () => { await closeTestClient(); });
+  after(async () => {
+    await closeTestClient();
+  });
 
   async function load(extra: string, name = 'recon.config.yaml'): Promise<LoadedConfig> {
     await writeFile(join(dir, name), config(database, './incoming', extra));
-    return loadConfig({ path: join(dir, name), env: { ...process.env, MONGO_URI: testMongoUri() } });
+    return loadConfig({
+      path: join(dir, name),
+      env: { ...process.env, MONGO_URI: testMongoUri() },
+    });
   }
 
   it('makes exactly one run when two daemons fire on the same tick', async () => {
@@ -89,11 +94,15 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     try {
       await Promise.all(daemons.map((d) => d.start()));
       const runs = db.collection('reconciliation_runs');
-      for (let i = 0; i < 100 && (await runs.countDocuments({ status: 'committed' })) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 100 && (await runs.countDocuments({ status: 'committed' })) === 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
       await new Promise((r) => setTimeout(r, 1000));
       expect(await runs.countDocuments({})).to.equal(1);
       expect(await runs.countDocuments({ status: 'committed' })).to.equal(1);
-      const done = await db.collection<LeaseDoc>('recon_leases').find({ name: 'recon-daily', job: at.toISOString(), done: true }).toArray();
+      const done = await db
+        .collection<LeaseDoc>('recon_leases')
+        .find({ name: 'recon-daily', job: at.toISOString(), done: true })
+        .toArray();
       expect(done).to.have.length(1);
     } finally {
       for (const d of daemons) await d.stop(30_000);
@@ -102,7 +111,8 @@ describe('daemon: schedule, lease, health and shutdown', function () {
 
   it('lets another daemon take over once a lease expires, with a higher fencing token', async () => {
     const loaded = await load('schedule: { cron: "0 0 5 * * *", leaseSeconds: 1, force: true }');
-    const col = async () => (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    const col = async () =>
+      (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
     const crashed = new Lease(col, 'recon-daily', 1000);
     const first = await crashed.acquire();
     expect(first).to.not.equal(null);
@@ -112,7 +122,9 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       await new Promise((r) => setTimeout(r, 1200));
       const run = await b.tick();
       expect(run?.status).to.equal('committed');
-      const lease = (await (await col()).find({ name: 'recon-daily' }).sort({ token: -1 }).limit(1).toArray())[0];
+      const lease = (
+        await (await col()).find({ name: 'recon-daily' }).sort({ token: -1 }).limit(1).toArray()
+      )[0];
       expect(lease?.token).to.be.greaterThan(first!.token);
       expect(lease?.holder).to.equal(b.lease!.holder);
     } finally {
@@ -122,45 +134,75 @@ describe('daemon: schedule, lease, health and shutdown', function () {
 
   it('refuses to publish with a stale fencing token', async () => {
     const loaded = await load('');
-    const col = async () => (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    const col = async () =>
+      (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
     const stale = new Lease(col, 'recon-daily', 500);
     await stale.acquire();
     await new Promise((r) => setTimeout(r, 700));
     const fresh = new Lease(col, 'recon-daily', 60_000);
     expect(await fresh.acquire()).to.not.equal(null);
-    const run = await runReconciliation({ loaded, logger: quietLogger, force: true, beforeCommit: (id) => stale.fence(id) });
+    const run = await runReconciliation({
+      loaded,
+      logger: quietLogger,
+      force: true,
+      beforeCommit: (id) => stale.fence(id),
+    });
     expect(run.status).to.equal('failed');
     expect(run.error?.code).to.equal('RECON_LEASE_LOST');
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: run.runId })).to.equal(0);
-    const ok = await runReconciliation({ loaded, logger: quietLogger, force: true, beforeCommit: (id) => fresh.fence(id) });
+    expect(
+      await db
+        .collection('reconciliation_results')
+        .countDocuments({ reconciliation_run_id: run.runId }),
+    ).to.equal(0);
+    const ok = await runReconciliation({
+      loaded,
+      logger: quietLogger,
+      force: true,
+      beforeCommit: (id) => fresh.fence(id),
+    });
     expect(ok.status).to.equal('committed');
   });
 
   it('refuses to publish when less than a third of the lease time is left', async () => {
-    const col = async () => (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    const col = async () =>
+      (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
     let skewMs = 0;
     const lease = new Lease(col, 'recon-daily', 60_000, () => new Date(Date.now() + skewMs));
     expect(await lease.acquire()).to.not.equal(null);
     await lease.fence('run-a');
     skewMs = 45_000;
-    const err = await lease.fence('run-b').then(() => null, (e: unknown) => e as { code: string });
+    const err = await lease.fence('run-b').then(
+      () => null,
+      (e: unknown) => e as { code: string },
+    );
     expect(err?.code).to.equal('RECON_LEASE_LOST');
   });
 
-  it('keeps the newer run\'s results when a stalled older run reaches its commit after it, and does not publish the older', async () => {
+  it("keeps the newer run's results when a stalled older run reaches its commit after it, and does not publish the older", async () => {
     const loaded = await load('');
     let newer = null as Awaited<ReturnType<typeof runReconciliation>> | null;
     // The older run passes its fence, then stalls while another daemon runs and publishes.
     const older = await runReconciliation({
-      loaded, logger: quietLogger, force: true,
-      beforeCommit: async () => { newer = await runReconciliation({ loaded, logger: quietLogger, force: true }); },
+      loaded,
+      logger: quietLogger,
+      force: true,
+      beforeCommit: async () => {
+        newer = await runReconciliation({ loaded, logger: quietLogger, force: true });
+      },
     });
     expect(newer!.status).to.equal('committed');
     expect(older.status).to.equal('failed');
     expect(older.error?.code).to.equal('RECON_SUPERSEDED');
     const results = db.collection('reconciliation_results');
-    expect(await results.countDocuments({ reconciliation_run_id: newer!.runId })).to.be.greaterThan(0);
-    const latest = await db.collection('reconciliation_runs').find({ status: 'committed' }).sort({ started_at: -1 }).limit(1).next();
+    expect(await results.countDocuments({ reconciliation_run_id: newer!.runId })).to.be.greaterThan(
+      0,
+    );
+    const latest = await db
+      .collection('reconciliation_runs')
+      .find({ status: 'committed' })
+      .sort({ started_at: -1 })
+      .limit(1)
+      .next();
     expect(latest?._id).to.equal(newer!.runId);
   });
 
@@ -169,11 +211,15 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     const d = new Daemon(loaded, quietLogger);
     await d.start();
     try {
-      type Health = { status: string; lastRun: { id: string; status: string } | null; nextRun: string | null };
+      type Health = {
+        status: string;
+        lastRun: { id: string; status: string } | null;
+        nextRun: string | null;
+      };
       let health = null as Health | null;
       for (let i = 0; i < 100 && !health?.lastRun; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        health = await (await fetch(`http://127.0.0.1:${d.healthPort}/healthz`)).json() as Health;
+        health = (await (await fetch(`http://127.0.0.1:${d.healthPort}/healthz`)).json()) as Health;
       }
       expect(health?.status).to.equal('ok');
       expect(health?.lastRun?.status).to.equal('committed');
@@ -190,8 +236,17 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     }
   });
 
-  function startChild(configPath: string): { exited: Promise<number | null>; stderr: () => string; waitFor: (text: string) => Promise<void>; kill: () => void } {
-    const child = spawn(process.execPath, [cli, 'daemon', '--config', configPath, '--log-level', 'info'], { env: { ...process.env, MONGO_URI: testMongoUri() }, stdio: ['ignore', 'ignore', 'pipe'] });
+  function startChild(configPath: string): {
+    exited: Promise<number | null>;
+    stderr: () => string;
+    waitFor: (text: string) => Promise<void>;
+    kill: () => void;
+  } {
+    const child = spawn(
+      process.execPath,
+      [cli, 'daemon', '--config', configPath, '--log-level', 'info'],
+      { env: { ...process.env, MONGO_URI: testMongoUri() }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
     const waiters: { text: string; resolve: () => void }[] = [];
     child.stderr!.on('data', (d: Buffer) => {
@@ -202,11 +257,12 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     return {
       exited,
       stderr: () => err,
-      waitFor: (text) => new Promise<void>((resolve, reject) => {
-        if (err.includes(text)) return resolve();
-        waiters.push({ text, resolve });
-        void exited.then(() => reject(new Error(`daemon exited before logging ${text}: ${err}`)));
-      }),
+      waitFor: (text) =>
+        new Promise<void>((resolve, reject) => {
+          if (err.includes(text)) return resolve();
+          waiters.push({ text, resolve });
+          void exited.then(() => reject(new Error(`daemon exited before logging ${text}: ${err}`)));
+        }),
       kill: () => child.kill('SIGTERM'),
     };
   }
@@ -223,14 +279,21 @@ describe('daemon: schedule, lease, health and shutdown', function () {
   it('lets the current run finish on SIGTERM within the grace period, publishes it and exits 0', async () => {
     await mkdir(join(dir, 'big'));
     generateFile(join(dir, 'big', 'cams_big.dbf'), 'cams', 5_000);
-    await writeFile(join(dir, 'daemon.yaml'), config(database, './big', 'schedule: { cron: "* * * * * *", graceSeconds: 60 }'));
+    await writeFile(
+      join(dir, 'daemon.yaml'),
+      config(database, './big', 'schedule: { cron: "* * * * * *", graceSeconds: 60 }'),
+    );
     const child = startChild(join(dir, 'daemon.yaml'));
     await child.waitFor('"msg":"run started"');
     child.kill();
     expect(await child.exited, child.stderr()).to.equal(0);
     const runs = await db.collection('reconciliation_runs').find({}).toArray();
     expect(runs.map((r) => r.status)).to.deep.equal(['committed']);
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: runs[0]._id })).to.be.greaterThan(0);
+    expect(
+      await db
+        .collection('reconciliation_results')
+        .countDocuments({ reconciliation_run_id: runs[0]._id }),
+    ).to.be.greaterThan(0);
     expect(child.stderr()).to.contain('waiting for the current run');
     expect(child.stderr()).to.not.contain('abandoning the current run');
   });
@@ -239,21 +302,37 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     const loaded = await load('');
     const previous = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(previous.status).to.equal('committed');
-    const visible = await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: previous.runId });
+    const visible = await db
+      .collection('reconciliation_results')
+      .countDocuments({ reconciliation_run_id: previous.runId });
     expect(visible).to.be.greaterThan(0);
     await mkdir(join(dir, 'big'));
     generateFile(join(dir, 'big', 'cams_big.dbf'), 'cams', 300_000);
-    await writeFile(join(dir, 'daemon.yaml'), config(database, './big', 'schedule: { cron: "* * * * * *", graceSeconds: 0 }'));
+    await writeFile(
+      join(dir, 'daemon.yaml'),
+      config(database, './big', 'schedule: { cron: "* * * * * *", graceSeconds: 0 }'),
+    );
     const child = startChild(join(dir, 'daemon.yaml'));
     await child.waitFor('"msg":"run started"');
     child.kill();
     expect(await child.exited).to.equal(4);
-    const runs = await db.collection('reconciliation_runs').find({ _id: { $ne: previous.runId as never } }).toArray();
+    const runs = await db
+      .collection('reconciliation_runs')
+      .find({ _id: { $ne: previous.runId as never } })
+      .toArray();
     expect(runs).to.have.length(1);
     expect(runs[0].status).to.equal('failed');
     expect(runs[0].error.code).to.equal('RECON_ABANDONED');
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: runs[0]._id })).to.equal(0);
-    expect(await db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: previous.runId })).to.equal(visible);
+    expect(
+      await db
+        .collection('reconciliation_results')
+        .countDocuments({ reconciliation_run_id: runs[0]._id }),
+    ).to.equal(0);
+    expect(
+      await db
+        .collection('reconciliation_results')
+        .countDocuments({ reconciliation_run_id: previous.runId }),
+    ).to.equal(visible);
     expect(child.stderr()).to.contain('abandoning the current run');
   });
 });
@@ -264,8 +343,14 @@ describe('the nominal time of a scheduled tick', () => {
     const { nominalTick } = await import('../../core/schedule.js');
     const daily = new Cron('0 30 7 * * *', { timezone: 'Asia/Kolkata', paused: true });
     const tick = new Date('2026-11-24T02:00:00.000Z'); // 07:30:00 IST
-    for (const ms of [0, 1, 7, 450]) expect(nominalTick(daily, new Date(tick.getTime() + ms))?.toISOString(), `+${ms} ms`).to.equal(tick.toISOString());
+    for (const ms of [0, 1, 7, 450])
+      expect(
+        nominalTick(daily, new Date(tick.getTime() + ms))?.toISOString(),
+        `+${ms} ms`,
+      ).to.equal(tick.toISOString());
     const yearly = new Cron('26 36 10 24 11 *', { timezone: 'UTC', paused: true });
-    expect(nominalTick(yearly, new Date('2026-11-24T10:36:26.000Z'))?.toISOString()).to.equal('2026-11-24T10:36:26.000Z');
+    expect(nominalTick(yearly, new Date('2026-11-24T10:36:26.000Z'))?.toISOString()).to.equal(
+      '2026-11-24T10:36:26.000Z',
+    );
   });
 });

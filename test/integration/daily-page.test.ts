@@ -12,8 +12,12 @@ import { deskReport } from '../fixtures/desk-report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const outputDir = fileURLToPath(new URL('../../../test-output/', import.meta.url));
-/** The stated bounds for 100,000 breaks on this 2-core machine: open within 15 s, a filter within 3 s. */
-const OPEN_MS = 15_000, FILTER_MS = 3_000;
+/**
+ * The stated bounds for 100,000 breaks on this 2-core machine: open within 15 s, a filter within 3
+ * s.
+ */
+const OPEN_MS = 15_000,
+  FILTER_MS = 3_000;
 
 describe('the daily page in a real Chromium (DevTools protocol)', function () {
   this.timeout(120_000);
@@ -22,12 +26,25 @@ describe('the daily page in a real Chromium (DevTools protocol)', function () {
   let page: Page;
 
   before(async () => {
-    expect(existsSync(CHROMIUM), 'Debian chromium is required (scripts/test.sh installs it)').to.equal(true);
+    expect(
+      existsSync(CHROMIUM),
+      'Debian chromium is required (scripts/test.sh installs it)',
+    ).to.equal(true);
     dir = await mkdtemp(join(tmpdir(), 'recon-page-'));
     await mkdir(outputDir, { recursive: true });
     browser = await puppeteer.launch({
-      executablePath: CHROMIUM, headless: true, userDataDir: join(dir, 'profile'),
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      executablePath: CHROMIUM,
+      headless: true,
+      userDataDir: join(dir, 'profile'),
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage();
     // Offline: any request that leaves the file is a defect of the page.
@@ -52,9 +69,15 @@ describe('the daily page in a real Chromium (DevTools protocol)', function () {
   const total = () => page.$eval('#total-count', (e) => Number(e.textContent!.replace(/,/g, '')));
   const totalValue = () => page.$eval('#total-value', (e) => e.textContent);
   const visibleRows = () => page.$$eval('#rows tr.row', (rows) => rows.length);
-  const firstFolios = () => page.$$eval('#rows tr.row', (rows) => rows.slice(0, 3).map((r) => r.children[6].textContent));
-  const waitTotal = (n: number, timeout = FILTER_MS) => page.waitForFunction(`document.getElementById('total-count')?.textContent?.replace(/,/g, '') === '${n}'`, { timeout });
-  const gross = (rows: { value_paise: number | null }[]) => `Rs ${formatRupees(rows.reduce((s, b) => s + Math.abs(b.value_paise ?? 0), 0))}`;
+  const firstFolios = () =>
+    page.$$eval('#rows tr.row', (rows) => rows.slice(0, 3).map((r) => r.children[6].textContent));
+  const waitTotal = (n: number, timeout = FILTER_MS) =>
+    page.waitForFunction(
+      `document.getElementById('total-count')?.textContent?.replace(/,/g, '') === '${n}'`,
+      { timeout },
+    );
+  const gross = (rows: { value_paise: number | null }[]) =>
+    `Rs ${formatRupees(rows.reduce((s, b) => s + Math.abs(b.value_paise ?? 0), 0))}`;
 
   it('lists breaks largest value first; search and a filter change the visible rows and the totals; screenshots at laptop and phone width', async () => {
     await page.setViewport({ width: 1366, height: 900 });
@@ -73,14 +96,19 @@ describe('the daily page in a real Chromium (DevTools protocol)', function () {
     expect(await totalValue()).to.equal(gross(noted));
     expect(await visibleRows()).to.equal(noted.length);
     // One folio.
-    await page.$eval('#search', (e) => { (e as unknown as { value: string }).value = ''; });
+    await page.$eval('#search', (e) => {
+      (e as unknown as { value: string }).value = '';
+    });
     await page.type('#search', data.breaks[5].folio_no);
     await waitTotal(1);
     expect(await firstFolios()).to.deep.equal([data.breaks[5].folio_no]);
     expect(await totalValue()).to.equal(gross([data.breaks[5]]));
 
     // Clear the search, then filter: source KARVY and owner asha.
-    await page.$eval('#search', (e) => { (e as unknown as { value: string }).value = ''; e.dispatchEvent(new Event('input')); });
+    await page.$eval('#search', (e) => {
+      (e as unknown as { value: string }).value = '';
+      e.dispatchEvent(new Event('input'));
+    });
     await waitTotal(300);
     await page.select('#f-source', 'KARVY');
     const karvy = data.breaks.filter((b) => b.source === 'KARVY');
@@ -91,7 +119,13 @@ describe('the daily page in a real Chromium (DevTools protocol)', function () {
     await waitTotal(asha.length);
     expect(asha.length).to.be.greaterThan(0);
     expect(await totalValue()).to.equal(gross(asha));
-    expect(await page.$$eval('#rows tr.row', (rows) => rows.every((r) => r.children[2].textContent === 'KARVY' && r.children[7].textContent === 'asha'))).to.equal(true);
+    expect(
+      await page.$$eval('#rows tr.row', (rows) =>
+        rows.every(
+          (r) => r.children[2].textContent === 'KARVY' && r.children[7].textContent === 'asha',
+        ),
+      ),
+    ).to.equal(true);
     await page.select('#f-owner', '');
     await page.select('#f-source', '');
     await page.select('#f-state', 'open');
@@ -112,15 +146,27 @@ describe('the daily page in a real Chromium (DevTools protocol)', function () {
     expect(await visibleRows()).to.be.lessThan(120);
     const t0 = performance.now();
     await page.type('#search', 'growth direct plan');
-    await page.$eval('#search', (e) => { (e as unknown as { value: string }).value = 'scheme 42 '; e.dispatchEvent(new Event('input')); });
-    const want = data.breaks.filter((b) => (b.scheme_name ?? '').toLowerCase().includes('scheme 42 '));
+    await page.$eval('#search', (e) => {
+      (e as unknown as { value: string }).value = 'scheme 42 ';
+      e.dispatchEvent(new Event('input'));
+    });
+    const want = data.breaks.filter((b) =>
+      (b.scheme_name ?? '').toLowerCase().includes('scheme 42 '),
+    );
     await waitTotal(want.length, FILTER_MS + 200);
     const filterMs = performance.now() - t0 - 120; // less the search box's own 120 ms debounce
     expect(filterMs, `filtered in ${Math.round(filterMs)} ms`).to.be.lessThan(FILTER_MS);
     expect(await totalValue()).to.equal(gross(want));
     // Scrolled to the end, the last break is in the page.
-    await page.$eval('#viewport', (e) => { e.scrollTop = e.scrollHeight; });
-    await page.waitForFunction(`[...document.querySelectorAll('#rows tr.row')].some((r) => r.children[6].textContent === '${want.at(-1)!.folio_no}')`, { timeout: FILTER_MS });
-    process.stdout.write(`      100,000 breaks: opened in ${Math.round(ms)} ms, filtered in ${Math.round(filterMs)} ms\n`);
+    await page.$eval('#viewport', (e) => {
+      e.scrollTop = e.scrollHeight;
+    });
+    await page.waitForFunction(
+      `[...document.querySelectorAll('#rows tr.row')].some((r) => r.children[6].textContent === '${want.at(-1)!.folio_no}')`,
+      { timeout: FILTER_MS },
+    );
+    process.stdout.write(
+      `      100,000 breaks: opened in ${Math.round(ms)} ms, filtered in ${Math.round(filterMs)} ms\n`,
+    );
   });
 });

@@ -13,7 +13,9 @@ const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
 describe('npm run demo and the CLI on the files store', function () {
   this.timeout(60_000);
   let dir = '';
-  after(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   it('writes the HTML report and prints its path; report, runs and breaks then read the same files store', async () => {
     const { stdout } = await exec(process.execPath, [demo]);
@@ -25,9 +27,13 @@ describe('npm run demo and the CLI on the files store', function () {
     expect(html).to.contain('<input id="search"').and.contain('id="chart"');
     expect(stdout).to.match(/value of breaks: Rs [\d,]+\.\d\d at stake/);
     const config = join(dir, 'recon.config.yaml');
-    const runs = JSON.parse((await exec(process.execPath, [cli, 'runs', '--json', '--config', config])).stdout) as { status: string }[];
+    const runs = JSON.parse(
+      (await exec(process.execPath, [cli, 'runs', '--json', '--config', config])).stdout,
+    ) as { status: string }[];
     expect(runs.map((r) => r.status)).to.deep.equal(['committed']);
-    const breaks = JSON.parse((await exec(process.execPath, [cli, 'breaks', '--json', '--config', config])).stdout) as { folio_no: string; value: number | null }[];
+    const breaks = JSON.parse(
+      (await exec(process.execPath, [cli, 'breaks', '--json', '--config', config])).stdout,
+    ) as { folio_no: string; value: number | null }[];
     expect(breaks.length).to.be.greaterThan(3);
     // Largest value first; breaks without a NAV last.
     const values = breaks.map((b) => b.value);
@@ -35,7 +41,16 @@ describe('npm run demo and the CLI on the files store', function () {
     expect(valued).to.deep.equal([...valued].sort((a, b) => b - a));
     expect(values.slice(valued.length).every((v) => v === null)).to.equal(true);
     const xlsx = join(dir, 'report.xlsx');
-    await exec(process.execPath, [cli, 'report', '--format', 'xlsx', '--out', xlsx, '--config', config]);
+    await exec(process.execPath, [
+      cli,
+      'report',
+      '--format',
+      'xlsx',
+      '--out',
+      xlsx,
+      '--config',
+      config,
+    ]);
     expect(existsSync(xlsx)).to.equal(true);
   });
 });

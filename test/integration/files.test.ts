@@ -25,43 +25,89 @@ describe('several files per source (offline)', function () {
     dir = await tempDir('files');
     await mkdir(join(dir, 'incoming'));
     await writeFile(join(dir, 'recon.config.yaml'), CONFIG);
-    await writeFile(join(dir, 'ledger.ndjson'), [
-      '{"product_code":"B01","folio_no":"1","units":15,"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
-      '{"product_code":"H01","folio_no":"1","units":{"$numberDecimal":"7.5"},"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
-    ].join('\n'));
+    await writeFile(
+      join(dir, 'ledger.ndjson'),
+      [
+        '{"product_code":"B01","folio_no":"1","units":15,"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
+        '{"product_code":"H01","folio_no":"1","units":{"$numberDecimal":"7.5"},"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
+      ].join('\n'),
+    );
   });
-  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('sums a key across every file that matches the pattern, counting its rows', async () => {
-    await writeCamsFile(join(dir, 'incoming', 'cams_amc1.dbf'), [{ product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' }, { product: 'H01', folio: '1', units: 7.5, asOf: '24-12-2024' }]);
-    await writeCamsFile(join(dir, 'incoming', 'cams_amc2.dbf'), [{ product: 'B01', folio: '1', units: 5, asOf: '24-12-2024' }]);
-    const run = await runReconciliation({ loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }), logger: quietLogger });
+    await writeCamsFile(join(dir, 'incoming', 'cams_amc1.dbf'), [
+      { product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' },
+      { product: 'H01', folio: '1', units: 7.5, asOf: '24-12-2024' },
+    ]);
+    await writeCamsFile(join(dir, 'incoming', 'cams_amc2.dbf'), [
+      { product: 'B01', folio: '1', units: 5, asOf: '24-12-2024' },
+    ]);
+    const run = await runReconciliation({
+      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
+      logger: quietLogger,
+    });
     expect(run.status, JSON.stringify(run.error)).to.equal('committed');
-    expect(run.sources.CAMS.files.map((f) => f.name)).to.deep.equal(['cams_amc1.dbf', 'cams_amc2.dbf']);
+    expect(run.sources.CAMS.files.map((f) => f.name)).to.deep.equal([
+      'cams_amc1.dbf',
+      'cams_amc2.dbf',
+    ]);
     const csv = await readFile(join(dir, 'out', 'runs', run.runId, 'results.csv'), 'utf8');
     expect(csv).to.match(/,CAMS,matched,B01,1,Scheme B01,15,15,0,2,{10}\n/); // the break columns are empty on a matched row
     expect(csv).to.match(/,CAMS,matched,H01,1,Scheme H01,7.5,7.5,0,1,{10}\n/);
   });
 
   it('refuses files of one source with different as-of days, naming both', async () => {
-    await writeCamsFile(join(dir, 'incoming', 'cams_a.dbf'), [{ product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' }]);
-    await writeCamsFile(join(dir, 'incoming', 'cams_b.dbf'), [{ product: 'B01', folio: '1', units: 5, asOf: '23-12-2024' }]);
-    const run = await runReconciliation({ loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }), logger: quietLogger });
+    await writeCamsFile(join(dir, 'incoming', 'cams_a.dbf'), [
+      { product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' },
+    ]);
+    await writeCamsFile(join(dir, 'incoming', 'cams_b.dbf'), [
+      { product: 'B01', folio: '1', units: 5, asOf: '23-12-2024' },
+    ]);
+    const run = await runReconciliation({
+      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
+      logger: quietLogger,
+    });
     expect(run.status).to.equal('failed');
     expect(run.error?.code).to.equal('RECON_ASOF_MIXED');
     expect(run.error?.message).to.contain('cams_a.dbf').and.contain('cams_b.dbf');
   });
 
   it('refuses one file holding two as-of days, naming the record', async () => {
-    await writeCamsFile(join(dir, 'incoming', 'cams_a.dbf'), [{ product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' }, { product: 'B01', folio: '2', units: 1, asOf: '25-12-2024' }]);
-    const run = await runReconciliation({ loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }), logger: quietLogger });
-    expect(run.error).to.include({ code: 'RECON_ASOF_MIXED', file: 'cams_a.dbf', record: 2, field: 'ASSET_DATE' });
+    await writeCamsFile(join(dir, 'incoming', 'cams_a.dbf'), [
+      { product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' },
+      { product: 'B01', folio: '2', units: 1, asOf: '25-12-2024' },
+    ]);
+    const run = await runReconciliation({
+      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
+      logger: quietLogger,
+    });
+    expect(run.error).to.include({
+      code: 'RECON_ASOF_MIXED',
+      file: 'cams_a.dbf',
+      record: 2,
+      field: 'ASSET_DATE',
+    });
   });
 
   it('fails clearly when no file matches, and the CLI says so in one line', async () => {
-    const r = await exec(process.execPath, [cli, 'run', '--config', join(dir, 'recon.config.yaml'), '--log-level', 'silent']).then(() => null, (e: { code: number; stderr: string }) => e);
+    const r = await exec(process.execPath, [
+      cli,
+      'run',
+      '--config',
+      join(dir, 'recon.config.yaml'),
+      '--log-level',
+      'silent',
+    ]).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(r?.code).to.equal(3);
-    expect(r?.stderr).to.match(/^recon: RECON_NO_FILES: source CAMS: no file in .*incoming matches cams\*\.dbf\n$/);
+    expect(r?.stderr).to.match(
+      /^recon: RECON_NO_FILES: source CAMS: no file in .*incoming matches cams\*\.dbf\n$/,
+    );
   });
 
   it('answers --help on every command with exit 0', async () => {

@@ -11,7 +11,9 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `recon-${prefix}-`));
 }
 
-/** Writes a recon.config.yaml into `dir` and loads it with MONGO_URI pointing at the test server. */
+/**
+ * Writes a recon.config.yaml into `dir` and loads it with MONGO_URI pointing at the test server.
+ */
 export async function writeConfig(dir: string, yaml: string): Promise<LoadedConfig> {
   const path = join(dir, 'recon.config.yaml');
   await writeFile(path, yaml);
@@ -24,8 +26,11 @@ ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, collection
 store:  { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
 reconcile: { tolerance: 0.001 }
 sources:
-${sources || `  - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
-  - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }`}
+${
+  sources ||
+  `  - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
+  - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }`
+}
 `;
 }
 
@@ -43,13 +48,18 @@ export async function closeTestClient(): Promise<void> {
 }
 
 export async function seedLedger(db: Db, transactions: Transaction[]): Promise<void> {
-  await db.collection('wealth_pulse_transactions').insertMany(transactions.map((t) => ({ ...t })) as never[]);
+  await db
+    .collection('wealth_pulse_transactions')
+    .insertMany(transactions.map((t) => ({ ...t })) as never[]);
 }
 
 /** Whether the server stores Decimal128 (MongoDB does; FerretDB 1.x does not). */
 export async function supportsDecimal128(db: Db): Promise<boolean> {
   if (process.env.MONGO_URI === undefined) return false;
-  return db.command({ buildInfo: 1 }).then((info) => !String(info.version ?? '').includes('ferretdb') && info.ferretdb === undefined, () => false);
+  return db.command({ buildInfo: 1 }).then(
+    (info) => !String(info.version ?? '').includes('ferretdb') && info.ferretdb === undefined,
+    () => false,
+  );
 }
 
 export const quietLogger = createLogger({ level: 'silent' });
@@ -63,9 +73,13 @@ export interface ScenarioWorld {
 
 /**
  * Registers mocha hooks on the calling suite: a temp folder with the scenario's DBF files in
- * `folder`, its ledger seeded in a fresh database; both removed afterwards. Fields are set in before().
+ * `folder`, its ledger seeded in a fresh database; both removed afterwards. Fields are set in
+ * before().
  */
-export function withScenario(prefix: string, options: { folder?: string; decimal128?: boolean | 'auto' } = {}): ScenarioWorld {
+export function withScenario(
+  prefix: string,
+  options: { folder?: string; decimal128?: boolean | 'auto' } = {},
+): ScenarioWorld {
   const world = {} as ScenarioWorld;
   const folder = options.folder ?? 'incoming';
   before(async () => {
@@ -73,7 +87,10 @@ export function withScenario(prefix: string, options: { folder?: string; decimal
     await mkdir(join(world.dir, folder));
     world.database = uniqueDbName(prefix);
     world.db = await testDb(world.database);
-    const decimal128 = options.decimal128 === 'auto' ? await supportsDecimal128(world.db) : options.decimal128 ?? false;
+    const decimal128 =
+      options.decimal128 === 'auto'
+        ? await supportsDecimal128(world.db)
+        : (options.decimal128 ?? false);
     world.scenario = await writeScenario(join(world.dir, folder), { decimal128 });
     await seedLedger(world.db, world.scenario.transactions);
   });

@@ -10,17 +10,32 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const json = <T>(path: string) => JSON.parse(readFileSync(join(root, path), 'utf8')) as T;
 
-interface LockEntry { version?: string; dev?: boolean; devOptional?: boolean; optional?: boolean; peer?: boolean; hasInstallScript?: boolean }
-interface Pkg { engines: { node: string }; allowScripts: Record<string, boolean>; scripts: Record<string, string>; overrides: Record<string, string> }
+interface LockEntry {
+  version?: string;
+  dev?: boolean;
+  devOptional?: boolean;
+  optional?: boolean;
+  peer?: boolean;
+  hasInstallScript?: boolean;
+}
+interface Pkg {
+  engines: { node: string };
+  allowScripts: Record<string, boolean>;
+  scripts: Record<string, string>;
+  overrides: Record<string, string>;
+}
 
 describe('the production install (package.json and package-lock.json)', () => {
   const pkg = json<Pkg>('package.json');
   const lock = json<{ packages: Record<string, LockEntry> }>('package-lock.json').packages;
   const entries = Object.entries(lock).filter(([path]) => path !== '');
-  const name = (path: string) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+  const name = (path: string) =>
+    path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
 
   it('names every dependency that has an install script in allowScripts', () => {
-    const withScripts = [...new Set(entries.filter(([, e]) => e.hasInstallScript).map(([path]) => name(path)))].sort();
+    const withScripts = [
+      ...new Set(entries.filter(([, e]) => e.hasInstallScript).map(([path]) => name(path))),
+    ].sort();
     expect(withScripts).to.deep.equal(Object.keys(pkg.allowScripts).sort());
   });
 
@@ -30,7 +45,9 @@ describe('the production install (package.json and package-lock.json)', () => {
       expect(e, tool).to.not.equal(undefined);
       expect(e.dev, `${tool} is installed by npm ci --omit=dev`).to.equal(true);
     }
-    expect(pkg.scripts.prepare, 'a prepare script runs tsc on npm ci --omit=dev').to.equal(undefined);
+    expect(pkg.scripts.prepare, 'a prepare script runs tsc on npm ci --omit=dev').to.equal(
+      undefined,
+    );
   });
 
   it('resolves uuid (under exceljs) to a release without the published advisory (11.1.1 or newer)', () => {
@@ -38,7 +55,10 @@ describe('the production install (package.json and package-lock.json)', () => {
     expect(uuids).to.not.deep.equal([]);
     for (const v of uuids) {
       const [major, minor, patch] = v.split('.').map(Number);
-      expect(major > 11 || (major === 11 && (minor > 1 || (minor === 1 && patch >= 1))), v).to.equal(true);
+      expect(
+        major > 11 || (major === 11 && (minor > 1 || (minor === 1 && patch >= 1))),
+        v,
+      ).to.equal(true);
     }
   });
 

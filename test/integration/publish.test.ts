@@ -9,50 +9,104 @@ describe('publish protocol', function () {
   const world = withScenario('publish');
 
   it('marks a run that crashed before commit failed and removes its rows, keeping committed results visible', async () => {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
+    const loaded = await writeConfig(
+      world.dir,
+      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
+    );
     const good = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(good.status).to.equal('committed');
     // A crashed process: its run is still 'running' hours later and its rows are half written.
     const crashed = 'crashed-run';
-    await world.db.collection('reconciliation_runs').insertOne({ _id: crashed as never, run_id: crashed, status: 'running', started_at: new Date(Date.now() - 7 * 3600_000) });
+    await world.db.collection('reconciliation_runs').insertOne({
+      _id: crashed as never,
+      run_id: crashed,
+      status: 'running',
+      started_at: new Date(Date.now() - 7 * 3600_000),
+    });
     await world.db.collection('reconciliation_results').insertMany([
-      { reconciliation_run_id: crashed, source: 'CAMS', as_of_date: '2024-12-24', status: 'matched', product_code: 'B01', folio_no: '1' },
+      {
+        reconciliation_run_id: crashed,
+        source: 'CAMS',
+        as_of_date: '2024-12-24',
+        status: 'matched',
+        product_code: 'B01',
+        folio_no: '1',
+      },
     ]);
     const next = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(next.status).to.equal('committed');
     const doc = await world.db.collection('reconciliation_runs').findOne({ _id: crashed as never });
     expect(doc?.status).to.equal('failed');
     expect(doc?.error.code).to.equal('RECON_ABANDONED');
-    expect(await world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: crashed })).to.equal(0);
-    expect(await world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: next.runId })).to.equal(17);
-    expect(await world.db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: good.runId })).to.equal(0);
+    expect(
+      await world.db
+        .collection('reconciliation_results')
+        .countDocuments({ reconciliation_run_id: crashed }),
+    ).to.equal(0);
+    expect(
+      await world.db
+        .collection('reconciliation_results')
+        .countDocuments({ reconciliation_run_id: next.runId }),
+    ).to.equal(17);
+    expect(
+      await world.db
+        .collection('reconciliation_results')
+        .countDocuments({ reconciliation_run_id: good.runId }),
+    ).to.equal(0);
   });
 
   it('does not touch a recent running run, which may belong to another live process', async () => {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
+    const loaded = await writeConfig(
+      world.dir,
+      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
+    );
     const live = 'live-run';
-    await world.db.collection('reconciliation_runs').insertOne({ _id: live as never, run_id: live, status: 'running', started_at: new Date() });
+    await world.db
+      .collection('reconciliation_runs')
+      .insertOne({ _id: live as never, run_id: live, status: 'running', started_at: new Date() });
     const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
     expect(run.status).to.equal('committed');
-    expect((await world.db.collection('reconciliation_runs').findOne({ _id: live as never }))?.status).to.equal('running');
+    expect(
+      (await world.db.collection('reconciliation_runs').findOne({ _id: live as never }))?.status,
+    ).to.equal('running');
   });
 
   it('creates its indexes on first use, including the unique key that makes retried batches harmless', async () => {
     const indexes = await world.db.collection('reconciliation_results').indexes();
     const unique = indexes.find((i) => i.name === 'run_key_unique');
     expect(unique?.unique).to.equal(true);
-    expect(unique?.key).to.deep.equal({ reconciliation_run_id: 1, source: 1, product_code: 1, folio_no: 1 });
+    expect(unique?.key).to.deep.equal({
+      reconciliation_run_id: 1,
+      source: 1,
+      product_code: 1,
+      folio_no: 1,
+    });
   });
 
   it('copes with a previous run of hundreds of thousands of breaks (no argument-spread limits)', async () => {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
-    const many = Array.from({ length: 300_000 }, (_, i) => ({ source: 'CAMS', productCode: 'Z9', folio: String(i), status: 'dbf_only', difference: -1, firstSeen: '2024-12-23', asOf: '2024-12-23' }));
-    const stub = sinon.stub(MongoStore.prototype, 'previousBreaks').callsFake(async (source) => (source === 'CAMS' ? many : []));
+    const loaded = await writeConfig(
+      world.dir,
+      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
+    );
+    const many = Array.from({ length: 300_000 }, (_, i) => ({
+      source: 'CAMS',
+      productCode: 'Z9',
+      folio: String(i),
+      status: 'dbf_only',
+      difference: -1,
+      firstSeen: '2024-12-23',
+      asOf: '2024-12-23',
+    }));
+    const stub = sinon
+      .stub(MongoStore.prototype, 'previousBreaks')
+      .callsFake(async (source) => (source === 'CAMS' ? many : []));
     try {
       const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
       expect(run.breaks?.resolved).to.have.length(300_000);
-      const doc = await world.db.collection('reconciliation_runs').findOne({ _id: run.runId as never });
+      const doc = await world.db
+        .collection('reconciliation_runs')
+        .findOne({ _id: run.runId as never });
       expect(doc?.breaks.resolved_count).to.equal(300_000);
       expect(doc?.breaks.resolved).to.have.length(10_000);
     } finally {
@@ -61,12 +115,25 @@ describe('publish protocol', function () {
   });
 
   it('reports only the selected source when run with --source, leaving other owners alone', async () => {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'));
-    const run = await runReconciliation({ loaded, logger: quietLogger, sources: ['karvy'], force: true });
+    const loaded = await writeConfig(
+      world.dir,
+      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
+    );
+    const run = await runReconciliation({
+      loaded,
+      logger: quietLogger,
+      sources: ['karvy'],
+      force: true,
+    });
     expect(run.status).to.equal('committed');
     expect(Object.keys(run.sources)).to.deep.equal(['KARVY']);
-    const rows = await world.db.collection('reconciliation_results').find({ reconciliation_run_id: run.runId }).toArray();
+    const rows = await world.db
+      .collection('reconciliation_results')
+      .find({ reconciliation_run_id: run.runId })
+      .toArray();
     expect(new Set(rows.map((r) => r.source))).to.deep.equal(new Set(['KARVY']));
-    expect(rows.filter((r) => r.status === 'mongo_only').map((r) => r.folio_no)).to.deep.equal(['55599']);
+    expect(rows.filter((r) => r.status === 'mongo_only').map((r) => r.folio_no)).to.deep.equal([
+      '55599',
+    ]);
   });
 });

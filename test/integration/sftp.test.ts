@@ -21,11 +21,20 @@ import { closeTestClient, mongoConfigYaml, seedLedger, tempDir, testDb } from '.
 
 /** Every log line of these tests, at debug level, to search for secrets afterwards. */
 const captured: string[] = [];
-const sink = new Writable({ write(chunk: Buffer, _e, cb) { captured.push(chunk.toString()); cb(); } });
+const sink = new Writable({
+  write(chunk: Buffer, _e, cb) {
+    captured.push(chunk.toString());
+    cb();
+  },
+});
 const logger = createLogger({ level: 'debug', destination: sink });
 
 async function rejection(p: Promise<unknown>): Promise<ReconError> {
-  try { await p; } catch (err) { return err as ReconError; }
+  try {
+    await p;
+  } catch (err) {
+    return err as ReconError;
+  }
   throw new Error('expected a rejection');
 }
 
@@ -65,9 +74,20 @@ describe('SFTP delivery against a real OpenSSH sshd', function () {
 
   function options(over: Partial<SftpOptions> = {}): SftpOptions {
     return {
-      source: 'CAMS', host: sshd.host, port: sshd.port, username: sshd.user, password: sshd.password,
-      hostFingerprints: [sshd.hostFingerprint], remoteDir: sshd.remoteDir, pattern: 'cams*.dbf', stagingDir: join(work, `staging-${Math.random().toString(36).slice(2)}`),
-      connectTimeoutMs: 5000, operationTimeoutMs: 5000, retries: 0, backoffMs: 50, ...over,
+      source: 'CAMS',
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.user,
+      password: sshd.password,
+      hostFingerprints: [sshd.hostFingerprint],
+      remoteDir: sshd.remoteDir,
+      pattern: 'cams*.dbf',
+      stagingDir: join(work, `staging-${Math.random().toString(36).slice(2)}`),
+      connectTimeoutMs: 5000,
+      operationTimeoutMs: 5000,
+      retries: 0,
+      backoffMs: 50,
+      ...over,
     };
   }
 
@@ -75,30 +95,50 @@ describe('SFTP delivery against a real OpenSSH sshd', function () {
     const o = options();
     const files = await fetchSftp(o, logger);
     expect(files.map((f) => f.name)).to.deep.equal(['cams_big.dbf']);
-    expect(files[0]).to.include({ size: bigSize, sha256: bigSha, path: join(o.stagingDir, 'cams_big.dbf') });
-    expect(createHash('sha256').update(await readFile(files[0].path)).digest('hex')).to.equal(bigSha);
+    expect(files[0]).to.include({
+      size: bigSize,
+      sha256: bigSha,
+      path: join(o.stagingDir, 'cams_big.dbf'),
+    });
+    expect(
+      createHash('sha256')
+        .update(await readFile(files[0].path))
+        .digest('hex'),
+    ).to.equal(bigSha);
     expect(readdirSync(o.stagingDir)).to.deep.equal(['cams_big.dbf']);
   });
 
   it('downloads by private key with a passphrase', async () => {
-    const files = await fetchSftp(options({ password: undefined, privateKeyPath: sshd.keyPath, passphrase: sshd.keyPassphrase }), logger);
+    const files = await fetchSftp(
+      options({
+        password: undefined,
+        privateKeyPath: sshd.keyPath,
+        passphrase: sshd.keyPassphrase,
+      }),
+      logger,
+    );
     expect(files[0].sha256).to.equal(bigSha);
   });
 
   it('refuses a host whose key matches no pinned fingerprint, before authenticating, naming host and fingerprint, without retrying', async () => {
     const before = captured.length;
-    const err = await rejection(fetchSftp(options({ hostFingerprints: ['SHA256:' + 'A'.repeat(43)], retries: 3 }), logger));
+    const err = await rejection(
+      fetchSftp(options({ hostFingerprints: ['SHA256:' + 'A'.repeat(43)], retries: 3 }), logger),
+    );
     expect(err.code).to.equal('RECON_SFTP_HOSTKEY');
     expect(err.message).to.contain(`127.0.0.1:${sshd.port}`).and.contain(sshd.hostFingerprint);
     expect(captured.slice(before).join('')).to.not.contain('retrying');
   });
 
   it('refuses a config with no host fingerprints', async () => {
-    await writeFile(join(work, 'nofp.yaml'), `ledger: { type: ndjson, path: ./l.ndjson }
+    await writeFile(
+      join(work, 'nofp.yaml'),
+      `ledger: { type: ndjson, path: ./l.ndjson }
 store: { type: files, dir: ./out }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: sftp, host: 127.0.0.1, username: u, password: p, hostFingerprints: [], remoteDir: /x, pattern: "*.dbf" } }
-`);
+`,
+    );
     const err = await rejection(loadConfig({ path: join(work, 'nofp.yaml'), env: {} }));
     expect(err.code).to.equal('RECON_CONFIG_INVALID');
     expect(err.message).to.contain('hostFingerprints');
@@ -106,7 +146,9 @@ sources:
 
   it('fails on a wrong password with an authentication error, without retrying', async () => {
     const before = captured.length;
-    const err = await rejection(fetchSftp(options({ password: 'wrong-password-123', retries: 3 }), logger));
+    const err = await rejection(
+      fetchSftp(options({ password: 'wrong-password-123', retries: 3 }), logger),
+    );
     expect(err.code).to.equal('RECON_SFTP_AUTH');
     expect(err.message).to.contain(SFTP_USER);
     expect(captured.slice(before).join('')).to.not.contain('retrying');
@@ -178,24 +220,38 @@ sources:
       await mkdir(incoming, { recursive: true });
       const s = await writeScenario(incoming, { decimal128: false });
       await seedLedger(db, s.transactions);
-      await writeFile(join(incoming, 'cams_20241224.zip'), await zipOf('CAMS_20241224.DBF', await readFile(s.camsFile), 'ARN-12345'));
+      await writeFile(
+        join(incoming, 'cams_20241224.zip'),
+        await zipOf('CAMS_20241224.DBF', await readFile(s.camsFile), 'ARN-12345'),
+      );
       await rm(s.camsFile);
       expect(await readFile(join(incoming, 'cams_20241224.zip'))).to.have.length.greaterThan(100);
     });
-    after(async () => { await db.dropDatabase().catch(() => undefined); });
+    after(async () => {
+      await db.dropDatabase().catch(() => undefined);
+    });
 
     async function runWith(password: string) {
-      const yaml = mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]', `  - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./zip-incoming, pattern: "cams*.zip", zipPassword: "${password}", stagingDir: ./zip-staging } }
-  - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./zip-incoming, pattern: "karvy*.dbf" } }`);
+      const yaml = mongoConfigYaml(
+        database,
+        ', ignoreTypes: [DIVIDEND]',
+        `  - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./zip-incoming, pattern: "cams*.zip", zipPassword: "${password}", stagingDir: ./zip-staging } }
+  - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./zip-incoming, pattern: "karvy*.dbf" } }`,
+      );
       await writeFile(join(work, 'zip.yaml'), yaml);
-      const loaded = await loadConfig({ path: join(work, 'zip.yaml'), env: { MONGO_URI: testMongoUri() } });
+      const loaded = await loadConfig({
+        path: join(work, 'zip.yaml'),
+        env: { MONGO_URI: testMongoUri() },
+      });
       return runReconciliation({ loaded, logger, force: true });
     }
 
     it('opens a password-protected zip with the configured password and reconciles its DBF', async () => {
       const run = await runWith('ARN-12345');
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
-      expect(run.sources.CAMS.files.map((f) => f.name)).to.deep.equal(['cams_20241224__CAMS_20241224.DBF']);
+      expect(run.sources.CAMS.files.map((f) => f.name)).to.deep.equal([
+        'cams_20241224__CAMS_20241224.DBF',
+      ]);
       expect(run.counts).to.deep.equal({ matched: 9, mismatched: 2, dbf_only: 3, mongo_only: 3 });
     });
 
@@ -209,10 +265,23 @@ sources:
 
   it('keeps a credentialed MongoDB URI out of every log line and error', async () => {
     const withCreds = testMongoUri().replace('mongodb://', 'mongodb://recon:s3cr3t-mongo-pw@');
-    await writeFile(join(work, 'creds.yaml'), mongoConfigYaml(uniqueDbName('creds'), ', ignoreTypes: [DIVIDEND]', `  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./nowhere, pattern: "cams*.dbf" } }`));
-    const loaded = await loadConfig({ path: join(work, 'creds.yaml'), env: { ...process.env, MONGO_URI: withCreds } });
+    await writeFile(
+      join(work, 'creds.yaml'),
+      mongoConfigYaml(
+        uniqueDbName('creds'),
+        ', ignoreTypes: [DIVIDEND]',
+        `  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./nowhere, pattern: "cams*.dbf" } }`,
+      ),
+    );
+    const loaded = await loadConfig({
+      path: join(work, 'creds.yaml'),
+      env: { ...process.env, MONGO_URI: withCreds },
+    });
     logger.debug({ config: loaded.config }, 'config loaded');
-    const outcome = await runReconciliation({ loaded, logger, force: true }).then((r) => JSON.stringify(r.error), (e: Error) => e.message);
+    const outcome = await runReconciliation({ loaded, logger, force: true }).then(
+      (r) => JSON.stringify(r.error),
+      (e: Error) => e.message,
+    );
     expect(outcome).to.not.contain('s3cr3t-mongo-pw');
     expect(captured.join('')).to.contain('config loaded');
   });
@@ -232,26 +301,59 @@ sources:
         await copyFile(f, join(sshd.remoteDir, name));
       }
     });
-    after(async () => { await db.dropDatabase().catch(() => undefined); });
+    after(async () => {
+      await db.dropDatabase().catch(() => undefined);
+    });
 
     it('stores the same results as the local-folder run of the same files, and logs no secret', async () => {
       process.env.RECON_TEST_SFTP_PASSWORD = sshd.password;
       process.env.RECON_TEST_KEY_PASSPHRASE = sshd.keyPassphrase;
       const sftpSources = `  - { name: CAMS,  plugin: cams,  fetch: { type: sftp, host: 127.0.0.1, port: ${sshd.port}, username: ${sshd.user}, password: "\${RECON_TEST_SFTP_PASSWORD}", hostFingerprints: ["${sshd.hostFingerprint}"], remoteDir: "${sshd.remoteDir}", pattern: "cams_2024*.dbf", stagingDir: ./st-cams } }
   - { name: KARVY, plugin: karvy, fetch: { type: sftp, host: 127.0.0.1, port: ${sshd.port}, username: ${sshd.user}, privateKeyPath: "${sshd.keyPath}", passphrase: "\${RECON_TEST_KEY_PASSPHRASE}", hostFingerprints: ["${sshd.hostFingerprint}"], remoteDir: "${sshd.remoteDir}", pattern: "karvy*.dbf", stagingDir: ./st-karvy } }`;
-      await writeFile(join(work, 'sftp.yaml'), mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]', sftpSources));
-      await writeFile(join(work, 'local.yaml'), mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'));
+      await writeFile(
+        join(work, 'sftp.yaml'),
+        mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]', sftpSources),
+      );
+      await writeFile(
+        join(work, 'local.yaml'),
+        mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'),
+      );
       const env = { ...process.env, MONGO_URI: testMongoUri() };
-      const viaSftp = await runReconciliation({ loaded: await loadConfig({ path: join(work, 'sftp.yaml'), env }), logger, force: true });
+      const viaSftp = await runReconciliation({
+        loaded: await loadConfig({ path: join(work, 'sftp.yaml'), env }),
+        logger,
+        force: true,
+      });
       expect(viaSftp.status, JSON.stringify(viaSftp.error)).to.equal('committed');
-      const sftpRows = await db.collection('reconciliation_results').find({ reconciliation_run_id: viaSftp.runId }, { projection: { _id: 0, reconciliation_run_id: 0, reconciliation_date: 0 } }).sort({ source: 1, product_code: 1, folio_no: 1 }).toArray();
-      const viaLocal = await runReconciliation({ loaded: await loadConfig({ path: join(work, 'local.yaml'), env }), logger, force: true });
+      const sftpRows = await db
+        .collection('reconciliation_results')
+        .find(
+          { reconciliation_run_id: viaSftp.runId },
+          { projection: { _id: 0, reconciliation_run_id: 0, reconciliation_date: 0 } },
+        )
+        .sort({ source: 1, product_code: 1, folio_no: 1 })
+        .toArray();
+      const viaLocal = await runReconciliation({
+        loaded: await loadConfig({ path: join(work, 'local.yaml'), env }),
+        logger,
+        force: true,
+      });
       expect(viaLocal.status).to.equal('committed');
-      const localRows = await db.collection('reconciliation_results').find({ reconciliation_run_id: viaLocal.runId }, { projection: { _id: 0, reconciliation_run_id: 0, reconciliation_date: 0 } }).sort({ source: 1, product_code: 1, folio_no: 1 }).toArray();
+      const localRows = await db
+        .collection('reconciliation_results')
+        .find(
+          { reconciliation_run_id: viaLocal.runId },
+          { projection: { _id: 0, reconciliation_run_id: 0, reconciliation_date: 0 } },
+        )
+        .sort({ source: 1, product_code: 1, folio_no: 1 })
+        .toArray();
       expect(sftpRows).to.have.length(17);
       expect(sftpRows).to.deep.equal(localRows);
-      expect(viaSftp.sources.KARVY.files[0].sha256).to.equal(viaLocal.sources.KARVY.files[0].sha256);
-      // Every log line of this file's tests, at debug level: no password, passphrase, key or credentialed URI.
+      expect(viaSftp.sources.KARVY.files[0].sha256).to.equal(
+        viaLocal.sources.KARVY.files[0].sha256,
+      );
+      // Every log line of this file's tests, at debug level: no password, passphrase, key or
+      // credentialed URI.
       const logs = captured.join('');
       expect(logs.length).to.be.greaterThan(1000);
       expect(logs).to.contain('sftp file downloaded');

@@ -26,15 +26,32 @@ function pythonWithDbfread(): string | null {
 describe('scripts/dbf-corpus-check.py (the decoder against dbfread)', function () {
   this.timeout(60_000);
   let dir: string;
-  before(async () => { dir = await mkdtemp(join(tmpdir(), 'recon-corpus-')); });
-  after(async () => { await rm(dir, { recursive: true, force: true }); });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'recon-corpus-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('sorts a folder of generated files into agree and refused, with the reason', async function () {
     const python = pythonWithDbfread();
     if (python === null) this.skip();
-    const records = [karvyRecord('БФ1', 1, '10.5000', { FUNDDESC: 'Фонд Развития', PLDG: '1.5E+00' }), karvyRecord('B01', 2, '20.0000', { PLDG: '1.23456789' })];
-    await writeDbfBytes(join(dir, 'cyrillic.dbf'), { languageDriver: 0xc9, encoding: 'cp1251', fields: KARVY_MIN, records });
-    await writeDbfBytes(join(dir, 'STALE.DBF'), { version: 0x30, fields: KARVY_MIN, records, declaredRecords: 1 });
+    const records = [
+      karvyRecord('БФ1', 1, '10.5000', { FUNDDESC: 'Фонд Развития', PLDG: '1.5E+00' }),
+      karvyRecord('B01', 2, '20.0000', { PLDG: '1.23456789' }),
+    ];
+    await writeDbfBytes(join(dir, 'cyrillic.dbf'), {
+      languageDriver: 0xc9,
+      encoding: 'cp1251',
+      fields: KARVY_MIN,
+      records,
+    });
+    await writeDbfBytes(join(dir, 'STALE.DBF'), {
+      version: 0x30,
+      fields: KARVY_MIN,
+      records,
+      declaredRecords: 1,
+    });
     await writeDbfBytes(join(dir, 'dbase7.dbf'), { version: 0x04, fields: KARVY_MIN, records });
     const { stdout } = await exec(python!, [script, dir, '--json']);
     const results = JSON.parse(stdout) as { file: string; verdict: string; details: string[] }[];
@@ -43,7 +60,9 @@ describe('scripts/dbf-corpus-check.py (the decoder against dbfread)', function (
     expect(byFile['cyrillic.dbf'].verdict).to.equal('agree');
     expect(byFile['cyrillic.dbf'].details.join('\n')).to.contain("PLDG unread: '1.23456789'");
     expect(byFile['STALE.DBF'].verdict).to.equal('agree');
-    expect(byFile['STALE.DBF'].details[0]).to.contain('declares 1 record(s)').and.contain('implies 2');
+    expect(byFile['STALE.DBF'].details[0])
+      .to.contain('declares 1 record(s)')
+      .and.contain('implies 2');
     expect(byFile['dbase7.dbf'].verdict).to.equal('refused');
     expect(byFile['dbase7.dbf'].details[0]).to.contain('RECON_DBF_HEADER').and.contain('dBase 7');
   });

@@ -1,8 +1,13 @@
-/** The programs the tests run (sshd, ssh-keygen, chromium, …): named by an environment variable or found on PATH. */
+/**
+ * The programs the tests run (sshd, ssh-keygen, chromium, …): named by an environment variable or
+ * found on PATH.
+ */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** An executable: the environment variable if set, else the first match on PATH (then `extraDirs`). */
+/**
+ * An executable: the environment variable if set, else the first match on PATH (then `extraDirs`).
+ */
 export function findBinary(name: string, envVar: string, extraDirs: string[] = []): string {
   const fromEnv = process.env[envVar];
   if (fromEnv) return fromEnv;
@@ -16,5 +21,7 @@ export function findBinary(name: string, envVar: string, extraDirs: string[] = [
       // not here
     }
   }
-  throw new Error(`${name} not found on PATH${extraDirs.length ? ` or in ${extraDirs.join(', ')}` : ''}: install it (scripts/test.sh says how) or set ${envVar}`);
+  throw new Error(
+    `${name} not found on PATH${extraDirs.length ? ` or in ${extraDirs.join(', ')}` : ''}: install it (scripts/test.sh says how) or set ${envVar}`,
+  );
 }

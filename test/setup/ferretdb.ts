@@ -1,6 +1,7 @@
 /**
  * Starts a real FerretDB 1.24.2 (SQLite backend) on a free loopback port for the tests, building it
- * with Go on first use (test/services/ferretdb pins the version in go.mod/go.sum). When MONGO_URI is
+ * with Go on first use (test/services/ferretdb pins the version in go.mod/go.sum). When MONGO_URI
+ * is
  * set the tests use that server instead and nothing is started.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -22,14 +23,22 @@ export interface RunningFerret {
 }
 
 export function ferretBinary(): string {
-  const sum = createHash('sha256').update(readFileSync(join(moduleDir, 'go.sum'))).update(readFileSync(join(moduleDir, 'main.go'))).digest('hex').slice(0, 12);
+  const sum = createHash('sha256')
+    .update(readFileSync(join(moduleDir, 'go.sum')))
+    .update(readFileSync(join(moduleDir, 'main.go')))
+    .digest('hex')
+    .slice(0, 12);
   const cacheDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'brokerage-recon');
   const bin = join(cacheDir, `ferretdb-test-${sum}`);
   if (!existsSync(bin)) {
     mkdirSync(cacheDir, { recursive: true });
     const go = findGo();
     process.stderr.write(`building FerretDB 1.24.2 test server with ${go} (first run only)...\n`);
-    execFileSync(go, ['build', '-o', bin, '.'], { cwd: moduleDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CGO_ENABLED: '0' } });
+    execFileSync(go, ['build', '-o', bin, '.'], {
+      cwd: moduleDir,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, CGO_ENABLED: '0' },
+    });
   }
   return bin;
 }
@@ -43,16 +52,31 @@ export async function startFerret(): Promise<RunningFerret> {
   const bin = ferretBinary();
   const dir = mkdtempSync(join(tmpdir(), 'recon-ferret-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(bin, [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=file:${dir}/`, '--log-level=error'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    bin,
+    [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=file:${dir}/`, '--log-level=error'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const uri = await new Promise<string>((resolveUri, reject) => {
-    const timer = setTimeout(() => reject(new Error(`FerretDB did not start in 30 s: ${stderr}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`FerretDB did not start in 30 s: ${stderr}`)),
+      30_000,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       const line = d.toString().trim();
-      if (line.startsWith('mongodb://')) { clearTimeout(timer); resolveUri(line); }
+      if (line.startsWith('mongodb://')) {
+        clearTimeout(timer);
+        resolveUri(line);
+      }
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`FerretDB exited with ${code}: ${stderr}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`FerretDB exited with ${code}: ${stderr}`));
+    });
   });
   return {
     uri,

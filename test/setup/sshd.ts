@@ -1,7 +1,9 @@
 /**
  * A real OpenSSH sshd for the SFTP tests, on 127.0.0.1 and a free port, with a temporary host key
- * (whose fingerprint the tests pin), a temporary user key and its own sshd_config, logging in as the
- * user running the tests. Nothing on the machine changes: no account is created and no password set.
+ * (whose fingerprint the tests pin), a temporary user key and its own sshd_config, logging in as
+ * the
+ * user running the tests. Nothing on the machine changes: no account is created and no password
+ * set.
  * Password authentication needs an entry in /etc/shadow, so sshd runs in a private mount namespace
  * (`unshare --mount`) where a one-line temporary shadow file with a fresh random password is
  * bind-mounted over /etc/shadow and a tmpfs over /run (sshd's privilege-separation folder); both
@@ -41,20 +43,35 @@ export interface RunningSshd {
 }
 
 function sh(cmd: string, args: string[], input?: string): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  return execFileSync(cmd, args, {
+    encoding: 'utf8',
+    input,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
 }
 
-/** A SHA-512 crypt(3) hash of the password, by the system's crypt through perl (Debian's perl-base). */
+/**
+ * A SHA-512 crypt(3) hash of the password, by the system's crypt through perl (Debian's perl-base).
+ */
 function cryptHash(password: string): string {
-  const salt = randomBytes(12).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 16);
-  return sh('perl', ['-e', 'chomp(my $p = <STDIN>); print crypt($p, "\\$6\\$" . $ARGV[0] . "\\$")', salt], `${password}\n`);
+  const salt = randomBytes(12)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 16);
+  return sh(
+    'perl',
+    ['-e', 'chomp(my $p = <STDIN>); print crypt($p, "\\$6\\$" . $ARGV[0] . "\\$")', salt],
+    `${password}\n`,
+  );
 }
 
 export async function startSshd(): Promise<RunningSshd> {
   const sshd = findBinary('sshd', 'RECON_TEST_SSHD', ['/usr/sbin', '/usr/local/sbin']);
   const keygen = findBinary('ssh-keygen', 'RECON_TEST_SSH_KEYGEN');
   if (process.getuid?.() !== 0) {
-    throw new Error('the SFTP tests run sshd with password login in a private mount namespace, which needs root (as CI runs them)');
+    throw new Error(
+      'the SFTP tests run sshd with password login in a private mount namespace, which needs root (as CI runs them)',
+    );
   }
   const unshare = findBinary('unshare', 'RECON_TEST_UNSHARE', ['/usr/bin', '/bin']);
   const dir = mkdtempSync(join(tmpdir(), 'recon-sshd-'));
@@ -76,20 +93,51 @@ export async function startSshd(): Promise<RunningSshd> {
   mkdirSync(remoteDir);
   const port = await freePort();
   const config = join(dir, 'sshd_config');
-  writeFileSync(config, [
-    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PasswordAuthentication yes', 'KbdInteractiveAuthentication no',
-    'PubkeyAuthentication yes', 'UsePAM no', 'StrictModes no', `PermitRootLogin ${SFTP_USER === 'root' ? 'yes' : 'no'}`, `AllowUsers ${SFTP_USER}`,
-    'Subsystem sftp internal-sftp', 'ForceCommand internal-sftp', 'MaxStartups 100', 'LogLevel ERROR', '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PasswordAuthentication yes',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'UsePAM no',
+      'StrictModes no',
+      `PermitRootLogin ${SFTP_USER === 'root' ? 'yes' : 'no'}`,
+      `AllowUsers ${SFTP_USER}`,
+      'Subsystem sftp internal-sftp',
+      'ForceCommand internal-sftp',
+      'MaxStartups 100',
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
   // Inside the namespace only: the temporary shadow over /etc/shadow, a fresh /run with /run/sshd.
-  const script = 'mount --bind "$1" /etc/shadow && mount -t tmpfs -o size=1m,mode=755 recon-test-run /run && mkdir /run/sshd && exec "$2" -D -e -f "$3"';
-  const child: ChildProcess = spawn(unshare, ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', shadow, sshd, config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const script =
+    'mount --bind "$1" /etc/shadow && mount -t tmpfs -o size=1m,mode=755 recon-test-run /run && mkdir /run/sshd && exec "$2" -D -e -f "$3"';
+  const child: ChildProcess = spawn(
+    unshare,
+    ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', shadow, sshd, config],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   await waitForPort(port, () => (child.exitCode !== null ? `sshd exited: ${stderr}` : null));
   return {
-    host: '127.0.0.1', port, user: SFTP_USER, password, keyPath: userKey, keyPassphrase, hostFingerprint, remoteDir, dir,
+    host: '127.0.0.1',
+    port,
+    user: SFTP_USER,
+    password,
+    keyPath: userKey,
+    keyPassphrase,
+    hostFingerprint,
+    remoteDir,
+    dir,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -105,7 +153,10 @@ async function waitForPort(port: number, failed: () => string | null): Promise<v
   const until = Date.now() + 10_000;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return;

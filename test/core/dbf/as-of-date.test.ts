@@ -4,13 +4,29 @@ import { endOfDayUtc } from '../../../core/as-of-day.js';
 
 describe('as-of dates', () => {
   it('reads every registrar format to the same day', () => {
-    for (const t of ['24-12-2024', '24/12/2024', '24-Dec-2024', '24-DEC-2024', '20241224', ' 24-12-2024 ']) {
+    for (const t of [
+      '24-12-2024',
+      '24/12/2024',
+      '24-Dec-2024',
+      '24-DEC-2024',
+      '20241224',
+      ' 24-12-2024 ',
+    ]) {
       expect(parseAsOfDate(t), t).to.equal('2024-12-24');
     }
   });
 
   it('rejects impossible days and other formats rather than guessing', () => {
-    for (const t of ['31-02-2024', '2024-12-24', '12/24/2024', '24-13-2024', '24.12.2024', '', 'yesterday', '24-Dex-2024']) {
+    for (const t of [
+      '31-02-2024',
+      '2024-12-24',
+      '12/24/2024',
+      '24-13-2024',
+      '24.12.2024',
+      '',
+      'yesterday',
+      '24-Dex-2024',
+    ]) {
       expect(parseAsOfDate(t), t).to.equal(null);
     }
   });
@@ -20,7 +36,9 @@ describe('as-of dates', () => {
   });
 
   it('ends 24-12-2024 at 18:30 UTC in Asia/Kolkata, not at a UTC or naive midnight', () => {
-    expect(endOfDayUtc('2024-12-24', 'Asia/Kolkata').toISOString()).to.equal('2024-12-24T18:30:00.000Z');
+    expect(endOfDayUtc('2024-12-24', 'Asia/Kolkata').toISOString()).to.equal(
+      '2024-12-24T18:30:00.000Z',
+    );
     expect(endOfDayUtc('2024-12-24', 'UTC').toISOString()).to.equal('2024-12-25T00:00:00.000Z');
   });
 });

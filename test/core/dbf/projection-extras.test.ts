@@ -11,14 +11,38 @@ import { keyOf } from '../../../core/key.js';
 import cams from '../../../sources/cams/index.js';
 import karvy from '../../../sources/karvy/index.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
-import { CAMS_FIELDS, patchField, withoutColumn, writeCamsFile, writeKarvyFile } from '../../fixtures/registrar-files.js';
+import {
+  CAMS_FIELDS,
+  patchField,
+  withoutColumn,
+  writeCamsFile,
+  writeKarvyFile,
+} from '../../fixtures/registrar-files.js';
 
-async function decodeInRanges(file: string, plugin: SourcePlugin, size: number): Promise<{ parts: RangeRows[]; holdings: HoldingTable }> {
+async function decodeInRanges(
+  file: string,
+  plugin: SourcePlugin,
+  size: number,
+): Promise<{ parts: RangeRows[]; holdings: HoldingTable }> {
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
   const parts: RangeRows[] = [];
   for (let start = 0; start < layout.recordCount; start += size) {
-    parts.push(decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end: Math.min(layout.recordCount, start + size), columns, encoding: layout.encoding, partitions: 2 }, plugin));
+    parts.push(
+      decodeRange(
+        {
+          file,
+          headerLength: layout.headerLength,
+          recordLength: layout.recordLength,
+          start,
+          end: Math.min(layout.recordCount, start + size),
+          columns,
+          encoding: layout.encoding,
+          partitions: 2,
+        },
+        plugin,
+      ),
+    );
   }
   const holdings = assembleTableSync(parts, new KeySpace());
   return { parts, holdings };
@@ -26,8 +50,12 @@ async function decodeInRanges(file: string, plugin: SourcePlugin, size: number):
 
 describe('projection decoder: optional pledged and folioOld columns', () => {
   let dir: string;
-  before(async () => { dir = await mkdtemp(join(tmpdir(), 'recon-extras-')); });
-  after(async () => { await rm(dir, { recursive: true, force: true }); });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'recon-extras-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('sums KARVY PLDG per key, also when the rows of one key fall in different ranges', async () => {
     const file = join(dir, 'karvy.dbf');
@@ -37,7 +65,8 @@ describe('projection decoder: optional pledged and folioOld columns', () => {
       { prcode: 'K1', acno: 1, units: 5, pledged: 2.25, asOf: '23-12-2024' },
     ]);
     const { holdings } = await decodeInRanges(file, karvy, 2);
-    const one = holdings.get(keyOf('K1', '1'))!, two = holdings.get(keyOf('K1', '2'))!;
+    const one = holdings.get(keyOf('K1', '1'))!,
+      two = holdings.get(keyOf('K1', '2'))!;
     expect([one.units, one.rows, one.pledged]).to.deep.equal([150_000, 2, 37_500]);
     expect(two.pledged).to.equal(0);
   });
@@ -56,15 +85,26 @@ describe('projection decoder: optional pledged and folioOld columns', () => {
     await patchField(file, 4, 'NAV', '0.0000');
     const { parts, holdings } = await decodeInRanges(file, cams, 2);
     expect(parts.reduce((n, p) => n + p.navMissing, 0)).to.equal(3);
-    expect(['1', '2', '3', '4'].map((f) => holdings.get(keyOf('B1', f))!.nav)).to.deep.equal([1_012_500, 1_012_500, null, null]);
+    expect(['1', '2', '3', '4'].map((f) => holdings.get(keyOf('B1', f))!.nav)).to.deep.equal([
+      1_012_500,
+      1_012_500,
+      null,
+      null,
+    ]);
     const karvyFile = join(dir, 'karvy-nav.dbf');
     await writeKarvyFile(karvyFile, [{ prcode: 'K1', acno: 1, units: 10, asOf: '23-12-2024' }]);
     const k = await decodeInRanges(karvyFile, karvy, 10);
     expect(k.holdings.get(keyOf('K1', '1'))!.nav).to.equal(255_000);
     // A file whose NAV sits under another name: sources[].columns.nav says which.
-    expect(resolveColumns(await readDbfLayout(file), cams, { nav: 'closing_as' }).nav?.name).to.equal('CLOSING_AS');
+    expect(
+      resolveColumns(await readDbfLayout(file), cams, { nav: 'closing_as' }).nav?.name,
+    ).to.equal('CLOSING_AS');
     const noNav = join(dir, 'cams-no-nav.dbf');
-    await writeCamsFile(noNav, [{ product: 'B1', folio: '1', units: 1, asOf: '23-12-2024' }], withoutColumn(CAMS_FIELDS, 'NAV'));
+    await writeCamsFile(
+      noNav,
+      [{ product: 'B1', folio: '1', units: 1, asOf: '23-12-2024' }],
+      withoutColumn(CAMS_FIELDS, 'NAV'),
+    );
     const n = await decodeInRanges(noNav, cams, 10);
     expect([n.parts[0].navMissing, n.holdings.get(keyOf('B1', '1'))!.nav]).to.deep.equal([0, null]);
   });
@@ -84,7 +124,11 @@ describe('projection decoder: optional pledged and folioOld columns', () => {
 
   it('carries no extra arrays when the file lacks the optional column', async () => {
     const file = join(dir, 'cams-no-old.dbf');
-    await writeCamsFile(file, [{ product: 'P1', folio: 'F1', units: 1, asOf: '23-12-2024' }], withoutColumn(CAMS_FIELDS, 'FOLIO_OLD'));
+    await writeCamsFile(
+      file,
+      [{ product: 'P1', folio: 'F1', units: 1, asOf: '23-12-2024' }],
+      withoutColumn(CAMS_FIELDS, 'FOLIO_OLD'),
+    );
     const { parts, holdings } = await decodeInRanges(file, cams, 10);
     expect(parts[0].folioOld).to.equal(undefined);
     expect(parts[0].pledged).to.equal(undefined);
@@ -101,6 +145,9 @@ describe('projection decoder: optional pledged and folioOld columns', () => {
     const { parts, holdings } = await decodeInRanges(file, karvy, 2);
     expect(parts[0].pledged).to.equal(undefined);
     expect(parts[1].pledged).to.not.equal(undefined);
-    expect([holdings.get(keyOf('K1', '1'))!.pledged, holdings.get(keyOf('K1', '2'))!.pledged]).to.deep.equal([22_500, 0]);
+    expect([
+      holdings.get(keyOf('K1', '1'))!.pledged,
+      holdings.get(keyOf('K1', '2'))!.pledged,
+    ]).to.deep.equal([22_500, 0]);
   });
 });

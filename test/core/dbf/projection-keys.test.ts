@@ -14,12 +14,27 @@ import { patchField, writeKarvyFile } from '../../fixtures/registrar-files.js';
 
 describe('projection decoder keys', () => {
   let dir: string;
-  before(async () => { dir = await mkdtemp(join(tmpdir(), 'recon-keys-')); });
-  after(async () => { await rm(dir, { recursive: true, force: true }); });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'recon-keys-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   async function decode(file: string): Promise<HoldingTable> {
     const layout = await readDbfLayout(file);
-    const rows = decodeRange({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start: 0, end: layout.recordCount, columns: resolveColumns(layout, karvy), encoding: layout.encoding }, karvy);
+    const rows = decodeRange(
+      {
+        file,
+        headerLength: layout.headerLength,
+        recordLength: layout.recordLength,
+        start: 0,
+        end: layout.recordCount,
+        columns: resolveColumns(layout, karvy),
+        encoding: layout.encoding,
+      },
+      karvy,
+    );
     return assembleTableSync([rows], new KeySpace());
   }
 
@@ -31,21 +46,30 @@ describe('projection decoder keys', () => {
       { prcode: 'B01', acno: 43, units: 1, asOf: '24-12-2024' },
     ]);
     const table = await decode(file);
-    expect([...table].map((h) => [h.key, h.units, h.rows])).to.deep.equal([[keyOf('B01', '42'), 37_500, 2], [keyOf('B01', '43'), 10_000, 1]]);
+    expect([...table].map((h) => [h.key, h.units, h.rows])).to.deep.equal([
+      [keyOf('B01', '42'), 37_500, 2],
+      [keyOf('B01', '43'), 10_000, 1],
+    ]);
   });
 
   it('reads a numeric folio written as 00123.000 as 123', async () => {
     const file = join(dir, 'zeros.dbf');
     await writeKarvyFile(file, [{ prcode: 'B01', acno: 1, units: 1, asOf: '24-12-2024' }]);
     await patchField(file, 0, 'ACNO', '00123.000');
-    expect([...await decode(file)].map((h) => h.key)).to.deep.equal([keyOf('B01', '123')]);
+    expect([...(await decode(file))].map((h) => h.key)).to.deep.equal([keyOf('B01', '123')]);
   });
 
   it('rejects a numeric folio with a fraction, naming the record and field', async () => {
     const file = join(dir, 'fraction.dbf');
-    await writeKarvyFile(file, [{ prcode: 'B01', acno: 1, units: 1, asOf: '24-12-2024' }, { prcode: 'B01', acno: 2, units: 1, asOf: '24-12-2024' }]);
+    await writeKarvyFile(file, [
+      { prcode: 'B01', acno: 1, units: 1, asOf: '24-12-2024' },
+      { prcode: 'B01', acno: 2, units: 1, asOf: '24-12-2024' },
+    ]);
     await patchField(file, 1, 'ACNO', '12.5');
-    const err = await decode(file).then(() => null, (e: unknown) => e);
+    const err = await decode(file).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ReconError);
     expect((err as ReconError).code).to.equal('RECON_DBF_KEY');
     expect((err as ReconError).message).to.contain('record 2 field ACNO');

@@ -24,13 +24,39 @@ describe('split decoding across workers', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function decode(file: string, ranges: [number, number][], partitions = 1): Promise<HoldingTable> {
+  async function decode(
+    file: string,
+    ranges: [number, number][],
+    partitions = 1,
+  ): Promise<HoldingTable> {
     const layout = await readDbfLayout(file);
     const specifier = resolvePluginSpecifier('karvy', dir);
-    const { default: karvy } = await import(specifier) as { default: Parameters<typeof resolveColumns>[1] };
+    const { default: karvy } = (await import(specifier)) as {
+      default: Parameters<typeof resolveColumns>[1];
+    };
     const columns = resolveColumns(layout, karvy);
-    const parts = await Promise.all(ranges.map(([start, end]) => pool.decode({ file, headerLength: layout.headerLength, recordLength: layout.recordLength, start, end, columns, encoding: layout.encoding, pluginSpecifier: specifier, partitions })));
-    return assembleTable(parts.map((p) => p.rows), new KeySpace(), null, 0, (task) => pool.merge(task));
+    const parts = await Promise.all(
+      ranges.map(([start, end]) =>
+        pool.decode({
+          file,
+          headerLength: layout.headerLength,
+          recordLength: layout.recordLength,
+          start,
+          end,
+          columns,
+          encoding: layout.encoding,
+          pluginSpecifier: specifier,
+          partitions,
+        }),
+      ),
+    );
+    return assembleTable(
+      parts.map((p) => p.rows),
+      new KeySpace(),
+      null,
+      0,
+      (task) => pool.merge(task),
+    );
   }
 
   it('gives results identical key by key to one range when keys straddle every range boundary', async () => {
@@ -39,17 +65,26 @@ describe('split decoding across workers', function () {
     await proveWithDbffile(gen, 500);
     // Rows 20k+18 and 20k+19 share a key; cut between them everywhere.
     const straddling: [number, number][] = [];
-    for (let start = 0; start < rows; start = Math.min(rows, start === 0 ? 19 : start + 20)) straddling.push([start, Math.min(rows, start === 0 ? 19 : start + 20)]);
+    for (let start = 0; start < rows; start = Math.min(rows, start === 0 ? 19 : start + 20))
+      straddling.push([start, Math.min(rows, start === 0 ? 19 : start + 20)]);
     expect(straddling.length).to.be.greaterThan(400);
     const one = await decode(gen.path, [[0, rows]]);
     const split = await decode(gen.path, straddling, 7);
-    const engine = await decode(gen.path, splitRanges(rows, 2, 1_000), mergePartitions(rows * 100, 2));
+    const engine = await decode(
+      gen.path,
+      splitRanges(rows, 2, 1_000),
+      mergePartitions(rows * 100, 2),
+    );
     expect(one.size).to.equal(gen.keys);
     for (const t of [split, engine]) {
       expect(t.size).to.equal(one.size);
       for (const h of one) {
         const o = t.get(h.key);
-        expect([o?.units, o?.rows, o?.schemeName], h.key).to.deep.equal([h.units, h.rows, h.schemeName]);
+        expect([o?.units, o?.rows, o?.schemeName], h.key).to.deep.equal([
+          h.units,
+          h.rows,
+          h.schemeName,
+        ]);
       }
     }
     const r = rowAt('karvy', 0, 18);

@@ -14,6 +14,7 @@ describe('ledger unit values', () => {
   });
 
   it('calls anything else not a number', () => {
-    for (const v of ['abc', '', null, undefined, true, {}, Number.NaN, Number.POSITIVE_INFINITY]) expect(unitsFromValue(v), String(v)).to.equal(null);
+    for (const v of ['abc', '', null, undefined, true, {}, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(unitsFromValue(v), String(v)).to.equal(null);
   });
 });
