@@ -4,31 +4,24 @@
  * from the environment (a missing variable is an error naming it), validates with ajv against
  * config/schema.ts (strict: unknown keys are errors) and fills in defaults.
  */
-import { createHash } from 'node:crypto';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { cosmiconfig } from 'cosmiconfig';
 import { Cron } from 'croner';
 import { assertTimezone } from '../core/as-of-day.js';
 import { isKnownEncoding } from '../core/dbf/code-pages.js';
 import { ReconError } from '../core/errors.js';
-import { toleranceToUnits } from '../core/fixed-point.js';
-import { materialityToPaise } from '../core/breaks/value.js';
-import { DEFAULT_LEDGER_FIELDS, type LedgerRules } from '../core/ledger/types.js';
+import { materialityToPaise, toleranceToUnits } from '../core/fixed-point.js';
 import {
   loadPlugin,
   pluginFromDeclaration,
   pluginLabel,
   resolvePluginSpecifier,
 } from '../core/plugin.js';
+import type { LoadedConfig } from './loaded.js';
 import { configSchema, type ReconConfig } from './schema.js';
 
-export interface LoadedConfig {
-  config: ReconConfig;
-  /** The file it came from; relative paths in it resolve against its folder. */
-  filepath: string;
-  baseDir: string;
-}
+export type { LoadedConfig } from './loaded.js';
 
 const MODULE = 'recon';
 const SEARCH_PLACES = ['recon.config.yaml', 'recon.config.yml', 'recon.config.json'];
@@ -119,14 +112,10 @@ export async function checkConfig(loaded: LoadedConfig): Promise<ConfigCheck> {
       );
     }
   }
-  const health = config.health ?? {};
+  const { health } = config;
   const parts = [
-    config.schedule
-      ? `schedule "${config.schedule.cron}" ${config.schedule.timezone ?? 'Asia/Kolkata'}`
-      : '',
-    health.enabled === false
-      ? 'health endpoint off'
-      : `health on ${health.host ?? '127.0.0.1'}:${health.port ?? 9464}`,
+    config.schedule ? `schedule "${config.schedule.cron}" ${config.schedule.timezone}` : '',
+    health.enabled ? `health on ${health.host}:${health.port}` : 'health endpoint off',
     config.store.type === 'mongodb'
       ? 'MongoDB lease'
       : 'files store: no lease, run a single daemon',
@@ -152,7 +141,7 @@ export function parseConfig(raw: unknown, label: string, env: NodeJS.ProcessEnv)
   }
   const config = interpolated as ReconConfig;
   try {
-    assertTimezone(config.timezone ?? 'Asia/Kolkata');
+    assertTimezone(config.timezone);
   } catch {
     throw new ReconError(
       'RECON_CONFIG_INVALID',
@@ -160,10 +149,9 @@ export function parseConfig(raw: unknown, label: string, env: NodeJS.ProcessEnv)
       { file: label, key: 'timezone' },
     );
   }
-  toleranceToUnits(config.reconcile?.tolerance ?? 0.001);
-  materialityToPaise(config.reconcile?.materiality ?? 0);
-  if (config.schedule)
-    checkSchedule(config.schedule.cron, config.schedule.timezone ?? 'Asia/Kolkata', label);
+  toleranceToUnits(config.reconcile.tolerance);
+  materialityToPaise(config.reconcile.materiality);
+  if (config.schedule) checkSchedule(config.schedule.cron, config.schedule.timezone, label);
   const names = new Set<string>();
   for (const s of config.sources) {
     if (names.has(s.name.toUpperCase()))
@@ -333,39 +321,4 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string): unkn
     );
   }
   return value;
-}
-
-export function resolvePath(baseDir: string, p: string): string {
-  return isAbsolute(p) ? p : resolve(baseDir, p);
-}
-
-export function ledgerRules(config: ReconConfig): LedgerRules {
-  return {
-    fields: { ...DEFAULT_LEDGER_FIELDS, ...(config.ledger.fields ?? {}) },
-    typeSigns: (config.ledger.typeSigns as Record<string, number> | undefined) ?? {
-      BUY: 1,
-      SELL: -1,
-    },
-    ignoreTypes: config.ledger.ignoreTypes ?? [],
-    ignoreUnmappedTypes: config.ledger.ignoreUnmappedTypes ?? false,
-  };
-}
-
-/** Hash of every setting that changes results (never secrets or transport). */
-export function configHash(config: ReconConfig): string {
-  const relevant = {
-    timezone: config.timezone ?? 'Asia/Kolkata',
-    tolerance: config.reconcile?.tolerance ?? 0.001,
-    materiality: config.reconcile?.materiality ?? 0,
-    ledger: ledgerRules(config),
-    sources: config.sources.map((s) => ({
-      name: s.name,
-      plugin: s.plugin,
-      columns: s.columns ?? {},
-      encoding: s.encoding ?? null,
-      patterns: s.productCodePatterns ?? [],
-      recordCount: s.recordCount ?? 'header',
-    })),
-  };
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex');
 }

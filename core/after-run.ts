@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { resolvePath, type LoadedConfig } from '../config/load.js';
+import { resolvePath, type LoadedConfig } from '../config/loaded.js';
 import { alertsFor, sendAlert } from './alerts.js';
 import type { Logger } from './logger.js';
 import { loadReport } from './report/data.js';

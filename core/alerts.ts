@@ -28,7 +28,7 @@ export async function sendAlert(
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ app: 'brokerage-recon', at: new Date().toISOString(), ...alert }),
-      signal: AbortSignal.timeout((config.timeoutSeconds ?? 10) * 1000),
+      signal: AbortSignal.timeout(config.timeoutSeconds * 1000),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     log.info({ kind: alert.kind }, 'alert delivered');
@@ -57,11 +57,11 @@ export function alertsFor(run: RunSummary, config: ReconConfig['alerts']): Alert
   // Reopened breaks are news too; immaterial ones never alert.
   const fresh =
     (run.breaks?.new ?? 0) + (run.breaks?.reopened ?? 0) - (run.breaks?.immaterialNew ?? 0);
-  if (run.status === 'committed' && fresh > (config.newBreaksThreshold ?? 0)) {
+  if (run.status === 'committed' && fresh > config.newBreaksThreshold) {
     out.push({
       kind: 'new_breaks',
       runId: run.runId,
-      message: `${fresh} new breaks (threshold ${config.newBreaksThreshold ?? 0})`,
+      message: `${fresh} new breaks (threshold ${config.newBreaksThreshold})`,
       newBreaks: fresh,
       counts: run.counts,
       asOf: Object.fromEntries(Object.entries(run.sources).map(([s, v]) => [s, v.asOf])),

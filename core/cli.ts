@@ -136,7 +136,7 @@ export function buildProgram(): Command {
       }) => {
         const loaded = await loadConfig({ path: opts.config });
         const logger = createLogger({
-          level: oneShotLevel(opts.logLevel, loaded.config.log?.level),
+          level: oneShotLevel(opts.logLevel, loaded.config.log.level),
         });
         // SIGTERM or SIGINT abandons the run: marked failed, nothing published, exit 4.
         const abort = new AbortController();
@@ -178,7 +178,7 @@ export function buildProgram(): Command {
     .action(async (opts: { config?: string; logLevel?: string }) => {
       const loaded = await loadConfig({ path: opts.config });
       const logger = createLogger({
-        level: (opts.logLevel ?? loaded.config.log?.level ?? 'info') as 'info',
+        level: (opts.logLevel ?? loaded.config.log.level ?? 'info') as 'info',
       });
       // Handlers first: a signal that arrives while starting must still stop the daemon cleanly.
       const signalled = new Promise<void>((resolve) => {
@@ -419,16 +419,16 @@ async function healthcheck(
   let url = '';
   try {
     const { config } = await loadConfig({ path: configPath });
-    const health = config.health ?? {};
-    if (health.enabled === false) {
+    const { health } = config;
+    if (!health.enabled) {
       process.stdout.write(
         'health: the endpoint is disabled (health.enabled: false); nothing to check\n',
       );
       return 0;
     }
-    const configured = health.host ?? '127.0.0.1';
+    const configured = health.host;
     const host = configured === '0.0.0.0' ? '127.0.0.1' : configured === '::' ? '::1' : configured;
-    url = `http://${host.includes(':') ? `[${host}]` : host}:${health.port ?? 9464}/healthz`;
+    url = `http://${host.includes(':') ? `[${host}]` : host}:${health.port}/healthz`;
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutSeconds * 1000) });
     const body = await res.text();
     if (!res.ok) throw new Error(`HTTP ${res.status}`);

@@ -5,7 +5,7 @@
  * nothing; the previous committed results stay visible.
  */
 import { randomUUID } from 'node:crypto';
-import { configHash, resolvePath, type LoadedConfig } from '../config/load.js';
+import { configHash, resolvePath, type LoadedConfig } from '../config/loaded.js';
 import type { SourceConfig } from '../config/schema.js';
 import { endOfDayUtc, nextDay } from './as-of-day.js';
 import {
@@ -23,7 +23,7 @@ import {
   rowReason,
   type NextDayMovements,
 } from './breaks/reasons.js';
-import { materialityToPaise, valueBreak, ValueTotals } from './breaks/value.js';
+import { valueBreak, ValueTotals } from './breaks/value.js';
 import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
 import { parseAsOfDate } from './dbf/as-of-date.js';
 import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
@@ -34,7 +34,7 @@ import { ReconError, asReconError } from './errors.js';
 import { fetchSource, type SourceFile } from './fetch/index.js';
 import { RunStaging } from './fetch/staging.js';
 import { sha256File } from './file-digest.js';
-import { toleranceToUnits } from './fixed-point.js';
+import { materialityToPaise, toleranceToUnits } from './fixed-point.js';
 import { keyOf } from './key.js';
 import { createLedger } from './ledger/index.js';
 import type { LedgerSnapshot } from './ledger/types.js';
@@ -96,16 +96,16 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   const { config, baseDir } = loaded;
   const now = options.now ?? (() => new Date());
   const selected = selectSources(config.sources, options.sources ?? []);
-  const timezone = config.timezone ?? 'Asia/Kolkata';
-  const tolerance = toleranceToUnits(config.reconcile?.tolerance ?? 0.001);
-  const materiality = materialityToPaise(config.reconcile?.materiality ?? 0);
+  const timezone = config.timezone;
+  const tolerance = toleranceToUnits(config.reconcile.tolerance);
+  const materiality = materialityToPaise(config.reconcile.materiality);
   const run: RunSummary = {
     runId: randomUUID(),
     status: 'running',
     startedAt: now(),
     finishedAt: null,
     timezone,
-    tolerance: config.reconcile?.tolerance ?? 0.001,
+    tolerance: config.reconcile.tolerance,
     configHash: configHash(config),
     sourceNames: selected.map((s) => s.name),
     allSources: selected.length === config.sources.length,
@@ -119,7 +119,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
   const log = logger.child({ runId: run.runId });
   const store = createStore(config, baseDir);
   const ledger = createLedger(config, baseDir);
-  const pool = options.pool ?? new ReconPool(config.pool?.threads);
+  const pool = options.pool ?? new ReconPool(config.pool.threads);
   const timer = stageTimer(run);
   const staging = new RunStaging(run.runId);
   try {
@@ -448,7 +448,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
       for (const f of fetched) {
         const layout = await readDbfLayout(f.path, {
           encoding: src.encoding,
-          recordCount: src.recordCount ?? 'header',
+          recordCount: src.recordCount,
         });
         const columns = resolveColumns(layout, plugin, src.columns ?? {});
         const first = peekFirstLive(layout, columns.asOf);
@@ -572,7 +572,7 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     partitions: number,
     indexes: Promise<Map<string, PositionIndex>>,
   ): Promise<Map<string, HoldingTable>> {
-    const rangeRecords = config.pool?.rangeRecords ?? 250_000;
+    const rangeRecords = config.pool.rangeRecords;
     options.progress?.start(records);
     const out = new Map<string, HoldingTable>();
     await Promise.all(

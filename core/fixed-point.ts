@@ -221,3 +221,15 @@ export function toleranceToUnits(tolerance: number): number {
   }
   return units;
 }
+
+/** `reconcile.materiality` (rupees, at most 2 decimals, not negative) in paise. */
+export function materialityToPaise(rupees: number): number {
+  const units = parseUnitsText(String(rupees));
+  if (units === null || units < 0 || units % 100 !== 0 || Math.abs(rupees * SCALE - units) > 1e-6) {
+    throw new ReconError(
+      'RECON_CONFIG_INVALID',
+      `reconcile.materiality must be a non-negative amount of rupees with at most 2 decimals, got ${rupees}`,
+    );
+  }
+  return units / 100;
+}

@@ -6,7 +6,7 @@
  * the record count, the columns the source's plugin takes for each role, then the data.
  */
 import { basename } from 'node:path';
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/loaded.js';
 import type { SourceConfig } from '../config/schema.js';
 import { driverLabel } from './dbf/code-pages.js';
 import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
@@ -87,10 +87,7 @@ export async function inspectFile(options: InspectOptions): Promise<InspectRepor
   const encoding = src?.encoding;
   let layout: DbfLayout;
   try {
-    layout = await readDbfLayout(options.file, {
-      encoding,
-      recordCount: src?.recordCount ?? 'header',
-    });
+    layout = await readDbfLayout(options.file, { encoding, recordCount: src?.recordCount });
   } catch (err) {
     const e = asReconError(err);
     if (e.code !== 'RECON_DBF_COUNT') {

@@ -11,7 +11,8 @@
  *   (it is marked failed and nothing is published), then closes the pool and the health server.
  */
 import { Cron } from 'croner';
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/loaded.js';
+import { DEFAULTS } from '../config/schema.js';
 import { afterRun } from './after-run.js';
 import { sendAlert } from './alerts.js';
 import { dayInZone } from './as-of-day.js';
@@ -52,18 +53,18 @@ export class Daemon {
     private readonly logger: Logger,
   ) {
     const { config } = loaded;
-    this.pool = new ReconPool(config.pool?.threads);
+    this.pool = new ReconPool(config.pool.threads);
     const store = config.store;
-    const schedule = config.schedule;
+    const schedule = this.schedule;
     this.lease =
       store.type === 'mongodb'
         ? new Lease(
             async () =>
               (await mongoClient(store.uri))
                 .db(store.database)
-                .collection<LeaseDoc>(store.collections?.leases ?? 'recon_leases'),
-            schedule?.leaseName ?? 'recon-daily',
-            (schedule?.leaseSeconds ?? 300) * 1000,
+                .collection<LeaseDoc>(store.collections.leases),
+            schedule.leaseName,
+            schedule.leaseSeconds * 1000,
           )
         : null;
     if (!this.lease) logger.warn('store is not MongoDB: no lease, so run only one daemon');
@@ -75,6 +76,11 @@ export class Daemon {
     }));
   }
 
+  /** The schedule's settings; a daemon driven by hand (no schedule) has the defaults. */
+  private get schedule() {
+    return this.loaded.config.schedule ?? DEFAULTS.schedule;
+  }
+
   async start(): Promise<void> {
     const { config } = this.loaded;
     if (!config.schedule)
@@ -82,23 +88,20 @@ export class Daemon {
         code: 'RECON_CONFIG_INVALID',
         message: 'recon daemon needs a schedule: { cron, timezone } in the config',
       });
-    const health = config.health ?? {};
-    if (health.enabled !== false) {
-      this.healthPort = await this.health.listen(health.port ?? 9464, health.host ?? '127.0.0.1');
-      this.logger.info(
-        { port: this.healthPort, host: health.host ?? '127.0.0.1' },
-        'health endpoint listening',
-      );
+    const { health } = config;
+    if (health.enabled) {
+      this.healthPort = await this.health.listen(health.port, health.host);
+      this.logger.info({ port: this.healthPort, host: health.host }, 'health endpoint listening');
     }
     // A paused twin of the job: its previousRuns() names the tick being run (see nominalTick).
     const pattern = new Cron(config.schedule.cron, {
-      timezone: config.schedule.timezone ?? 'Asia/Kolkata',
+      timezone: config.schedule.timezone,
       paused: true,
     });
     this.cron = new Cron(
       config.schedule.cron,
       {
-        timezone: config.schedule.timezone ?? 'Asia/Kolkata',
+        timezone: config.schedule.timezone,
         protect: (job) =>
           this.logger.warn(
             { startedAt: job.currentRun() },
@@ -116,7 +119,7 @@ export class Daemon {
       const [hh, mm] = deadline.split(':');
       this.deadlineCron = new Cron(
         `0 ${Number(mm)} ${Number(hh)} * * *`,
-        { timezone: config.schedule.timezone ?? 'Asia/Kolkata' },
+        { timezone: config.schedule.timezone },
         async () => {
           await this.checkArrivals();
         },
@@ -125,7 +128,7 @@ export class Daemon {
     this.logger.info(
       {
         cron: config.schedule.cron,
-        timezone: config.schedule.timezone ?? 'Asia/Kolkata',
+        timezone: config.schedule.timezone,
         nextRun: this.cron.nextRun()?.toISOString(),
       },
       'daemon scheduled',
@@ -178,7 +181,7 @@ export class Daemon {
     }
     this.runAbort = new AbortController();
     const abort = this.runAbort;
-    const ttl = (this.loaded.config.schedule?.leaseSeconds ?? 300) * 1000;
+    const ttl = this.schedule.leaseSeconds * 1000;
     const renew = this.lease
       ? setInterval(
           () => {
@@ -203,7 +206,7 @@ export class Daemon {
         logger: log,
         pool: this.pool,
         signal: abort.signal,
-        force: this.loaded.config.schedule?.force ?? false,
+        force: this.schedule.force,
         beforeCommit: this.lease ? (runId) => this.lease!.fence(runId) : undefined,
       });
       // A run cut short by shutdown or a lost lease did not do the job; another daemon still may.
@@ -229,7 +232,7 @@ export class Daemon {
 
   /** Alerts for every source that has not arrived since the start of today (schedule timezone). */
   async checkArrivals(now: Date = new Date()): Promise<string[]> {
-    const tz = this.loaded.config.schedule?.timezone ?? 'Asia/Kolkata';
+    const tz = this.schedule.timezone;
     const today = dayInZone(now, tz);
     const missing = this.loaded.config.sources
       .map((s) => s.name)
@@ -259,7 +262,7 @@ export class Daemon {
     this.stopping = true;
     this.cron?.stop();
     this.deadlineCron?.stop();
-    const grace = graceMs ?? (this.loaded.config.schedule?.graceSeconds ?? 300) * 1000;
+    const grace = graceMs ?? this.schedule.graceSeconds * 1000;
     let abandoned = false;
     const running = this.current;
     if (running) {

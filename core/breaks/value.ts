@@ -7,7 +7,6 @@
  * only text for people is ever rupees.
  */
 import { ReconError } from '../errors.js';
-import { parseUnitsText } from '../fixed-point.js';
 import type { ReconRow } from '../reconcile.js';
 
 /** 10^-8 rupees per paisa. */
@@ -56,23 +55,6 @@ function bigValuePaise(difference: number, nav: number): number {
     );
   }
   return out === 0 ? 0 : out;
-}
-
-/** `reconcile.materiality` (rupees, at most 2 decimals, not negative) in paise. */
-export function materialityToPaise(rupees: number): number {
-  const units = parseUnitsText(String(rupees));
-  if (
-    units === null ||
-    units < 0 ||
-    units % 100 !== 0 ||
-    Math.abs(rupees * 10_000 - units) > 1e-6
-  ) {
-    throw new ReconError(
-      'RECON_CONFIG_INVALID',
-      `reconcile.materiality must be a non-negative amount of rupees with at most 2 decimals, got ${rupees}`,
-    );
-  }
-  return units / 100;
 }
 
 /** Where a break's NAV came from. */

@@ -8,6 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { DEFAULTS } from '../../config/schema.js';
 import { ReconError } from '../errors.js';
 import { chooseCodePage, rawDecoder, type CodePageOrigin } from './code-pages.js';
 import { parseHeader } from './header.js';
@@ -123,7 +124,7 @@ function layoutOf(
   // Anything from a 0x1A end marker on is not data; a partial record is a cut file.
   const trailingBytes = tail.length > 0 && tail[0] === 0x1a ? 0 : tail.length;
   const declared = header.declaredRecords;
-  const policy = opts.recordCount ?? 'header';
+  const policy = opts.recordCount ?? DEFAULTS.source.recordCount;
   if (trailingBytes > 0 && declared > complete) {
     const expected = header.headerLength + declared * header.recordLength;
     const cutAt = trailingBytes;

@@ -3,7 +3,7 @@
  * Zip archives among them are extracted into staging. Returns the DBF files to reconcile. Staging
  * is the run's own folder (core/fetch/staging.ts), removed when the run ends.
  */
-import { resolvePath } from '../../config/load.js';
+import { resolvePath } from '../../config/loaded.js';
 import type { SourceConfig } from '../../config/schema.js';
 import type { Logger } from '../logger.js';
 import { listLocalFiles, type FetchedFile } from './local.js';
@@ -33,7 +33,7 @@ export async function fetchSource(
       {
         source: src.name,
         host: f.host,
-        port: f.port ?? 22,
+        port: f.port,
         username: f.username,
         password: f.password,
         privateKeyPath:
@@ -43,9 +43,9 @@ export async function fetchSource(
         remoteDir: f.remoteDir,
         pattern: f.pattern,
         stagingDir,
-        connectTimeoutMs: (f.connectTimeoutSeconds ?? 20) * 1000,
-        operationTimeoutMs: (f.operationTimeoutSeconds ?? 60) * 1000,
-        retries: f.retries ?? 3,
+        connectTimeoutMs: f.connectTimeoutSeconds * 1000,
+        operationTimeoutMs: f.operationTimeoutSeconds * 1000,
+        retries: f.retries,
       },
       log,
       signal,

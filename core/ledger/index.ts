@@ -1,4 +1,4 @@
-import { ledgerRules, resolvePath } from '../../config/load.js';
+import { ledgerRules, resolvePath } from '../../config/loaded.js';
 import type { ReconConfig } from '../../config/schema.js';
 import { MongoLedger } from './mongodb.js';
 import { NdjsonLedger } from './ndjson.js';
@@ -11,8 +11,8 @@ export function createLedger(config: ReconConfig, baseDir: string): LedgerAdapte
   return new MongoLedger({
     uri: l.uri,
     database: l.database,
-    collection: l.collection ?? 'wealth_pulse_transactions',
+    collection: l.collection,
     rules: ledgerRules(config),
-    aggregation: l.aggregation ?? 'server',
+    aggregation: l.aggregation,
   });
 }

@@ -1,36 +1,11 @@
+import { DEFAULTS, type LedgerFields } from '../../config/schema.js';
 import type { LedgerPosition } from '../reconcile.js';
 
-/** Where the ledger keeps each value (DESIGN.md §3 defaults). */
-export interface LedgerFields {
-  folio: string;
-  productCode: string;
-  units: string;
-  type: string;
-  date: string;
-  schemeName: string;
-  /** The transaction's NAV: values a break the registrar file gives no NAV for. */
-  nav: string;
-}
+export type { LedgerFields } from '../../config/schema.js';
+export type { LedgerRules } from '../../config/loaded.js';
 
-export const DEFAULT_LEDGER_FIELDS: LedgerFields = {
-  folio: 'folio_no',
-  productCode: 'product_code',
-  units: 'units',
-  type: 'transaction_type',
-  date: 'transaction_date',
-  schemeName: 'scheme_name',
-  nav: 'nav',
-};
-
-export interface LedgerRules {
-  fields: LedgerFields;
-  /** Transaction type → sign (+1 adds units, -1 removes them); matched case-insensitively. */
-  typeSigns: Record<string, number>;
-  /** Types that are not holdings movements and are skipped (counted). */
-  ignoreTypes: string[];
-  /** Skip every type with no sign (counted) instead of failing the run. */
-  ignoreUnmappedTypes: boolean;
-}
+/** The ledger's field names when the config names none. */
+export const DEFAULT_LEDGER_FIELDS: LedgerFields = DEFAULTS.ledger.fields;
 
 /** One day's cut-off: transactions strictly before `cutoff` count. */
 export interface Cutoff {

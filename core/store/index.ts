@@ -1,4 +1,4 @@
-import { resolvePath } from '../../config/load.js';
+import { resolvePath } from '../../config/loaded.js';
 import type { ReconConfig } from '../../config/schema.js';
 import { FileStore } from './files.js';
 import { MongoStore } from './mongodb.js';
@@ -10,9 +10,9 @@ export function createStore(config: ReconConfig, baseDir: string): ResultStore {
   return new MongoStore({
     uri: s.uri,
     database: s.database,
-    resultsCollection: s.collections?.results ?? 'reconciliation_results',
-    runsCollection: s.collections?.runs ?? 'reconciliation_runs',
-    batchSize: s.batchSize ?? 1000,
-    staleAfterMs: (s.staleAfterMinutes ?? 360) * 60_000,
+    resultsCollection: s.collections.results,
+    runsCollection: s.collections.runs,
+    batchSize: s.batchSize,
+    staleAfterMs: s.staleAfterMinutes * 60_000,
   });
 }

@@ -3,7 +3,7 @@
  * and the notes that follow breaks. One interface over the MongoDB store and the files store, so
  * `recon report`, `runs`, `breaks` and the engine's reopened check work the same on both.
  */
-import { resolvePath } from '../../config/load.js';
+import { resolvePath } from '../../config/loaded.js';
 import type { ReconConfig } from '../../config/schema.js';
 import type { BreakNote } from '../breaks/notes.js';
 import type { ResultDocument, RunDocument } from './documents.js';
@@ -42,8 +42,8 @@ export function createReader(config: ReconConfig, baseDir: string): ResultReader
   return new MongoReader({
     uri: s.uri,
     database: s.database,
-    results: s.collections?.results ?? 'reconciliation_results',
-    runs: s.collections?.runs ?? 'reconciliation_runs',
-    notes: s.collections?.notes ?? 'break_notes',
+    results: s.collections.results,
+    runs: s.collections.runs,
+    notes: s.collections.notes,
   });
 }

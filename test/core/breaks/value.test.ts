@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import {
   formatRupees,
-  materialityToPaise,
   storedPaise,
   valueBreak,
   valuePaise,
   ValueTotals,
 } from '../../../core/breaks/value.js';
+import { materialityToPaise } from '../../../core/fixed-point.js';
 import type { ReconRow } from '../../../core/reconcile.js';
 
 const row = (difference: number, nav: number | null, extra: Partial<ReconRow> = {}): ReconRow => ({
