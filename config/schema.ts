@@ -52,6 +52,11 @@ export const DEFAULTS = {
   health: { enabled: true, host: '127.0.0.1', port: 9464 },
 } as const;
 
+/** What a config may name: also the CLI's choices. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const REPORT_FORMATS = ['xlsx', 'csv', 'json', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
 const columnName = { type: 'string', minLength: 1, maxLength: 11 } as const;
 const text = { type: 'string', minLength: 1 } as const;
 
@@ -290,7 +295,7 @@ export const configSchema = {
       additionalProperties: false,
       properties: {
         level: {
-          enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+          enum: LOG_LEVELS,
           description:
             'default: info, except `recon run` on a terminal, which shows only the progress bar, summary and one-line error',
         },
@@ -339,7 +344,7 @@ export const configSchema = {
           type: 'array',
           minItems: 1,
           uniqueItems: true,
-          items: { enum: ['xlsx', 'csv', 'json', 'html'] },
+          items: { enum: REPORT_FORMATS },
         },
       },
     },

@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkConfig, loadConfig } from '../config/load.js';
+import { LOG_LEVELS, REPORT_FORMATS } from '../config/schema.js';
 import { afterRun } from './after-run.js';
 import { runReconciliation } from './engine.js';
 import { inspectExitCode, inspectFile, inspectText } from './inspect.js';
@@ -20,7 +21,7 @@ import {
   recentRuns,
   runsTable,
 } from './report/queries.js';
-import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.js';
+import { writeReport, type ReportFormat } from './report/write.js';
 import { createReader, type BreakIdentity, type ResultReader } from './store/reader.js';
 import { DESK_STATES, type DeskState } from './breaks/notes.js';
 import { Daemon } from './schedule.js';
@@ -55,8 +56,6 @@ Example, a KARVY file whose header says 2 records but holds 4, one with a bad un
     RECON_DBF_COUNT: karvy_20241224.dbf: the header declares 2 record(s) but the file's size (838 bytes: ...) implies 4; ...
     RECON_DBF_NUMBER: karvy_20241224.dbf: record 4 field BALUNITS is not a number with at most 4 decimals: "4O.0000"
 `;
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

@@ -8,7 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { DEFAULTS } from '../../config/schema.js';
+import { DEFAULTS, type SourceConfig } from '../../config/schema.js';
 import { ReconError } from '../errors.js';
 import { chooseCodePage, rawDecoder, type CodePageOrigin } from './code-pages.js';
 import { parseHeader } from './header.js';
@@ -23,7 +23,7 @@ export interface FieldLayout {
 }
 
 /** Which record count a run trusts: the header's (mismatch is an error) or the file's. */
-export type RecordCountPolicy = 'header' | 'present';
+export type RecordCountPolicy = SourceConfig['recordCount'];
 
 export interface DbfLayout {
   file: string;

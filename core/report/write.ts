@@ -3,10 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { formatRupees } from '../breaks/value.js';
 import type { BreakLine, ReportData } from './data.js';
+import type { ReportFormat } from '../../config/schema.js';
 import { html } from './html.js';
 
-export const REPORT_FORMATS = ['xlsx', 'csv', 'json', 'html'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export type { ReportFormat } from '../../config/schema.js';
 
 const BREAK_COLUMNS: { header: string; key: keyof BreakLine; width: number; numeric?: boolean }[] =
   [
