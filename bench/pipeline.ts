@@ -7,7 +7,7 @@ import { resolveColumns } from '../core/dbf/columns.js';
 import { readDbfLayout, type DbfLayout } from '../core/dbf/layout.js';
 import { mergePartitions, splitRanges } from '../core/engine.js';
 import { assembleTable, type HoldingTable } from '../core/holding-table.js';
-import { KeySpace } from '../core/key-space.js';
+import { KeySpace } from '../core/keys/key-space.js';
 import { loadPlugin, resolvePluginSpecifier } from '../core/plugin.js';
 import type { ReconPool } from '../core/pool.js';
 import { indexPositions, type PositionIndex } from '../core/position-index.js';

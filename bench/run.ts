@@ -30,7 +30,7 @@ import { DBFFile } from 'dbffile';
 import { MongoClient } from 'mongodb';
 import { readDbfLayout } from '../core/dbf/layout.js';
 import { unitsFromDouble } from '../core/fixed-point.js';
-import { keyOf, splitKey } from '../core/key.js';
+import { keyOf, splitKey } from '../core/keys/text-key.js';
 import { MongoLedger, unitsFromValue } from '../core/ledger/mongodb.js';
 import { DEFAULT_LEDGER_FIELDS } from '../core/ledger/types.js';
 import { closeMongoClients } from '../core/mongo-client.js';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { configHash, resolvePath, type LoadedConfig } from '../config/load.js';
 import type { SourceConfig } from '../config/schema.js';
-import { endOfDayUtc, nextDay } from './as-of-day.js';
+import { endOfDayUtc, nextDay } from './day-boundary.js';
 import {
   ageBreak,
   breakId,
@@ -25,24 +25,24 @@ import {
 } from './breaks/reasons.js';
 import { materialityToPaise, valueBreak, ValueTotals } from './breaks/value.js';
 import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
-import { parseAsOfDate } from './dbf/as-of-date.js';
+import { parseAsOfDate } from './dbf/date-formats.js';
 import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
 import { hexByte } from './dbf/header.js';
 import { peekFirstLive } from './dbf/peek.js';
-import { EVIDENCE_SAMPLES, type EvidenceProblems } from './dbf/projection.js';
+import { EVIDENCE_SAMPLES, type EvidenceProblems } from './dbf/decoder.js';
 import { ReconError, asReconError } from './errors.js';
 import { fetchSource, type SourceFile } from './fetch/index.js';
 import { RunStaging } from './fetch/staging.js';
 import { sha256File } from './file-digest.js';
 import { toleranceToUnits } from './fixed-point.js';
-import { keyOf } from './key.js';
+import { keyOf } from './keys/text-key.js';
 import { createLedger } from './ledger/index.js';
 import type { LedgerSnapshot } from './ledger/types.js';
 import type { Logger } from './logger.js';
 import { loadPlugin, pluginLabel, resolvePluginSpecifier, type SourcePlugin } from './plugin.js';
 import { ReconPool } from './pool.js';
 import { assembleTable, type HoldingTable } from './holding-table.js';
-import { KeySpace } from './key-space.js';
+import { KeySpace } from './keys/key-space.js';
 import { indexPositions, type PositionIndex } from './position-index.js';
 import { emptyCounts, findMongoOnly, type ReconRow } from './reconcile.js';
 import { createStore } from './store/index.js';

@@ -7,11 +7,17 @@
  * Assembly (main thread): map each range's product codes, text folios and scheme names to the run's
  * ids, cut each range's rows into its partitions, and merge every partition in the pool.
  */
-import type { RangeRows } from './dbf/projection.js';
-import type { KeySpace } from './key-space.js';
-import { Interned, KeyTable } from './key-table.js';
-import { keyOf, splitKey } from './key.js';
-import { mergePartition, type MergeInput, type MergeTask, type PartitionTable } from './merge.js';
+import type { RangeRows } from './dbf/decoder.js';
+import type { KeySpace } from './keys/key-space.js';
+import { Interned } from './keys/interned.js';
+import { KeyTable } from './keys/key-table.js';
+import { keyOf, splitKey } from './keys/text-key.js';
+import {
+  mergePartition,
+  type MergeInput,
+  type MergeTask,
+  type PartitionTable,
+} from './merge-judge.js';
 import type { PositionIndex } from './position-index.js';
 import {
   FILE_STATUSES,
@@ -209,7 +215,7 @@ function mergeTasks(
   for (const r of ranges) {
     for (const p of r.products) products.add(p);
     const productMap = Int32Array.from(r.products, (p) => space.product(p));
-    const folioTextMap = Int32Array.from(r.folioTexts, (t) => -1 - space.folio(t));
+    const folioCodeMap = Int32Array.from(r.folioTexts, (t) => space.folio(t));
     const schemeMap = Int32Array.from(r.schemeNames, (name) => schemes.id(name));
     for (let p = 0; p < partitions; p++) {
       const a = r.offsets[p],
@@ -225,7 +231,7 @@ function mergeTasks(
         folioOld: r.folioOld?.subarray(a, b),
         nav: r.nav?.subarray(a, b),
         productMap,
-        folioTextMap,
+        folioCodeMap,
         schemeMap,
         folioOldTexts: r.folioOldTexts,
       };

@@ -5,9 +5,9 @@
  * Shared memory: the pool's threads read it without a copy. Built on the main thread once per
  * as-of day, as part of the ledger stage.
  */
-import type { KeySpace } from './key-space.js';
-import { KeyTable } from './key-table.js';
-import type { LedgerIndexData } from './merge.js';
+import type { KeySpace } from './keys/key-space.js';
+import { KeyTable } from './keys/key-table.js';
+import type { LedgerIndexData } from './merge-judge.js';
 import type { LedgerPosition } from './reconcile.js';
 import { sharedArray } from './shared-array.js';
 

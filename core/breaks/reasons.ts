@@ -8,7 +8,7 @@
  *   CAMS FOLIO_OLD is the ledger's folio; the two rows are paired.
  * A row gets at most one reason: pledged, then timing, then a pairing.
  */
-import { keyOf } from '../key.js';
+import { keyOf } from '../keys/text-key.js';
 import type { BreakReason, ReconRow } from '../reconcile.js';
 
 /**

@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { hex } from '../errors.js';
 import { parseEvidenceBytes, parseUnitsBytes, SCALE_DIGITS } from '../fixed-point.js';
-import { parseAsOfDate } from './as-of-date.js';
+import { parseAsOfDate } from './date-formats.js';
 import { fieldTextDecoder } from './code-pages.js';
 import type { DbfLayout, FieldLayout } from './layout.js';
 

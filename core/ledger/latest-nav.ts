@@ -6,7 +6,7 @@
  */
 import { unitsFromValue } from './mongodb.js';
 import { keyText } from './positions.js';
-import { keyOf } from '../key.js';
+import { keyOf } from '../keys/text-key.js';
 
 export class LatestNavs {
   private readonly best = new Map<string, { at: number; id: string; nav: number }>();

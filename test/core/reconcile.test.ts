@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { keyOf } from '../../core/key.js';
+import { keyOf } from '../../core/keys/text-key.js';
 import {
   findMongoOnly,
   reconcileSource,

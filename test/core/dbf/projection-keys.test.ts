@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { decodeRange } from '../../../core/dbf/projection.js';
+import { decodeRange } from '../../../core/dbf/decoder.js';
 import { assembleTableSync, type HoldingTable } from '../../../core/holding-table.js';
-import { KeySpace } from '../../../core/key-space.js';
+import { KeySpace } from '../../../core/keys/key-space.js';
 import { ReconError } from '../../../core/errors.js';
-import { keyOf } from '../../../core/key.js';
+import { keyOf } from '../../../core/keys/text-key.js';
 import karvy from '../../../sources/karvy/index.js';
 import { patchField, writeKarvyFile } from '../../fixtures/registrar-files.js';
 

@@ -6,7 +6,7 @@ import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
 import { mergePartitions, splitRanges } from '../../../core/engine.js';
 import { assembleTable, type HoldingTable } from '../../../core/holding-table.js';
-import { KeySpace } from '../../../core/key-space.js';
+import { KeySpace } from '../../../core/keys/key-space.js';
 import { resolvePluginSpecifier } from '../../../core/plugin.js';
 import { ReconPool } from '../../../core/pool.js';
 import { generateFile, proveWithDbffile, rowAt } from '../../../bench/generate.js';

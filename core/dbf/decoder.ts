@@ -13,13 +13,23 @@ import { basename } from 'node:path';
 import { ReconError, hex } from '../errors.js';
 import { evidenceFallback, parseUnitsBytes } from '../fixed-point.js';
 import type { SourcePlugin } from '../plugin.js';
-import { parseAsOfDate, type DateFormat } from './as-of-date.js';
+import { parseAsOfDate, type DateFormat } from './date-formats.js';
 import { fieldTextDecoder } from './code-pages.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
-import { hasSeparator } from '../key.js';
+import {
+  NOT_PLAIN,
+  NOT_WHOLE,
+  numericFolio,
+  numericFolioBytes,
+  numericFolioCode,
+  plainDigits,
+  textFolioCode,
+} from '../keys/folio-code.js';
+import { bytesHash, partitionOf } from '../keys/hash.js';
+import { Interned } from '../keys/interned.js';
+import { hasSeparator } from '../keys/text-key.js';
 import { sharedArray, sharedCopy } from '../shared-array.js';
-import { Interned, numericFolioCode, partitionOf } from '../key-table.js';
 
 /** One unit of worker work: a record range of one file. Plain data only. */
 export interface RangeTask {
@@ -224,14 +234,15 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
             badFolio(t, buf, base, name, recordNo, columns.folio, task.encoding);
           code = numericFolioCode(t);
           if (code < 0) {
-            code = -1 - folioTexts.id(t);
-            folioHash = folioTexts.hashOf(-1 - code);
+            const id = folioTexts.id(t);
+            code = textFolioCode(id);
+            folioHash = folioTexts.hashOf(id);
           }
         }
         pid[n] = p;
         folio[n] = code;
         units[n] = value;
-        scheme[n] = schemes ? schemes.get(p, buf, base + schemeField!.offset) : -1;
+        scheme[n] = schemes ? schemes.get(p, buf, base + schemeField!.offset) : NO_SCHEME;
         // Optional evidence columns cost nothing when the plugin does not declare them.
         if (pledged) {
           const pStart = base + pledgedField!.offset,
@@ -429,63 +440,6 @@ function sameBytes(buf: Buffer, at: number, ref: Uint8Array, refAt: number, len:
   return true;
 }
 
-/** Folio bytes that are not a plain whole number of at most 15 digits: take the text path. */
-const NOT_PLAIN = -2;
-/** Numeric folio bytes that are not a whole number at all: a bad record. */
-const NOT_WHOLE = -3;
-
-/**
- * ACNO-style numeric folios as their code: the integer digits (leading zeros and a `.000` tail
- * dropped), never `123.0`. NOT_WHOLE when the bytes are not a whole number, NOT_PLAIN when it has
- * more digits than a double holds exactly.
- */
-function numericFolioBytes(buf: Buffer, start: number, end: number): number {
-  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
-  let dot = end;
-  for (let i = start; i < end; i++) {
-    const c = buf[i];
-    if (c === 0x2e) {
-      dot = i;
-      break;
-    }
-    if (c < 0x30 || c > 0x39) return NOT_WHOLE;
-  }
-  for (let i = dot + 1; i < end; i++) if (buf[i] !== 0x30) return NOT_WHOLE;
-  if (start === dot) return NOT_WHOLE;
-  while (start < dot - 1 && buf[start] === 0x30) start++;
-  if (dot - start > 15) return NOT_PLAIN;
-  let v = 0;
-  for (let i = start; i < dot; i++) v = v * 10 + (buf[i] - 0x30);
-  return v;
-}
-
-/**
- * A character folio that is a plain whole number (no leading zero, at most 15 digits) as its code.
- */
-function plainDigits(buf: Buffer, start: number, end: number): number {
-  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
-  const len = end - start;
-  if (len === 0 || len > 15 || (len > 1 && buf[start] === 0x30)) return NOT_PLAIN;
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const c = buf[i] - 0x30;
-    if (c < 0 || c > 9) return NOT_PLAIN;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
-/** The text of a numeric folio too long for a code: its integer digits, leading zeros dropped. */
-function numericFolio(buf: Buffer, start: number, end: number): string {
-  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-  let dot = start;
-  while (dot < end && buf[dot] !== 0x2e && buf[dot] !== 0x20 && buf[dot] !== 0) dot++;
-  while (start < dot - 1 && buf[start] === 0x30) start++;
-  return buf.toString('latin1', start, dot);
-}
-
 function badNumericFolio(
   buf: Buffer,
   base: number,
@@ -503,6 +457,9 @@ function badNumericFolio(
 
 /** What a decoder gives for bytes with no character in its code page. */
 const REPLACEMENT = '\uFFFD';
+/** A product id for an empty or NUL-containing code: a bad record. */
+const EMPTY_KEY = -1;
+/** A product id for bytes with no character in the file's code page: a bad record. */
 const UNDECODABLE = -2;
 
 /**
@@ -576,7 +533,7 @@ function badKey(
 /**
  * Product ids of a range: a hash table keyed by the field's raw bytes, so a repeat costs a hash and
  * a compare instead of decoding and normalising a string; byte patterns that normalise alike (b01,
- * B01) share one id. Returns -1 for an empty or NUL-containing code.
+ * B01) share one id. Returns EMPTY_KEY or UNDECODABLE for a code that is no key.
  */
 class ProductIds extends Interned {
   private store = Buffer.alloc(0);
@@ -603,7 +560,7 @@ class ProductIds extends Interned {
 
   private add(buf: Buffer, at: number, slot: number): number {
     const t = this.decode(buf, at, at + this.size);
-    if (t.length === 0 || hasSeparator(t)) return -1;
+    if (t.length === 0 || hasSeparator(t)) return EMPTY_KEY;
     if (t.includes(REPLACEMENT)) return UNDECODABLE;
     const id = this.id(t);
     const e = this.entries++;
@@ -635,17 +592,15 @@ class ProductIds extends Interned {
   }
 }
 
-/** FNV-1a over a field's bytes, high bits folded in. */
-function bytesHash(bytes: Uint8Array, at: number, size: number): number {
-  let h = 0x811c9dc5;
-  for (let i = at; i < at + size; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return h ^ (h >>> 15);
-}
-
 /**
  * Scheme name ids. A scheme name is display data that nearly always follows the product code, so
  * each product remembers the bytes of the last name seen with it: a repeat costs one compare.
  */
+/** SchemeIds: no name seen yet with the product. */
+const NO_NAME_SEEN = -2;
+/** A scheme id for a blank name. */
+export const NO_SCHEME = -1;
+
 class SchemeIds extends Interned {
   private store = Buffer.alloc(0);
   private storeView = new DataView(this.store.buffer);
@@ -664,7 +619,7 @@ class SchemeIds extends Interned {
   /** The scheme id of the record at `at` in the chunk buffer. */
   get(product: number, buf: Buffer, at: number): number {
     const size = this.size;
-    if (product < this.lastId.length && this.lastId[product] !== -2) {
+    if (product < this.lastId.length && this.lastId[product] !== NO_NAME_SEEN) {
       // Four bytes at a time: names are ~100 bytes, compared on every row.
       const a = this.view,
         b = this.storeView,
@@ -677,7 +632,7 @@ class SchemeIds extends Interned {
       }
     }
     const t = this.decode(buf, at, at + size);
-    const id = t.length === 0 ? -1 : this.id(t);
+    const id = t.length === 0 ? NO_SCHEME : this.id(t);
     if (product >= this.lastId.length) this.growTo(product + 1);
     buf.copy(this.store, product * size, at, at + size);
     this.lastId[product] = id;
@@ -688,7 +643,7 @@ class SchemeIds extends Interned {
     const n = Math.max(products, this.lastId.length * 2, 64);
     const store = Buffer.alloc(n * this.size);
     this.store.copy(store);
-    const lastId = new Int32Array(n).fill(-2);
+    const lastId = new Int32Array(n).fill(NO_NAME_SEEN);
     lastId.set(this.lastId);
     this.store = store;
     this.storeView = new DataView(store.buffer, store.byteOffset, store.length);
