@@ -1,5 +1,5 @@
 /**
- * Every field of a few records, decoded by the same rules as the hot loop (projection.ts): text in
+ * Every field of a few records, decoded by the same rules as the hot loop (decoder.ts): text in
  * the file's code page and trimmed, numbers by the units parser (at most four decimals) or, failing
  * that, as evidence (exponent form), dates as yyyymmdd. For `recon inspect` and for comparing the
  * decoder with other readers (scripts/dbf-corpus-check.py); never on the hot path.

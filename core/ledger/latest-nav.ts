@@ -11,7 +11,7 @@ import { keyOf } from '../keys/text-key.js';
 export class LatestNavs {
   private readonly best = new Map<string, { at: number; id: string; nav: number }>();
 
-  /** Only these keys are wanted (key strings, see key.ts). */
+  /** Only these keys are wanted (key strings, see keys/text-key.ts). */
   constructor(
     private readonly wanted: ReadonlySet<string>,
     private readonly cutoff: Date,
