@@ -57,7 +57,12 @@ export function pairingGroups(mongoOnly: readonly ReconRow[]): Map<string, Recon
 }
 
 export function groupOf(r: ReconRow): string {
-  return JSON.stringify([r.source, r.productCode]);
+  return groupKey(r.source, r.productCode);
+}
+
+/** The pairing group of a (source, product code). */
+export function groupKey(source: string | null, productCode: string): string {
+  return JSON.stringify([source, productCode]);
 }
 
 /** Pairs one unexplained dbf_only row with a mongo_only row of its group; sets reason on both. */

@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { ReconError, hex } from '../errors.js';
 import { evidenceFallback, parseUnitsBytes } from '../fixed-point.js';
 import type { SourcePlugin } from '../plugin.js';
-import { parseAsOfDate, type DateFormat } from './date-formats.js';
+import { asOfFormats, notADate, parseAsOfDate, type AsOfPlace } from './date-formats.js';
 import { fieldTextDecoder } from './code-pages.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
@@ -45,6 +45,17 @@ export interface RangeTask {
   partitions?: number;
   /** Bytes read per syscall; rounded down to whole records. */
   chunkBytes?: number;
+  /**
+   * The file's as-of day and the record it was read from (the run reads it before decoding); every
+   * record must have it. Absent: the range's first live record sets it.
+   */
+  asOf?: FileDay;
+}
+
+/** A file's as-of day and the 1-based record it was read from. */
+export interface FileDay {
+  day: string;
+  record: number;
 }
 
 /**
@@ -103,8 +114,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   );
   const buf = Buffer.allocUnsafe(recordsPerChunk * recordLength);
   const text = fieldTextDecoder(task.encoding);
-  const dateFormats: readonly DateFormat[] =
-    columns.asOf.type === 'D' ? ['yyyymmdd'] : plugin.dateFormats;
+  const dateFormats = asOfFormats(columns.asOf.type, plugin.dateFormats);
   const normaliseProduct = plugin.normalise?.productCode;
   const products = new ProductIds((b, s, e) => {
     const t = text(b, s, e);
@@ -151,6 +161,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   };
   const asOfBytes = Buffer.alloc(aLen);
   let haveAsOf = false;
+  let expected = task.asOf;
 
   const fd = openSync(task.file, 'r');
   try {
@@ -180,24 +191,14 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
             { file: name, record: recordNo, rawHex: hex(buf.subarray(base, base + 1)) },
           );
         }
-        // As-of day: parse once, then only compare bytes with the first record's.
+        // As-of day: parse once, then only compare bytes with the last record's.
         if (!haveAsOf || !sameBytes(buf, base + aOff, asOfBytes, 0, aLen)) {
           const raw = buf.subarray(base + aOff, base + aOff + aLen);
+          const at = { file: name, record: recordNo, field: columns.asOf.name };
           const day = parseAsOfDate(raw.toString('latin1'), dateFormats);
-          if (day === null) {
-            throw new ReconError(
-              'RECON_DBF_DATE',
-              `${name}: record ${recordNo} field ${columns.asOf.name} is not a date in ${dateFormats.join(', ')}: "${raw.toString('latin1').trim()}"`,
-              { file: name, record: recordNo, field: columns.asOf.name, rawHex: hex(raw) },
-            );
-          }
-          if (haveAsOf && day !== out.asOf) {
-            throw new ReconError(
-              'RECON_ASOF_MIXED',
-              `${name}: record ${recordNo} has as-of day ${day} but record ${out.asOfRecord} has ${out.asOf}; one file must hold one as-of day`,
-              { file: name, record: recordNo, field: columns.asOf.name, rawHex: hex(raw) },
-            );
-          }
+          if (day === null) throw notADate(at, dateFormats, raw);
+          expected ??= { day, record: recordNo };
+          if (day !== expected.day) throw mixedDays(at, day, expected, raw);
           if (!haveAsOf) {
             out.asOf = day;
             out.asOfRecord = recordNo;
@@ -307,6 +308,15 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
     folioOldTexts: folioOldTexts.texts,
     evidence,
   };
+}
+
+/** RECON_ASOF_MIXED: a record whose as-of day is not the file's. */
+function mixedDays(at: AsOfPlace, day: string, expected: FileDay, raw: Uint8Array): ReconError {
+  return new ReconError(
+    'RECON_ASOF_MIXED',
+    `${at.file}: record ${at.record} has as-of day ${day} but record ${expected.record} has ${expected.day}; one file must hold one as-of day`,
+    { ...at, rawHex: hex(raw) },
+  );
 }
 
 function unreadableEvidence(

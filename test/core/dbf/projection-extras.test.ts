@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
 import { decodeRange, type RangeRows } from '../../../core/dbf/decoder.js';
-import { assembleTableSync, type HoldingTable } from '../../../core/holding-table.js';
 import { KeySpace } from '../../../core/keys/key-space.js';
 import { keyOf } from '../../../core/keys/text-key.js';
 import cams from '../../../sources/cams/index.js';
@@ -18,12 +17,13 @@ import {
   writeCamsFile,
   writeKarvyFile,
 } from '../../fixtures/registrar-files.js';
+import { assembleTableSync, type ReferenceTable } from '../../support/reference.js';
 
 async function decodeInRanges(
   file: string,
   plugin: SourcePlugin,
   size: number,
-): Promise<{ parts: RangeRows[]; holdings: HoldingTable }> {
+): Promise<{ parts: RangeRows[]; holdings: ReferenceTable }> {
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
   const parts: RangeRows[] = [];
