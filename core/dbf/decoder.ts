@@ -217,7 +217,12 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         }
         // Product codes repeat (a few thousand schemes): decoded and normalised once each.
         const p = products.get(buf, base + pOff);
-        if (p < 0) badProduct(p, buf, base, name, recordNo, columns.productCode, task.encoding);
+        if (p < 0)
+          badProduct(
+            p,
+            { buf, base, file: name, record: recordNo, field: columns.productCode },
+            task.encoding,
+          );
         // Folios: a plain whole number is its own code (no string); anything else is interned text.
         let code = folioNumeric
           ? numericFolioBytes(buf, base + fOff, base + fEnd)
@@ -225,14 +230,19 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
             ? NOT_PLAIN
             : plainDigits(buf, base + fOff, base + fEnd);
         let folioHash = 0;
-        if (code === NOT_WHOLE) badNumericFolio(buf, base, name, recordNo, columns.folio);
+        if (code === NOT_WHOLE)
+          badNumericFolio({ buf, base, file: name, record: recordNo, field: columns.folio });
         if (code < 0) {
           let t = folioNumeric
             ? numericFolio(buf, base + fOff, base + fEnd)
             : text(buf, base + fOff, base + fEnd);
           if (normaliseFolio) t = normaliseFolio(t);
           if (t.length === 0 || hasSeparator(t) || t.includes(REPLACEMENT))
-            badFolio(t, buf, base, name, recordNo, columns.folio, task.encoding);
+            badFolio(
+              t,
+              { buf, base, file: name, record: recordNo, field: columns.folio },
+              task.encoding,
+            );
           code = numericFolioCode(t);
           if (code < 0) {
             const id = folioTexts.id(t);
@@ -450,21 +460,6 @@ function sameBytes(buf: Buffer, at: number, ref: Uint8Array, refAt: number, len:
   return true;
 }
 
-function badNumericFolio(
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-): never {
-  const raw = buf.subarray(base + field.offset, base + field.offset + field.size);
-  throw new ReconError(
-    'RECON_DBF_KEY',
-    `${file}: record ${record} field ${field.name} is not a whole folio number: "${raw.toString('latin1').trim()}"`,
-    { file, record, field: field.name, rawHex: hex(raw) },
-  );
-}
-
 /** What a decoder gives for bytes with no character in its code page. */
 const REPLACEMENT = '\uFFFD';
 /** A product id for an empty or NUL-containing code: a bad record. */
@@ -472,72 +467,55 @@ const EMPTY_KEY = -1;
 /** A product id for bytes with no character in the file's code page: a bad record. */
 const UNDECODABLE = -2;
 
-/**
- * A key whose bytes mean nothing in the file's code page: the file is not in the page it declares.
- */
-function undecodableKey(
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-  encoding: string,
-): never {
-  throw new ReconError(
-    'RECON_DBF_KEY',
-    `${file}: record ${record} key field ${field.name} has bytes with no character in code page ${encoding}; the file's text is not in the code page it declares (set the source's encoding)`,
-    {
-      file,
-      record,
-      field: field.name,
-      rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)),
-    },
+/** Where a bad key value sits: the record's bytes in the chunk, and the field. */
+interface KeyPlace {
+  buf: Buffer;
+  base: number;
+  file: string;
+  record: number;
+  field: FieldLayout;
+}
+
+/** RECON_DBF_KEY naming the file, record and field, with the field's raw bytes. */
+function keyError(at: KeyPlace, problem: string): never {
+  const { buf, base, field } = at;
+  throw new ReconError('RECON_DBF_KEY', `${at.file}: record ${at.record} ${problem}`, {
+    file: at.file,
+    record: at.record,
+    field: field.name,
+    rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)),
+  });
+}
+
+function fieldText(at: KeyPlace): string {
+  const start = at.base + at.field.offset;
+  return at.buf.toString('latin1', start, start + at.field.size).trim();
+}
+
+function badNumericFolio(at: KeyPlace): never {
+  keyError(at, `field ${at.field.name} is not a whole folio number: "${fieldText(at)}"`);
+}
+
+/** A key whose bytes mean nothing in the file's code page: not in the page it declares. */
+function undecodableKey(at: KeyPlace, encoding: string): never {
+  keyError(
+    at,
+    `key field ${at.field.name} has bytes with no character in code page ${encoding}; the file's text is not in the code page it declares (set the source's encoding)`,
   );
 }
 
-function badProduct(
-  p: number,
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-  encoding: string,
-): never {
-  if (p === UNDECODABLE) undecodableKey(buf, base, file, record, field, encoding);
-  badKey(buf, base, file, record, field);
+function emptyKey(at: KeyPlace): never {
+  keyError(at, `has an empty or NUL-containing key field ${at.field.name}`);
 }
 
-function badFolio(
-  t: string,
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-  encoding: string,
-): never {
-  if (t.length > 0 && !hasSeparator(t)) undecodableKey(buf, base, file, record, field, encoding);
-  badKey(buf, base, file, record, field);
+function badProduct(p: number, at: KeyPlace, encoding: string): never {
+  if (p === UNDECODABLE) undecodableKey(at, encoding);
+  emptyKey(at);
 }
 
-function badKey(
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-): never {
-  throw new ReconError(
-    'RECON_DBF_KEY',
-    `${file}: record ${record} has an empty or NUL-containing key field ${field.name}`,
-    {
-      file,
-      record,
-      field: field.name,
-      rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)),
-    },
-  );
+function badFolio(t: string, at: KeyPlace, encoding: string): never {
+  if (t.length > 0 && !hasSeparator(t)) undecodableKey(at, encoding);
+  emptyKey(at);
 }
 
 /**

@@ -4,7 +4,7 @@
  * merged on the calling thread. The engine itself never uses them.
  */
 import type { RangeRows } from '../../core/dbf/decoder.js';
-import { HoldingTable, mergeTasks } from '../../core/holding-table.js';
+import { HoldingTable, assembleTable, mergeTasks } from '../../core/holding-table.js';
 import type { KeySpace } from '../../core/keys/key-space.js';
 import { keyOf, splitKey } from '../../core/keys/text-key.js';
 import { mergePartition, type MergeTask, type PartitionTable } from '../../core/merge-judge.js';
@@ -93,17 +93,15 @@ export class ReferenceTable extends HoldingTable {
   }
 }
 
-/** assembleTable, read as a ReferenceTable; merged by `merge` (the pool's) or on this thread. */
-export async function assembleReference(
+/** assembleTable, read as a ReferenceTable; merged by `merge` (the pool's). */
+export function assembleReference(
   ranges: readonly RangeRows[],
   space: KeySpace,
   ledger: PositionIndex | null,
   tolerance: number,
   merge: (task: MergeTask) => Promise<PartitionTable>,
 ): Promise<ReferenceTable> {
-  const { tasks, schemeNames, products } = mergeTasks(ranges, space, ledger, tolerance);
-  const parts = await Promise.all(tasks.map((t) => merge(t)));
-  return new ReferenceTable(space, parts, schemeNames, ledger, products);
+  return assembleTable(ranges, space, ledger, tolerance, merge, ReferenceTable);
 }
 
 /** assembleTable, merged on this thread. */
