@@ -90,7 +90,7 @@ async function viaDbffile(
   return { sums, deleted };
 }
 
-describe('projection decoder', () => {
+describe('decoder', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'recon-proj-'));

@@ -12,7 +12,7 @@ import karvy from '../../../sources/karvy/index.js';
 import { patchField, writeKarvyFile } from '../../fixtures/registrar-files.js';
 import { assembleTableSync, type ReferenceTable } from '../../support/reference.js';
 
-describe('projection decoder keys', () => {
+describe('decoder keys', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'recon-keys-'));

@@ -48,7 +48,7 @@ async function decodeInRanges(
   return { parts, holdings };
 }
 
-describe('projection decoder: optional pledged and folioOld columns', () => {
+describe('decoder: optional pledged and folioOld columns', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'recon-extras-'));
