@@ -24,6 +24,7 @@ export class HoldingTable {
   readonly size: number;
   private readonly starts: number[] = [];
   private readonly lookups: KeyTable[];
+  private lastPart = 0;
 
   constructor(
     protected readonly space: KeySpace,
@@ -120,15 +121,21 @@ export class HoldingTable {
     return nav === undefined || Number.isNaN(nav[at]) ? null : nav[at];
   }
 
+  /** The partition of a position and its entry there; positions are mostly visited in order. */
   protected locate(i: number): [partition: number, at: number] {
-    let lo = 0,
-      hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= i) lo = mid;
-      else hi = mid - 1;
+    const starts = this.starts;
+    let p = this.lastPart;
+    if (i < starts[p] || (p + 1 < starts.length && i >= starts[p + 1])) {
+      let lo = 0,
+        hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= i) lo = mid;
+        else hi = mid - 1;
+      }
+      p = this.lastPart = lo;
     }
-    return [lo, i - this.starts[lo]];
+    return [p, i - starts[p]];
   }
 }
 

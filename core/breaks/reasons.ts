@@ -36,7 +36,10 @@ export function rowReason(
     Math.abs(row.difference) === Math.abs(row.pledged)
   )
     return { code: 'pledged' };
-  const next = nextDay?.get(keyOf(row.productCode, row.folio));
+  const next =
+    nextDay !== undefined && nextDay.size > 0
+      ? nextDay.get(keyOf(row.productCode, row.folio))
+      : undefined;
   if (next && next.units !== 0 && row.difference === -next.units)
     return { code: 'timing', transactionIds: next.ids };
   return undefined;
