@@ -101,7 +101,10 @@ async function reconcile(
   abortIfAsked(ctx.signal);
   ctx.run.ledger = ledgerSummaries(ctx.log, snapshots);
   const input = { plans, tables, snapshots, cutoffs, timezone, materiality: inputs.materiality };
-  await explainRun(ctx, input, new RowWriter(ctx));
+  const explained = await explainRun(ctx, input, new RowWriter(ctx));
+  const { timingsMs, ...results } = explained;
+  Object.assign(ctx.run, results);
+  Object.assign(ctx.run.timingsMs, timingsMs);
 }
 
 /** The run document as it starts, and the services the run uses. */

@@ -22,7 +22,7 @@ import {
   rowReason,
   type NextDayMovements,
 } from '../breaks/reasons.js';
-import { valueBreak, ValueTotals } from '../breaks/value.js';
+import { valueBreak, ValueTotals, type ValueGroup } from '../breaks/value.js';
 import { endOfDayUtc, nextDay } from '../day-boundary.js';
 import type { HoldingTable } from '../holding-table.js';
 import { keyOf } from '../keys/text-key.js';
@@ -42,6 +42,18 @@ export interface ExplainInput {
   timezone: string;
   /** Breaks worth less than this (paise) are immaterial. */
   materiality: number;
+}
+
+/** What the run document records of the explain stage. */
+export interface Explained {
+  /** Ledger positions that net to zero and no file lists. */
+  closedPositions: number;
+  breaks: LifecycleSummary;
+  values: ValueGroup[];
+  /** Breaks below materiality (absent when none). */
+  immaterial?: number;
+  /** Stage times (ms): explaining, writing, and the rest of reconciling. */
+  timingsMs: { explain: number; write: number; reconcile: number };
 }
 
 /** A source's judged table, with the positions of its breaks. */
@@ -65,11 +77,10 @@ export async function explainRun(
   ctx: RunContext,
   input: ExplainInput,
   sink: RowSink,
-): Promise<void> {
-  const { run } = ctx;
+): Promise<Explained> {
   const t0 = performance.now();
   const judged = await writeMatched(input, sink);
-  const mongoOnly = await mongoOnlyRows(ctx, input, judged);
+  const { rows: mongoOnly, closed } = await mongoOnlyRows(ctx, input, judged);
   const tExplain = performance.now();
   const writeMsBefore = sink.ms;
   const evidence = await breakEvidence(ctx, input, judged, mongoOnly);
@@ -82,8 +93,9 @@ export async function explainRun(
     resolved: [],
   };
   const values = new ValueTotals();
+  let immaterial = 0;
   const finish = async (row: ReconRow) => {
-    finishBreak(ctx, row, evidence, input.materiality, lifecycle);
+    if (finishBreak(row, evidence, input.materiality, lifecycle)) immaterial++;
     values.add(row);
     await sink.write(row);
   };
@@ -92,13 +104,18 @@ export async function explainRun(
       await finish(built[j].get(i) ?? explainedRow(source, i, evidence.nextDay));
   for (const r of mongoOnly) await finish(r);
   lifecycle.resolved = resolved(ctx, input, judged, mongoOnly, evidence.previous);
-  run.breaks = lifecycle;
-  run.values = values.list();
   await sink.flush();
-  run.timingsMs.explain = Math.round(performance.now() - tExplain - (sink.ms - writeMsBefore));
-  run.timingsMs.write = Math.round(sink.ms);
-  run.timingsMs.reconcile = Math.round(performance.now() - t0 - sink.ms - run.timingsMs.explain);
+  const explain = Math.round(performance.now() - tExplain - (sink.ms - writeMsBefore));
+  const write = Math.round(sink.ms);
+  const reconcile = Math.round(performance.now() - t0 - sink.ms - explain);
   ctx.log.info({ rows: sink.written }, 'results written');
+  return {
+    closedPositions: closed,
+    ...(immaterial > 0 ? { immaterial } : {}),
+    breaks: lifecycle,
+    values: values.list(),
+    timingsMs: { explain, write, reconcile },
+  };
 }
 
 /** Writes every matched row and keeps the positions of the breaks. */
@@ -144,7 +161,7 @@ async function mongoOnlyRows(
   ctx: RunContext,
   input: ExplainInput,
   judged: readonly JudgedSource[],
-): Promise<ReconRow[]> {
+): Promise<{ rows: ReconRow[]; closed: number }> {
   const mongoOnly = findMongoOnly({
     positionsByDay: new Map(input.snapshots.map((s) => [s.asOf, s.positions])),
     ownerOf: ownership(judged, ctx.config.sources),
@@ -156,9 +173,8 @@ async function mongoOnlyRows(
   const names = await ctx.ledger.schemeNames(
     mongoOnly.rows.map((r) => ({ productCode: r.productCode, folio: r.folio })),
   );
-  ctx.run.closedPositions = mongoOnly.closed;
   for (const r of mongoOnly.rows) r.schemeName = names.get(keyOf(r.productCode, r.folio)) ?? null;
-  return mongoOnly.rows;
+  return mongoOnly;
 }
 
 /** Reads what breaks are explained, valued and aged with; mongo_only rows get their reasons. */
@@ -253,14 +269,16 @@ function pairBreaks(
   });
 }
 
-/** Values and ages a break; a new break that an earlier run had resolved is reopened. */
+/**
+ * Values and ages a break; a new break that an earlier run had resolved is reopened. True when the
+ * break is immaterial.
+ */
 function finishBreak(
-  ctx: RunContext,
   row: ReconRow,
   evidence: BreakEvidence,
   materiality: number,
   lifecycle: LifecycleSummary,
-): void {
+): boolean {
   const navs = evidence.ledgerNavs.get(row.asOf);
   const ledgerNav =
     navs !== undefined && navs.size > 0 ? navs.get(keyOf(row.productCode, row.folio)) : undefined;
@@ -276,11 +294,10 @@ function finishBreak(
     lifecycle.new--;
     lifecycle.reopened++;
   }
-  if (row.immaterial) {
-    ctx.run.immaterial = (ctx.run.immaterial ?? 0) + 1;
-    if (row.lifecycle === 'new' || row.lifecycle === 'reopened')
-      lifecycle.immaterialNew = (lifecycle.immaterialNew ?? 0) + 1;
-  }
+  if (!row.immaterial) return false;
+  if (row.lifecycle === 'new' || row.lifecycle === 'reopened')
+    lifecycle.immaterialNew = (lifecycle.immaterialNew ?? 0) + 1;
+  return true;
 }
 
 /** The previous run's breaks, in a source this run covers, that are no longer breaks. */
