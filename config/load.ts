@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { cosmiconfig } from 'cosmiconfig';
 import { Cron } from 'croner';
-import { assertTimezone } from '../core/as-of-day.js';
+import { assertTimezone } from '../core/day-boundary.js';
 import { isKnownEncoding } from '../core/dbf/code-pages.js';
 import { ReconError } from '../core/errors.js';
 import { materialityToPaise, toleranceToUnits } from '../core/fixed-point.js';

@@ -15,7 +15,7 @@ import type { LoadedConfig } from '../config/loaded.js';
 import { DEFAULTS } from '../config/schema.js';
 import { afterRun } from './after-run.js';
 import { sendAlert } from './alerts.js';
-import { dayInZone } from './as-of-day.js';
+import { dayInZone } from './day-boundary.js';
 import { runReconciliation } from './engine.js';
 import { asReconError } from './errors.js';
 import { HealthServer } from './health.js';
