@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:outputs`: what writing results and reports costs.
+ *   - the files store's results.csv writer: rows/s over N result rows (every third a break with a
+ *     reason, scheme names with commas and quotes), best of three passes;
+ *   - `recon report` as a whole process (XLSX, HTML, CSV) over a files-store run of B breaks: wall
+ *     time and peak RSS read from the child's own resource usage.
+ * Prints one JSON object per measurement.
+ *
+ * Flags: --rows N (CSV writer rows, default 1000000) --breaks N (report breaks, default 100000)
+ * --formats xlsx,html,csv --dir PATH
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { emptyCounts, type ReconRow } from '../core/reconcile.js';
+import { FileStore } from '../core/store/files.js';
+import type { RunSummary } from '../core/store/types.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    breaks: { type: 'string', default: '100000' },
+    formats: { type: 'string', default: 'xlsx,html,csv' },
+    dir: { type: 'string', default: join(tmpdir(), 'recon-bench-outputs') },
+  },
+});
+const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
+
+/** Result rows as a run leaves them: two in three matched, breaks with reasons and values. */
+function resultRows(n: number, breaksOnly: boolean): ReconRow[] {
+  const rows: ReconRow[] = [];
+  const statuses = ['mismatched', 'dbf_only', 'mongo_only'] as const;
+  for (let i = 0; i < n; i++) {
+    const brk = breaksOnly || i % 3 === 0;
+    const status = brk ? statuses[i % 3] : 'matched';
+    const units = 1_000_000 + ((i * 7919) % 90_000_000);
+    const diff = brk ? (((i * 131) % 20_000) - 10_000) * 10 || 10 : 0;
+    rows.push({
+      source: i % 2 === 0 ? 'CAMS' : 'KARVY',
+      status,
+      asOf: '2024-12-24',
+      productCode: `B${String(i % 997).padStart(3, '0')}`,
+      folio: String(10_000_000 + i),
+      schemeName:
+        i % 5 === 0 ? `Scheme "${i % 97}", Growth, Direct Plan` : `Scheme ${i % 97} Growth`,
+      dbfUnits: status === 'mongo_only' ? null : units,
+      mongoUnits: status === 'dbf_only' ? null : units + diff,
+      difference: diff,
+      dbfRows: status === 'mongo_only' ? 0 : 1,
+      decimals: 4,
+      ...(brk
+        ? {
+            firstSeen: '2024-12-01',
+            ageDays: i % 30,
+            lifecycle: 'new' as const,
+            reason:
+              i % 4 === 0
+                ? { code: 'timing' as const, transactionIds: [`t${i}`, `t${i + 1}`] }
+                : undefined,
+            nav: 1_012_345,
+            navSource: 'file' as const,
+            valuePaise: Math.round((diff * 1_012_345) / 1_000_000),
+            immaterial: false,
+          }
+        : {}),
+    });
+  }
+  return rows;
+}
+
+function runSummary(runId: string): RunSummary {
+  return {
+    runId,
+    status: 'running',
+    startedAt: new Date('2024-12-25T03:00:00Z'),
+    finishedAt: null,
+    timezone: 'Asia/Kolkata',
+    tolerance: 0.001,
+    configHash: 'bench',
+    sourceNames: ['CAMS', 'KARVY'],
+    allSources: true,
+    sources: {},
+    ledger: [],
+    counts: emptyCounts(),
+    closedPositions: 0,
+    timingsMs: {},
+    error: null,
+  };
+}
+
+async function writeStore(dir: string, runId: string, rows: readonly ReconRow[]): Promise<number> {
+  rmSync(dir, { recursive: true, force: true });
+  const store = new FileStore(dir);
+  const run = runSummary(runId);
+  const t0 = performance.now();
+  await store.begin(run);
+  for (let i = 0; i < rows.length; i += 10_000)
+    await store.writeRows(run, rows.slice(i, i + 10_000));
+  await store.commit(run);
+  return performance.now() - t0;
+}
+
+const dir = flags.dir;
+await mkdir(dir, { recursive: true });
+
+// 1. The results.csv writer.
+{
+  const n = Number(flags.rows);
+  const rows = resultRows(n, false);
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++)
+    best = Math.min(best, await writeStore(join(dir, 'csv'), `csv-${pass}`, rows));
+  emit({
+    measure: 'results_csv_writer',
+    rows: n,
+    ms: Math.round(best),
+    rows_per_s: Math.round(n / (best / 1000)),
+    bytes: statSync(join(dir, 'csv', 'runs', 'csv-2', 'results.csv')).size,
+  });
+}
+
+// 2. `recon report` as a whole process over a run of only breaks.
+{
+  const n = Number(flags.breaks);
+  const store = join(dir, 'report-store');
+  await writeStore(store, 'report-run', resultRows(n, true));
+  const config = join(dir, 'recon.config.yaml');
+  await writeFile(
+    config,
+    `ledger: { type: ndjson, path: ./ledger.ndjson }
+store: { type: files, dir: ./report-store }
+sources:
+  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ., pattern: "*.dbf" } }
+`,
+  );
+  const cli = fileURLToPath(new URL('../core/cli.js', import.meta.url));
+  for (const format of flags.formats.split(',')) {
+    const out = join(dir, `report.${format}`);
+    const t0 = performance.now();
+    // GNU time's -f prints the child's peak RSS (KiB) on stderr after the command's own output.
+    const child = spawnSync(
+      '/usr/bin/time',
+      ['-f', 'maxrss_kb=%M', process.execPath, cli, 'report', '--config', config].concat([
+        '--format',
+        format,
+        '--out',
+        out,
+      ]),
+      { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    if (child.status !== 0) throw new Error(`recon report ${format} failed: ${child.stderr}`);
+    const stderr = child.stderr;
+    const ms = performance.now() - t0;
+    const kb = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1]);
+    emit({
+      measure: 'report',
+      format,
+      breaks: n,
+      ms: Math.round(ms),
+      peak_rss_mb: Math.round(kb / 1024),
+      bytes: statSync(out).size,
+    });
+  }
+}
+rmSync(dir, { recursive: true, force: true });
