@@ -7,7 +7,7 @@
  * Prints one JSON object per measurement.
  *
  * Flags: --rows N (CSV writer rows, default 1000000) --breaks N (report breaks, default 100000)
- * --formats xlsx,html,csv --dir PATH
+ * --formats xlsx,html,csv --dir PATH --keep (leave the generated store and reports)
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
@@ -26,6 +26,7 @@ const { values: flags } = parseArgs({
     breaks: { type: 'string', default: '100000' },
     formats: { type: 'string', default: 'xlsx,html,csv' },
     dir: { type: 'string', default: join(tmpdir(), 'recon-bench-outputs') },
+    keep: { type: 'boolean', default: false },
   },
 });
 const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -178,4 +179,4 @@ sources:
     });
   }
 }
-rmSync(dir, { recursive: true, force: true });
+if (!flags.keep) rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { checkConfig, loadConfig } from '../config/load.js';
 import { afterRun } from './after-run.js';
 import { runReconciliation } from './engine.js';
 import { inspectExitCode, inspectFile, inspectText } from './inspect.js';
-import { loadReport } from './report/data.js';
+import { closeReport, loadReport } from './report/data.js';
 import {
   breakHistory,
   breaksTable,
@@ -213,11 +213,15 @@ export function buildProgram(): Command {
         format: ReportFormat;
         out: string;
       }) => {
-        await writeReport(
-          await loadReport(await readerFor(opts.config), { runId: opts.run, asOf: opts.asOf }),
-          opts.format,
-          opts.out,
-        );
+        const data = await loadReport(await readerFor(opts.config), {
+          runId: opts.run,
+          asOf: opts.asOf,
+        });
+        try {
+          await writeReport(data, opts.format, opts.out);
+        } finally {
+          await closeReport(data);
+        }
         process.stdout.write(`report written: ${opts.out}\n`);
       },
     );

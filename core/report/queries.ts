@@ -3,7 +3,7 @@ import { formatRupees } from '../breaks/value.js';
 import type { BreakNote } from '../breaks/notes.js';
 import { STATUSES } from '../reconcile.js';
 import type { BreakIdentity, ResultReader } from '../store/reader.js';
-import { loadReport, type BreakLine } from './data.js';
+import { closeReport, loadReport, type BreakLine } from './data.js';
 
 export interface RunLine {
   runId: string;
@@ -50,17 +50,21 @@ export async function currentBreaks(
 ): Promise<BreakLine[]> {
   const data = await loadReport(reader, {});
   const minPaise = filter.minValue === undefined ? undefined : Math.round(filter.minValue * 100);
-  return data.breaks.filter(
-    (b) =>
-      (filter.source === undefined ||
-        (b.source ?? '').toUpperCase() === filter.source.toUpperCase()) &&
-      (filter.status === undefined || b.status === filter.status) &&
-      (filter.minAge === undefined || (b.age_days ?? 0) >= filter.minAge) &&
-      (filter.owner === undefined ||
-        (b.owner ?? '').toLowerCase() === filter.owner.toLowerCase()) &&
-      (filter.state === undefined || (b.state ?? 'open') === filter.state) &&
-      (minPaise === undefined || (b.value_paise !== null && Math.abs(b.value_paise) >= minPaise)),
-  );
+  const wanted = (b: BreakLine) =>
+    (filter.source === undefined ||
+      (b.source ?? '').toUpperCase() === filter.source.toUpperCase()) &&
+    (filter.status === undefined || b.status === filter.status) &&
+    (filter.minAge === undefined || (b.age_days ?? 0) >= filter.minAge) &&
+    (filter.owner === undefined || (b.owner ?? '').toLowerCase() === filter.owner.toLowerCase()) &&
+    (filter.state === undefined || (b.state ?? 'open') === filter.state) &&
+    (minPaise === undefined || (b.value_paise !== null && Math.abs(b.value_paise) >= minPaise));
+  const out: BreakLine[] = [];
+  try {
+    for await (const b of data.breaks) if (wanted(b)) out.push(b);
+  } finally {
+    await closeReport(data);
+  }
+  return out;
 }
 
 export function table(header: string[], rows: (string | number | null)[][]): string {

@@ -67,10 +67,8 @@ export class FilesReader implements ResultReader {
     return (await this.allRuns(false)).slice(0, limit);
   }
 
-  async breakRows(runId: string): Promise<ResultDocument[]> {
-    const out: ResultDocument[] = [];
-    for await (const row of this.rows(runId)) if (row.status !== 'matched') out.push(row);
-    return out;
+  async *breakRows(runId: string): AsyncGenerator<ResultDocument> {
+    for await (const row of this.rows(runId)) if (row.status !== 'matched') yield row;
   }
 
   async breakDays(id: BreakIdentity): Promise<ResultDocument[]> {

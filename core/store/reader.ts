@@ -23,8 +23,8 @@ export interface ResultReader {
   committedRun(select: { runId?: string; asOf?: string }): Promise<RunDocument | null>;
   /** The latest committed runs, newest first. */
   recentCommitted(limit: number): Promise<RunDocument[]>;
-  /** Non-matched rows of a run. */
-  breakRows(runId: string): Promise<ResultDocument[]>;
+  /** Non-matched rows of a run, streamed (a cursor, never the whole run in memory). */
+  breakRows(runId: string): AsyncIterable<ResultDocument>;
   /** A break's rows across as-of days (the latest committed run of each day), oldest first. */
   breakDays(id: BreakIdentity): Promise<ResultDocument[]>;
   /** For every break resolved before `asOf`: the latest day it was resolved on, by break id. */
