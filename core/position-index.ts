@@ -1,7 +1,7 @@
 /**
  * A ledger snapshot's positions as numbers: (product id, folio code) → net units, cut into the same
  * merge partitions as the file rows, so each merge task judges its keys against a table small
- * enough to stay in cache (one table for a million positions was measured at three times the cost).
+ * enough to stay in cache (one table for every position does not).
  * Shared memory: the pool's threads read it without a copy. Built on the main thread once per
  * as-of day, as part of the ledger stage.
  */
