@@ -2,6 +2,7 @@
 import { formatRupees, storedPaise } from './breaks/value.js';
 import { STATUSES } from './reconcile.js';
 import type { RunSummary } from './store/types.js';
+import { textTable } from './text-table.js';
 
 export function summaryJson(run: RunSummary): Record<string, unknown> {
   return {
@@ -81,7 +82,8 @@ export function summaryTable(run: RunSummary): string {
       `already reconciled, skipped (use --force to redo): ${run.skippedSources.join(', ')}`,
       '',
     );
-  lines.push(...table([header, ...body, totals], header.length));
+  // Source and as-of day read left; the counts right.
+  lines.push(...textTable([header, ...body, totals], 2));
   lines.push(...fileNotes(run));
   lines.push('', `closed positions (net zero, in no file): ${run.closedPositions}`);
   if (run.values && run.values.length > 0) {
@@ -135,22 +137,4 @@ function fileNotes(run: RunSummary): string[] {
     }
   }
   return out.length > 0 ? ['', ...out] : out;
-}
-
-function table(rows: string[][], width: number): string[] {
-  const w = Array.from({ length: width }, (_, i) =>
-    rows.reduce((m, r) => Math.max(m, (r[i] ?? '').length), 0),
-  );
-  return rows.map((r, ri) =>
-    r
-      .map((c, i) =>
-        i === 0 || (ri === 0 && i < 2)
-          ? c.padEnd(w[i])
-          : i === 1
-            ? c.padEnd(w[i])
-            : c.padStart(w[i]),
-      )
-      .join('  ')
-      .trimEnd(),
-  );
 }

@@ -3,6 +3,7 @@ import { formatRupees } from '../breaks/value.js';
 import type { BreakNote } from '../breaks/notes.js';
 import { STATUSES } from '../reconcile.js';
 import type { BreakIdentity, ResultReader } from '../store/reader.js';
+import { textTable, type Cell } from '../text-table.js';
 import { closeReport, loadReport, type BreakLine } from './data.js';
 
 export interface RunLine {
@@ -67,19 +68,8 @@ export async function currentBreaks(
   return out;
 }
 
-export function table(header: string[], rows: (string | number | null)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (c === null ? '' : String(c))))];
-  const w = header.map((_, i) => cells.reduce((m, r) => Math.max(m, r[i].length), 0));
-  return (
-    cells
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(w[i]))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
+function table(header: string[], rows: Cell[][]): string {
+  return textTable([header, ...rows]).join('\n') + '\n';
 }
 
 export function runsTable(runs: RunLine[]): string {
@@ -165,7 +155,7 @@ export async function breakHistory(reader: ResultReader, id: BreakIdentity): Pro
 }
 
 export function historyText(h: BreakHistory): string {
-  const rows: (string | number | null)[][] = h.days.map((d) => [
+  const rows: Cell[][] = h.days.map((d) => [
     d.as_of_date,
     d.status,
     d.lifecycle,
