@@ -17,6 +17,7 @@ import {
   breaksTable,
   currentBreaks,
   historyText,
+  type BreakFilter,
   recentRuns,
   runsTable,
 } from './report/queries.js';
@@ -263,21 +264,10 @@ export function buildProgram(): Command {
       rupeesArgument,
     )
     .option('--json', 'JSON instead of a table')
-    .action(
-      async (opts: {
-        config?: string;
-        source?: string;
-        status?: string;
-        minAge?: number;
-        owner?: string;
-        state?: string;
-        minValue?: number;
-        json?: boolean;
-      }) => {
-        const list = await currentBreaks(await readerFor(opts.config), opts);
-        process.stdout.write(opts.json ? JSON.stringify(list) + '\n' : breaksTable(list));
-      },
-    );
+    .action(async (opts: BreakFilter & { config?: string; json?: boolean }) => {
+      const list = await currentBreaks(await readerFor(opts.config), opts);
+      process.stdout.write(opts.json ? JSON.stringify(list) + '\n' : breaksTable(list));
+    });
 
   breaks
     .command('note')

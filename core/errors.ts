@@ -118,6 +118,16 @@ function isSerializedReconError(err: unknown): err is SerializedError {
   );
 }
 
+/** A file or folder the run could not open or list (`verb`: "read", "list"), naming it. */
+export function fetchError(verb: string, name: string, err: unknown): ReconError {
+  return new ReconError(
+    'RECON_FETCH',
+    `cannot ${verb} ${name}: ${(err as Error).message}`,
+    { file: name },
+    { cause: err },
+  );
+}
+
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }

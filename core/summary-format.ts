@@ -1,8 +1,21 @@
 /** The run summary for people (a table) and for programs (one JSON object). */
 import { formatRupees, storedPaise } from './breaks/value.js';
 import { STATUSES } from './reconcile.js';
-import type { RunSummary } from './store/types.js';
+import type { FileRecord, RunSummary } from './store/types.js';
 import { textTable } from './text-table.js';
+
+/** What `--json` shows of each file (its as-of day is the source's). */
+const FILE_FIELDS = [
+  'name',
+  'size',
+  'sha256',
+  'records',
+  'deleted',
+  'declaredRecords',
+  'presentRecords',
+  'codePage',
+  'evidence',
+] as const satisfies readonly (keyof FileRecord)[];
 
 export function summaryJson(run: RunSummary): Record<string, unknown> {
   return {
@@ -23,17 +36,7 @@ export function summaryJson(run: RunSummary): Record<string, unknown> {
           deleted: s.deleted,
           keys: s.keys,
           counts: s.counts,
-          files: s.files.map((f) => ({
-            name: f.name,
-            size: f.size,
-            sha256: f.sha256,
-            records: f.records,
-            deleted: f.deleted,
-            declaredRecords: f.declaredRecords,
-            presentRecords: f.presentRecords,
-            codePage: f.codePage,
-            evidence: f.evidence,
-          })),
+          files: s.files.map((f) => Object.fromEntries(FILE_FIELDS.map((k) => [k, f[k]]))),
         },
       ]),
     ),

@@ -4,7 +4,7 @@ import type { BreakNote } from '../breaks/notes.js';
 import { STATUSES } from '../reconcile.js';
 import type { BreakIdentity, ResultReader } from '../store/reader.js';
 import { textTable, type Cell } from '../text-table.js';
-import { closeReport, loadReport, type BreakLine } from './data.js';
+import { breakLine, closeReport, loadReport, type BreakLine } from './data.js';
 
 export interface RunLine {
   runId: string;
@@ -126,31 +126,29 @@ export function breaksTable(breaks: BreakLine[]): string {
   );
 }
 
+/** What a break's history shows of each day it was a break. */
+const DAY_FIELDS = [
+  'as_of_date',
+  'status',
+  'lifecycle',
+  'difference',
+  'nav',
+  'value',
+  'reason',
+] as const satisfies readonly (keyof BreakLine)[];
+
 export interface BreakHistory {
-  days: {
-    as_of_date: string;
-    status: string;
-    lifecycle: string | null;
-    difference: number;
-    nav: number | null;
-    value: number | null;
-    reason: string | null;
-  }[];
+  days: Pick<BreakLine, (typeof DAY_FIELDS)[number]>[];
   /** Days a run found it resolved. */
   resolved: string[];
   notes: BreakNote[];
 }
 
 export async function breakHistory(reader: ResultReader, id: BreakIdentity): Promise<BreakHistory> {
-  const days = (await reader.breakDays(id)).map((r) => ({
-    as_of_date: r.as_of_date,
-    status: r.status,
-    lifecycle: r.lifecycle ?? null,
-    difference: r.difference,
-    nav: r.nav ?? null,
-    value: r.value ?? null,
-    reason: r.reason ?? null,
-  }));
+  const days = (await reader.breakDays(id)).map((r) => {
+    const line = breakLine(r, undefined);
+    return Object.fromEntries(DAY_FIELDS.map((f) => [f, line[f]])) as BreakHistory['days'][number];
+  });
   return { days, resolved: await reader.resolvedDays(id), notes: await reader.notes(id) };
 }
 
