@@ -1,13 +1,19 @@
 /**
  * `npm run bench:outputs`: what writing results and reports costs.
- *   - the files store's results.csv writer: rows/s over N result rows (every third a break with a
- *     reason, scheme names with commas and quotes), best of three passes;
+ *   - the files store's results.csv writer: rows/s and rows per CPU second over N result rows
+ *     (every third a break, a quarter of those with a reason, one scheme name in five with commas
+ *     and quotes), the best of three passes;
  *   - `recon report` as a whole process (XLSX, HTML, CSV) over a files-store run of B breaks: wall
- *     time and peak RSS read from the child's own resource usage.
+ *     time and peak RSS (GNU time's maximum resident set size of the child);
+ *   - with --sheet-limit, Excel's row limit at full size: EXCEL_MAX_ROWS breaks (one more than a
+ *     sheet holds under its header) written to XLSX with the default limit and read back with
+ *     exceljs's streaming reader; the first sheet must end at row 1,048,576 and one break go to
+ *     "Breaks 2".
  * Prints one JSON object per measurement.
  *
  * Flags: --rows N (CSV writer rows, default 1000000) --breaks N (report breaks, default 100000)
- * --formats xlsx,html,csv --dir PATH --keep (leave the generated store and reports)
+ * --formats xlsx,html,csv (empty: none) --dir PATH --keep (leave the generated files)
+ * --sheet-limit
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
