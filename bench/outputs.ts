@@ -24,6 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { emptyCounts, type ReconRow } from '../core/reconcile.js';
 import { FileStore } from '../core/store/files.js';
+import type { BreakLine } from '../core/report/data.js';
+import { EXCEL_MAX_ROWS, writeReport } from '../core/report/write.js';
+import ExcelJS from 'exceljs';
 import type { RunSummary } from '../core/store/types.js';
 
 const { values: flags } = parseArgs({
@@ -33,6 +36,7 @@ const { values: flags } = parseArgs({
     formats: { type: 'string', default: 'xlsx,html,csv' },
     dir: { type: 'string', default: join(tmpdir(), 'recon-bench-outputs') },
     keep: { type: 'boolean', default: false },
+    'sheet-limit': { type: 'boolean', default: false },
   },
 });
 const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -185,4 +189,93 @@ sources:
     });
   }
 }
+// 3. Excel's row limit, at full size.
+if (flags['sheet-limit']) {
+  const path = join(dir, 'limit.xlsx');
+  const one: BreakLine = deskLine();
+  async function* rows(): AsyncGenerator<BreakLine> {
+    for (let i = 0; i < EXCEL_MAX_ROWS; i++) yield { ...one, folio_no: String(i + 1) };
+  }
+  const data = {
+    runId: 'limit',
+    status: 'committed',
+    startedAt: '2024-12-25T00:00:00.000Z',
+    finishedAt: null,
+    asOf: { CAMS: '2024-12-24' },
+    files: [],
+    counts: {},
+    totals: {},
+    lifecycle: { new: 0, persisting: 0, changed: 0, reopened: 0, resolved: 0 },
+    resolved: [],
+    values: [],
+    immaterial: 0,
+    breaks: rows() as unknown as BreakLine[],
+    history: [],
+  };
+  const t0 = performance.now();
+  await writeReport(data, 'xlsx', path);
+  const writeMs = performance.now() - t0;
+  const sheets: { name: string; rows: number; lastRow: number; lastFolio: unknown }[] = [];
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {});
+  for await (const sheet of reader) {
+    const s = {
+      name: (sheet as unknown as { name: string }).name,
+      rows: 0,
+      lastRow: 0,
+      lastFolio: null as unknown,
+    };
+    for await (const row of sheet) {
+      s.rows++;
+      s.lastRow = row.number;
+      s.lastFolio = row.getCell(6).value;
+    }
+    sheets.push(s);
+  }
+  const breaks = sheets.filter((s) => s.name.startsWith('Breaks'));
+  emit({
+    measure: 'sheet_limit',
+    limit: EXCEL_MAX_ROWS,
+    write_ms: Math.round(writeMs),
+    sheets: breaks,
+    ok:
+      breaks.length === 2 &&
+      breaks[0].rows === EXCEL_MAX_ROWS &&
+      breaks[0].lastRow === 1_048_576 &&
+      breaks[0].lastFolio === String(EXCEL_MAX_ROWS - 1) &&
+      breaks[1].rows === 2 &&
+      breaks[1].lastFolio === String(EXCEL_MAX_ROWS),
+  });
+}
+
+/** One break with every column filled. */
+function deskLine(): BreakLine {
+  return {
+    source: 'CAMS',
+    status: 'mismatched',
+    lifecycle: 'new',
+    reopened_after: null,
+    age_days: 3,
+    first_seen: '2024-12-21',
+    product_code: 'B01',
+    folio_no: '1',
+    scheme_name: 'Scheme Growth Direct Plan',
+    mongo_units: 916.253,
+    dbf_units: 900,
+    difference: 16.253,
+    reason: null,
+    as_of_date: '2024-12-24',
+    nav: 101.25,
+    nav_source: 'file',
+    value: 1645.62,
+    value_paise: 164562,
+    immaterial: false,
+    note: null,
+    note_at: null,
+    note_author: null,
+    owner: null,
+    state: null,
+    notes: 0,
+  };
+}
+
 if (!flags.keep) rmSync(dir, { recursive: true, force: true });
