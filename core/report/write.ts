@@ -59,7 +59,7 @@ export async function writeReport(
   return xlsx(data, path, options.sheetRows ?? EXCEL_MAX_ROWS);
 }
 
-/** A file written through `ChunkedWriter`; on failure the stream is closed, never left open. */
+/** A text file written in large chunks; on failure the stream is closed, never left open. */
 async function writeText(path: string, fill: (out: CsvWriter) => Promise<void>): Promise<void> {
   const stream = createWriteStream(path);
   const out = new CsvWriter(stream);
