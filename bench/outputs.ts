@@ -24,7 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { emptyCounts, type ReconRow } from '../core/reconcile.js';
 import { FileStore } from '../core/store/files.js';
-import type { BreakLine } from '../core/report/data.js';
+import { breakLine, type BreakLine } from '../core/report/data.js';
+import { resultDocument } from '../core/store/documents.js';
 import { EXCEL_MAX_ROWS, writeReport } from '../core/report/write.js';
 import ExcelJS from 'exceljs';
 import type { RunSummary } from '../core/store/types.js';
@@ -192,7 +193,7 @@ sources:
 // 3. Excel's row limit, at full size.
 if (flags['sheet-limit']) {
   const path = join(dir, 'limit.xlsx');
-  const one: BreakLine = deskLine();
+  const one = breakLine(resultDocument(runSummary('limit'), resultRows(1, true)[0]), undefined);
   async function* rows(): AsyncGenerator<BreakLine> {
     for (let i = 0; i < EXCEL_MAX_ROWS; i++) yield { ...one, folio_no: String(i + 1) };
   }
@@ -245,37 +246,6 @@ if (flags['sheet-limit']) {
       breaks[1].rows === 2 &&
       breaks[1].lastFolio === String(EXCEL_MAX_ROWS),
   });
-}
-
-/** One break with every column filled. */
-function deskLine(): BreakLine {
-  return {
-    source: 'CAMS',
-    status: 'mismatched',
-    lifecycle: 'new',
-    reopened_after: null,
-    age_days: 3,
-    first_seen: '2024-12-21',
-    product_code: 'B01',
-    folio_no: '1',
-    scheme_name: 'Scheme Growth Direct Plan',
-    mongo_units: 916.253,
-    dbf_units: 900,
-    difference: 16.253,
-    reason: null,
-    as_of_date: '2024-12-24',
-    nav: 101.25,
-    nav_source: 'file',
-    value: 1645.62,
-    value_paise: 164562,
-    immaterial: false,
-    note: null,
-    note_at: null,
-    note_author: null,
-    owner: null,
-    state: null,
-    notes: 0,
-  };
 }
 
 if (!flags.keep) rmSync(dir, { recursive: true, force: true });
