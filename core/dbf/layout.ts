@@ -9,7 +9,7 @@
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DEFAULTS, type SourceConfig } from '../../config/schema.js';
-import { ReconError } from '../errors.js';
+import { fetchError, ReconError } from '../errors.js';
 import { chooseCodePage, rawDecoder, type CodePageOrigin } from './code-pages.js';
 import { parseHeader } from './header.js';
 
@@ -66,12 +66,7 @@ export async function readDbfLayout(
   try {
     handle = await open(file, 'r');
   } catch (err) {
-    throw new ReconError(
-      'RECON_FETCH',
-      `cannot read ${name}: ${(err as Error).message}`,
-      { file: name },
-      { cause: err },
-    );
+    throw fetchError('read', name, err);
   }
   try {
     const size = (await handle.stat()).size;

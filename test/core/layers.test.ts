@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 /** Bottom first; an entry ending in `/` is a folder (with its subfolders). */
 const LAYERS: [name: string, modules: string[]][] = [
   [
-    'foundation: errors, fixed-point units, time zones, code-page names, key encodings',
+    'foundation: errors, fixed-point units, time zones, code pages, keys, CSV and text tables',
     [
       'core/errors.ts',
       'core/redact.ts',
@@ -29,6 +29,9 @@ const LAYERS: [name: string, modules: string[]][] = [
       'core/shared-array.ts',
       'core/reconcile.ts',
       'core/field-padding.ts',
+      'core/chunked-writer.ts',
+      'core/csv.ts',
+      'core/text-table.ts',
       'core/keys/',
     ],
   ],
