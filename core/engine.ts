@@ -408,7 +408,8 @@ export async function runReconciliation(options: RunOptions): Promise<RunSummary
     run.timingsMs.reconcile = Math.round(
       performance.now() - t0 - writer.ms - run.timingsMs.explain,
     );
-    log.info({ rows: writer.written }, 'results written');
+    const rowsPerSecond = Math.round(writer.written / (Math.max(writer.ms, 1) / 1000));
+    log.info({ rows: writer.written, ms: run.timingsMs.write, rowsPerSecond }, 'results written');
   }
 
   async function planSources(): Promise<SourcePlan[]> {

@@ -42,6 +42,8 @@ import type { ResultStore, RunSummary, TidyReport } from './types.js';
  * meanwhile.
  */
 const DELETE_BATCH = 25_000;
+/** Insert batches in flight at once: bounded, so memory and the server's queue stay small. */
+const WRITES_IN_FLIGHT = 3;
 
 export interface MongoStoreOptions {
   uri: string;
@@ -149,19 +151,32 @@ export class MongoStore implements ResultStore {
     });
   }
 
+  /**
+   * Inserts in batches of `batchSize`, up to WRITES_IN_FLIGHT at once (the server parses one while
+   * it stores another). Resolves, or fails, only once no insert of the call is in flight, so that
+   * commit, and the deletes of fail(), always come after the run's last write.
+   */
   async writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void> {
     const results = await this.results();
-    for (let i = 0; i < rows.length; i += this.options.batchSize) {
-      const docs = rows.slice(i, i + this.options.batchSize).map((r) => resultDocument(run, r));
-      await this.guard('write results', async () => {
+    const size = this.options.batchSize;
+    let next = 0;
+    let failure: unknown = null;
+    const lane = async () => {
+      while (failure === null && next < rows.length) {
+        const from = next;
+        next += size;
+        const docs = rows.slice(from, from + size).map((r) => resultDocument(run, r));
         try {
           await results.insertMany(docs, { ordered: false });
         } catch (err) {
-          if (err instanceof MongoBulkWriteError && onlyDuplicates(err)) return;
-          throw err;
+          // A retried batch whose rows are already in: the unique index refused them all.
+          if (!(err instanceof MongoBulkWriteError && onlyDuplicates(err))) failure ??= err;
         }
-      });
-    }
+      }
+    };
+    const lanes = Math.min(WRITES_IN_FLIGHT, Math.ceil(rows.length / size));
+    await Promise.all(Array.from({ length: lanes }, lane));
+    if (failure !== null) await this.guard('write results', () => Promise.reject(failure));
   }
 
   async commit(run: RunSummary): Promise<void> {

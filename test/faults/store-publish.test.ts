@@ -6,7 +6,7 @@
  * lost, and two runs of one day at once.
  */
 import { expect } from 'chai';
-import type { Db } from 'mongodb';
+import { Collection, type Db } from 'mongodb';
 import sinon from 'sinon';
 import { MongoStore } from '../../core/store/mongodb.js';
 import type { RunSummary } from '../../core/store/types.js';
@@ -168,5 +168,61 @@ describe('faults: the publish protocol in the store', function () {
     expect(
       (await db.collection('reconciliation_runs').findOne({ _id: 'run-x' as never }))?.status,
     ).to.equal('committed');
+  });
+
+  it('keeps at most three insert batches in flight, and fails a write only once none is in flight', async () => {
+    const small = new MongoStore({
+      uri: testMongoUri(),
+      database: db.databaseName,
+      resultsCollection: 'reconciliation_results',
+      runsCollection: 'reconciliation_runs',
+      batchSize: 10,
+      staleAfterMs: 3600_000,
+    });
+    const insertMany = Collection.prototype.insertMany;
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    let failAt = -1;
+    sinon.stub(Collection.prototype, 'insertMany').callsFake(async function (
+      this: Collection,
+      ...args: Parameters<Collection['insertMany']>
+    ) {
+      const call = calls++;
+      inFlight++;
+      most = Math.max(most, inFlight);
+      try {
+        // A slow server: each batch takes a while, so the next ones are sent meanwhile.
+        await new Promise((r) => setTimeout(r, call === failAt ? 5 : 40));
+        if (call === failAt) throw new Error('injected: the server went away');
+        return await insertMany.apply(this, args);
+      } finally {
+        inFlight--;
+      }
+    });
+    const ok = summary('run-ok', new Date(Date.now() - 60_000), 95);
+    await small.begin(ok);
+    await small.writeRows(ok, rows(95));
+    expect(calls).to.equal(10);
+    expect(most).to.equal(3);
+    const results = db.collection('reconciliation_results');
+    expect(await results.countDocuments({ reconciliation_run_id: 'run-ok' })).to.equal(95);
+
+    calls = 0;
+    failAt = 4;
+    const bad = summary('run-bad', new Date(), 95);
+    await small.begin(bad);
+    const err = await small.writeRows(bad, rows(95)).then(
+      () => null,
+      (e: unknown) => ({ e: e as { code: string; message: string }, inFlight }),
+    );
+    expect(err?.e.code).to.equal('RECON_STORE_WRITE');
+    expect(err?.e.message).to.contain('injected: the server went away');
+    // Nothing of this run is still being written when the failure is known: fail() removes all.
+    expect(err?.inFlight).to.equal(0);
+    sinon.restore();
+    bad.status = 'failed';
+    expect(await small.fail(bad)).to.equal('failed');
+    expect(await results.countDocuments({ reconciliation_run_id: 'run-bad' })).to.equal(0);
   });
 });
