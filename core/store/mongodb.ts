@@ -329,40 +329,63 @@ export class MongoStore implements ResultStore {
     });
   }
 
+  /**
+   * Breaks of the latest committed run for `source` on the last as-of day before `asOf`
+   * (lifecycle). The day and the run come from the run documents' coverage (a small collection);
+   * the results are read only for that run, and not at all when no earlier day was published.
+   */
   async previousBreaks(source: string | null, asOf: string): Promise<PreviousBreak[]> {
     return this.guard('read previous breaks', async () => {
-      const results = await this.results();
-      const last = await results
-        .find({ source, as_of_date: { $lt: asOf } }, { projection: { as_of_date: 1 } })
-        .sort({ as_of_date: -1 })
-        .limit(1)
-        .toArray();
-      if (last.length === 0) return [];
-      const day = last[0].as_of_date;
-      const rows = await results
-        .find({ source, as_of_date: day, status: { $ne: 'matched' } })
-        .toArray();
-      const runIds = [...new Set(rows.map((r) => r.reconciliation_run_id))];
-      if (runIds.length === 0) return [];
-      const latest = await (
+      const committed = await (
         await this.runs()
       )
-        .find({ _id: { $in: runIds }, status: 'committed' }, { projection: { _id: 1 } })
-        .sort({ started_at: -1 })
-        .limit(1)
+        .find({ status: 'committed' }, { projection: { _id: 1, started_at: 1, coverage: 1 } })
         .toArray();
-      if (latest.length === 0) return [];
-      return rows
-        .filter((r) => r.reconciliation_run_id === latest[0]._id)
-        .map((r) => ({
-          source: r.source,
-          productCode: r.product_code,
-          folio: r.folio_no,
-          status: r.status,
-          difference: r.difference,
-          firstSeen: r.first_seen ?? r.as_of_date,
-          asOf: r.as_of_date,
-        }));
+      let day: string | null = null;
+      let latest: Pick<RunDocument, '_id' | 'started_at'> | null = null;
+      for (const r of committed)
+        for (const c of r.coverage ?? []) {
+          if (c.source !== source || c.as_of_date >= asOf) continue;
+          if (
+            day === null ||
+            c.as_of_date > day ||
+            (c.as_of_date === day && runOrder(r, latest!) > 0)
+          )
+            [day, latest] = [c.as_of_date, r];
+        }
+      if (latest === null) return [];
+      const rows = await (
+        await this.results()
+      )
+        .find(
+          {
+            reconciliation_run_id: latest._id,
+            source,
+            as_of_date: day!,
+            status: { $ne: 'matched' },
+          },
+          {
+            projection: {
+              source: 1,
+              product_code: 1,
+              folio_no: 1,
+              status: 1,
+              difference: 1,
+              first_seen: 1,
+              as_of_date: 1,
+            },
+          },
+        )
+        .toArray();
+      return rows.map((r) => ({
+        source: r.source,
+        productCode: r.product_code,
+        folio: r.folio_no,
+        status: r.status,
+        difference: r.difference,
+        firstSeen: r.first_seen ?? r.as_of_date,
+        asOf: r.as_of_date,
+      }));
     });
   }
 

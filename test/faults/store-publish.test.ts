@@ -225,4 +225,33 @@ describe('faults: the publish protocol in the store', function () {
     expect(await small.fail(bad)).to.equal('failed');
     expect(await results.countDocuments({ reconciliation_run_id: 'run-bad' })).to.equal(0);
   });
+
+  it("finds the previous day's breaks from the latest committed run, whatever rows an unfinished run left", async () => {
+    const day = (run: RunSummary, asOf: string) => {
+      run.sources.CAMS.asOf = asOf;
+      return run;
+    };
+    const breaks = (asOf: string, n: number, status: ReconRow['status'] = 'mismatched') =>
+      rows(n).map((r) => ({ ...r, asOf, status, difference: 5_000 }));
+    const older = day(summary('run-23a', new Date(Date.now() - 90_000), 4), '2024-12-23');
+    await store.begin(older);
+    await store.writeRows(older, breaks('2024-12-23', 4));
+    await store.commit(older);
+    const latest = day(summary('run-23b', new Date(Date.now() - 60_000), 3), '2024-12-23');
+    await store.begin(latest);
+    await store.writeRows(latest, [...breaks('2024-12-23', 2), ...rows(1)]);
+    await store.commit(latest); // its cleanup never ran: run-23a's rows are still there
+    // A run of the 24th still running (or killed) has left rows of its own.
+    const unfinished = day(summary('run-24', new Date(Date.now() - 30_000), 5), '2024-12-24');
+    await store.begin(unfinished);
+    await store.writeRows(unfinished, breaks('2024-12-24', 5, 'dbf_only'));
+
+    const previous = await store.previousBreaks('CAMS', '2024-12-25');
+    expect(previous.map((b) => [b.folio, b.status, b.asOf])).to.have.deep.members([
+      ['0', 'mismatched', '2024-12-23'],
+      ['1', 'mismatched', '2024-12-23'],
+    ]);
+    expect(await store.previousBreaks('CAMS', '2024-12-23')).to.deep.equal([]);
+    expect(await store.previousBreaks('KARVY', '2024-12-25')).to.deep.equal([]);
+  });
 });
