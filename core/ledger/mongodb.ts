@@ -24,7 +24,7 @@ import { Decimal128, type Collection, type Document } from 'mongodb';
 import { ReconError } from '../errors.js';
 import { addUnits, parseUnitsText, unitsFromDouble, unitsFromDoubleSum } from '../fixed-point.js';
 import { keyOf } from '../key.js';
-import { mongoClient } from '../mongo-client.js';
+import { mongoClient, mongoError } from '../mongo-client.js';
 import { LatestNavs } from './latest-nav.js';
 import { MovementBuilder, PositionBuilder } from './positions.js';
 import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
@@ -374,13 +374,7 @@ export class MongoLedger implements LedgerAdapter {
 
 /** A failed read as RECON_LEDGER_READ (a ReconError passes through as it is). */
 function readError(err: unknown, what: string): ReconError {
-  if (err instanceof ReconError) return err;
-  return new ReconError(
-    'RECON_LEDGER_READ',
-    `${what}: ${(err as Error).message}`,
-    {},
-    { cause: err },
-  );
+  return mongoError(err, 'RECON_LEDGER_READ', what);
 }
 
 /** Filters matching these keys; a numeric folio may be stored as a number. */

@@ -25,7 +25,7 @@
 import type { Collection, Db, Filter, ObjectId } from 'mongodb';
 import { MongoBulkWriteError } from 'mongodb';
 import { ReconError } from '../errors.js';
-import { mongoClient } from '../mongo-client.js';
+import { mongoDb, mongoError } from '../mongo-client.js';
 import type { ReconRow } from '../reconcile.js';
 import {
   coverageOf,
@@ -54,21 +54,35 @@ export interface MongoStoreOptions {
   staleAfterMs: number;
 }
 
-export class MongoStore implements ResultStore {
-  private indexed = false;
+/** The result and run collections of a store's database (the store writes, readers read). */
+export class StoreCollections {
+  constructor(
+    private readonly uri: string,
+    private readonly database: string,
+    private readonly names: { results: string; runs: string },
+  ) {}
 
-  constructor(private readonly options: MongoStoreOptions) {}
-
-  async db(): Promise<Db> {
-    return (await mongoClient(this.options.uri)).db(this.options.database);
+  db(): Promise<Db> {
+    return mongoDb(this.uri, this.database);
   }
 
   async results(): Promise<Collection<ResultDocument>> {
-    return (await this.db()).collection<ResultDocument>(this.options.resultsCollection);
+    return (await this.db()).collection<ResultDocument>(this.names.results);
   }
 
   async runs(): Promise<Collection<RunDocument>> {
-    return (await this.db()).collection<RunDocument>(this.options.runsCollection);
+    return (await this.db()).collection<RunDocument>(this.names.runs);
+  }
+}
+
+export class MongoStore extends StoreCollections implements ResultStore {
+  private indexed = false;
+
+  constructor(private readonly options: MongoStoreOptions) {
+    super(options.uri, options.database, {
+      results: options.resultsCollection,
+      runs: options.runsCollection,
+    });
   }
 
   private async ensureIndexes(): Promise<void> {
@@ -176,7 +190,8 @@ export class MongoStore implements ResultStore {
     };
     const lanes = Math.min(WRITES_IN_FLIGHT, Math.ceil(rows.length / size));
     await Promise.all(Array.from({ length: lanes }, lane));
-    if (failure !== null) await this.guard('write results', () => Promise.reject(failure));
+    if (failure !== null)
+      throw mongoError(failure, 'RECON_STORE_WRITE', 'result store: write results failed');
   }
 
   async commit(run: RunSummary): Promise<void> {
@@ -413,13 +428,7 @@ export class MongoStore implements ResultStore {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof ReconError) throw err;
-      throw new ReconError(
-        'RECON_STORE_WRITE',
-        `result store: ${what} failed: ${(err as Error).message}`,
-        {},
-        { cause: err },
-      );
+      throw mongoError(err, 'RECON_STORE_WRITE', `result store: ${what} failed`);
     }
   }
 }
