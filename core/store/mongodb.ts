@@ -255,21 +255,20 @@ export class MongoStore extends StoreCollections implements ResultStore {
   private async supersedeFor(
     run: Pick<RunDocument, '_id' | 'started_at' | 'coverage'>,
   ): Promise<number> {
-    const deleted =
-      run.coverage.length === 0
-        ? 0
-        : await this.deleteRows({
-            $and: [
-              { $or: run.coverage.map((c) => ({ source: c.source, as_of_date: c.as_of_date })) },
-              {
-                $or: [
-                  { reconciliation_date: { $lt: run.started_at } },
-                  { reconciliation_date: run.started_at, reconciliation_run_id: { $lt: run._id } },
-                ],
-              },
-              { reconciliation_run_id: { $ne: run._id } },
-            ],
-          });
+    const deleted = !(await this.earlierRowsMayExist(run))
+      ? 0
+      : await this.deleteRows({
+          $and: [
+            { $or: run.coverage.map((c) => ({ source: c.source, as_of_date: c.as_of_date })) },
+            {
+              $or: [
+                { reconciliation_date: { $lt: run.started_at } },
+                { reconciliation_date: run.started_at, reconciliation_run_id: { $lt: run._id } },
+              ],
+            },
+            { reconciliation_run_id: { $ne: run._id } },
+          ],
+        });
     await retried(async () =>
       (await this.runs()).updateOne(
         { _id: run._id, status: 'committed' },
@@ -277,6 +276,33 @@ export class MongoStore extends StoreCollections implements ResultStore {
       ),
     );
     return deleted;
+  }
+
+  /**
+   * Whether a run ordered before `run` may have rows of a pair it covers: one still running or
+   * failed with its rows not yet removed, or a committed one covering one of those pairs (a
+   * committed run's rows are all of pairs its coverage lists). A run document is written before
+   * any of its rows, so when none qualifies there is nothing to delete, and the scan of the
+   * results (a whole-collection scan on FerretDB) is skipped: the first run of a day.
+   */
+  private async earlierRowsMayExist(
+    run: Pick<RunDocument, '_id' | 'started_at' | 'coverage'>,
+  ): Promise<boolean> {
+    if (run.coverage.length === 0) return false;
+    const pairs = new Set(run.coverage.map((c) => JSON.stringify([c.source, c.as_of_date])));
+    const earlier = await retried(async () =>
+      (await this.runs())
+        .find(
+          { started_at: { $lte: run.started_at }, _id: { $ne: run._id } },
+          { projection: { _id: 1, started_at: 1, status: 1, rows_removed: 1, coverage: 1 } },
+        )
+        .toArray(),
+    );
+    return earlier.some((r) => {
+      if (runOrder(r, run) >= 0) return false;
+      if (r.status !== 'committed') return !(r.status === 'failed' && r.rows_removed === true);
+      return (r.coverage ?? []).some((c) => pairs.has(JSON.stringify([c.source, c.as_of_date])));
+    });
   }
 
   /**

@@ -254,4 +254,35 @@ describe('faults: the publish protocol in the store', function () {
     expect(await store.previousBreaks('CAMS', '2024-12-23')).to.deep.equal([]);
     expect(await store.previousBreaks('KARVY', '2024-12-25')).to.deep.equal([]);
   });
+
+  it("skips the scan of the results when no earlier run can have rows of the day, and still removes a stalled earlier run's rows", async () => {
+    const find = sinon.spy(Collection.prototype, 'find');
+    const resultScans = () =>
+      find.thisValues.filter((c: Collection) => c.collectionName === 'reconciliation_results')
+        .length;
+    const other = summary('run-23', new Date(Date.now() - 90_000), 6);
+    other.sources.CAMS.asOf = '2024-12-23';
+    await store.begin(other);
+    await store.writeRows(
+      other,
+      rows(6).map((r) => ({ ...r, asOf: '2024-12-23' })),
+    );
+    await store.commit(other);
+    await store.supersede(other);
+    // The first run of the 24th: the runs of other days cannot have rows of it.
+    const first = summary('run-a', new Date(Date.now() - 60_000), 8);
+    const before = resultScans();
+    expect(await publish(first, 8)).to.equal(0);
+    expect(resultScans()).to.equal(before);
+    // An earlier run of the 24th still running (a stalled process) with rows: scanned, rows gone.
+    const stalled = summary('run-s', new Date(Date.now() - 50_000), 3);
+    await store.begin(stalled);
+    await store.writeRows(stalled, rows(3));
+    const second = summary('run-b', new Date(), 5);
+    expect(await publish(second, 5)).to.equal(8 + 3);
+    expect(resultScans()).to.be.greaterThan(before);
+    const results = db.collection('reconciliation_results');
+    expect(await results.countDocuments({ as_of_date: '2024-12-24' })).to.equal(5);
+    expect(await results.countDocuments({ as_of_date: '2024-12-23' })).to.equal(6);
+  });
 });
