@@ -4,14 +4,15 @@ import { DEFAULT_LEDGER_FIELDS } from '../../core/ledger/types.js';
 import { mongoClient } from '../../core/mongo-client.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
 
+const rules = {
+  fields: DEFAULT_LEDGER_FIELDS,
+  typeSigns: { BUY: 1, SELL: -1 },
+  ignoreTypes: [],
+  ignoreUnmappedTypes: false,
+};
+
 describe('MongoDB ledger: scheme names of mongo_only rows', function () {
   this.timeout(60_000);
-  const rules = {
-    fields: DEFAULT_LEDGER_FIELDS,
-    typeSigns: { BUY: 1, SELL: -1 },
-    ignoreTypes: [],
-    ignoreUnmappedTypes: false,
-  };
   const cutoff = { asOf: '2024-12-24', cutoff: new Date('2024-12-24T18:30:00Z') };
   const on = new Date('2024-12-20T09:12:00Z');
 
@@ -92,12 +93,6 @@ describe('MongoDB ledger: scheme names of mongo_only rows', function () {
 
 describe("MongoDB ledger: next-day movements and NAVs from the snapshots' one read", function () {
   this.timeout(60_000);
-  const rules = {
-    fields: DEFAULT_LEDGER_FIELDS,
-    typeSigns: { BUY: 1, SELL: -1 },
-    ignoreTypes: [],
-    ignoreUnmappedTypes: false,
-  };
   const day1 = { asOf: '2024-12-23', cutoff: new Date('2024-12-23T18:30:00Z') };
   const day2 = { asOf: '2024-12-24', cutoff: new Date('2024-12-24T18:30:00Z') };
   const at = (iso: string) => new Date(iso);
