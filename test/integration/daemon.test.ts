@@ -8,7 +8,7 @@ import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { runReconciliation } from '../../core/engine.js';
 import { Lease, type LeaseDoc } from '../../core/lease.js';
 import { mongoClient } from '../../core/mongo-client.js';
-import { Daemon } from '../../core/schedule.js';
+import { Daemon } from '../../core/daemon.js';
 import { generateFile } from '../../bench/generate.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { writeScenario } from '../fixtures/scenario.js';
@@ -340,7 +340,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
 describe('the nominal time of a scheduled tick', () => {
   it('names the tick being run even when the timer fires exactly on the second', async () => {
     const { Cron } = await import('croner');
-    const { nominalTick } = await import('../../core/schedule.js');
+    const { nominalTick } = await import('../../core/daemon.js');
     const daily = new Cron('0 30 7 * * *', { timezone: 'Asia/Kolkata', paused: true });
     const tick = new Date('2026-11-24T02:00:00.000Z'); // 07:30:00 IST
     for (const ms of [0, 1, 7, 450])

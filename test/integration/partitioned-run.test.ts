@@ -5,7 +5,7 @@ import { generateFile, rowAt, type Shape } from '../../bench/generate.js';
 import { loadConfig } from '../../config/load.js';
 import { runReconciliation } from '../../core/engine.js';
 import { unitsToNumber } from '../../core/fixed-point.js';
-import { keyOf } from '../../core/key.js';
+import { keyOf } from '../../core/keys/text-key.js';
 import { quietLogger, tempDir } from './helpers.js';
 
 /** Live rows of a generated file summed per key, as the registrar means them. */

@@ -13,7 +13,7 @@ import { afterRun } from '../../core/after-run.js';
 import { runReconciliation } from '../../core/engine.js';
 import { loadReport, type ReportData } from '../../core/report/data.js';
 import { writeReport } from '../../core/report/write.js';
-import { Daemon } from '../../core/schedule.js';
+import { Daemon } from '../../core/daemon.js';
 import { createReader } from '../../core/store/reader.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { findBinary } from '../setup/binaries.js';
