@@ -29,6 +29,7 @@ import { mongoDb, mongoError } from '../mongo-client.js';
 import type { ReconRow } from '../reconcile.js';
 import {
   coverageOf,
+  previousBreakOf,
   resultDocument,
   runDocument,
   type ResultDocument,
@@ -418,15 +419,7 @@ export class MongoStore extends StoreCollections implements ResultStore {
           },
         )
         .toArray();
-      return rows.map((r) => ({
-        source: r.source,
-        productCode: r.product_code,
-        folio: r.folio_no,
-        status: r.status,
-        difference: r.difference,
-        firstSeen: r.first_seen ?? r.as_of_date,
-        asOf: r.as_of_date,
-      }));
+      return rows.map(previousBreakOf);
     });
   }
 

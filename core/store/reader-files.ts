@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
 import type { BreakNote } from '../breaks/notes.js';
-import type { ResultDocument, RunDocument } from './documents.js';
+import { previousBreakOf, type ResultDocument, type RunDocument } from './documents.js';
 import { latestPerDay, resolvedDaysOf, resolvedIndex } from './reader-mongodb.js';
 import type { BreakIdentity, ResultReader } from './reader.js';
 
@@ -116,15 +116,7 @@ export class FilesReader implements ResultReader {
     const out: PreviousBreak[] = [];
     for await (const r of this.rows(run._id)) {
       if (r.status === 'matched' || r.source !== source || r.as_of_date !== day) continue;
-      out.push({
-        source: r.source,
-        productCode: r.product_code,
-        folio: r.folio_no,
-        status: r.status,
-        difference: r.difference,
-        firstSeen: r.first_seen ?? r.as_of_date,
-        asOf: r.as_of_date,
-      });
+      out.push(previousBreakOf(r));
     }
     return out;
   }
