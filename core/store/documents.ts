@@ -7,7 +7,6 @@ import { paiseToRupees, storedPaise, type StoredPaise, type ValueGroup } from '.
 import { unitsToNumber } from '../fixed-point.js';
 import type { ReconRow } from '../reconcile.js';
 import type { RunSummary } from './types.js';
-import type { PreviousBreak } from '../breaks/lifecycle.js';
 
 export interface ResultDocument {
   reconciliation_run_id: string;
@@ -261,18 +260,5 @@ export function runDocument(run: RunSummary): RunDocument {
       : null,
     timings_ms: run.timingsMs,
     error: run.error,
-  };
-}
-
-/** A stored break row as the next run's lifecycle compares it. */
-export function previousBreakOf(r: ResultDocument): PreviousBreak {
-  return {
-    source: r.source,
-    productCode: r.product_code,
-    folio: r.folio_no,
-    status: r.status,
-    difference: r.difference,
-    firstSeen: r.first_seen ?? r.as_of_date,
-    asOf: r.as_of_date,
   };
 }

@@ -29,13 +29,13 @@ import { mongoDb, mongoError } from '../mongo-client.js';
 import type { ReconRow } from '../reconcile.js';
 import {
   coverageOf,
-  previousBreakOf,
   resultDocument,
   runDocument,
   type ResultDocument,
   type RunDocument,
 } from './documents.js';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
+import { previousBreakOf } from './reader.js';
 import type { ResultStore, RunSummary, TidyReport } from './types.js';
 
 /**

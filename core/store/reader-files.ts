@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
 import type { BreakNote } from '../breaks/notes.js';
-import { previousBreakOf, type ResultDocument, type RunDocument } from './documents.js';
+import type { ResultDocument, RunDocument } from './documents.js';
 import { latestPerDay, resolvedDaysOf, resolvedIndex } from './reader-mongodb.js';
-import type { BreakIdentity, ResultReader } from './reader.js';
+import { previousBreakOf, type BreakIdentity, type ResultReader } from './reader.js';
 
 const NUMBERS = new Set([
   'dbf_units',
@@ -67,10 +67,8 @@ export class FilesReader implements ResultReader {
     return (await this.allRuns(false)).slice(0, limit);
   }
 
-  async breakRows(runId: string): Promise<ResultDocument[]> {
-    const out: ResultDocument[] = [];
-    for await (const row of this.rows(runId)) if (row.status !== 'matched') out.push(row);
-    return out;
+  async *breakRows(runId: string): AsyncGenerator<ResultDocument> {
+    for await (const row of this.rows(runId)) if (row.status !== 'matched') yield row;
   }
 
   async breakDays(id: BreakIdentity): Promise<ResultDocument[]> {
