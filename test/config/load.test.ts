@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/load.js';
-import { rejects } from '../fixtures/rejects.js';
+import { rejects } from '../support/rejects.js';
 
 const MINIMAL = `timezone: Asia/Kolkata
 ledger: { type: mongodb, uri: "\${MONGO_URI}", database: banking_demo, collection: wealth_pulse_transactions }

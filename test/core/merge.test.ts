@@ -11,7 +11,7 @@ import { keyOf } from '../../core/key.js';
 import { indexPositions } from '../../core/position-index.js';
 import { judgeHolding, type LedgerPosition } from '../../core/reconcile.js';
 import cams from '../../sources/cams/index.js';
-import { writeCamsFile, type CamsRow } from '../fixtures/registrar-files.js';
+import { writeCamsFile, type CamsRow } from '../../fixtures/registrar-files.js';
 
 describe('partitioned merge and judging', () => {
   let dir: string;

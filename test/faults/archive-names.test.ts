@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { loadConfig } from '../../config/load.js';
 import { runReconciliation } from '../../core/engine.js';
-import { writeCamsFile, type CamsRow } from '../fixtures/registrar-files.js';
+import { writeCamsFile, type CamsRow } from '../../fixtures/registrar-files.js';
 import { quietLogger, tempDir } from '../integration/helpers.js';
 
 function camsRows(folios: string[]): CamsRow[] {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Db } from 'mongodb';
 import { Lease, type LeaseDoc } from '../../core/lease.js';
 import { mongoClient } from '../../core/mongo-client.js';
-import { writeScenario } from '../fixtures/scenario.js';
+import { writeScenario } from '../../fixtures/scenario.js';
 import { closeTestClient, seedLedger, tempDir, testDb } from '../integration/helpers.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { killLeftovers, recon } from './processes.js';

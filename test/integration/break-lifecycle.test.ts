@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { mongoClient } from '../../core/mongo-client.js';
 import { testMongoUri } from '../setup/services.js';
-import { writeCamsFile, type CamsRow } from '../fixtures/registrar-files.js';
+import { writeCamsFile, type CamsRow } from '../../fixtures/registrar-files.js';
 import { createReconEnv, type ReconEnv } from '../fixtures/recon-env.js';
 
 describe('break lifecycle across three as-of days (FerretDB)', function () {

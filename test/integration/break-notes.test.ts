@@ -10,7 +10,7 @@ import { runReconciliation } from '../../core/engine.js';
 import type { BreakLine } from '../../core/report/data.js';
 import type { BreakHistory } from '../../core/report/queries.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeCamsFile } from '../fixtures/registrar-files.js';
+import { writeCamsFile } from '../../fixtures/registrar-files.js';
 import { closeTestClient, quietLogger, tempDir, testDb, writeConfig } from './helpers.js';
 
 const exec = promisify(execFile);

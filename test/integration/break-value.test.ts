@@ -7,7 +7,7 @@ import { runReconciliation } from '../../core/engine.js';
 import { createReader } from '../../core/store/reader.js';
 import type { ResultDocument } from '../../core/store/documents.js';
 import { uniqueDbName } from '../setup/services.js';
-import { patchField, writeCamsFile } from '../fixtures/registrar-files.js';
+import { patchField, writeCamsFile } from '../../fixtures/registrar-files.js';
 import { closeTestClient, quietLogger, tempDir, testDb, writeConfig } from './helpers.js';
 
 const at = (iso: string) => new Date(iso);

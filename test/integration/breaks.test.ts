@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/load.js';
 import { runReconciliation } from '../../core/engine.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeCamsFile, writeKarvyFile } from '../fixtures/registrar-files.js';
+import { writeCamsFile, writeKarvyFile } from '../../fixtures/registrar-files.js';
 import { closeTestClient, quietLogger, tempDir, testDb } from './helpers.js';
 
 let n = 0;

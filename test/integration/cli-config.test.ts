@@ -9,7 +9,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchemaDocument, SCHEMA_FILE } from '../../config/schema-document.js';
-import { freePort } from '../setup/free-port.js';
+import { freePort } from '../../fixtures/free-port.js';
 import { tempDir } from './helpers.js';
 import { cli, recon } from './run-cli.js';
 

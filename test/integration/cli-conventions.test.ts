@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeLedgerNdjson, writeScenario } from '../fixtures/scenario.js';
-import { findBinary } from '../setup/binaries.js';
+import { writeLedgerNdjson, writeScenario } from '../../fixtures/scenario.js';
+import { findBinary } from '../../fixtures/binaries.js';
 import { tempDir } from './helpers.js';
 import { cli, recon } from './run-cli.js';
 

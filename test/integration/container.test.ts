@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { load, loadAll } from 'js-yaml';
 import { checkConfig, loadConfig } from '../../config/load.js';
-import { findBinary } from '../setup/binaries.js';
+import { findBinary } from '../../fixtures/binaries.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const exec = promisify(execFile);

@@ -9,9 +9,9 @@ import { runReconciliation } from '../../core/engine.js';
 import { Lease, type LeaseDoc } from '../../core/lease.js';
 import { mongoClient } from '../../core/mongo-client.js';
 import { Daemon } from '../../core/schedule.js';
-import { generateFile } from '../../bench/generate.js';
+import { generateFile } from '../../fixtures/generate.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeScenario } from '../fixtures/scenario.js';
+import { writeScenario } from '../../fixtures/scenario.js';
 import { closeTestClient, quietLogger, seedLedger, tempDir, testDb } from './helpers.js';
 
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));

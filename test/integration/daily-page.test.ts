@@ -8,7 +8,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { formatRupees } from '../../core/breaks/value.js';
 import { byValue } from '../../core/report/data.js';
 import { writeReport } from '../../core/report/write.js';
-import { deskReport } from '../fixtures/desk-report.js';
+import { deskReport } from '../../fixtures/desk-report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const outputDir = fileURLToPath(new URL('../../../test-output/', import.meta.url));

@@ -8,13 +8,13 @@ import type { Db } from 'mongodb';
 import { runReconciliation } from '../../core/engine.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { testMongoUri } from '../setup/services.js';
-import { AS_OF, writeLedgerNdjson, writeScenario, type ExpectedRow } from '../fixtures/scenario.js';
+import { AS_OF, writeLedgerNdjson, writeScenario, type ExpectedRow } from '../../fixtures/scenario.js';
 import {
   CAMS_FIELDS,
   patchField,
   withoutColumn,
   writeCamsFile,
-} from '../fixtures/registrar-files.js';
+} from '../../fixtures/registrar-files.js';
 import { mongoConfigYaml, quietLogger, tempDir, withScenario, writeConfig } from './helpers.js';
 
 const exec = promisify(execFile);

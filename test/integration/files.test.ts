@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../config/load.js';
 import { runReconciliation } from '../../core/engine.js';
-import { writeCamsFile } from '../fixtures/registrar-files.js';
+import { writeCamsFile } from '../../fixtures/registrar-files.js';
 import { quietLogger, tempDir } from './helpers.js';
 
 const exec = promisify(execFile);

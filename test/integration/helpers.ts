@@ -5,7 +5,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { createLogger } from '../../core/logger.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeScenario, type Scenario, type Transaction } from '../fixtures/scenario.js';
+import { writeScenario, type Scenario, type Transaction } from '../../fixtures/scenario.js';
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `recon-${prefix}-`));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateFile, rowAt, type Shape } from '../../bench/generate.js';
+import { generateFile, rowAt, type Shape } from '../../fixtures/generate.js';
 import { loadConfig } from '../../config/load.js';
 import { runReconciliation } from '../../core/engine.js';
 import { unitsToNumber } from '../../core/fixed-point.js';

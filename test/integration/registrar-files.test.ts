@@ -10,7 +10,7 @@ import {
   KARVY_MIN,
   writeDbfBytes,
   type ByteField,
-} from '../fixtures/dbf-bytes.js';
+} from '../../fixtures/dbf-bytes.js';
 import { tempDir } from './helpers.js';
 
 const exec = promisify(execFile);

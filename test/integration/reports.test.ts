@@ -16,9 +16,9 @@ import { writeReport } from '../../core/report/write.js';
 import { Daemon } from '../../core/schedule.js';
 import { createReader } from '../../core/store/reader.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { findBinary } from '../setup/binaries.js';
+import { findBinary } from '../../fixtures/binaries.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeScenario } from '../fixtures/scenario.js';
+import { writeScenario } from '../../fixtures/scenario.js';
 import {
   closeTestClient,
   mongoConfigYaml,

@@ -16,7 +16,7 @@ import { createLogger } from '../../core/logger.js';
 import { startSshd, SFTP_USER, type RunningSshd } from '../setup/sshd.js';
 import { startProxy } from '../setup/tcp-proxy.js';
 import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeScenario } from '../fixtures/scenario.js';
+import { writeScenario } from '../../fixtures/scenario.js';
 import { closeTestClient, mongoConfigYaml, seedLedger, tempDir, testDb } from './helpers.js';
 
 /** Every log line of these tests, at debug level, to search for secrets afterwards. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { karvyRecord, KARVY_MIN, writeDbfBytes } from '../fixtures/dbf-bytes.js';
+import { karvyRecord, KARVY_MIN, writeDbfBytes } from '../../fixtures/dbf-bytes.js';
 
 const exec = promisify(execFile);
 const script = fileURLToPath(new URL('../../../scripts/dbf-corpus-check.py', import.meta.url));

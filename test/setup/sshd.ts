@@ -18,8 +18,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { findBinary } from './binaries.js';
-import { freePort } from './free-port.js';
+import { findBinary } from '../../fixtures/binaries.js';
+import { freePort } from '../../fixtures/free-port.js';
 
 export { findBinary };
 

@@ -8,7 +8,7 @@ import { readDbfLayout, type LayoutOptions } from '../../../core/dbf/layout.js';
 import { decodeRange } from '../../../core/dbf/projection.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
 import karvy from '../../../sources/karvy/index.js';
-import { rejects } from '../../fixtures/rejects.js';
+import { rejects } from '../../support/rejects.js';
 import {
   dbfBytes,
   karvyRecord,
@@ -16,7 +16,7 @@ import {
   writeDbfBytes,
   type ByteDbf,
   type ByteField,
-} from '../../fixtures/dbf-bytes.js';
+} from '../../../fixtures/dbf-bytes.js';
 
 /** Decodes a whole file as a run would, with the given plugin: rows as readable objects. */
 async function decodeFile(file: string, plugin: SourcePlugin = karvy, options: LayoutOptions = {}) {

@@ -17,7 +17,7 @@ import {
   withoutColumn,
   writeCamsFile,
   writeKarvyFile,
-} from '../../fixtures/registrar-files.js';
+} from '../../../fixtures/registrar-files.js';
 
 async function decodeInRanges(
   file: string,

@@ -10,7 +10,7 @@ import { KeySpace } from '../../../core/key-space.js';
 import { ReconError } from '../../../core/errors.js';
 import { keyOf } from '../../../core/key.js';
 import karvy from '../../../sources/karvy/index.js';
-import { patchField, writeKarvyFile } from '../../fixtures/registrar-files.js';
+import { patchField, writeKarvyFile } from '../../../fixtures/registrar-files.js';
 
 describe('projection decoder keys', () => {
   let dir: string;

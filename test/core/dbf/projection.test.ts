@@ -18,7 +18,7 @@ import {
   writeKarvyFile,
   type CamsRow,
   type KarvyRow,
-} from '../../fixtures/registrar-files.js';
+} from '../../../fixtures/registrar-files.js';
 
 /** A small deterministic generator (mulberry32), so failures reproduce. */
 function rng(seed: number): () => number {

@@ -9,7 +9,7 @@ import { assembleTable, type HoldingTable } from '../../../core/holding-table.js
 import { KeySpace } from '../../../core/key-space.js';
 import { resolvePluginSpecifier } from '../../../core/plugin.js';
 import { ReconPool } from '../../../core/pool.js';
-import { generateFile, proveWithDbffile, rowAt } from '../../../bench/generate.js';
+import { generateFile, proveWithDbffile, rowAt } from '../../../fixtures/generate.js';
 
 describe('split decoding across workers', function () {
   this.timeout(60_000);
