@@ -9,9 +9,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import { writeCamsFile, type CamsRow } from '../../fixtures/registrar-files.js';
-import { quietLogger, tempDir } from '../integration/helpers.js';
+import { tempDir } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 function camsRows(folios: string[]): CamsRow[] {
   return folios.map((folio) => ({
@@ -53,11 +53,7 @@ sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "${pattern}", stagingDir: ./staging } }
 `,
     );
-    return runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-      force: true,
-    });
+    return runOnce(await loadConfig({ path: join(dir, 'recon.config.yaml') }), { force: true });
   }
 
   it('reconciles both entries of a zip that share a base name in different folders, under distinct names', async () => {

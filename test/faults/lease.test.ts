@@ -12,9 +12,15 @@ import type { Db } from 'mongodb';
 import { Lease, type LeaseDoc } from '../../core/lease.js';
 import { mongoClient } from '../../core/mongo-client.js';
 import { writeScenario } from '../../fixtures/scenario.js';
-import { closeTestClient, seedLedger, tempDir, testDb } from '../integration/helpers.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { killLeftovers, recon } from './processes.js';
+import {
+  closeTestClient,
+  seedLedger,
+  testDb,
+  testMongoUri,
+  uniqueDbName,
+} from '../support/database.js';
+import { tempDir } from '../support/day.js';
 
 describe('faults: two daemons, one lease', function () {
   this.timeout(90_000);

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import type { Db } from 'mongodb';
 import { generateFile } from '../../fixtures/generate.js';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { closeTestClient, quietLogger, tempDir, testDb } from '../integration/helpers.js';
 import { startFerret } from '../../fixtures/ferretdb.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { killLeftovers, recon, type Child } from './processes.js';
 import { storedRows, visibleRun } from './readers.js';
+import { closeTestClient, testDb, testMongoUri, uniqueDbName } from '../support/database.js';
+import { tempDir } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 const AS_OF = '2024-12-24';
 const ROWS = 12_000; // about 11,400 keys: one engine write batch of 10,000 and a rest
@@ -61,11 +61,7 @@ sources:
   }
 
   const runInProcess = async (): Promise<RunSummary> =>
-    runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-      force: true,
-    });
+    runOnce(await loadConfig({ path: join(dir, 'recon.config.yaml') }), { force: true });
   const child = (): Child =>
     recon(
       [

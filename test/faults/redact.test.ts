@@ -12,7 +12,7 @@ import { ReconError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { redactUri } from '../../core/redact.js';
 import { freePort } from '../../fixtures/free-port.js';
-import { tempDir } from '../integration/helpers.js';
+import { tempDir } from '../support/day.js';
 
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
 const PASSWORDS = [

@@ -8,9 +8,7 @@ import { readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fetchSftp } from '../../core/fetch/sftp.js';
-import { quietLogger, tempDir } from '../integration/helpers.js';
 import { startSshd, type RunningSshd } from '../setup/sshd.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import {
   descendants,
   killLeftovers,
@@ -19,6 +17,9 @@ import {
   signalAll,
   waitForPartial,
 } from './processes.js';
+import { testMongoUri, uniqueDbName } from '../support/database.js';
+import { tempDir } from '../support/day.js';
+import { quietLogger } from '../support/run.js';
 
 describe('faults: a stalled SFTP server', function () {
   this.timeout(60_000);

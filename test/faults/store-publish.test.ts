@@ -11,9 +11,8 @@ import sinon from 'sinon';
 import { MongoStore } from '../../core/store/mongodb.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { emptyCounts, type ReconRow } from '../../core/reconcile.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { closeTestClient, testDb } from '../integration/helpers.js';
 import { visibleRun } from './readers.js';
+import { closeTestClient, testDb, testMongoUri, uniqueDbName } from '../support/database.js';
 
 function summary(runId: string, startedAt: Date, rows: number): RunSummary {
   const counts = { ...emptyCounts(), matched: rows };

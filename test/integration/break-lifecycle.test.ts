@@ -2,9 +2,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { mongoClient } from '../../core/mongo-client.js';
-import { testMongoUri } from '../setup/services.js';
 import { writeCamsFile, type CamsRow } from '../../fixtures/registrar-files.js';
 import { createReconEnv, type ReconEnv } from '../fixtures/recon-env.js';
+import { testMongoUri } from '../support/database.js';
 
 describe('break lifecycle across three as-of days (FerretDB)', function () {
   this.timeout(60_000);

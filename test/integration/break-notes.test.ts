@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BSON } from 'mongodb';
 import type { LoadedConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import type { BreakLine } from '../../core/report/data.js';
 import type { BreakHistory } from '../../core/report/queries.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { writeCamsFile } from '../../fixtures/registrar-files.js';
-import { closeTestClient, quietLogger, tempDir, testDb, writeConfig } from './helpers.js';
+import { writeConfig } from '../support/config.js';
+import { closeTestClient, testDb, testMongoUri, uniqueDbName } from '../support/database.js';
+import { tempDir } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
@@ -58,7 +59,7 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
         // Always one unit short: a second break that persists every day.
         { product: 'B01', folio: '2', units: 4, asOf },
       ]);
-      const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+      const run = await runOnce(loaded, { force: true });
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
     }
 

@@ -3,12 +3,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BSON } from 'mongodb';
 import type { LoadedConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import { createReader } from '../../core/store/reader.js';
 import type { ResultDocument } from '../../core/store/documents.js';
-import { uniqueDbName } from '../setup/services.js';
 import { patchField, writeCamsFile } from '../../fixtures/registrar-files.js';
-import { closeTestClient, quietLogger, tempDir, testDb, writeConfig } from './helpers.js';
+import { writeConfig } from '../support/config.js';
+import { closeTestClient, testDb, uniqueDbName } from '../support/database.js';
+import { tempDir } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 const at = (iso: string) => new Date(iso);
 /**
@@ -122,7 +123,7 @@ for (const kind of [
     });
 
     it('values each break from the file NAV, else the ledger NAV up to the cut-off, else none; totals exact; materiality apart', async () => {
-      const run = await runReconciliation({ loaded, logger: quietLogger });
+      const run = await runOnce(loaded);
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
       expect(run.sources.CAMS.navMissing, 'the unreadable NAV is counted').to.equal(1);
       expect(

@@ -3,11 +3,11 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from 'mongodb';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { writeCamsFile, writeKarvyFile } from '../../fixtures/registrar-files.js';
-import { closeTestClient, quietLogger, tempDir, testDb } from './helpers.js';
+import { closeTestClient, testDb, testMongoUri, uniqueDbName } from '../support/database.js';
+import { tempDir } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 let n = 0;
 const tx = (product: string, folio: string, type: string, units: number, date: string) => ({
@@ -51,7 +51,7 @@ ${sources.replaceAll('DAY', day)}`,
       path: join(dir, 'recon.config.yaml'),
       env: { ...process.env, MONGO_URI: testMongoUri() },
     });
-    const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const run = await runOnce(loaded, { force: true });
     expect(run.status, JSON.stringify(run.error)).to.equal('committed');
     return run;
   }

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchemaDocument, SCHEMA_FILE } from '../../config/schema-document.js';
 import { freePort } from '../../fixtures/free-port.js';
-import { tempDir } from './helpers.js';
-import { cli, recon } from './run-cli.js';
+import { cli, recon } from '../support/cli.js';
+import { tempDir } from '../support/day.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeLedgerNdjson, writeScenario } from '../../fixtures/scenario.js';
 import { findBinary } from '../../fixtures/binaries.js';
-import { tempDir } from './helpers.js';
-import { cli, recon } from './run-cli.js';
+import { cli, recon } from '../support/cli.js';
+import { tempDir } from '../support/day.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 

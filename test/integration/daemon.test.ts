@@ -10,9 +10,16 @@ import { Lease, type LeaseDoc } from '../../core/lease.js';
 import { mongoClient } from '../../core/mongo-client.js';
 import { Daemon } from '../../core/schedule.js';
 import { generateFile } from '../../fixtures/generate.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { writeScenario } from '../../fixtures/scenario.js';
-import { closeTestClient, quietLogger, seedLedger, tempDir, testDb } from './helpers.js';
+import {
+  closeTestClient,
+  seedLedger,
+  testDb,
+  testMongoUri,
+  uniqueDbName,
+} from '../support/database.js';
+import { tempDir } from '../support/day.js';
+import { quietLogger, runOnce } from '../support/run.js';
 
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
 
@@ -141,12 +148,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     await new Promise((r) => setTimeout(r, 700));
     const fresh = new Lease(col, 'recon-daily', 60_000);
     expect(await fresh.acquire()).to.not.equal(null);
-    const run = await runReconciliation({
-      loaded,
-      logger: quietLogger,
-      force: true,
-      beforeCommit: (id) => stale.fence(id),
-    });
+    const run = await runOnce(loaded, { force: true, beforeCommit: (id) => stale.fence(id) });
     expect(run.status).to.equal('failed');
     expect(run.error?.code).to.equal('RECON_LEASE_LOST');
     expect(
@@ -154,12 +156,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
         .collection('reconciliation_results')
         .countDocuments({ reconciliation_run_id: run.runId }),
     ).to.equal(0);
-    const ok = await runReconciliation({
-      loaded,
-      logger: quietLogger,
-      force: true,
-      beforeCommit: (id) => fresh.fence(id),
-    });
+    const ok = await runOnce(loaded, { force: true, beforeCommit: (id) => fresh.fence(id) });
     expect(ok.status).to.equal('committed');
   });
 
@@ -182,9 +179,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     const loaded = await load('');
     let newer = null as Awaited<ReturnType<typeof runReconciliation>> | null;
     // The older run passes its fence, then stalls while another daemon runs and publishes.
-    const older = await runReconciliation({
-      loaded,
-      logger: quietLogger,
+    const older = await runOnce(loaded, {
       force: true,
       beforeCommit: async () => {
         newer = await runReconciliation({ loaded, logger: quietLogger, force: true });
@@ -300,7 +295,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
 
   it('abandons a run on SIGTERM after the grace period: marked failed, previous results still visible', async () => {
     const loaded = await load('');
-    const previous = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const previous = await runOnce(loaded, { force: true });
     expect(previous.status).to.equal('committed');
     const visible = await db
       .collection('reconciliation_results')

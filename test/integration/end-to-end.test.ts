@@ -5,17 +5,23 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
-import { runReconciliation } from '../../core/engine.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { testMongoUri } from '../setup/services.js';
-import { AS_OF, writeLedgerNdjson, writeScenario, type ExpectedRow } from '../../fixtures/scenario.js';
+import {
+  AS_OF,
+  writeLedgerNdjson,
+  writeScenario,
+  type ExpectedRow,
+} from '../../fixtures/scenario.js';
 import {
   CAMS_FIELDS,
   patchField,
   withoutColumn,
   writeCamsFile,
 } from '../../fixtures/registrar-files.js';
-import { mongoConfigYaml, quietLogger, tempDir, withScenario, writeConfig } from './helpers.js';
+import { mongoConfigYaml, writeConfig } from '../support/config.js';
+import { testMongoUri } from '../support/database.js';
+import { tempDir, useDay } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
@@ -57,11 +63,11 @@ function comparable(rows: Stored[]): ExpectedRow[] {
 
 describe('end to end against a real MongoDB-wire server', function () {
   this.timeout(120_000);
-  const world = withScenario('e2e', { decimal128: 'auto' });
+  const world = useDay('e2e', { scenario: { decimal128: 'auto' } });
 
   async function run(extraLedger = IGNORE_DIVIDEND, force = true): Promise<RunSummary> {
     const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, extraLedger));
-    return runReconciliation({ loaded, logger: quietLogger, force });
+    return runOnce(loaded, { force });
   }
 
   it('stores every key with the status, units and row count computed by hand', async () => {
@@ -209,7 +215,7 @@ sources:
   - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }
 `,
       );
-      const summary = await runReconciliation({ loaded, logger: quietLogger });
+      const summary = await runOnce(loaded);
       expect(summary.status, JSON.stringify(summary.error)).to.equal('committed');
       const csv = (await readFile(join(off, 'out', 'runs', summary.runId, 'results.csv'), 'utf8'))
         .trim()
@@ -242,7 +248,7 @@ sources:
 
 describe('bad input fails the run with a coded error and publishes nothing', function () {
   this.timeout(120_000);
-  const world = withScenario('bad', { folder: 'good' });
+  const world = useDay('bad', { folder: 'good', scenario: true });
   let committedRunId: string;
 
   before(async () => {
@@ -256,7 +262,7 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
       await copyFile(join(world.dir, 'good', f), join(world.dir, 'incoming', f));
     if (!committedRunId) {
       const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
-      const ok = await runReconciliation({ loaded, logger: quietLogger });
+      const ok = await runOnce(loaded);
       expect(ok.status).to.equal('committed');
       committedRunId = ok.runId;
     }
@@ -267,7 +273,7 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
     context: { file: string; record?: number; field?: string },
   ) {
     const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
-    const summary = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const summary = await runOnce(loaded, { force: true });
     expect(summary.status).to.equal('failed');
     expect(summary.error).to.include({ code, ...context });
     const doc = await world.db

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import { writeCamsFile } from '../../fixtures/registrar-files.js';
-import { quietLogger, tempDir } from './helpers.js';
+import { tempDir } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
@@ -45,10 +45,7 @@ describe('several files per source (offline)', function () {
     await writeCamsFile(join(dir, 'incoming', 'cams_amc2.dbf'), [
       { product: 'B01', folio: '1', units: 5, asOf: '24-12-2024' },
     ]);
-    const run = await runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-    });
+    const run = await runOnce(await loadConfig({ path: join(dir, 'recon.config.yaml') }));
     expect(run.status, JSON.stringify(run.error)).to.equal('committed');
     expect(run.sources.CAMS.files.map((f) => f.name)).to.deep.equal([
       'cams_amc1.dbf',
@@ -66,10 +63,7 @@ describe('several files per source (offline)', function () {
     await writeCamsFile(join(dir, 'incoming', 'cams_b.dbf'), [
       { product: 'B01', folio: '1', units: 5, asOf: '23-12-2024' },
     ]);
-    const run = await runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-    });
+    const run = await runOnce(await loadConfig({ path: join(dir, 'recon.config.yaml') }));
     expect(run.status).to.equal('failed');
     expect(run.error?.code).to.equal('RECON_ASOF_MIXED');
     expect(run.error?.message).to.contain('cams_a.dbf').and.contain('cams_b.dbf');
@@ -80,10 +74,7 @@ describe('several files per source (offline)', function () {
       { product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' },
       { product: 'B01', folio: '2', units: 1, asOf: '25-12-2024' },
     ]);
-    const run = await runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-    });
+    const run = await runOnce(await loadConfig({ path: join(dir, 'recon.config.yaml') }));
     expect(run.error).to.include({
       code: 'RECON_ASOF_MIXED',
       file: 'cams_a.dbf',

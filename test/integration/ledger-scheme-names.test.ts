@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { MongoLedger } from '../../core/ledger/mongodb.js';
 import { DEFAULT_LEDGER_FIELDS } from '../../core/ledger/types.js';
 import { mongoClient } from '../../core/mongo-client.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
+import { testMongoUri, uniqueDbName } from '../support/database.js';
 
 describe('MongoDB ledger: scheme names of mongo_only rows', function () {
   this.timeout(60_000);

@@ -3,10 +3,10 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateFile, rowAt, type Shape } from '../../fixtures/generate.js';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import { unitsToNumber } from '../../core/fixed-point.js';
 import { keyOf } from '../../core/key.js';
-import { quietLogger, tempDir } from './helpers.js';
+import { tempDir } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 /** Live rows of a generated file summed per key, as the registrar means them. */
 function fileSums(
@@ -118,10 +118,7 @@ sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
 `,
     );
-    const run = await runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-    });
+    const run = await runOnce(await loadConfig({ path: join(dir, 'recon.config.yaml') }));
     expect(run.status, JSON.stringify(run.error)).to.equal('committed');
     expect(run.closedPositions).to.equal(1);
 

@@ -1,19 +1,20 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { runReconciliation } from '../../core/engine.js';
 import { MongoStore } from '../../core/store/mongodb.js';
-import { mongoConfigYaml, quietLogger, withScenario, writeConfig } from './helpers.js';
+import { mongoConfigYaml, writeConfig } from '../support/config.js';
+import { useDay } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 describe('publish protocol', function () {
   this.timeout(120_000);
-  const world = withScenario('publish');
+  const world = useDay('publish', { scenario: true });
 
   it('marks a run that crashed before commit failed and removes its rows, keeping committed results visible', async () => {
     const loaded = await writeConfig(
       world.dir,
       mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
     );
-    const good = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const good = await runOnce(loaded, { force: true });
     expect(good.status).to.equal('committed');
     // A crashed process: its run is still 'running' hours later and its rows are half written.
     const crashed = 'crashed-run';
@@ -33,7 +34,7 @@ describe('publish protocol', function () {
         folio_no: '1',
       },
     ]);
-    const next = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const next = await runOnce(loaded, { force: true });
     expect(next.status).to.equal('committed');
     const doc = await world.db.collection('reconciliation_runs').findOne({ _id: crashed as never });
     expect(doc?.status).to.equal('failed');
@@ -64,7 +65,7 @@ describe('publish protocol', function () {
     await world.db
       .collection('reconciliation_runs')
       .insertOne({ _id: live as never, run_id: live, status: 'running', started_at: new Date() });
-    const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const run = await runOnce(loaded, { force: true });
     expect(run.status).to.equal('committed');
     expect(
       (await world.db.collection('reconciliation_runs').findOne({ _id: live as never }))?.status,
@@ -101,7 +102,7 @@ describe('publish protocol', function () {
       .stub(MongoStore.prototype, 'previousBreaks')
       .callsFake(async (source) => (source === 'CAMS' ? many : []));
     try {
-      const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+      const run = await runOnce(loaded, { force: true });
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
       expect(run.breaks?.resolved).to.have.length(300_000);
       const doc = await world.db
@@ -119,12 +120,7 @@ describe('publish protocol', function () {
       world.dir,
       mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
     );
-    const run = await runReconciliation({
-      loaded,
-      logger: quietLogger,
-      sources: ['karvy'],
-      force: true,
-    });
+    const run = await runOnce(loaded, { sources: ['karvy'], force: true });
     expect(run.status).to.equal('committed');
     expect(Object.keys(run.sources)).to.deep.equal(['KARVY']);
     const rows = await world.db

@@ -11,7 +11,7 @@ import {
   writeDbfBytes,
   type ByteField,
 } from '../../fixtures/dbf-bytes.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/day.js';
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));

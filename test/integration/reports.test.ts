@@ -10,23 +10,23 @@ import ExcelJS from 'exceljs';
 import type { Db } from 'mongodb';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { afterRun } from '../../core/after-run.js';
-import { runReconciliation } from '../../core/engine.js';
 import { loadReport, type ReportData } from '../../core/report/data.js';
 import { writeReport } from '../../core/report/write.js';
 import { Daemon } from '../../core/schedule.js';
 import { createReader } from '../../core/store/reader.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { findBinary } from '../../fixtures/binaries.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { writeScenario } from '../../fixtures/scenario.js';
+import { mongoConfigYaml } from '../support/config.js';
 import {
   closeTestClient,
-  mongoConfigYaml,
-  quietLogger,
   seedLedger,
-  tempDir,
   testDb,
-} from './helpers.js';
+  testMongoUri,
+  uniqueDbName,
+} from '../support/database.js';
+import { tempDir } from '../support/day.js';
+import { quietLogger, runOnce } from '../support/run.js';
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
@@ -73,7 +73,7 @@ describe('reports, alerts and the people-facing CLI', function () {
       path: join(dir, 'recon.config.yaml'),
       env: { ...process.env, MONGO_URI: testMongoUri() },
     });
-    run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    run = await runOnce(loaded, { force: true });
     expect(run.status).to.equal('committed');
     data = await loadReport(createReader(loaded.config, loaded.baseDir), { runId: run.runId });
   });

@@ -15,9 +15,16 @@ import { safeStagingPath } from '../../core/fetch/names.js';
 import { createLogger } from '../../core/logger.js';
 import { startSshd, SFTP_USER, type RunningSshd } from '../setup/sshd.js';
 import { startProxy } from '../setup/tcp-proxy.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
 import { writeScenario } from '../../fixtures/scenario.js';
-import { closeTestClient, mongoConfigYaml, seedLedger, tempDir, testDb } from './helpers.js';
+import { mongoConfigYaml } from '../support/config.js';
+import {
+  closeTestClient,
+  seedLedger,
+  testDb,
+  testMongoUri,
+  uniqueDbName,
+} from '../support/database.js';
+import { tempDir } from '../support/day.js';
 
 /** Every log line of these tests, at debug level, to search for secrets afterwards. */
 const captured: string[] = [];

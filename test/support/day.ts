@@ -1,0 +1,97 @@
+/**
+ * A temporary day for a suite: a folder for registrar files and the config, a fresh database for
+ * the ledger and the results, optionally the hand-computed scenario (its DBF files written, its
+ * ledger seeded); removed afterwards.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Db } from 'mongodb';
+import type { LoadedConfig } from '../../config/load.js';
+import { writeScenario, type Scenario } from '../../fixtures/scenario.js';
+import type { Transaction } from '../../fixtures/transactions.js';
+import { writeConfig } from './config.js';
+import {
+  closeTestClient,
+  seedLedger,
+  supportsDecimal128,
+  testDb,
+  uniqueDbName,
+} from './database.js';
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `recon-${prefix}-`));
+}
+
+export interface DayOptions {
+  /** The folder made inside the day for registrar files ('incoming'; false: none). */
+  folder?: string | false;
+  /** Without a database: an offline day (ndjson ledger, files store). */
+  offline?: boolean;
+  /**
+   * Writes the scenario's files into `folder` and seeds its ledger; `decimal128` keeps its two
+   * Decimal128 units as such ('auto': when the server stores them).
+   */
+  scenario?: boolean | { decimal128: boolean | 'auto' };
+}
+
+export interface Day {
+  dir: string;
+  /** The day's database (unset when offline). */
+  database: string;
+  db: Db;
+  /** Set when the day was made with `scenario`. */
+  scenario: Scenario;
+  /** A path inside the day's folder. */
+  path(...parts: string[]): string;
+  /** Writes `yaml` as `name` (recon.config.yaml) in the day's folder and loads it. */
+  config(yaml: string, name?: string): Promise<LoadedConfig>;
+  seed(transactions: Transaction[]): Promise<void>;
+  remove(): Promise<void>;
+}
+
+export async function makeDay(prefix: string, options: DayOptions = {}): Promise<Day> {
+  const dir = await tempDir(prefix);
+  const folder = options.folder ?? 'incoming';
+  if (folder !== false) await mkdir(join(dir, folder));
+  const database = options.offline ? '' : uniqueDbName(prefix);
+  const db = options.offline ? (undefined as unknown as Db) : await testDb(database);
+  const day: Day = {
+    dir,
+    database,
+    db,
+    scenario: undefined as unknown as Scenario,
+    path: (...parts) => join(dir, ...parts),
+    config: (yaml, name) => writeConfig(dir, yaml, name),
+    seed: (transactions) => seedLedger(db, transactions),
+    async remove() {
+      await db?.dropDatabase().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  if (options.scenario) {
+    const wanted = options.scenario === true ? false : options.scenario.decimal128;
+    const decimal128 = wanted === 'auto' ? await supportsDecimal128(db) : wanted;
+    day.scenario = await writeScenario(join(dir, folder || ''), { decimal128 });
+    await day.seed(day.scenario.transactions);
+  }
+  return day;
+}
+
+/**
+ * Registers mocha hooks on the calling suite that make the day before its tests (before each test
+ * with `each`) and remove it after; the returned object's fields are set once the hook ran.
+ */
+export function useDay(prefix: string, options: DayOptions & { each?: boolean } = {}): Day {
+  const day = {} as Day;
+  (options.each ? beforeEach : before)(async () => {
+    Object.assign(day, await makeDay(prefix, options));
+  });
+  (options.each ? afterEach : after)(async () => {
+    await day.remove?.();
+  });
+  after(async () => {
+    await closeTestClient();
+  });
+  return day;
+}
