@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cli } from './processes.js';
+import { cli } from '../support/cli.js';
 import { tempDir } from '../support/day.js';
 
 describe('faults: a YAML syntax error in the config', () => {

@@ -12,7 +12,7 @@ import type { Db } from 'mongodb';
 import { Lease, type LeaseDoc } from '../../core/lease.js';
 import { mongoClient } from '../../core/mongo-client.js';
 import { writeScenario } from '../../fixtures/scenario.js';
-import { killLeftovers, recon } from './processes.js';
+import { killLeftovers, spawnRecon } from '../support/cli.js';
 import {
   closeTestClient,
   seedLedger,
@@ -80,7 +80,9 @@ sources:
     });
     for (const d of daemons) await writeFile(d.path, d.yaml);
     const children = daemons.map((d) =>
-      recon(['daemon', '--config', d.path, '--log-level', 'info'], { MONGO_URI: testMongoUri() }),
+      spawnRecon(['daemon', '--config', d.path, '--log-level', 'info'], {
+        MONGO_URI: testMongoUri(),
+      }),
     );
     try {
       const runs = db.collection('reconciliation_runs');

@@ -12,7 +12,7 @@ import { generateFile } from '../../fixtures/generate.js';
 import { loadConfig } from '../../config/load.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { startFerret } from '../../fixtures/ferretdb.js';
-import { killLeftovers, recon, type Child } from './processes.js';
+import { killLeftovers, spawnRecon, type Child } from '../support/cli.js';
 import { storedRows, visibleRun } from './readers.js';
 import { closeTestClient, testDb, testMongoUri, uniqueDbName } from '../support/database.js';
 import { tempDir } from '../support/day.js';
@@ -63,7 +63,7 @@ sources:
   const runInProcess = async (): Promise<RunSummary> =>
     runOnce(await loadConfig({ path: join(dir, 'recon.config.yaml') }), { force: true });
   const child = (): Child =>
-    recon(
+    spawnRecon(
       [
         'run',
         '--force',
@@ -190,7 +190,7 @@ sources:
       await mkdir(join(dir, 'big'), { recursive: true });
       generateFile(join(dir, 'big', 'cams_big.dbf'), 'cams', 42_000);
       const config = await writeConfig(uri, 'private.yaml', './big');
-      const c = recon(['run', '--force', '--log-level', 'debug', '--config', config], {});
+      const c = spawnRecon(['run', '--force', '--log-level', 'debug', '--config', config], {});
       await c.waitFor('"msg":"rows written"');
       const t0 = Date.now();
       await ferret.stop();

@@ -9,14 +9,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fetchSftp } from '../../core/fetch/sftp.js';
 import { startSshd, type RunningSshd } from '../setup/sshd.js';
-import {
-  descendants,
-  killLeftovers,
-  pidByCommandLine,
-  recon,
-  signalAll,
-  waitForPartial,
-} from './processes.js';
+import { descendants, pidByCommandLine, signalAll, waitForPartial } from './processes.js';
+import { killLeftovers, spawnRecon } from '../support/cli.js';
 import { testMongoUri, uniqueDbName } from '../support/database.js';
 import { tempDir } from '../support/day.js';
 import { quietLogger } from '../support/run.js';
@@ -174,7 +168,7 @@ ${extra}`;
       ),
     );
     const t0 = Date.now();
-    const child = recon(['run', '--config', join(dir, 'recon.config.yaml')], {
+    const child = spawnRecon(['run', '--config', join(dir, 'recon.config.yaml')], {
       MONGO_URI: testMongoUri(),
       SFTP_PASSWORD: sshd.password,
     });
@@ -202,7 +196,7 @@ ${extra}`;
         'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3',
       ),
     );
-    const child = recon(['run', '--config', join(dir, 'recon.config.yaml')], {
+    const child = spawnRecon(['run', '--config', join(dir, 'recon.config.yaml')], {
       MONGO_URI: testMongoUri(),
       SFTP_PASSWORD: sshd.password,
     });
@@ -227,7 +221,7 @@ ${extra}`;
         'schedule: { cron: "* * * * * *", graceSeconds: 1 }',
       ),
     );
-    const child = recon(['daemon', '--config', join(dir, 'recon.config.yaml')], {
+    const child = spawnRecon(['daemon', '--config', join(dir, 'recon.config.yaml')], {
       MONGO_URI: testMongoUri(),
       SFTP_PASSWORD: sshd.password,
     });

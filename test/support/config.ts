@@ -13,12 +13,17 @@ export const OFFLINE_STORES = `ledger: { type: ndjson, path: ./ledger.ndjson }
 store: { type: files, dir: ./out }
 `;
 
+/** The ledger and the result store in `database` of the test server (YAML lines). */
+export function mongoStores(database: string, extraLedger = ''): string {
+  return `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}${extraLedger} }
+store: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
+`;
+}
+
 /** A MongoDB ledger and store in `database`, CAMS and KARVY sources unless `sources` is given. */
 export function mongoConfigYaml(database: string, extraLedger = '', sources = ''): string {
   return `timezone: Asia/Kolkata
-ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, collection: wealth_pulse_transactions${extraLedger} }
-store:  { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
-reconcile: { tolerance: 0.001 }
+${mongoStores(database, `, collection: wealth_pulse_transactions${extraLedger}`)}reconcile: { tolerance: 0.001 }
 sources:
 ${sources || `${CAMS_SOURCE}\n${KARVY_SOURCE}`}
 `;
