@@ -7,14 +7,13 @@ import { Daemon } from '../../core/schedule.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { generateFile } from '../../fixtures/generate.js';
 import { spawnRecon, type Child } from '../support/cli.js';
+import { mongoStores } from '../support/config.js';
 import { mongoEnv } from '../support/database.js';
 import { useDay } from '../support/day.js';
 import { quietLogger, runOnce } from '../support/run.js';
 
 function config(database: string, incoming: string, extra = ''): string {
-  return `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, ignoreTypes: [DIVIDEND] }
-store: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
-health: { port: 0 }
+  return `${mongoStores(database, ', ignoreTypes: [DIVIDEND]')}health: { port: 0 }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ${incoming}, pattern: "cams*.dbf" } }
 ${extra}`;

@@ -18,6 +18,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { SftpOptions } from '../../core/fetch/sftp.js';
 import { findBinary } from '../../fixtures/binaries.js';
 import { freePort } from '../../fixtures/free-port.js';
 
@@ -146,6 +147,30 @@ export async function startSshd(): Promise<RunningSshd> {
       }
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Fetch options for this sshd: password login, its host key pinned, CAMS files, 5 s deadlines, no
+ * retry; `over` changes any of them.
+ */
+export function sftpOptions(
+  sshd: RunningSshd,
+  over: Partial<SftpOptions> & Pick<SftpOptions, 'stagingDir'>,
+): SftpOptions {
+  return {
+    source: 'CAMS',
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.user,
+    password: sshd.password,
+    hostFingerprints: [sshd.hostFingerprint],
+    remoteDir: sshd.remoteDir,
+    pattern: 'cams*.dbf',
+    connectTimeoutMs: 5000,
+    operationTimeoutMs: 5000,
+    retries: 0,
+    ...over,
   };
 }
 
