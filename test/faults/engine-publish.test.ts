@@ -7,9 +7,10 @@ import sinon from 'sinon';
 import { MongoStore } from '../../core/store/mongodb.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { storedRows, visibleRun } from './readers.js';
-import { mongoConfigYaml, writeConfig } from '../support/config.js';
+import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
 import { useDay } from '../support/day.js';
 import { runOnce } from '../support/run.js';
+import { countResults } from '../support/database.js';
 
 describe('faults: the engine tells the truth about publishing', function () {
   this.timeout(120_000);
@@ -23,10 +24,7 @@ describe('faults: the engine tells the truth about publishing', function () {
   }
 
   it('keeps a run committed (exit 0) when removing the rows it supersedes fails, and the next run finishes the cleanup', async () => {
-    const loaded = await writeConfig(
-      world.dir,
-      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
-    );
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
     const first = await runOnce(loaded, { force: true });
     expect(first.status).to.equal('committed');
     const stub = sinon
@@ -57,10 +55,7 @@ describe('faults: the engine tells the truth about publishing', function () {
   });
 
   it('resolves two runs of one day at once: the later one publishes, the earlier one is superseded and leaves no rows', async () => {
-    const loaded = await writeConfig(
-      world.dir,
-      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
-    );
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
     let later: RunSummary | null = null;
     let earlierId: string | null = null;
     const original = MongoStore.prototype.writeRows;
@@ -91,10 +86,6 @@ describe('faults: the engine tells the truth about publishing', function () {
       expect(await storedRows(world.db, source, asOf)).to.equal(seen!.rows);
       expect(seen!.rows).to.be.greaterThan(0);
     }
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: earlier.runId }),
-    ).to.equal(0);
+    expect(await countResults(world.db, earlier.runId)).to.equal(0);
   });
 });

@@ -13,7 +13,7 @@ import { writeScenario } from '../../fixtures/scenario.js';
 import { killLeftovers, spawnRecon } from '../support/cli.js';
 import { testMongoUri } from '../support/database.js';
 import { useDay } from '../support/day.js';
-import { mongoStores } from '../support/config.js';
+import { IGNORE_DIVIDEND, mongoStores } from '../support/config.js';
 
 describe('faults: two daemons, one lease', function () {
   this.timeout(90_000);
@@ -47,7 +47,7 @@ describe('faults: two daemons, one lease', function () {
       const path = join(world.dir, `d${i}.yaml`);
       return {
         path,
-        yaml: `${mongoStores(world.database, ', ignoreTypes: [DIVIDEND]')}health: { port: 0 }
+        yaml: `${mongoStores(world.database, IGNORE_DIVIDEND)}health: { port: 0 }
 schedule: { cron: "*/2 * * * * *", timezone: UTC, force: true, leaseSeconds: 30, graceSeconds: 10 }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }

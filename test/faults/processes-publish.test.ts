@@ -13,7 +13,7 @@ import type { RunSummary } from '../../core/store/types.js';
 import { startFerret } from '../../fixtures/ferretdb.js';
 import { killLeftovers, spawnRecon, type Child } from '../support/cli.js';
 import { storedRows, visibleRun } from './readers.js';
-import { testMongoUri } from '../support/database.js';
+import { countResults, testMongoUri } from '../support/database.js';
 import { useDay } from '../support/day.js';
 import { runOnce } from '../support/run.js';
 
@@ -150,11 +150,7 @@ sources:
           expect(docs[i]?.status).to.equal('failed');
           expect(docs[i]?.error?.code).to.equal('RECON_SUPERSEDED');
           expect(out).to.match(/recon: RECON_SUPERSEDED: /);
-          expect(
-            await world.db
-              .collection('reconciliation_results')
-              .countDocuments({ reconciliation_run_id: ids[i] }),
-          ).to.equal(0);
+          expect(await countResults(world.db, ids[i])).to.equal(0);
         }
       }
       expect(codes).to.include(0);

@@ -11,7 +11,7 @@ import { MongoStore } from '../../core/store/mongodb.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { emptyCounts, type ReconRow } from '../../core/reconcile.js';
 import { visibleRun } from './readers.js';
-import { testMongoUri } from '../support/database.js';
+import { countResults, testMongoUri } from '../support/database.js';
 import { useDay } from '../support/day.js';
 
 function summary(runId: string, startedAt: Date, rows: number): RunSummary {
@@ -153,11 +153,7 @@ describe('faults: the publish protocol in the store', function () {
     await store.commit(run).catch(() => undefined);
     run.status = 'failed';
     expect(await store.fail(run)).to.equal('committed');
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: 'run-x' }),
-    ).to.equal(12);
+    expect(await countResults(world.db, 'run-x')).to.equal(12);
     expect(
       (await world.db.collection('reconciliation_runs').findOne({ _id: 'run-x' as never }))?.status,
     ).to.equal('committed');

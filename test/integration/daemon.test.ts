@@ -7,13 +7,13 @@ import { Daemon } from '../../core/schedule.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { generateFile } from '../../fixtures/generate.js';
 import { spawnRecon, type Child } from '../support/cli.js';
-import { mongoStores } from '../support/config.js';
-import { mongoEnv } from '../support/database.js';
+import { IGNORE_DIVIDEND, mongoStores } from '../support/config.js';
+import { countResults, mongoEnv } from '../support/database.js';
 import { useDay } from '../support/day.js';
 import { quietLogger, runOnce } from '../support/run.js';
 
 function config(database: string, incoming: string, extra = ''): string {
-  return `${mongoStores(database, ', ignoreTypes: [DIVIDEND]')}health: { port: 0 }
+  return `${mongoStores(database, IGNORE_DIVIDEND)}health: { port: 0 }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ${incoming}, pattern: "cams*.dbf" } }
 ${extra}`;
@@ -114,11 +114,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     const run = await runOnce(loaded, { force: true, beforeCommit: (id) => stale.fence(id) });
     expect(run.status).to.equal('failed');
     expect(run.error?.code).to.equal('RECON_LEASE_LOST');
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: run.runId }),
-    ).to.equal(0);
+    expect(await countResults(world.db, run.runId)).to.equal(0);
     const ok = await runOnce(loaded, { force: true, beforeCommit: (id) => fresh.fence(id) });
     expect(ok.status).to.equal('committed');
   });
@@ -229,11 +225,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     expect(await child.exited, child.output()).to.equal(0);
     const runs = await world.db.collection('reconciliation_runs').find({}).toArray();
     expect(runs.map((r) => r.status)).to.deep.equal(['committed']);
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: runs[0]._id }),
-    ).to.be.greaterThan(0);
+    expect(await countResults(world.db, runs[0]._id)).to.be.greaterThan(0);
     expect(child.output()).to.contain('waiting for the current run');
     expect(child.output()).to.not.contain('abandoning the current run');
   });
@@ -242,9 +234,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     const loaded = await load('');
     const previous = await runOnce(loaded, { force: true });
     expect(previous.status).to.equal('committed');
-    const visible = await world.db
-      .collection('reconciliation_results')
-      .countDocuments({ reconciliation_run_id: previous.runId });
+    const visible = await countResults(world.db, previous.runId);
     expect(visible).to.be.greaterThan(0);
     const child = await startOnBigFile(300_000, 0);
     expect(await child.exited).to.equal(4);
@@ -255,16 +245,8 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     expect(runs).to.have.length(1);
     expect(runs[0].status).to.equal('failed');
     expect(runs[0].error.code).to.equal('RECON_ABANDONED');
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: runs[0]._id }),
-    ).to.equal(0);
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: previous.runId }),
-    ).to.equal(visible);
+    expect(await countResults(world.db, runs[0]._id)).to.equal(0);
+    expect(await countResults(world.db, previous.runId)).to.equal(visible);
     expect(child.output()).to.contain('abandoning the current run');
   });
 });

@@ -6,26 +6,20 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
 import type { RunSummary } from '../../core/store/types.js';
-import {
-  AS_OF,
-  writeLedgerNdjson,
-  writeScenario,
-  type ExpectedRow,
-} from '../../fixtures/scenario.js';
+import { AS_OF, type ExpectedRow } from '../../fixtures/scenario.js';
 import {
   CAMS_FIELDS,
   patchField,
   withoutColumn,
   writeCamsFile,
 } from '../../fixtures/registrar-files.js';
-import { mongoConfigYaml, writeConfig } from '../support/config.js';
-import { testMongoUri } from '../support/database.js';
-import { tempDir, useDay } from '../support/day.js';
+import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
+import { countResults, testMongoUri } from '../support/database.js';
+import { makeDay, useDay } from '../support/day.js';
 import { runOnce } from '../support/run.js';
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
-const IGNORE_DIVIDEND = ', ignoreTypes: [DIVIDEND]';
 
 type Stored = ExpectedRow & { scheme_name: string | null };
 
@@ -66,7 +60,7 @@ describe('end to end against a real MongoDB-wire server', function () {
   const world = useDay('e2e', { scenario: { decimal128: 'auto' } });
 
   async function run(extraLedger = IGNORE_DIVIDEND, force = true): Promise<RunSummary> {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, extraLedger));
+    const loaded = await world.config(mongoConfigYaml(world.database, extraLedger));
     return runOnce(loaded, { force });
   }
 
@@ -172,7 +166,7 @@ describe('end to end against a real MongoDB-wire server', function () {
   });
 
   it('runs the CLI with --json and exits 0 for a committed run', async () => {
-    await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+    await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
     const { stdout } = await exec(
       process.execPath,
       [
@@ -200,14 +194,11 @@ describe('end to end against a real MongoDB-wire server', function () {
   });
 
   it('reconciles the same files offline (ndjson ledger with Decimal128, files store) to the same rows', async () => {
-    const off = await tempDir('offline');
+    const off = await makeDay('offline', { offline: true, scenario: { decimal128: true } });
     try {
-      await mkdir(join(off, 'incoming'));
-      const s = await writeScenario(join(off, 'incoming'), { decimal128: true });
-      await writeLedgerNdjson(join(off, 'ledger.ndjson'), s.transactions);
-      expect(await readFile(join(off, 'ledger.ndjson'), 'utf8')).to.contain('$numberDecimal');
-      const loaded = await writeConfig(
-        off,
+      const s = off.scenario;
+      expect(await readFile(off.path('ledger.ndjson'), 'utf8')).to.contain('$numberDecimal');
+      const loaded = await off.config(
         `ledger: { type: ndjson, path: ./ledger.ndjson, ignoreTypes: [DIVIDEND] }
 store: { type: files, dir: ./out }
 sources:
@@ -217,7 +208,7 @@ sources:
       );
       const summary = await runOnce(loaded);
       expect(summary.status, JSON.stringify(summary.error)).to.equal('committed');
-      const csv = (await readFile(join(off, 'out', 'runs', summary.runId, 'results.csv'), 'utf8'))
+      const csv = (await readFile(off.path('out', 'runs', summary.runId, 'results.csv'), 'utf8'))
         .trim()
         .split('\n');
       const header = csv[0].split(',');
@@ -236,12 +227,12 @@ sources:
       }));
       expect(byKey(asExpected)).to.deep.equal(byKey(s.expected));
       const runJson = JSON.parse(
-        await readFile(join(off, 'out', 'runs', summary.runId, 'run.json'), 'utf8'),
+        await readFile(off.path('out', 'runs', summary.runId, 'run.json'), 'utf8'),
       );
       expect(runJson.status).to.equal('committed');
       expect(runJson.closed_positions).to.equal(1);
     } finally {
-      await rm(off, { recursive: true, force: true });
+      await off.remove();
     }
   });
 });
@@ -261,7 +252,7 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
     for (const f of await readdir(join(world.dir, 'good')))
       await copyFile(join(world.dir, 'good', f), join(world.dir, 'incoming', f));
     if (!committedRunId) {
-      const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+      const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
       const ok = await runOnce(loaded);
       expect(ok.status).to.equal('committed');
       committedRunId = ok.runId;
@@ -272,7 +263,7 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
     code: string,
     context: { file: string; record?: number; field?: string },
   ) {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
     const summary = await runOnce(loaded, { force: true });
     expect(summary.status).to.equal('failed');
     expect(summary.error).to.include({ code, ...context });
@@ -281,16 +272,8 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
       .findOne({ _id: summary.runId as never });
     expect(doc?.status).to.equal('failed');
     expect(doc?.error.code).to.equal(code);
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: summary.runId }),
-    ).to.equal(0);
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: committedRunId }),
-    ).to.be.greaterThan(0);
+    expect(await countResults(world.db, summary.runId)).to.equal(0);
+    expect(await countResults(world.db, committedRunId)).to.be.greaterThan(0);
     return summary;
   }
 

@@ -15,7 +15,7 @@ import { Daemon } from '../../core/schedule.js';
 import { createReader } from '../../core/store/reader.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { findBinary } from '../../fixtures/binaries.js';
-import { mongoConfigYaml } from '../support/config.js';
+import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
 import { cli } from '../support/cli.js';
 import { mongoEnv } from '../support/database.js';
 import { useDay } from '../support/day.js';
@@ -49,7 +49,7 @@ describe('reports, alerts and the people-facing CLI', function () {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     hookPort = (hook.address() as { port: number }).port;
     loaded = await world.config(
-      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]') +
+      mongoConfigYaml(world.database, IGNORE_DIVIDEND) +
         `reports: { dir: ./reports, formats: [xlsx, html, csv, json] }\nalerts: { webhook: "http://127.0.0.1:${hookPort}/hook", newBreaksThreshold: 2, fileDeadline: "09:30" }\n`,
     );
     run = await runOnce(loaded, { force: true });

@@ -13,7 +13,7 @@ import { safeStagingPath } from '../../core/fetch/names.js';
 import { createLogger } from '../../core/logger.js';
 import { sftpOptions, startSshd, SFTP_USER, type RunningSshd } from '../setup/sshd.js';
 import { startProxy } from '../setup/tcp-proxy.js';
-import { mongoConfigYaml } from '../support/config.js';
+import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
 import { closeTestClient, testMongoUri, uniqueDbName } from '../support/database.js';
 import { tempDir, useDay } from '../support/day.js';
 import { runOnce } from '../support/run.js';
@@ -212,7 +212,7 @@ sources:
     async function runWith(password: string) {
       const yaml = mongoConfigYaml(
         world.database,
-        ', ignoreTypes: [DIVIDEND]',
+        IGNORE_DIVIDEND,
         `  - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./zip-incoming, pattern: "cams*.zip", zipPassword: "${password}", stagingDir: ./zip-staging } }
   - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./zip-incoming, pattern: "karvy*.dbf" } }`,
       );
@@ -247,7 +247,7 @@ sources:
       join(work, 'creds.yaml'),
       mongoConfigYaml(
         uniqueDbName('creds'),
-        ', ignoreTypes: [DIVIDEND]',
+        IGNORE_DIVIDEND,
         `  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./nowhere, pattern: "cams*.dbf" } }`,
       ),
     );
@@ -291,11 +291,11 @@ sources:
       const sftpSources = `  - { name: CAMS,  plugin: cams,  fetch: { type: sftp, host: 127.0.0.1, port: ${sshd.port}, username: ${sshd.user}, password: "\${RECON_TEST_SFTP_PASSWORD}", hostFingerprints: ["${sshd.hostFingerprint}"], remoteDir: "${sshd.remoteDir}", pattern: "cams_2024*.dbf", stagingDir: ./st-cams } }
   - { name: KARVY, plugin: karvy, fetch: { type: sftp, host: 127.0.0.1, port: ${sshd.port}, username: ${sshd.user}, privateKeyPath: "${sshd.keyPath}", passphrase: "\${RECON_TEST_KEY_PASSPHRASE}", hostFingerprints: ["${sshd.hostFingerprint}"], remoteDir: "${sshd.remoteDir}", pattern: "karvy*.dbf", stagingDir: ./st-karvy } }`;
       const sftpLoaded = await world.config(
-        mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]', sftpSources),
+        mongoConfigYaml(world.database, IGNORE_DIVIDEND, sftpSources),
         'sftp.yaml',
       );
       const localLoaded = await world.config(
-        mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
+        mongoConfigYaml(world.database, IGNORE_DIVIDEND),
         'local.yaml',
       );
       const viaSftp = await runOnce(sftpLoaded, { logger, force: true });

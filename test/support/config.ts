@@ -42,3 +42,6 @@ export async function writeConfig(
   await writeFile(path, yaml);
   return loadConfig({ path, env: mongoEnv() });
 }
+
+/** Ledger options for the scenario, whose DIVIDEND transaction is a type the ledger ignores. */
+export const IGNORE_DIVIDEND = ', ignoreTypes: [DIVIDEND]';

@@ -48,3 +48,8 @@ export function breakDocuments(db: Db, runId: string) {
     .find({ reconciliation_run_id: runId, status: { $ne: 'matched' } })
     .toArray();
 }
+
+/** How many result rows a run stored. */
+export function countResults(db: Db, runId: unknown): Promise<number> {
+  return db.collection('reconciliation_results').countDocuments({ reconciliation_run_id: runId });
+}

@@ -3,14 +3,14 @@
  * the ledger and the results, optionally the hand-computed scenario (its DBF files written, its
  * ledger seeded); removed afterwards.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from 'mongodb';
 import type { LoadedConfig } from '../../config/load.js';
-import { writeScenario, type Scenario } from '../../fixtures/scenario.js';
+import { writeLedgerNdjson, writeScenario, type Scenario } from '../../fixtures/scenario.js';
 import type { Transaction } from '../../fixtures/transactions.js';
-import { writeConfig } from './config.js';
+import { mongoStores, OFFLINE_STORES, writeConfig } from './config.js';
 import {
   closeTestClient,
   seedLedger,
@@ -28,9 +28,16 @@ export interface DayOptions {
   folder?: string | false;
   /** Without a database: an offline day (ndjson ledger, files store). */
   offline?: boolean;
+  /** The offline ledger, written as ledger.ndjson (extended-JSON lines). */
+  ledger?: string;
+  /** The ledger: seeded into the database, or (offline) written as ledger.ndjson. */
+  transactions?: Transaction[];
+  /** Written as recon.config.yaml. */
+  config?: string;
   /**
-   * Writes the scenario's files into `folder` and seeds its ledger; `decimal128` keeps its two
-   * Decimal128 units as such ('auto': when the server stores them).
+   * Writes the scenario's files into `folder` and its ledger into the database (offline: into
+   * ledger.ndjson); `decimal128` keeps its two Decimal128 units as such ('auto': when the server
+   * stores them).
    */
   scenario?: boolean | { decimal128: boolean | 'auto' };
 }
@@ -44,6 +51,11 @@ export interface Day {
   scenario: Scenario;
   /** A path inside the day's folder. */
   path(...parts: string[]): string;
+  /**
+   * The YAML lines of the day's ledger and store: the ndjson ledger and the files store when
+   * offline, else the database (`extraLedger` adds ledger options: `, aggregation: client`).
+   */
+  stores(extraLedger?: string): string;
   /** Writes `yaml` as `name` (recon.config.yaml) in the day's folder and loads it. */
   config(yaml: string, name?: string): Promise<LoadedConfig>;
   seed(transactions: Transaction[]): Promise<void>;
@@ -62,6 +74,8 @@ export async function makeDay(prefix: string, options: DayOptions = {}): Promise
     db,
     scenario: undefined as unknown as Scenario,
     path: (...parts) => join(dir, ...parts),
+    stores: (extraLedger) =>
+      options.offline ? OFFLINE_STORES : mongoStores(database, extraLedger),
     config: (yaml, name) => writeConfig(dir, yaml, name),
     seed: (transactions) => seedLedger(db, transactions),
     async remove() {
@@ -69,11 +83,18 @@ export async function makeDay(prefix: string, options: DayOptions = {}): Promise
       await rm(dir, { recursive: true, force: true });
     },
   };
+  if (options.transactions && options.offline)
+    await writeLedgerNdjson(day.path('ledger.ndjson'), options.transactions);
+  else if (options.transactions) await day.seed(options.transactions);
+  if (options.ledger !== undefined) await writeFile(day.path('ledger.ndjson'), options.ledger);
+  if (options.config !== undefined) await writeFile(day.path('recon.config.yaml'), options.config);
   if (options.scenario) {
     const wanted = options.scenario === true ? false : options.scenario.decimal128;
     const decimal128 = wanted === 'auto' ? await supportsDecimal128(db) : wanted;
     day.scenario = await writeScenario(join(dir, folder || ''), { decimal128 });
-    await day.seed(day.scenario.transactions);
+    if (options.offline)
+      await writeLedgerNdjson(day.path('ledger.ndjson'), day.scenario.transactions);
+    else await day.seed(day.scenario.transactions);
   }
   return day;
 }
