@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../core/dbf/columns.js';
 import { readDbfLayout } from '../../core/dbf/layout.js';
@@ -12,15 +10,11 @@ import { indexPositions } from '../../core/position-index.js';
 import { judgeHolding, type LedgerPosition } from '../../core/reconcile.js';
 import cams from '../../sources/cams/index.js';
 import { writeCamsFile, type CamsRow } from '../../fixtures/registrar-files.js';
+import { withTempDir } from '../support/day.js';
 
 describe('partitioned merge and judging', () => {
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-merge-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('merge', (d) => (dir = d));
 
   it('judges every key as a lookup in the ledger by string key does, for numeric and text folios alike', async () => {
     // Folios of every kind: plain numbers, leading zeros (text), letters, long digit strings.

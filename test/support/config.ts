@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { DEFAULT_LEDGER_FIELDS } from '../../core/ledger/types.js';
 import { mongoEnv } from './database.js';
 
 /** The CAMS and KARVY sources reading the day's `incoming` folder (YAML list items). */
@@ -45,3 +46,11 @@ export async function writeConfig(
 
 /** Ledger options for the scenario, whose DIVIDEND transaction is a type the ledger ignores. */
 export const IGNORE_DIVIDEND = ', ignoreTypes: [DIVIDEND]';
+
+/** The ledger rules of a default config (BUY adds, SELL takes away, nothing ignored). */
+export const LEDGER_RULES = {
+  fields: DEFAULT_LEDGER_FIELDS,
+  typeSigns: { BUY: 1, SELL: -1 },
+  ignoreTypes: [],
+  ignoreUnmappedTypes: false,
+};

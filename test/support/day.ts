@@ -23,6 +23,25 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `recon-${prefix}-`));
 }
 
+/**
+ * Registers mocha hooks that make a temporary folder before the suite's tests (before each test
+ * with `each`), hand its path to `use`, and remove it afterwards.
+ */
+export function withTempDir(
+  prefix: string,
+  use: (dir: string) => void,
+  options: { each?: boolean } = {},
+): void {
+  let dir = '';
+  (options.each ? beforeEach : before)(async () => {
+    dir = await tempDir(prefix);
+    use(dir);
+  });
+  (options.each ? afterEach : after)(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+}
+
 export interface DayOptions {
   /** The folder made inside the day for registrar files ('incoming'; false: none). */
   folder?: string | false;

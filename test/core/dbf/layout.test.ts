@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { resolveColumns } from '../../../core/dbf/columns.js';
@@ -17,6 +16,7 @@ import {
   type ByteDbf,
   type ByteField,
 } from '../../../fixtures/dbf-bytes.js';
+import { withTempDir } from '../../support/day.js';
 
 /** Decodes a whole file as a run would, with the given plugin: rows as readable objects. */
 async function decodeFile(file: string, plugin: SourcePlugin = karvy, options: LayoutOptions = {}) {
@@ -59,12 +59,7 @@ describe('DBF files as other tools write them', () => {
     karvyRecord('H01', 3, '30.0000'),
     karvyRecord('H01', 4, '40.0000'),
   ];
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-layout-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('layout', (d) => (dir = d));
 
   describe('record count', () => {
     for (const [label, declared] of [

@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
@@ -18,6 +16,7 @@ import {
   writeCamsFile,
   writeKarvyFile,
 } from '../../../fixtures/registrar-files.js';
+import { withTempDir } from '../../support/day.js';
 
 async function decodeInRanges(
   file: string,
@@ -50,12 +49,7 @@ async function decodeInRanges(
 
 describe('projection decoder: optional pledged and folioOld columns', () => {
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-extras-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('extras', (d) => (dir = d));
 
   it('sums KARVY PLDG per key, also when the rows of one key fall in different ranges', async () => {
     const file = join(dir, 'karvy.dbf');

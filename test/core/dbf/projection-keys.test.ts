@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
@@ -11,15 +9,11 @@ import { ReconError } from '../../../core/errors.js';
 import { keyOf } from '../../../core/key.js';
 import karvy from '../../../sources/karvy/index.js';
 import { patchField, writeKarvyFile } from '../../../fixtures/registrar-files.js';
+import { withTempDir } from '../../support/day.js';
 
 describe('projection decoder keys', () => {
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-keys-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('keys', (d) => (dir = d));
 
   async function decode(file: string): Promise<HoldingTable> {
     const layout = await readDbfLayout(file);

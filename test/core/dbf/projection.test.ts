@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DBFFile, DELETED } from 'dbffile';
 import { resolveColumns } from '../../../core/dbf/columns.js';
@@ -19,6 +17,7 @@ import {
   type CamsRow,
   type KarvyRow,
 } from '../../../fixtures/registrar-files.js';
+import { withTempDir } from '../../support/day.js';
 
 /** A small deterministic generator (mulberry32), so failures reproduce. */
 function rng(seed: number): () => number {
@@ -92,12 +91,7 @@ async function viaDbffile(
 
 describe('projection decoder', () => {
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-proj-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('proj', (d) => (dir = d));
 
   for (const parts of [1, 3, 7]) {
     it(`agrees with dbffile on a generated CAMS file, key by key, decoded in ${parts} range(s)`, async () => {
