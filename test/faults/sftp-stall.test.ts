@@ -16,6 +16,9 @@ import { testMongoUri, uniqueDbName } from '../support/database.js';
 import { tempDir } from '../support/day.js';
 import { quietLogger } from '../support/run.js';
 
+/** Deadlines long enough that only a signal ends a stalled fetch. */
+const PATIENT = 'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3';
+
 describe('faults: a stalled SFTP server', function () {
   this.timeout(60_000);
   let sshd: RunningSshd;
@@ -136,6 +139,18 @@ ${extra}`,
     return { child, staging };
   }
 
+  /** SIGTERM to `child` once its download stalls: its exit code and how long it took to exit. */
+  async function terminateDuringStall(
+    child: Child,
+    staging: string,
+  ): Promise<{ code: number | null; ms: number }> {
+    await stallSessionsDuringDownload(staging);
+    const t0 = Date.now();
+    process.kill(child.pid, 'SIGTERM');
+    const code = await child.exited;
+    return { code, ms: Date.now() - t0 };
+  }
+
   it('makes recon run exit 4 with RECON_SFTP when the server stalls mid-transfer', async () => {
     const t0 = Date.now();
     const { child, staging } = await startRecon(
@@ -157,17 +172,10 @@ ${extra}`,
   });
 
   it('makes recon run given SIGTERM during a stalled fetch exit 4 at once, the run abandoned', async () => {
-    const { child, staging } = await startRecon(
-      'run',
-      'run-term',
-      'fault_sftpt',
-      'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3',
-    );
-    await stallSessionsDuringDownload(staging);
-    const t0 = Date.now();
-    process.kill(child.pid, 'SIGTERM');
-    expect(await child.exited, child.output()).to.equal(4);
-    expect(Date.now() - t0).to.be.lessThan(5000);
+    const { child, staging } = await startRecon('run', 'run-term', 'fault_sftpt', PATIENT);
+    const { code, ms } = await terminateDuringStall(child, staging);
+    expect(code, child.output()).to.equal(4);
+    expect(ms).to.be.lessThan(5000);
     expect(child.output()).to.match(/recon: RECON_ABANDONED: /);
   });
 
@@ -176,15 +184,12 @@ ${extra}`,
       'daemon',
       'daemon',
       'fault_sftpd',
-      'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3',
+      PATIENT,
       'schedule: { cron: "* * * * * *", graceSeconds: 1 }',
     );
-    await stallSessionsDuringDownload(staging);
-    const t0 = Date.now();
-    process.kill(child.pid, 'SIGTERM');
-    const code = await child.exited;
+    const { code, ms } = await terminateDuringStall(child, staging);
     expect(code, child.output()).to.equal(4);
-    expect(Date.now() - t0).to.be.lessThan(1000 + 5000);
+    expect(ms).to.be.lessThan(1000 + 5000);
     expect(child.output()).to.contain('abandoning the current run');
     expect(child.output()).to.contain('RECON_ABANDONED');
   });

@@ -35,6 +35,9 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
           },
         )
       ).stdout;
+    /** `recon breaks note CAMS B01 1 TEXT [options]`. */
+    const noteFolio1 = (text: string, ...options: string[]) =>
+      recon('breaks', 'note', 'CAMS', 'B01', '1', text, ...options);
     const breaks = async (...args: string[]) =>
       JSON.parse(await recon('breaks', '--json', ...args)) as BreakLine[];
 
@@ -57,12 +60,7 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
     it('shows the note while the break persists, keeps its history when it resolves, and flags it reopened when it comes back', async () => {
       // Day 1: B01/1 is one unit short in the file (at the file's NAV ₹101.25), B01/2 too.
       await day('23-12-2024', 9);
-      await recon(
-        'breaks',
-        'note',
-        'CAMS',
-        'B01',
-        '1',
+      await noteFolio1(
         'asked CAMS for the statement',
         '--owner',
         'asha',
@@ -85,16 +83,7 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
       // Day 2: still broken: the note, owner and state are shown; a later note without an owner
       // keeps the owner.
       await day('24-12-2024', 9);
-      await recon(
-        'breaks',
-        'note',
-        'CAMS',
-        'B01',
-        '1',
-        'CAMS says a redemption is pending',
-        '--author',
-        'ops2',
-      );
+      await noteFolio1('CAMS says a redemption is pending', '--author', 'ops2');
       list = await breaks();
       expect(b1()).to.include({
         lifecycle: 'persisting',

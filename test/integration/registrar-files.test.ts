@@ -47,6 +47,16 @@ describe('recon run over registrar files as other tools leave them (offline, thr
   const writeConfig = (source = karvyOn()) =>
     writeFile(join(world.dir, 'recon.config.yaml'), config(source));
 
+  /** The summary of `recon run --json` in the day, which must exit 0. */
+  async function committedSummary() {
+    const r = await reconIn(world.dir, 'run', '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    return JSON.parse(r.stdout) as {
+      counts: Record<string, number>;
+      sources: { KARVY: { files: Record<string, unknown>[] } };
+    };
+  }
+
   const published = async () =>
     (await readdir(join(world.dir, 'out', 'runs')).catch(() => [] as string[])).filter(
       (d) => !d.startsWith('.'),
@@ -194,12 +204,7 @@ describe('recon run over registrar files as other tools leave them (offline, thr
       records: FOUR,
       declaredRecords: 2,
     });
-    const r = await reconIn(world.dir, 'run', '--json');
-    expect(r.code, r.stderr).to.equal(0);
-    const summary = JSON.parse(r.stdout) as {
-      counts: Record<string, number>;
-      sources: { KARVY: { files: Record<string, unknown>[] } };
-    };
+    const summary = await committedSummary();
     expect(summary.counts).to.deep.equal({ matched: 4, mismatched: 0, dbf_only: 0, mongo_only: 0 });
     expect(summary.sources.KARVY.files[0]).to.include({
       records: 4,
@@ -237,12 +242,7 @@ describe('recon run over registrar files as other tools leave them (offline, thr
       fields: KARVY_MIN,
       records,
     });
-    const r = await reconIn(world.dir, 'run', '--json');
-    expect(r.code, r.stderr).to.equal(0);
-    const summary = JSON.parse(r.stdout) as {
-      counts: Record<string, number>;
-      sources: { KARVY: { files: Record<string, unknown>[] } };
-    };
+    const summary = await committedSummary();
     expect(summary.counts).to.deep.equal({ matched: 3, mismatched: 1, dbf_only: 0, mongo_only: 0 });
     expect(summary.sources.KARVY.files[0]).to.deep.include({
       codePage: { encoding: 'cp437', origin: 'language-driver', languageDriver: '0x01' },

@@ -17,23 +17,13 @@ import {
   type ByteField,
 } from '../../../fixtures/dbf-bytes.js';
 import { withTempDir } from '../../support/day.js';
+import { rangeTask } from '../../support/decode.js';
 
 /** Decodes a whole file as a run would, with the given plugin: rows as readable objects. */
 async function decodeFile(file: string, plugin: SourcePlugin = karvy, options: LayoutOptions = {}) {
   const layout = await readDbfLayout(file, options);
   const columns = resolveColumns(layout, plugin);
-  const r = decodeRange(
-    {
-      file,
-      headerLength: layout.headerLength,
-      recordLength: layout.recordLength,
-      start: 0,
-      end: layout.recordCount,
-      columns,
-      encoding: layout.encoding,
-    },
-    plugin,
-  );
+  const r = decodeRange(rangeTask(file, layout, columns), plugin);
   const rows = Array.from(r.pid, (p, i) => ({
     product: r.products[p],
     folio: r.folio[i] >= 0 ? String(r.folio[i]) : r.folioTexts[-1 - r.folio[i]],

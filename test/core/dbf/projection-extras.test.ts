@@ -17,6 +17,7 @@ import {
   writeKarvyFile,
 } from '../../../fixtures/registrar-files.js';
 import { withTempDir } from '../../support/day.js';
+import { rangeTasks } from '../../support/decode.js';
 
 async function decodeInRanges(
   file: string,
@@ -25,24 +26,9 @@ async function decodeInRanges(
 ): Promise<{ parts: RangeRows[]; holdings: HoldingTable }> {
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
-  const parts: RangeRows[] = [];
-  for (let start = 0; start < layout.recordCount; start += size) {
-    parts.push(
-      decodeRange(
-        {
-          file,
-          headerLength: layout.headerLength,
-          recordLength: layout.recordLength,
-          start,
-          end: Math.min(layout.recordCount, start + size),
-          columns,
-          encoding: layout.encoding,
-          partitions: 2,
-        },
-        plugin,
-      ),
-    );
-  }
+  const parts = rangeTasks(file, layout, columns, size, { partitions: 2 }).map((task) =>
+    decodeRange(task, plugin),
+  );
   const holdings = assembleTableSync(parts, new KeySpace());
   return { parts, holdings };
 }

@@ -10,6 +10,7 @@ import { keyOf } from '../../../core/key.js';
 import karvy from '../../../sources/karvy/index.js';
 import { patchField, writeKarvyFile } from '../../../fixtures/registrar-files.js';
 import { withTempDir } from '../../support/day.js';
+import { rangeTask } from '../../support/decode.js';
 
 describe('projection decoder keys', () => {
   let dir: string;
@@ -17,18 +18,7 @@ describe('projection decoder keys', () => {
 
   async function decode(file: string): Promise<HoldingTable> {
     const layout = await readDbfLayout(file);
-    const rows = decodeRange(
-      {
-        file,
-        headerLength: layout.headerLength,
-        recordLength: layout.recordLength,
-        start: 0,
-        end: layout.recordCount,
-        columns: resolveColumns(layout, karvy),
-        encoding: layout.encoding,
-      },
-      karvy,
-    );
+    const rows = decodeRange(rangeTask(file, layout, resolveColumns(layout, karvy)), karvy);
     return assembleTableSync([rows], new KeySpace());
   }
 

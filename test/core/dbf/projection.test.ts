@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DBFFile, DELETED } from 'dbffile';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { decodeRange, type RangeRows } from '../../../core/dbf/projection.js';
+import { decodeRange } from '../../../core/dbf/projection.js';
 import { unitsFromDouble } from '../../../core/fixed-point.js';
 import { keyOf } from '../../../core/key.js';
 import { assembleTableSync, type HoldingTable } from '../../../core/holding-table.js';
@@ -18,6 +18,7 @@ import {
   type KarvyRow,
 } from '../../../fixtures/registrar-files.js';
 import { withTempDir } from '../../support/day.js';
+import { rangeTasks } from '../../support/decode.js';
 
 /** A small deterministic generator (mulberry32), so failures reproduce. */
 function rng(seed: number): () => number {
@@ -38,26 +39,10 @@ async function decodeWhole(
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
   const size = Math.ceil(layout.recordCount / parts);
-  const aggs: RangeRows[] = [];
-  for (let start = 0; start < layout.recordCount; start += size) {
-    // Rows cut into as many merge partitions as ranges, so the partitioned path is the one tested.
-    aggs.push(
-      decodeRange(
-        {
-          file,
-          headerLength: layout.headerLength,
-          recordLength: layout.recordLength,
-          start,
-          end: Math.min(layout.recordCount, start + size),
-          columns,
-          encoding: layout.encoding,
-          chunkBytes: 4096,
-          partitions: parts,
-        },
-        plugin,
-      ),
-    );
-  }
+  // Rows cut into as many merge partitions as ranges, so the partitioned path is the one tested.
+  const aggs = rangeTasks(file, layout, columns, size, { chunkBytes: 4096, partitions: parts }).map(
+    (task) => decodeRange(task, plugin),
+  );
   const holdings = assembleTableSync(aggs, new KeySpace());
   return {
     holdings,
