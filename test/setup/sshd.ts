@@ -19,7 +19,7 @@ import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { SftpOptions } from '../../core/fetch/sftp.js';
-import { findBinary } from '../../fixtures/binaries.js';
+import { findBinary, terminate } from '../../fixtures/binaries.js';
 import { freePort } from '../../fixtures/free-port.js';
 
 export { findBinary };
@@ -140,11 +140,7 @@ export async function startSshd(): Promise<RunningSshd> {
     remoteDir,
     dir,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      }
+      await terminate(child, 3000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
