@@ -5,13 +5,13 @@
  */
 import { resolveColumns } from '../core/dbf/columns.js';
 import { readDbfLayout, type DbfLayout } from '../core/dbf/layout.js';
-import { mergePartitions, splitRanges } from '../core/engine.js';
-import { assembleTable, type HoldingTable } from '../core/holding-table.js';
-import { KeySpace } from '../core/key-space.js';
+import { mergePartitions, splitRanges } from '../core/run/decode.js';
+import { KeySpace } from '../core/keys/key-space.js';
 import { loadPlugin, resolvePluginSpecifier } from '../core/plugin.js';
 import type { ReconPool } from '../core/pool.js';
 import { indexPositions, type PositionIndex } from '../core/position-index.js';
 import type { LedgerPosition, StatusCounts } from '../core/reconcile.js';
+import { assembleReference, type ReferenceTable } from '../test/support/reference.js';
 
 export interface PipelineResult {
   /** Wall time until every range was decoded. */
@@ -20,7 +20,7 @@ export interface PipelineResult {
   reconcileMs: number;
   keys: number;
   counts: StatusCounts;
-  table: HoldingTable;
+  table: ReferenceTable;
 }
 
 /** The ledger stage's output for one day: its positions indexed as numbers, in merge partitions. */
@@ -72,7 +72,7 @@ export async function decodeAndReconcile(
     ),
   );
   const t1 = performance.now();
-  const table = await assembleTable(ranges, space, index, 10, (task) => pool.merge(task));
+  const table = await assembleReference(ranges, space, index, 10, (task) => pool.merge(task));
   const counts = table.statusCounts();
   const t2 = performance.now();
   return { decodeMs: t1 - t0, reconcileMs: t2 - t1, keys: table.size, counts, table };

@@ -9,7 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { cosmiconfig } from 'cosmiconfig';
 import { Cron } from 'croner';
-import { assertTimezone } from '../core/as-of-day.js';
+import { assertTimezone } from '../core/day-boundary.js';
 import { isKnownEncoding } from '../core/dbf/code-pages.js';
 import { ReconError } from '../core/errors.js';
 import { toleranceToUnits } from '../core/fixed-point.js';

@@ -23,7 +23,7 @@ import {
 import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.js';
 import { createReader, type BreakIdentity, type ResultReader } from './store/reader.js';
 import { DESK_STATES, type DeskState } from './breaks/notes.js';
-import { Daemon } from './schedule.js';
+import { Daemon } from './daemon.js';
 import { asReconError, exitCodeFor, ReconError } from './errors.js';
 import { createLogger } from './logger.js';
 import { closeMongoClients } from './mongo-client.js';

@@ -6,6 +6,7 @@
  * text, never by multiplying a float.
  */
 import { ReconError } from './errors.js';
+import { unpaddedEnd, unpaddedStart } from './field-padding.js';
 
 export const SCALE = 10_000;
 export const SCALE_DIGITS = 4;
@@ -28,10 +29,8 @@ export function parseUnitsBytes(
   end: number,
   blank = NOT_A_NUMBER,
 ): number {
-  let i = start;
-  while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
-  let j = end;
-  while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;
+  let i = unpaddedStart(buf, start, end);
+  const j = unpaddedEnd(buf, i, end);
   if (i === j) return blank;
   let negative = false;
   if (buf[i] === 0x2d /* - */) {
@@ -85,10 +84,8 @@ export function parseEvidenceBytes(buf: Uint8Array, start: number, end: number):
  * parseEvidenceBytes for bytes parseUnitsBytes refused: blank, exponent form, or no number (NaN).
  */
 export function evidenceFallback(buf: Uint8Array, start: number, end: number): number {
-  let i = start,
-    j = end;
-  while (i < j && (buf[i] === 0x20 || buf[i] === 0)) i++;
-  while (j > i && (buf[j - 1] === 0x20 || buf[j - 1] === 0)) j--;
+  const i = unpaddedStart(buf, start, end);
+  const j = unpaddedEnd(buf, i, end);
   if (i === j) return 0;
   const m = EXPONENT_TEXT.exec(
     Buffer.from(buf.buffer, buf.byteOffset + i, j - i).toString('latin1'),

@@ -2,37 +2,34 @@
  * One source's holdings, key → units, as the pool left them: one table per merge partition, every
  * column a typed array in shared memory, each key already judged against the ledger. A key costs
  * 40 to 60 bytes and no string until a row is written, which is what keeps two files of five
- * million rows inside a small machine's memory. Holdings and rows are made on demand.
+ * million rows inside a small machine's memory. A row is made on demand, once, when it is written.
  *
  * Assembly (main thread): map each range's product codes, text folios and scheme names to the run's
  * ids, cut each range's rows into its partitions, and merge every partition in the pool.
  */
-import type { RangeRows } from './dbf/projection.js';
-import type { KeySpace } from './key-space.js';
-import { Interned, KeyTable } from './key-table.js';
-import { keyOf, splitKey } from './key.js';
-import { mergePartition, type MergeInput, type MergeTask, type PartitionTable } from './merge.js';
-import type { PositionIndex } from './position-index.js';
+import type { RangeRows } from './dbf/decoder.js';
+import type { KeySpace } from './keys/key-space.js';
+import { Interned, NOT_INTERNED } from './keys/interned.js';
+import { KeyTable } from './keys/key-table.js';
 import {
-  FILE_STATUSES,
-  emptyCounts,
-  holdingRow,
-  type Holding,
-  type ReconRow,
-  type ReconStatus,
-  type SourceHoldings,
-  type StatusCounts,
-} from './reconcile.js';
+  mergePartition,
+  type MergeInput,
+  type MergeTask,
+  type PartitionTable,
+} from './merge-judge.js';
+import type { PositionIndex } from './position-index.js';
+import { FILE_STATUSES, type ReconRow, type ReconStatus, type SourceDay } from './reconcile.js';
 
 export class HoldingTable {
   readonly size: number;
   private readonly starts: number[] = [];
   private readonly lookups: KeyTable[];
+  private lastPart = 0;
 
   constructor(
-    private readonly space: KeySpace,
-    private readonly parts: readonly PartitionTable[],
-    private readonly schemeNames: readonly string[],
+    protected readonly space: KeySpace,
+    protected readonly parts: readonly PartitionTable[],
+    protected readonly schemeNames: readonly string[],
     private readonly ledger: PositionIndex | null,
     private readonly products: ReadonlySet<string>,
   ) {
@@ -50,83 +47,35 @@ export class HoldingTable {
     return this.products;
   }
 
-  has(key: string): boolean {
-    return this.indexOf(key) >= 0;
-  }
-
-  get(key: string): Holding | undefined {
-    const at = this.indexOf(key);
-    return at < 0 ? undefined : this.holdingAt(at);
+  has(productCode: string, folio: string): boolean {
+    return this.find(productCode, folio) >= 0;
   }
 
   /** Position of a key (0 ≤ i < size), or -1. */
-  indexOf(key: string): number {
+  find(productCode: string, folio: string): number {
     if (this.size === 0) return -1;
-    const [productCode, folio] = splitKey(key);
     const pid = this.space.findProduct(productCode);
     const code = this.space.findFolio(folio);
-    if (pid < 0 || Number.isNaN(code)) return -1;
+    if (pid === NOT_INTERNED || Number.isNaN(code)) return -1;
     const p = this.space.partition(pid, code, folio, this.parts.length);
     const at = this.lookups[p].find(pid, code);
     return at < 0 ? -1 : this.starts[p] + at;
   }
 
-  /** How many keys have each status (mongo_only is never a file key's). */
-  statusCounts(): StatusCounts {
-    const out = emptyCounts();
-    for (const p of this.parts)
-      p.statusCounts.forEach((n, code) => {
-        out[FILE_STATUSES[code]] += n;
-      });
-    return out;
-  }
-
-  /** The status of the key at a position, judged against the ledger of the source's day. */
+  /** The status of the key at a position, as the merge judged it against the source's day. */
   statusAt(i: number): ReconStatus {
     const [p, at] = this.locate(i);
     return FILE_STATUSES[this.parts[p].status[at]];
   }
 
-  /** The holding at a position, made on demand. */
-  holdingAt(i: number): Holding {
+  productCodeAt(i: number): string {
     const [p, at] = this.locate(i);
-    return this.holdingIn(p, at);
+    return this.space.products[this.parts[p].keys.pid[at]];
   }
 
-  /** The result row of the key at a position, with the ledger balance the pool found for it. */
-  rowAt(src: Omit<SourceHoldings, 'holdings'>, i: number, tolerance: number): ReconRow {
+  folioAt(i: number): string {
     const [p, at] = this.locate(i);
-    const l = this.parts[p].ledgerAt[at];
-    return holdingRow(
-      src,
-      this.holdingIn(p, at),
-      l < 0 || this.ledger === null ? null : this.ledger[p].units[l],
-      tolerance,
-    );
-  }
-
-  /** Holdings in partition order; each object is made on demand. */
-  *[Symbol.iterator](): IterableIterator<Holding> {
-    for (let p = 0; p < this.parts.length; p++)
-      for (let at = 0; at < this.parts[p].keys.size; at++) yield this.holdingIn(p, at);
-  }
-
-  private holdingIn(p: number, at: number): Holding {
-    const part = this.parts[p];
-    const productCode = this.space.products[part.keys.pid[at]];
-    const folio = this.space.folioText(part.keys.folio[at]);
-    const old = part.folioOld ? part.folioOld[at] : -1;
-    return {
-      key: keyOf(productCode, folio),
-      productCode,
-      folio,
-      schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
-      units: part.units[at],
-      rows: part.rows[at],
-      pledged: !part.pledged ? 0 : Number.isNaN(part.pledged[at]) ? undefined : part.pledged[at],
-      folioOld: old < 0 ? null : part.folioOldTexts[old],
-      nav: this.navIn(p, at),
-    };
+    return this.space.folioText(this.parts[p].keys.folio[at]);
   }
 
   /** The file's NAV for the key at a position (ten-thousandths), or null. */
@@ -135,20 +84,58 @@ export class HoldingTable {
     return this.navIn(p, at);
   }
 
-  private navIn(p: number, at: number): number | null {
+  /** The result row of the key at a position: the merge's sums, status and ledger balance. */
+  rowAt(src: SourceDay, i: number): ReconRow {
+    const [p, at] = this.locate(i);
+    const part = this.parts[p];
+    const l = part.ledgerAt[at];
+    const mongoUnits = l < 0 || this.ledger === null ? null : this.ledger[p].units[l];
+    const units = part.units[at];
+    const old = part.folioOld ? part.folioOld[at] : -1;
+    return {
+      source: src.source,
+      status: FILE_STATUSES[part.status[at]],
+      asOf: src.asOf,
+      productCode: this.space.products[part.keys.pid[at]],
+      folio: this.space.folioText(part.keys.folio[at]),
+      schemeName: part.scheme[at] < 0 ? null : this.schemeNames[part.scheme[at]],
+      dbfUnits: units,
+      mongoUnits,
+      difference: (mongoUnits ?? 0) - units,
+      dbfRows: part.rows[at],
+      decimals: src.decimals,
+      pledged: this.pledgedIn(p, at),
+      folioOld: old < 0 ? null : part.folioOldTexts[old],
+      nav: this.navIn(p, at),
+    };
+  }
+
+  /** Pledged units of a key: 0 when the file has none, undefined when unreadable. */
+  protected pledgedIn(p: number, at: number): number | undefined {
+    const pledged = this.parts[p].pledged;
+    return !pledged ? 0 : Number.isNaN(pledged[at]) ? undefined : pledged[at];
+  }
+
+  protected navIn(p: number, at: number): number | null {
     const nav = this.parts[p].nav;
     return nav === undefined || Number.isNaN(nav[at]) ? null : nav[at];
   }
 
-  private locate(i: number): [partition: number, at: number] {
-    let lo = 0,
-      hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= i) lo = mid;
-      else hi = mid - 1;
+  /** The partition of a position and its entry there; positions are mostly visited in order. */
+  protected locate(i: number): [partition: number, at: number] {
+    const starts = this.starts;
+    let p = this.lastPart;
+    if (i < starts[p] || (p + 1 < starts.length && i >= starts[p + 1])) {
+      let lo = 0,
+        hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= i) lo = mid;
+        else hi = mid - 1;
+      }
+      p = this.lastPart = lo;
     }
-    return [lo, i - this.starts[lo]];
+    return [p, i - starts[p]];
   }
 }
 
@@ -156,37 +143,26 @@ export class HoldingTable {
  * Merges ranges (in file order, then record order) into one source's table, judged against
  * `ledger`.
  */
-export async function assembleTable(
+export async function assembleTable<T extends HoldingTable = HoldingTable>(
   ranges: readonly RangeRows[],
   space: KeySpace,
   ledger: PositionIndex | null,
   tolerance: number,
   merge: (task: MergeTask) => Promise<PartitionTable> = (task) =>
     Promise.resolve(mergePartition(task)),
-): Promise<HoldingTable> {
+  Table: TableClass<T> = HoldingTable as TableClass<T>,
+): Promise<T> {
   const { tasks, schemeNames, products } = mergeTasks(ranges, space, ledger, tolerance);
   const parts = await Promise.all(tasks.map((t) => merge(t)));
-  return new HoldingTable(space, parts, schemeNames, ledger, products);
+  return new Table(space, parts, schemeNames, ledger, products);
 }
 
-/** The same, merged on this thread (tests, tools). */
-export function assembleTableSync(
-  ranges: readonly RangeRows[],
-  space: KeySpace,
-  ledger: PositionIndex | null = null,
-  tolerance = 0,
-): HoldingTable {
-  const { tasks, schemeNames, products } = mergeTasks(ranges, space, ledger, tolerance);
-  return new HoldingTable(
-    space,
-    tasks.map((t) => mergePartition(t)),
-    schemeNames,
-    ledger,
-    products,
-  );
-}
+/** HoldingTable or a class that reads it another way (the tests' reference). */
+export type TableClass<T extends HoldingTable> = new (
+  ...args: ConstructorParameters<typeof HoldingTable>
+) => T;
 
-function mergeTasks(
+export function mergeTasks(
   ranges: readonly RangeRows[],
   space: KeySpace,
   ledger: PositionIndex | null,
@@ -209,7 +185,7 @@ function mergeTasks(
   for (const r of ranges) {
     for (const p of r.products) products.add(p);
     const productMap = Int32Array.from(r.products, (p) => space.product(p));
-    const folioTextMap = Int32Array.from(r.folioTexts, (t) => -1 - space.folio(t));
+    const folioCodeMap = Int32Array.from(r.folioTexts, (t) => space.folio(t));
     const schemeMap = Int32Array.from(r.schemeNames, (name) => schemes.id(name));
     for (let p = 0; p < partitions; p++) {
       const a = r.offsets[p],
@@ -225,7 +201,7 @@ function mergeTasks(
         folioOld: r.folioOld?.subarray(a, b),
         nav: r.nav?.subarray(a, b),
         productMap,
-        folioTextMap,
+        folioCodeMap,
         schemeMap,
         folioOldTexts: r.folioOldTexts,
       };

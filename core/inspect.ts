@@ -12,7 +12,7 @@ import { driverLabel } from './dbf/code-pages.js';
 import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
 import { hexByte } from './dbf/header.js';
 import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
-import { decodeRange, EVIDENCE_SAMPLES, type EvidenceProblems } from './dbf/projection.js';
+import { decodeRange, EVIDENCE_SAMPLES, type EvidenceProblems } from './dbf/decoder.js';
 import { readRecords, type FieldValue } from './dbf/records.js';
 import { asReconError, exitCodeFor, ReconError, type SerializedError } from './errors.js';
 import { patternMatcher } from './fetch/names.js';

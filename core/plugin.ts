@@ -5,7 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DATE_FORMATS, type DateFormat } from './dbf/as-of-date.js';
+import { DATE_FORMATS, type DateFormat } from './dbf/date-formats.js';
 import { ReconError } from './errors.js';
 
 /** The roles a plugin maps to DBF columns. `productCode` + `folio` are the key. */

@@ -6,8 +6,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { reviveError } from './errors.js';
-import type { RangeRows } from './dbf/projection.js';
-import type { MergeTask, PartitionTable } from './merge.js';
+import type { RangeRows } from './dbf/decoder.js';
+import type { MergeTask, PartitionTable } from './merge-judge.js';
 import type { DecodeResult, DecodeTask, MergeResult } from './worker.js';
 
 /** How long closing the pool may wait for its threads to report their exit. */

@@ -1,13 +1,13 @@
 /**
  * A ledger snapshot's positions as numbers: (product id, folio code) → net units, cut into the same
  * merge partitions as the file rows, so each merge task judges its keys against a table small
- * enough to stay in cache (one table for a million positions was measured at three times the cost).
+ * enough to stay in a core's cache (one table for a million positions does not).
  * Shared memory: the pool's threads read it without a copy. Built on the main thread once per
  * as-of day, as part of the ledger stage.
  */
-import type { KeySpace } from './key-space.js';
-import { KeyTable } from './key-table.js';
-import type { LedgerIndexData } from './merge.js';
+import type { KeySpace } from './keys/key-space.js';
+import { KeyTable } from './keys/key-table.js';
+import type { LedgerIndexData } from './merge-judge.js';
 import type { LedgerPosition } from './reconcile.js';
 import { sharedArray } from './shared-array.js';
 

@@ -1,29 +1,11 @@
 /**
  * Pure reconciliation. Holdings (from files) and ledger positions meet on the key (product code,
  * folio); all units are exact ten-thousandths. Each key ends in exactly one status; a ledger
- * position
- * that nets to zero and that no file lists is a closed holding, counted but not stored.
+ * position that nets to zero and that no file lists is a closed holding, counted but not stored.
  */
 
 export type ReconStatus = 'matched' | 'mismatched' | 'dbf_only' | 'mongo_only';
 export const STATUSES: readonly ReconStatus[] = ['matched', 'mismatched', 'dbf_only', 'mongo_only'];
-
-export interface Holding {
-  key: string;
-  productCode: string;
-  folio: string;
-  schemeName: string | null;
-  /** Ten-thousandths. */
-  units: number;
-  /** How many file rows were summed into this key. */
-  rows: number;
-  /** Pledged units (KARVY PLDG), ten-thousandths; 0 when the file has none. */
-  pledged?: number;
-  /** The folio before a change (CAMS FOLIO_OLD), when the file gives one. */
-  folioOld?: string | null;
-  /** NAV from the file (ten-thousandths of a rupee); null when the file has none for the key. */
-  nav?: number | null;
-}
 
 export interface LedgerPosition {
   productCode: string;
@@ -76,11 +58,11 @@ export interface BreakReason {
   pair?: { productCode: string; folio: string };
 }
 
-export interface SourceHoldings {
+/** A source as its rows carry it: name, as-of day, and the decimals its units have. */
+export interface SourceDay {
   source: string;
   asOf: string;
   decimals: number;
-  holdings: Iterable<Holding>;
 }
 
 export type StatusCounts = Record<ReconStatus, number>;
@@ -92,9 +74,7 @@ export function emptyCounts(): StatusCounts {
 /** Statuses of file keys as small numbers, for columnar results. */
 export const FILE_STATUSES: readonly ReconStatus[] = ['matched', 'mismatched', 'dbf_only'];
 
-/**
- * The status of a file key (index into FILE_STATUSES): the one rule, for rows and columns alike.
- */
+/** The status of a file key (index into FILE_STATUSES): the one rule, judged in the merge. */
 export function statusCode(
   ledgerUnits: number | null,
   fileUnits: number,
@@ -104,60 +84,13 @@ export function statusCode(
   return Math.abs(ledgerUnits - fileUnits) <= tolerance ? 0 : 1;
 }
 
-/** One key of a source's files against the ledger as of that source's day. */
-export function judgeHolding(
-  src: Omit<SourceHoldings, 'holdings'>,
-  h: Holding,
-  positions: ReadonlyMap<string, LedgerPosition>,
-  tolerance: number,
-): ReconRow {
-  const pos = positions.get(h.key);
-  return holdingRow(src, h, pos ? pos.units : null, tolerance);
-}
-
-/** The row of a holding whose ledger balance is known (null: no ledger position). */
-export function holdingRow(
-  src: Omit<SourceHoldings, 'holdings'>,
-  h: Holding,
-  mongoUnits: number | null,
-  tolerance: number,
-): ReconRow {
-  const difference = (mongoUnits ?? 0) - h.units;
-  const status = FILE_STATUSES[statusCode(mongoUnits, h.units, tolerance)];
-  return {
-    source: src.source,
-    status,
-    asOf: src.asOf,
-    productCode: h.productCode,
-    folio: h.folio,
-    schemeName: h.schemeName,
-    dbfUnits: h.units,
-    mongoUnits,
-    difference,
-    dbfRows: h.rows,
-    decimals: src.decimals,
-    pledged: h.pledged,
-    folioOld: h.folioOld,
-    nav: h.nav ?? null,
-  };
-}
-
-/** Every key of one source's files against the ledger; rows are made lazily. */
-export function* reconcileSource(
-  src: SourceHoldings,
-  positions: ReadonlyMap<string, LedgerPosition>,
-  tolerance: number,
-): Generator<ReconRow> {
-  for (const h of src.holdings) yield judgeHolding(src, h, positions, tolerance);
-}
-
 export interface MongoOnlyScope {
   /** Ledger positions per as-of day. */
   positionsByDay: ReadonlyMap<string, ReadonlyMap<string, LedgerPosition>>;
   /** Sources reconciled in this run, with their as-of day and decimals. */
-  sources: readonly { source: string; asOf: string; decimals: number }[];
+  sources: readonly SourceDay[];
   /** Whether any file of this run lists the key. */
-  listed: (key: string) => boolean;
+  listed: (productCode: string, folio: string) => boolean;
   /** The registrar that services a product code, or null when unknown. */
   ownerOf: (productCode: string) => string | null;
   /** Whether positions of unknown owner are in scope (only when every configured source ran). */
@@ -179,8 +112,9 @@ export function findMongoOnly(scope: MongoOnlyScope): { rows: ReconRow[]; closed
     decimals: number,
   ) => {
     if (!positions) return;
-    for (const [key, pos] of positions) {
-      if (scope.listed(key) || scope.ownerOf(pos.productCode) !== owner) continue;
+    for (const pos of positions.values()) {
+      if (scope.listed(pos.productCode, pos.folio) || scope.ownerOf(pos.productCode) !== owner)
+        continue;
       if (Math.abs(pos.units) <= scope.tolerance) {
         closed++;
         continue;

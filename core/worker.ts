@@ -4,8 +4,8 @@
  * and context survive the thread boundary.
  */
 import { asReconError, type SerializedError } from './errors.js';
-import { decodeRange, type RangeRows, type RangeTask } from './dbf/projection.js';
-import { mergePartition, type MergeTask, type PartitionTable } from './merge.js';
+import { decodeRange, type RangeRows, type RangeTask } from './dbf/decoder.js';
+import { mergePartition, type MergeTask, type PartitionTable } from './merge-judge.js';
 import { loadPlugin } from './plugin.js';
 
 export interface DecodeTask extends RangeTask {

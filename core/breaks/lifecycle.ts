@@ -47,7 +47,9 @@ export function ageBreak(
   previous: ReadonlyMap<string, PreviousBreak>,
   summary: LifecycleSummary,
 ): void {
-  const p = previous.get(breakId(row.source, row.productCode, row.folio));
+  // No previous run (a first run, or a first day): no key string per break.
+  const p =
+    previous.size > 0 ? previous.get(breakId(row.source, row.productCode, row.folio)) : undefined;
   if (!p) {
     row.lifecycle = 'new';
     row.firstSeen = row.asOf;

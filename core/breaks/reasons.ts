@@ -8,7 +8,7 @@
  *   CAMS FOLIO_OLD is the ledger's folio; the two rows are paired.
  * A row gets at most one reason: pledged, then timing, then a pairing.
  */
-import { keyOf } from '../key.js';
+import { keyOf } from '../keys/text-key.js';
 import type { BreakReason, ReconRow } from '../reconcile.js';
 
 /**
@@ -36,7 +36,10 @@ export function rowReason(
     Math.abs(row.difference) === Math.abs(row.pledged)
   )
     return { code: 'pledged' };
-  const next = nextDay?.get(keyOf(row.productCode, row.folio));
+  const next =
+    nextDay !== undefined && nextDay.size > 0
+      ? nextDay.get(keyOf(row.productCode, row.folio))
+      : undefined;
   if (next && next.units !== 0 && row.difference === -next.units)
     return { code: 'timing', transactionIds: next.ids };
   return undefined;
@@ -57,7 +60,12 @@ export function pairingGroups(mongoOnly: readonly ReconRow[]): Map<string, Recon
 }
 
 export function groupOf(r: ReconRow): string {
-  return JSON.stringify([r.source, r.productCode]);
+  return groupKey(r.source, r.productCode);
+}
+
+/** The pairing group of a (source, product code). */
+export function groupKey(source: string | null, productCode: string): string {
+  return JSON.stringify([source, productCode]);
 }
 
 /** Pairs one unexplained dbf_only row with a mongo_only row of its group; sets reason on both. */

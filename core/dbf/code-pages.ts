@@ -5,6 +5,7 @@
  * A single-byte page becomes a 256-entry table built once, so a name costs one lookup per byte.
  */
 import iconv from 'iconv-lite';
+import { unpaddedEnd, unpaddedStart } from '../field-padding.js';
 
 interface Driver {
   codePage: string;
@@ -173,21 +174,19 @@ export function rawDecoder(encoding: string): TextDecode {
 
 /**
  * Trimmed text of a character field (spaces and NULs both sides), in the file's code page. One
- * closure per page, no call to another: it runs for every new key and scheme name in the hot loop.
+ * closure per page: it runs for every new key and scheme name in the hot loop.
  */
 export function fieldTextDecoder(encoding: string): TextDecode {
   if (isLatin1(encoding)) {
     return (buf, start, end) => {
-      while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-      while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
-      return buf.toString('latin1', start, end);
+      const from = unpaddedStart(buf, start, end);
+      return buf.toString('latin1', from, unpaddedEnd(buf, from, end));
     };
   }
   const raw = rawDecoder(encoding);
   return (buf, start, end) => {
-    while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-    while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
-    return raw(buf, start, end);
+    const from = unpaddedStart(buf, start, end);
+    return raw(buf, from, unpaddedEnd(buf, from, end));
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Every field of a few records, decoded by the same rules as the hot loop (projection.ts): text in
+ * Every field of a few records, decoded by the same rules as the hot loop (decoder.ts): text in
  * the file's code page and trimmed, numbers by the units parser (at most four decimals) or, failing
  * that, as evidence (exponent form), dates as yyyymmdd. For `recon inspect` and for comparing the
  * decoder with other readers (scripts/dbf-corpus-check.py); never on the hot path.
@@ -7,7 +7,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { hex } from '../errors.js';
 import { parseEvidenceBytes, parseUnitsBytes, SCALE_DIGITS } from '../fixed-point.js';
-import { parseAsOfDate } from './as-of-date.js';
+import { unpaddedStart } from '../field-padding.js';
+import { parseAsOfDate } from './date-formats.js';
 import { fieldTextDecoder } from './code-pages.js';
 import type { DbfLayout, FieldLayout } from './layout.js';
 
@@ -74,7 +75,7 @@ function fieldValue(
       return text(buf, s, e);
     case 'N':
     case 'F': {
-      if (raw.every((b) => b === 0x20 || b === 0)) return null;
+      if (unpaddedStart(buf, s, e) === e) return null;
       const units = parseUnitsBytes(buf, s, e);
       if (!Number.isNaN(units)) return { number: decimalText(units) };
       const evidence = parseEvidenceBytes(buf, s, e);

@@ -6,12 +6,12 @@
  */
 import { unitsFromValue } from './mongodb.js';
 import { keyText } from './positions.js';
-import { keyOf } from '../key.js';
+import { keyOf } from '../keys/text-key.js';
 
 export class LatestNavs {
   private readonly best = new Map<string, { at: number; id: string; nav: number }>();
 
-  /** Only these keys are wanted (key strings, see key.ts). */
+  /** Only these keys are wanted (key strings, see keys/text-key.ts). */
   constructor(
     private readonly wanted: ReadonlySet<string>,
     private readonly cutoff: Date,

@@ -18,7 +18,7 @@
 import { Decimal128, type Collection, type Document } from 'mongodb';
 import { ReconError } from '../errors.js';
 import { addUnits, parseUnitsText, unitsFromDouble, unitsFromDoubleSum } from '../fixed-point.js';
-import { keyOf } from '../key.js';
+import { keyOf } from '../keys/text-key.js';
 import { mongoClient } from '../mongo-client.js';
 import { LatestNavs } from './latest-nav.js';
 import { MovementBuilder, PositionBuilder } from './positions.js';

@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BSON } from 'mongodb';
 import { ReconError } from '../errors.js';
-import { keyOf } from '../key.js';
+import { keyOf } from '../keys/text-key.js';
 import { LatestNavs } from './latest-nav.js';
 import { numberish, readLedgerColumns, type LedgerScalar } from './ndjson-columns.js';
 import { MovementBuilder, PositionBuilder } from './positions.js';

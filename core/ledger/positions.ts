@@ -5,7 +5,7 @@
  */
 import { ReconError } from '../errors.js';
 import { addUnits } from '../fixed-point.js';
-import { hasSeparator, keyOf } from '../key.js';
+import { hasSeparator, keyOf } from '../keys/text-key.js';
 import type { LedgerPosition } from '../reconcile.js';
 import type { Cutoff, LedgerAnomalies, LedgerRules, LedgerSnapshot } from './types.js';
 

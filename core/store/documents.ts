@@ -1,5 +1,6 @@
 /**
- * Stored shapes (DESIGN.md §3). Result field names are read by existing consumers: keep them.
+ * Stored shapes: result rows and run documents. Result field names are read by existing consumers:
+ * keep them.
  * Units are numbers rounded to the source's decimals; the exact integers stay inside the engine.
  */
 import { paiseToRupees, storedPaise, type StoredPaise, type ValueGroup } from '../breaks/value.js';

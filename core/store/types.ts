@@ -1,5 +1,5 @@
 import type { CodePageOrigin } from '../dbf/code-pages.js';
-import type { EvidenceProblems } from '../dbf/projection.js';
+import type { EvidenceProblems } from '../dbf/decoder.js';
 import type { SerializedError } from '../errors.js';
 import type { LifecycleSummary, PreviousBreak } from '../breaks/lifecycle.js';
 import type { ReconRow, StatusCounts } from '../reconcile.js';

@@ -1,11 +1,7 @@
 import { expect } from 'chai';
-import { keyOf } from '../../core/key.js';
-import {
-  findMongoOnly,
-  reconcileSource,
-  type Holding,
-  type LedgerPosition,
-} from '../../core/reconcile.js';
+import { keyOf } from '../../core/keys/text-key.js';
+import { findMongoOnly, type LedgerPosition } from '../../core/reconcile.js';
+import { reconcileSource, type Holding } from '../support/reference.js';
 
 const h = (productCode: string, folio: string, units: number, rows = 1): Holding => ({
   key: keyOf(productCode, folio),
@@ -56,7 +52,7 @@ describe('reconcile', () => {
     const mo = findMongoOnly({
       positionsByDay: new Map([['2024-12-24', positions]]),
       sources: [{ source: 'CAMS', asOf: '2024-12-24', decimals: 4 }],
-      listed: (k) => holdings.some((x) => x.key === k),
+      listed: (p, f) => holdings.some((x) => x.productCode === p && x.folio === f),
       ownerOf: () => null,
       includeUnowned: true,
       tolerance: 0,

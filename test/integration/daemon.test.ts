@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../config/load.js';
 import { Lease, type LeaseDoc } from '../../core/lease.js';
-import { Daemon } from '../../core/schedule.js';
+import { Daemon } from '../../core/daemon.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { generateFile } from '../../fixtures/generate.js';
 import { spawnRecon, type Child } from '../support/cli.js';
@@ -254,7 +254,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
 describe('the nominal time of a scheduled tick', () => {
   it('names the tick being run even when the timer fires exactly on the second', async () => {
     const { Cron } = await import('croner');
-    const { nominalTick } = await import('../../core/schedule.js');
+    const { nominalTick } = await import('../../core/daemon.js');
     const daily = new Cron('0 30 7 * * *', { timezone: 'Asia/Kolkata', paused: true });
     const tick = new Date('2026-11-24T02:00:00.000Z'); // 07:30:00 IST
     for (const ms of [0, 1, 7, 450])

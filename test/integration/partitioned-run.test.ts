@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateFile, rowAt, type Shape } from '../../fixtures/generate.js';
 import { loadConfig } from '../../config/load.js';
 import { unitsToNumber } from '../../core/fixed-point.js';
-import { keyOf } from '../../core/key.js';
+import { keyOf } from '../../core/keys/text-key.js';
 import { runOnce } from '../support/run.js';
 import { useDay } from '../support/day.js';
 

@@ -11,7 +11,7 @@ import type { LoadedConfig } from '../../config/load.js';
 import { afterRun } from '../../core/after-run.js';
 import { loadReport, type ReportData } from '../../core/report/data.js';
 import { writeReport } from '../../core/report/write.js';
-import { Daemon } from '../../core/schedule.js';
+import { Daemon } from '../../core/daemon.js';
 import { createReader } from '../../core/store/reader.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { findBinary } from '../../fixtures/binaries.js';

@@ -1,7 +1,7 @@
 /** Decode tasks as the engine plans them, for the decoder's tests. */
 import type { ResolvedColumns } from '../../core/dbf/columns.js';
 import type { DbfLayout } from '../../core/dbf/layout.js';
-import type { RangeTask } from '../../core/dbf/projection.js';
+import type { RangeTask } from '../../core/dbf/decoder.js';
 
 /**
  * The task that decodes `file` (every record unless `options` gives `start` and `end`) with

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout, type LayoutOptions } from '../../../core/dbf/layout.js';
-import { decodeRange } from '../../../core/dbf/projection.js';
+import { decodeRange } from '../../../core/dbf/decoder.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
 import karvy from '../../../sources/karvy/index.js';
 import { rejects } from '../../support/rejects.js';

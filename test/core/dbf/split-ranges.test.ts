@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { mergePartitions, splitRanges } from '../../../core/engine.js';
-import { assembleTable, type HoldingTable } from '../../../core/holding-table.js';
-import { KeySpace } from '../../../core/key-space.js';
+import { mergePartitions, splitRanges } from '../../../core/run/decode.js';
+import { KeySpace } from '../../../core/keys/key-space.js';
 import { resolvePluginSpecifier } from '../../../core/plugin.js';
 import { ReconPool } from '../../../core/pool.js';
 import { generateFile, proveWithDbffile, rowAt } from '../../../fixtures/generate.js';
+import { assembleReference, type ReferenceTable } from '../../support/reference.js';
 
 describe('split decoding across workers', function () {
   this.timeout(60_000);
@@ -28,7 +28,7 @@ describe('split decoding across workers', function () {
     file: string,
     ranges: [number, number][],
     partitions = 1,
-  ): Promise<HoldingTable> {
+  ): Promise<ReferenceTable> {
     const layout = await readDbfLayout(file);
     const specifier = resolvePluginSpecifier('karvy', dir);
     const { default: karvy } = (await import(specifier)) as {
@@ -50,7 +50,7 @@ describe('split decoding across workers', function () {
         }),
       ),
     );
-    return assembleTable(
+    return assembleReference(
       parts.map((p) => p.rows),
       new KeySpace(),
       null,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { KeySpace } from '../../core/key-space.js';
-import { KeyTable, numericFolioCode } from '../../core/key-table.js';
+import { KeySpace } from '../../core/keys/key-space.js';
+import { numericFolioCode } from '../../core/keys/folio-code.js';
+import { KeyTable } from '../../core/keys/key-table.js';
 
 describe('numeric keys', () => {
   it('gives a plain whole-number folio its own value as code and every other text none', () => {

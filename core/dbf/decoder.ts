@@ -1,10 +1,10 @@
 /**
- * The hot loop: decode only the fields a plugin needs, at the fixed offsets the header gives, from
- * chunks of one record range, straight to numbers (key-table.ts): no string is made for a row whose
- * product code was seen before and whose folio is a plain number. Rows leave sorted by merge
- * partition; summing per key happens in the merge (merge.ts), where a key's rows from every range
- * meet. Measured on a 1 GB, 1M-row KARVY-shaped file (npm run bench): dbffile (every field of every
- * record) 18-38 s, this loop 0.3-0.46 s on one thread.
+ * The decoder's hot loop: decode only the fields a plugin needs, at the fixed offsets the header
+ * gives, from chunks of one record range, straight to numbers (keys/folio-code.ts): no string is
+ * made for a row whose product code was seen before and whose folio is a plain number. Rows leave
+ * sorted by merge partition; summing per key happens in the merge (merge-judge.ts), where a key's
+ * rows from every range meet. `npm run bench` compares it with dbffile and with a bare loop over
+ * the bytes.
  *
  * Record numbers in errors are 1-based and count deleted records, as DBF viewers show them.
  */
@@ -13,13 +13,23 @@ import { basename } from 'node:path';
 import { ReconError, hex } from '../errors.js';
 import { evidenceFallback, parseUnitsBytes } from '../fixed-point.js';
 import type { SourcePlugin } from '../plugin.js';
-import { parseAsOfDate, type DateFormat } from './as-of-date.js';
+import { asOfFormats, notADate, parseAsOfDate, type AsOfPlace } from './date-formats.js';
 import { fieldTextDecoder } from './code-pages.js';
 import type { ResolvedColumns } from './columns.js';
 import type { FieldLayout } from './layout.js';
-import { hasSeparator } from '../key.js';
+import {
+  NOT_PLAIN,
+  NOT_WHOLE,
+  numericFolio,
+  numericFolioBytes,
+  numericFolioCode,
+  plainDigits,
+  textFolioCode,
+} from '../keys/folio-code.js';
+import { bytesHash, partitionOf } from '../keys/hash.js';
+import { Interned } from '../keys/interned.js';
+import { hasSeparator } from '../keys/text-key.js';
 import { sharedArray, sharedCopy } from '../shared-array.js';
-import { Interned, numericFolioCode, partitionOf } from '../key-table.js';
 
 /** One unit of worker work: a record range of one file. Plain data only. */
 export interface RangeTask {
@@ -35,6 +45,17 @@ export interface RangeTask {
   partitions?: number;
   /** Bytes read per syscall; rounded down to whole records. */
   chunkBytes?: number;
+  /**
+   * The file's as-of day and the record it was read from (the run reads it before decoding); every
+   * record must have it. Absent: the range's first live record sets it.
+   */
+  asOf?: FileDay;
+}
+
+/** A file's as-of day and the 1-based record it was read from. */
+export interface FileDay {
+  day: string;
+  record: number;
 }
 
 /**
@@ -93,8 +114,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   );
   const buf = Buffer.allocUnsafe(recordsPerChunk * recordLength);
   const text = fieldTextDecoder(task.encoding);
-  const dateFormats: readonly DateFormat[] =
-    columns.asOf.type === 'D' ? ['yyyymmdd'] : plugin.dateFormats;
+  const dateFormats = asOfFormats(columns.asOf.type, plugin.dateFormats);
   const normaliseProduct = plugin.normalise?.productCode;
   const products = new ProductIds((b, s, e) => {
     const t = text(b, s, e);
@@ -141,6 +161,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   };
   const asOfBytes = Buffer.alloc(aLen);
   let haveAsOf = false;
+  let expected = task.asOf;
 
   const fd = openSync(task.file, 'r');
   try {
@@ -170,24 +191,14 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
             { file: name, record: recordNo, rawHex: hex(buf.subarray(base, base + 1)) },
           );
         }
-        // As-of day: parse once, then only compare bytes with the first record's.
+        // As-of day: parse once, then only compare bytes with the last record's.
         if (!haveAsOf || !sameBytes(buf, base + aOff, asOfBytes, 0, aLen)) {
           const raw = buf.subarray(base + aOff, base + aOff + aLen);
+          const at = { file: name, record: recordNo, field: columns.asOf.name };
           const day = parseAsOfDate(raw.toString('latin1'), dateFormats);
-          if (day === null) {
-            throw new ReconError(
-              'RECON_DBF_DATE',
-              `${name}: record ${recordNo} field ${columns.asOf.name} is not a date in ${dateFormats.join(', ')}: "${raw.toString('latin1').trim()}"`,
-              { file: name, record: recordNo, field: columns.asOf.name, rawHex: hex(raw) },
-            );
-          }
-          if (haveAsOf && day !== out.asOf) {
-            throw new ReconError(
-              'RECON_ASOF_MIXED',
-              `${name}: record ${recordNo} has as-of day ${day} but record ${out.asOfRecord} has ${out.asOf}; one file must hold one as-of day`,
-              { file: name, record: recordNo, field: columns.asOf.name, rawHex: hex(raw) },
-            );
-          }
+          if (day === null) throw notADate(at, dateFormats, raw);
+          expected ??= { day, record: recordNo };
+          if (day !== expected.day) throw mixedDays(at, day, expected, raw);
           if (!haveAsOf) {
             out.asOf = day;
             out.asOfRecord = recordNo;
@@ -206,7 +217,12 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
         }
         // Product codes repeat (a few thousand schemes): decoded and normalised once each.
         const p = products.get(buf, base + pOff);
-        if (p < 0) badProduct(p, buf, base, name, recordNo, columns.productCode, task.encoding);
+        if (p < 0)
+          badProduct(
+            p,
+            { buf, base, file: name, record: recordNo, field: columns.productCode },
+            task.encoding,
+          );
         // Folios: a plain whole number is its own code (no string); anything else is interned text.
         let code = folioNumeric
           ? numericFolioBytes(buf, base + fOff, base + fEnd)
@@ -214,24 +230,30 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
             ? NOT_PLAIN
             : plainDigits(buf, base + fOff, base + fEnd);
         let folioHash = 0;
-        if (code === NOT_WHOLE) badNumericFolio(buf, base, name, recordNo, columns.folio);
+        if (code === NOT_WHOLE)
+          badNumericFolio({ buf, base, file: name, record: recordNo, field: columns.folio });
         if (code < 0) {
           let t = folioNumeric
             ? numericFolio(buf, base + fOff, base + fEnd)
             : text(buf, base + fOff, base + fEnd);
           if (normaliseFolio) t = normaliseFolio(t);
           if (t.length === 0 || hasSeparator(t) || t.includes(REPLACEMENT))
-            badFolio(t, buf, base, name, recordNo, columns.folio, task.encoding);
+            badFolio(
+              t,
+              { buf, base, file: name, record: recordNo, field: columns.folio },
+              task.encoding,
+            );
           code = numericFolioCode(t);
           if (code < 0) {
-            code = -1 - folioTexts.id(t);
-            folioHash = folioTexts.hashOf(-1 - code);
+            const id = folioTexts.id(t);
+            code = textFolioCode(id);
+            folioHash = folioTexts.hashOf(id);
           }
         }
         pid[n] = p;
         folio[n] = code;
         units[n] = value;
-        scheme[n] = schemes ? schemes.get(p, buf, base + schemeField!.offset) : -1;
+        scheme[n] = schemes ? schemes.get(p, buf, base + schemeField!.offset) : NO_SCHEME;
         // Optional evidence columns cost nothing when the plugin does not declare them.
         if (pledged) {
           const pStart = base + pledgedField!.offset,
@@ -296,6 +318,15 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
     folioOldTexts: folioOldTexts.texts,
     evidence,
   };
+}
+
+/** RECON_ASOF_MIXED: a record whose as-of day is not the file's. */
+function mixedDays(at: AsOfPlace, day: string, expected: FileDay, raw: Uint8Array): ReconError {
+  return new ReconError(
+    'RECON_ASOF_MIXED',
+    `${at.file}: record ${at.record} has as-of day ${day} but record ${expected.record} has ${expected.day}; one file must hold one as-of day`,
+    { ...at, rawHex: hex(raw) },
+  );
 }
 
 function unreadableEvidence(
@@ -429,154 +460,68 @@ function sameBytes(buf: Buffer, at: number, ref: Uint8Array, refAt: number, len:
   return true;
 }
 
-/** Folio bytes that are not a plain whole number of at most 15 digits: take the text path. */
-const NOT_PLAIN = -2;
-/** Numeric folio bytes that are not a whole number at all: a bad record. */
-const NOT_WHOLE = -3;
-
-/**
- * ACNO-style numeric folios as their code: the integer digits (leading zeros and a `.000` tail
- * dropped), never `123.0`. NOT_WHOLE when the bytes are not a whole number, NOT_PLAIN when it has
- * more digits than a double holds exactly.
- */
-function numericFolioBytes(buf: Buffer, start: number, end: number): number {
-  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
-  let dot = end;
-  for (let i = start; i < end; i++) {
-    const c = buf[i];
-    if (c === 0x2e) {
-      dot = i;
-      break;
-    }
-    if (c < 0x30 || c > 0x39) return NOT_WHOLE;
-  }
-  for (let i = dot + 1; i < end; i++) if (buf[i] !== 0x30) return NOT_WHOLE;
-  if (start === dot) return NOT_WHOLE;
-  while (start < dot - 1 && buf[start] === 0x30) start++;
-  if (dot - start > 15) return NOT_PLAIN;
-  let v = 0;
-  for (let i = start; i < dot; i++) v = v * 10 + (buf[i] - 0x30);
-  return v;
-}
-
-/**
- * A character folio that is a plain whole number (no leading zero, at most 15 digits) as its code.
- */
-function plainDigits(buf: Buffer, start: number, end: number): number {
-  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
-  const len = end - start;
-  if (len === 0 || len > 15 || (len > 1 && buf[start] === 0x30)) return NOT_PLAIN;
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const c = buf[i] - 0x30;
-    if (c < 0 || c > 9) return NOT_PLAIN;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
-/** The text of a numeric folio too long for a code: its integer digits, leading zeros dropped. */
-function numericFolio(buf: Buffer, start: number, end: number): string {
-  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
-  let dot = start;
-  while (dot < end && buf[dot] !== 0x2e && buf[dot] !== 0x20 && buf[dot] !== 0) dot++;
-  while (start < dot - 1 && buf[start] === 0x30) start++;
-  return buf.toString('latin1', start, dot);
-}
-
-function badNumericFolio(
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-): never {
-  const raw = buf.subarray(base + field.offset, base + field.offset + field.size);
-  throw new ReconError(
-    'RECON_DBF_KEY',
-    `${file}: record ${record} field ${field.name} is not a whole folio number: "${raw.toString('latin1').trim()}"`,
-    { file, record, field: field.name, rawHex: hex(raw) },
-  );
-}
-
 /** What a decoder gives for bytes with no character in its code page. */
 const REPLACEMENT = '\uFFFD';
+/** A product id for an empty or NUL-containing code: a bad record. */
+const EMPTY_KEY = -1;
+/** A product id for bytes with no character in the file's code page: a bad record. */
 const UNDECODABLE = -2;
 
-/**
- * A key whose bytes mean nothing in the file's code page: the file is not in the page it declares.
- */
-function undecodableKey(
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-  encoding: string,
-): never {
-  throw new ReconError(
-    'RECON_DBF_KEY',
-    `${file}: record ${record} key field ${field.name} has bytes with no character in code page ${encoding}; the file's text is not in the code page it declares (set the source's encoding)`,
-    {
-      file,
-      record,
-      field: field.name,
-      rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)),
-    },
+/** Where a bad key value sits: the record's bytes in the chunk, and the field. */
+interface KeyPlace {
+  buf: Buffer;
+  base: number;
+  file: string;
+  record: number;
+  field: FieldLayout;
+}
+
+/** RECON_DBF_KEY naming the file, record and field, with the field's raw bytes. */
+function keyError(at: KeyPlace, problem: string): never {
+  const { buf, base, field } = at;
+  throw new ReconError('RECON_DBF_KEY', `${at.file}: record ${at.record} ${problem}`, {
+    file: at.file,
+    record: at.record,
+    field: field.name,
+    rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)),
+  });
+}
+
+function fieldText(at: KeyPlace): string {
+  const start = at.base + at.field.offset;
+  return at.buf.toString('latin1', start, start + at.field.size).trim();
+}
+
+function badNumericFolio(at: KeyPlace): never {
+  keyError(at, `field ${at.field.name} is not a whole folio number: "${fieldText(at)}"`);
+}
+
+/** A key whose bytes mean nothing in the file's code page: not in the page it declares. */
+function undecodableKey(at: KeyPlace, encoding: string): never {
+  keyError(
+    at,
+    `key field ${at.field.name} has bytes with no character in code page ${encoding}; the file's text is not in the code page it declares (set the source's encoding)`,
   );
 }
 
-function badProduct(
-  p: number,
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-  encoding: string,
-): never {
-  if (p === UNDECODABLE) undecodableKey(buf, base, file, record, field, encoding);
-  badKey(buf, base, file, record, field);
+function emptyKey(at: KeyPlace): never {
+  keyError(at, `has an empty or NUL-containing key field ${at.field.name}`);
 }
 
-function badFolio(
-  t: string,
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-  encoding: string,
-): never {
-  if (t.length > 0 && !hasSeparator(t)) undecodableKey(buf, base, file, record, field, encoding);
-  badKey(buf, base, file, record, field);
+function badProduct(p: number, at: KeyPlace, encoding: string): never {
+  if (p === UNDECODABLE) undecodableKey(at, encoding);
+  emptyKey(at);
 }
 
-function badKey(
-  buf: Buffer,
-  base: number,
-  file: string,
-  record: number,
-  field: FieldLayout,
-): never {
-  throw new ReconError(
-    'RECON_DBF_KEY',
-    `${file}: record ${record} has an empty or NUL-containing key field ${field.name}`,
-    {
-      file,
-      record,
-      field: field.name,
-      rawHex: hex(buf.subarray(base + field.offset, base + field.offset + field.size)),
-    },
-  );
+function badFolio(t: string, at: KeyPlace, encoding: string): never {
+  if (t.length > 0 && !hasSeparator(t)) undecodableKey(at, encoding);
+  emptyKey(at);
 }
 
 /**
  * Product ids of a range: a hash table keyed by the field's raw bytes, so a repeat costs a hash and
  * a compare instead of decoding and normalising a string; byte patterns that normalise alike (b01,
- * B01) share one id. Returns -1 for an empty or NUL-containing code.
+ * B01) share one id. Returns EMPTY_KEY or UNDECODABLE for a code that is no key.
  */
 class ProductIds extends Interned {
   private store = Buffer.alloc(0);
@@ -603,7 +548,7 @@ class ProductIds extends Interned {
 
   private add(buf: Buffer, at: number, slot: number): number {
     const t = this.decode(buf, at, at + this.size);
-    if (t.length === 0 || hasSeparator(t)) return -1;
+    if (t.length === 0 || hasSeparator(t)) return EMPTY_KEY;
     if (t.includes(REPLACEMENT)) return UNDECODABLE;
     const id = this.id(t);
     const e = this.entries++;
@@ -635,17 +580,15 @@ class ProductIds extends Interned {
   }
 }
 
-/** FNV-1a over a field's bytes, high bits folded in. */
-function bytesHash(bytes: Uint8Array, at: number, size: number): number {
-  let h = 0x811c9dc5;
-  for (let i = at; i < at + size; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return h ^ (h >>> 15);
-}
-
 /**
  * Scheme name ids. A scheme name is display data that nearly always follows the product code, so
  * each product remembers the bytes of the last name seen with it: a repeat costs one compare.
  */
+/** SchemeIds: no name seen yet with the product. */
+const NO_NAME_SEEN = -2;
+/** A scheme id for a blank name. */
+export const NO_SCHEME = -1;
+
 class SchemeIds extends Interned {
   private store = Buffer.alloc(0);
   private storeView = new DataView(this.store.buffer);
@@ -664,7 +607,7 @@ class SchemeIds extends Interned {
   /** The scheme id of the record at `at` in the chunk buffer. */
   get(product: number, buf: Buffer, at: number): number {
     const size = this.size;
-    if (product < this.lastId.length && this.lastId[product] !== -2) {
+    if (product < this.lastId.length && this.lastId[product] !== NO_NAME_SEEN) {
       // Four bytes at a time: names are ~100 bytes, compared on every row.
       const a = this.view,
         b = this.storeView,
@@ -677,7 +620,7 @@ class SchemeIds extends Interned {
       }
     }
     const t = this.decode(buf, at, at + size);
-    const id = t.length === 0 ? -1 : this.id(t);
+    const id = t.length === 0 ? NO_SCHEME : this.id(t);
     if (product >= this.lastId.length) this.growTo(product + 1);
     buf.copy(this.store, product * size, at, at + size);
     this.lastId[product] = id;
@@ -688,7 +631,7 @@ class SchemeIds extends Interned {
     const n = Math.max(products, this.lastId.length * 2, 64);
     const store = Buffer.alloc(n * this.size);
     this.store.copy(store);
-    const lastId = new Int32Array(n).fill(-2);
+    const lastId = new Int32Array(n).fill(NO_NAME_SEEN);
     lastId.set(this.lastId);
     this.store = store;
     this.storeView = new DataView(store.buffer, store.byteOffset, store.length);

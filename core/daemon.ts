@@ -14,7 +14,7 @@ import { Cron } from 'croner';
 import type { LoadedConfig } from '../config/load.js';
 import { afterRun } from './after-run.js';
 import { sendAlert } from './alerts.js';
-import { dayInZone } from './as-of-day.js';
+import { dayInZone } from './day-boundary.js';
 import { runReconciliation } from './engine.js';
 import { asReconError } from './errors.js';
 import { HealthServer } from './health.js';

@@ -5,16 +5,20 @@
  * index. Every thread merges and judges its own partitions, so the main thread never touches a row.
  * Pure: plain data in, plain data out.
  */
-import type { RowColumns } from './dbf/projection.js';
+import type { RowColumns } from './dbf/decoder.js';
 import { addUnits } from './fixed-point.js';
-import { KeyTable, type KeyTableData } from './key-table.js';
+import { textFolioId } from './keys/folio-code.js';
+import { KeyTable, type KeyTableData } from './keys/key-table.js';
 import { statusCode } from './reconcile.js';
 import { sharedArray } from './shared-array.js';
 
-/** One range's rows of one partition, with maps from the range's ids to the run's. */
+/**
+ * One range's rows of one partition, with maps from the range's ids to the run's: product ids, and
+ * the run's folio code of each of the range's text folios.
+ */
 export interface MergeInput extends RowColumns {
   productMap: Int32Array;
-  folioTextMap: Int32Array;
+  folioCodeMap: Int32Array;
   schemeMap: Int32Array;
   folioOldTexts: string[];
 }
@@ -81,12 +85,12 @@ export function mergePartition(task: MergeTask): PartitionTable {
     ? sharedArray(Float64Array, total).fill(Number.NaN)
     : undefined;
   for (const input of task.inputs) {
-    const { productMap, folioTextMap, schemeMap } = input;
+    const { productMap, folioCodeMap, schemeMap } = input;
     const oldBase = folioOldTexts.length;
     for (const t of input.folioOldTexts) folioOldTexts.push(t);
     for (let r = 0; r < input.pid.length; r++) {
       const f = input.folio[r];
-      const at = table.insert(productMap[input.pid[r]], f >= 0 ? f : -1 - folioTextMap[-1 - f]);
+      const at = table.insert(productMap[input.pid[r]], f >= 0 ? f : folioCodeMap[textFolioId(f)]);
       const s = input.scheme[r] < 0 ? -1 : schemeMap[input.scheme[r]];
       if (rows[at] === 0) {
         units[at] = input.units[r];

@@ -2,10 +2,9 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { decodeRange, type RangeRows } from '../../../core/dbf/projection.js';
-import { assembleTableSync, type HoldingTable } from '../../../core/holding-table.js';
-import { KeySpace } from '../../../core/key-space.js';
-import { keyOf } from '../../../core/key.js';
+import { decodeRange, type RangeRows } from '../../../core/dbf/decoder.js';
+import { KeySpace } from '../../../core/keys/key-space.js';
+import { keyOf } from '../../../core/keys/text-key.js';
 import cams from '../../../sources/cams/index.js';
 import karvy from '../../../sources/karvy/index.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
@@ -18,12 +17,13 @@ import {
 } from '../../../fixtures/registrar-files.js';
 import { withTempDir } from '../../support/day.js';
 import { rangeTasks } from '../../support/decode.js';
+import { assembleTableSync, type ReferenceTable } from '../../support/reference.js';
 
 async function decodeInRanges(
   file: string,
   plugin: SourcePlugin,
   size: number,
-): Promise<{ parts: RangeRows[]; holdings: HoldingTable }> {
+): Promise<{ parts: RangeRows[]; holdings: ReferenceTable }> {
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
   const parts = rangeTasks(file, layout, columns, size, { partitions: 2 }).map((task) =>
@@ -33,7 +33,7 @@ async function decodeInRanges(
   return { parts, holdings };
 }
 
-describe('projection decoder: optional pledged and folioOld columns', () => {
+describe('decoder: optional pledged and folioOld columns', () => {
   let dir: string;
   withTempDir('extras', (d) => (dir = d));
 

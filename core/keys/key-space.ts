@@ -1,9 +1,11 @@
 /**
- * A run's numbering of key parts (see key-table.ts): product codes and text folios get ids in the
- * order they are first met, from files and ledger alike, so a file's keys and the ledger's meet as
- * numbers. Lives on the main thread; workers number their own ranges and the main thread maps them.
+ * A run's numbering of key parts: product codes and text folios get ids in the order they are first
+ * met, from files and ledger alike, so a file's keys and the ledger's meet as numbers. Lives on the
+ * main thread; workers number their own ranges and the main thread maps them.
  */
-import { Interned, folioText, numericFolioCode, partitionOf, textHash } from './key-table.js';
+import { UNKNOWN_FOLIO, folioText, numericFolioCode, textFolioCode } from './folio-code.js';
+import { partitionOf, textHash } from './hash.js';
+import { Interned, NOT_INTERNED } from './interned.js';
 
 export class KeySpace {
   private readonly productIds = new Interned();
@@ -25,22 +27,22 @@ export class KeySpace {
     return this.productIds.id(code);
   }
 
-  /** The id of a product code already met, or -1. */
+  /** The id of a product code already met, or NOT_INTERNED. */
   findProduct(code: string): number {
     return this.productIds.find(code);
   }
 
   folio(text: string): number {
     const n = numericFolioCode(text);
-    return n >= 0 ? n : -1 - this.folioIds.id(text);
+    return n >= 0 ? n : textFolioCode(this.folioIds.id(text));
   }
 
-  /** The code of a folio; for a text folio never met, NaN (which matches no key). */
+  /** The code of a folio; for a text folio never met, UNKNOWN_FOLIO (which matches no key). */
   findFolio(text: string): number {
     const n = numericFolioCode(text);
     if (n >= 0) return n;
     const id = this.folioIds.find(text);
-    return id < 0 ? Number.NaN : -1 - id;
+    return id === NOT_INTERNED ? UNKNOWN_FOLIO : textFolioCode(id);
   }
 
   /** The merge partition of a key (its product id and folio code, and the folio's text). */

@@ -2,16 +2,16 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { resolveColumns } from '../../core/dbf/columns.js';
 import { readDbfLayout } from '../../core/dbf/layout.js';
-import { decodeRange } from '../../core/dbf/projection.js';
-import { assembleTableSync } from '../../core/holding-table.js';
-import { KeySpace } from '../../core/key-space.js';
-import { keyOf } from '../../core/key.js';
+import { decodeRange } from '../../core/dbf/decoder.js';
+import { KeySpace } from '../../core/keys/key-space.js';
+import { keyOf } from '../../core/keys/text-key.js';
 import { indexPositions } from '../../core/position-index.js';
-import { judgeHolding, type LedgerPosition } from '../../core/reconcile.js';
+import type { LedgerPosition } from '../../core/reconcile.js';
 import cams from '../../sources/cams/index.js';
 import { writeCamsFile, type CamsRow } from '../../fixtures/registrar-files.js';
 import { withTempDir } from '../support/day.js';
 import { rangeTask, rangeTasks } from '../support/decode.js';
+import { assembleTableSync, judgeHolding } from '../support/reference.js';
 
 describe('partitioned merge and judging', () => {
   let dir: string;
@@ -73,11 +73,11 @@ describe('partitioned merge and judging', () => {
         const h = table.holdingAt(i);
         const expected = judgeHolding(src, h, positions, tolerance);
         expect(
-          table.rowAt(src, i, tolerance),
+          table.rowAt(src, i),
           `${h.productCode}/${h.folio} in ${partitions} partition(s)`,
         ).to.deep.equal(expected);
         expect(table.statusAt(i)).to.equal(expected.status);
-        expect(table.indexOf(h.key)).to.equal(i);
+        expect(table.find(h.productCode, h.folio)).to.equal(i);
         expect([h.units, h.rows]).to.deep.equal([
           reference.get(h.key)!.units,
           reference.get(h.key)!.rows,
@@ -88,8 +88,8 @@ describe('partitioned merge and judging', () => {
       expect(seen.matched).to.be.greaterThan(0);
       expect(seen.mismatched).to.be.greaterThan(0);
       expect(seen.dbf_only).to.be.greaterThan(0);
-      expect(table.has(keyOf('P0', '999'))).to.equal(false);
-      expect(table.has(keyOf('P0', '0101'))).to.equal(true);
+      expect(table.has('P0', '999')).to.equal(false);
+      expect(table.has('P0', '0101')).to.equal(true);
     }
   });
 });

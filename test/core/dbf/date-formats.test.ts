@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { parseAsOfDate } from '../../../core/dbf/as-of-date.js';
-import { endOfDayUtc } from '../../../core/as-of-day.js';
+import { parseAsOfDate } from '../../../core/dbf/date-formats.js';
+import { endOfDayUtc } from '../../../core/day-boundary.js';
 
 describe('as-of dates', () => {
   it('reads every registrar format to the same day', () => {

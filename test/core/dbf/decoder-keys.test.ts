@@ -2,21 +2,21 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { decodeRange } from '../../../core/dbf/projection.js';
-import { assembleTableSync, type HoldingTable } from '../../../core/holding-table.js';
-import { KeySpace } from '../../../core/key-space.js';
+import { decodeRange } from '../../../core/dbf/decoder.js';
+import { KeySpace } from '../../../core/keys/key-space.js';
 import { ReconError } from '../../../core/errors.js';
-import { keyOf } from '../../../core/key.js';
+import { keyOf } from '../../../core/keys/text-key.js';
 import karvy from '../../../sources/karvy/index.js';
 import { patchField, writeKarvyFile } from '../../../fixtures/registrar-files.js';
 import { withTempDir } from '../../support/day.js';
 import { rangeTask } from '../../support/decode.js';
+import { assembleTableSync, type ReferenceTable } from '../../support/reference.js';
 
-describe('projection decoder keys', () => {
+describe('decoder keys', () => {
   let dir: string;
   withTempDir('keys', (d) => (dir = d));
 
-  async function decode(file: string): Promise<HoldingTable> {
+  async function decode(file: string): Promise<ReferenceTable> {
     const layout = await readDbfLayout(file);
     const rows = decodeRange(rangeTask(file, layout, resolveColumns(layout, karvy)), karvy);
     return assembleTableSync([rows], new KeySpace());

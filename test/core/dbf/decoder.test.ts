@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { DBFFile, DELETED } from 'dbffile';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { decodeRange } from '../../../core/dbf/projection.js';
+import { decodeRange } from '../../../core/dbf/decoder.js';
 import { unitsFromDouble } from '../../../core/fixed-point.js';
-import { keyOf } from '../../../core/key.js';
-import { assembleTableSync, type HoldingTable } from '../../../core/holding-table.js';
-import { KeySpace } from '../../../core/key-space.js';
+import { keyOf } from '../../../core/keys/text-key.js';
+import { KeySpace } from '../../../core/keys/key-space.js';
 import cams from '../../../sources/cams/index.js';
 import karvy from '../../../sources/karvy/index.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
@@ -19,6 +18,7 @@ import {
 } from '../../../fixtures/registrar-files.js';
 import { withTempDir } from '../../support/day.js';
 import { rangeTasks } from '../../support/decode.js';
+import { assembleTableSync, type ReferenceTable } from '../../support/reference.js';
 
 /** A small deterministic generator (mulberry32), so failures reproduce. */
 function rng(seed: number): () => number {
@@ -35,7 +35,7 @@ async function decodeWhole(
   file: string,
   plugin: SourcePlugin,
   parts: number,
-): Promise<{ holdings: HoldingTable; deleted: number; asOf: string | null }> {
+): Promise<{ holdings: ReferenceTable; deleted: number; asOf: string | null }> {
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
   const size = Math.ceil(layout.recordCount / parts);
@@ -74,7 +74,7 @@ async function viaDbffile(
   return { sums, deleted };
 }
 
-describe('projection decoder', () => {
+describe('decoder', () => {
   let dir: string;
   withTempDir('proj', (d) => (dir = d));
 

@@ -1,9 +1,9 @@
 /**
  * Registrar as-of dates. CAMS and KARVY write `dd-mm-yyyy`, `dd/mm/yyyy`, `dd-MMM-yyyy` in
- * character
- * fields, or DBF `D` fields (`yyyymmdd`). Anything else is rejected, never guessed: a day/month
- * swap moves the whole reconciliation to the wrong ledger cut-off.
+ * character fields, or DBF `D` fields (`yyyymmdd`). Anything else is rejected, never guessed: a
+ * day/month swap moves the whole reconciliation to the wrong ledger cut-off.
  */
+import { ReconError, hex } from '../errors.js';
 
 export type DateFormat = 'dd-mm-yyyy' | 'dd/mm/yyyy' | 'dd-MMM-yyyy' | 'yyyymmdd';
 export const DATE_FORMATS: readonly DateFormat[] = [
@@ -63,4 +63,34 @@ function isoDay(year: number, month: number, day: number): string | null {
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (day > daysInMonth) return null;
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** The formats an as-of field is read in: a DBF `D` field is `yyyymmdd`, else the plugin's. */
+export function asOfFormats(
+  fieldType: string,
+  pluginFormats: readonly DateFormat[],
+): readonly DateFormat[] {
+  return fieldType === 'D' ? ['yyyymmdd'] : pluginFormats;
+}
+
+/** Where an as-of value was read: file name, 1-based record number, field name. */
+export interface AsOfPlace {
+  file: string;
+  record: number;
+  field: string;
+  source?: string;
+}
+
+/** RECON_DBF_DATE: an as-of value that is not a date in the allowed formats. */
+export function notADate(
+  at: AsOfPlace,
+  formats: readonly DateFormat[],
+  raw: Uint8Array,
+): ReconError {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  return new ReconError(
+    'RECON_DBF_DATE',
+    `${at.file}: record ${at.record} field ${at.field} is not a date in ${formats.join(', ')}: "${text.trim()}"`,
+    { ...at, rawHex: hex(raw) },
+  );
 }
