@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolvePath, type LoadedConfig } from '../config/load.js';
 import { alertsFor, sendAlert } from './alerts.js';
 import type { Logger } from './logger.js';
-import { loadReport } from './report/data.js';
+import { closeReport, loadReport } from './report/data.js';
 import { writeReport, type ReportFormat } from './report/write.js';
 import { createReader } from './store/reader.js';
 import type { RunSummary } from './store/types.js';
@@ -24,17 +24,21 @@ export async function afterRun(
       const data = await loadReport(createReader(loaded.config, loaded.baseDir), {
         runId: run.runId,
       });
-      const dir = resolvePath(loaded.baseDir, reports.dir);
-      await mkdir(dir, { recursive: true });
-      const day =
-        Object.values(data.asOf)
-          .filter((d): d is string => d !== null)
-          .sort()
-          .at(-1) ?? 'run';
-      for (const format of reports.formats as ReportFormat[]) {
-        const path = join(dir, `recon-${day}-${run.runId.slice(0, 8)}.${format}`);
-        await writeReport(data, format, path);
-        written.push(path);
+      try {
+        const dir = resolvePath(loaded.baseDir, reports.dir);
+        await mkdir(dir, { recursive: true });
+        const day =
+          Object.values(data.asOf)
+            .filter((d): d is string => d !== null)
+            .sort()
+            .at(-1) ?? 'run';
+        for (const format of reports.formats as ReportFormat[]) {
+          const path = join(dir, `recon-${day}-${run.runId.slice(0, 8)}.${format}`);
+          await writeReport(data, format, path);
+          written.push(path);
+        }
+      } finally {
+        await closeReport(data);
       }
       log.info({ reports: written }, 'reports written');
     } catch (err) {

@@ -11,12 +11,13 @@ import { checkConfig, loadConfig } from '../config/load.js';
 import { afterRun } from './after-run.js';
 import { runReconciliation } from './engine.js';
 import { inspectExitCode, inspectFile, inspectText } from './inspect.js';
-import { loadReport } from './report/data.js';
+import { closeReport, loadReport } from './report/data.js';
 import {
   breakHistory,
   breaksTable,
   currentBreaks,
   historyText,
+  type BreakFilter,
   recentRuns,
   runsTable,
 } from './report/queries.js';
@@ -213,11 +214,15 @@ export function buildProgram(): Command {
         format: ReportFormat;
         out: string;
       }) => {
-        await writeReport(
-          await loadReport(await readerFor(opts.config), { runId: opts.run, asOf: opts.asOf }),
-          opts.format,
-          opts.out,
-        );
+        const data = await loadReport(await readerFor(opts.config), {
+          runId: opts.run,
+          asOf: opts.asOf,
+        });
+        try {
+          await writeReport(data, opts.format, opts.out);
+        } finally {
+          await closeReport(data);
+        }
         process.stdout.write(`report written: ${opts.out}\n`);
       },
     );
@@ -259,21 +264,10 @@ export function buildProgram(): Command {
       rupeesArgument,
     )
     .option('--json', 'JSON instead of a table')
-    .action(
-      async (opts: {
-        config?: string;
-        source?: string;
-        status?: string;
-        minAge?: number;
-        owner?: string;
-        state?: string;
-        minValue?: number;
-        json?: boolean;
-      }) => {
-        const list = await currentBreaks(await readerFor(opts.config), opts);
-        process.stdout.write(opts.json ? JSON.stringify(list) + '\n' : breaksTable(list));
-      },
-    );
+    .action(async (opts: BreakFilter & { config?: string; json?: boolean }) => {
+      const list = await currentBreaks(await readerFor(opts.config), opts);
+      process.stdout.write(opts.json ? JSON.stringify(list) + '\n' : breaksTable(list));
+    });
 
   breaks
     .command('note')

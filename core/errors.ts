@@ -16,36 +16,44 @@ export interface ErrorContext {
   [key: string]: unknown;
 }
 
-export type ErrorCode =
-  | 'RECON_CONFIG_INVALID'
-  | 'RECON_CONFIG_NOT_FOUND'
-  | 'RECON_CONFIG_ENV_MISSING'
-  | 'RECON_PLUGIN_INVALID'
-  | 'RECON_NO_FILES'
-  | 'RECON_DBF_HEADER'
-  | 'RECON_DBF_TRUNCATED'
-  | 'RECON_DBF_COUNT'
-  | 'RECON_DBF_COLUMNS'
-  | 'RECON_DBF_DATE'
-  | 'RECON_DBF_NUMBER'
-  | 'RECON_DBF_KEY'
-  | 'RECON_ASOF_MIXED'
-  | 'RECON_FIXED_POINT_OVERFLOW'
-  | 'RECON_LEDGER_UNMAPPED_TYPE'
-  | 'RECON_LEDGER_READ'
-  | 'RECON_STORE_WRITE'
-  | 'RECON_FETCH'
-  | 'RECON_FETCH_UNSAFE_NAME'
-  | 'RECON_SFTP_HOSTKEY'
-  | 'RECON_SFTP_AUTH'
-  | 'RECON_SFTP'
-  | 'RECON_ZIP'
-  | 'RECON_ZIP_PASSWORD'
-  | 'RECON_ABANDONED'
-  | 'RECON_LEASE_LOST'
-  | 'RECON_SUPERSEDED'
-  | 'RECON_USAGE'
-  | 'RECON_INTERNAL';
+/**
+ * Every code and the exit status `recon` ends with on it: 2 for what the operator must fix in
+ * config or invocation, 3 for bad input data, 4 for infrastructure, 1 for the rest. The README's
+ * exit-code table lists each one (a test keeps the two in step).
+ */
+export const EXIT_CODES = {
+  RECON_CONFIG_INVALID: 2,
+  RECON_CONFIG_NOT_FOUND: 2,
+  RECON_CONFIG_ENV_MISSING: 2,
+  RECON_PLUGIN_INVALID: 2,
+  RECON_USAGE: 2,
+  RECON_NO_FILES: 3,
+  RECON_DBF_HEADER: 3,
+  RECON_DBF_TRUNCATED: 3,
+  RECON_DBF_COUNT: 3,
+  RECON_DBF_COLUMNS: 3,
+  RECON_DBF_DATE: 3,
+  RECON_DBF_NUMBER: 3,
+  RECON_DBF_KEY: 3,
+  RECON_ASOF_MIXED: 3,
+  RECON_FIXED_POINT_OVERFLOW: 3,
+  RECON_LEDGER_UNMAPPED_TYPE: 3,
+  RECON_FETCH_UNSAFE_NAME: 3,
+  RECON_ZIP: 3,
+  RECON_ZIP_PASSWORD: 3,
+  RECON_LEDGER_READ: 4,
+  RECON_STORE_WRITE: 4,
+  RECON_FETCH: 4,
+  RECON_SFTP_HOSTKEY: 4,
+  RECON_SFTP_AUTH: 4,
+  RECON_SFTP: 4,
+  RECON_ABANDONED: 4,
+  RECON_LEASE_LOST: 4,
+  RECON_SUPERSEDED: 4,
+  RECON_INTERNAL: 1,
+} as const satisfies Record<string, 1 | 2 | 3 | 4>;
+
+export type ErrorCode = keyof typeof EXIT_CODES;
 
 export class ReconError extends Error {
   readonly code: ErrorCode;
@@ -110,36 +118,21 @@ function isSerializedReconError(err: unknown): err is SerializedError {
   );
 }
 
+/** A file or folder the run could not open or list (`verb`: "read", "list"), naming it. */
+export function fetchError(verb: string, name: string, err: unknown): ReconError {
+  return new ReconError(
+    'RECON_FETCH',
+    `cannot ${verb} ${name}: ${(err as Error).message}`,
+    { file: name },
+    { cause: err },
+  );
+}
+
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-/**
- * Exit status for a code: 2 for what the operator must fix in config or invocation, 3 for bad input
- * data, 4 for infrastructure.
- */
+/** Exit status for a code; a code this version does not know (an old stored error) exits 1. */
 export function exitCodeFor(code: string): number {
-  if (code === 'RECON_USAGE' || code.startsWith('RECON_CONFIG') || code === 'RECON_PLUGIN_INVALID')
-    return 2;
-  if (
-    code.startsWith('RECON_DBF') ||
-    code === 'RECON_ASOF_MIXED' ||
-    code === 'RECON_NO_FILES' ||
-    code.startsWith('RECON_ZIP') ||
-    code === 'RECON_FETCH_UNSAFE_NAME' ||
-    code === 'RECON_LEDGER_UNMAPPED_TYPE' ||
-    code === 'RECON_FIXED_POINT_OVERFLOW'
-  )
-    return 3;
-  if (
-    code === 'RECON_LEDGER_READ' ||
-    code === 'RECON_STORE_WRITE' ||
-    code === 'RECON_FETCH' ||
-    code.startsWith('RECON_SFTP') ||
-    code === 'RECON_ABANDONED' ||
-    code === 'RECON_LEASE_LOST' ||
-    code === 'RECON_SUPERSEDED'
-  )
-    return 4;
-  return 1;
+  return Object.hasOwn(EXIT_CODES, code) ? EXIT_CODES[code as ErrorCode] : 1;
 }

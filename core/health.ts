@@ -1,8 +1,8 @@
 /**
  * The daemon's health and metrics endpoints, bound to 127.0.0.1 by default:
  *   GET /healthz  JSON: status, last run id and status, next run time
- * GET /metrics Prometheus text: last run time, status and duration; stage times; rows, results by
- *                 status and decode time per source
+ *   GET /metrics  Prometheus text: last run time, status and duration; stage times; rows,
+ *                 results by status and decode time per source
  */
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
@@ -17,76 +17,66 @@ export interface HealthState {
   lastError: string | null;
 }
 
+/** The gauges /metrics serves: name, help and labels. */
+const METRICS = {
+  lastRunTime: ['recon_last_run_timestamp_seconds', 'When the last run finished', []],
+  lastRunStatus: ['recon_last_run_status', '1 for the status of the last run', ['status']],
+  lastRunDuration: ['recon_last_run_duration_seconds', 'Duration of the last run', []],
+  stageDuration: ['recon_last_run_stage_seconds', 'Time per stage of the last run', ['stage']],
+  sourceRows: ['recon_source_rows', 'Live file rows of the last run, per source', ['source']],
+  sourceBreaks: [
+    'recon_source_results',
+    'Results of the last run per source and status',
+    ['source', 'status'],
+  ],
+  sourceBreakTotal: [
+    'recon_source_breaks',
+    'Breaks (mismatched, dbf_only, mongo_only) of the last run, per source',
+    ['source'],
+  ],
+  sourceDuration: [
+    'recon_source_decode_seconds',
+    'Time to decode the files of the last run, per source',
+    ['source'],
+  ],
+} satisfies Record<string, [string, string, string[]]>;
+
+function gauges(registry: Registry): Record<keyof typeof METRICS, Gauge> {
+  return Object.fromEntries(
+    Object.entries(METRICS).map(([key, [name, help, labelNames]]) => [
+      key,
+      new Gauge({ name, help, labelNames, registers: [registry] }),
+    ]),
+  ) as Record<keyof typeof METRICS, Gauge>;
+}
+
 export class HealthServer {
   private readonly registry = new Registry();
-  private readonly lastRunTime = new Gauge({
-    name: 'recon_last_run_timestamp_seconds',
-    help: 'When the last run finished',
-    registers: [this.registry],
-  });
-  private readonly lastRunStatus = new Gauge({
-    name: 'recon_last_run_status',
-    help: '1 for the status of the last run',
-    labelNames: ['status'],
-    registers: [this.registry],
-  });
-  private readonly lastRunDuration = new Gauge({
-    name: 'recon_last_run_duration_seconds',
-    help: 'Duration of the last run',
-    registers: [this.registry],
-  });
-  private readonly stageDuration = new Gauge({
-    name: 'recon_last_run_stage_seconds',
-    help: 'Time per stage of the last run',
-    labelNames: ['stage'],
-    registers: [this.registry],
-  });
-  private readonly sourceRows = new Gauge({
-    name: 'recon_source_rows',
-    help: 'Live file rows of the last run, per source',
-    labelNames: ['source'],
-    registers: [this.registry],
-  });
-  private readonly sourceBreaks = new Gauge({
-    name: 'recon_source_results',
-    help: 'Results of the last run per source and status',
-    labelNames: ['source', 'status'],
-    registers: [this.registry],
-  });
-  private readonly sourceBreakTotal = new Gauge({
-    name: 'recon_source_breaks',
-    help: 'Breaks (mismatched, dbf_only, mongo_only) of the last run, per source',
-    labelNames: ['source'],
-    registers: [this.registry],
-  });
-  private readonly sourceDuration = new Gauge({
-    name: 'recon_source_decode_seconds',
-    help: 'Time to decode the files of the last run, per source',
-    labelNames: ['source'],
-    registers: [this.registry],
-  });
+  private readonly gauges = gauges(this.registry);
   private server: Server | null = null;
 
   constructor(private readonly state: () => HealthState) {}
 
   record(run: RunSummary): void {
     const finished = run.finishedAt ?? new Date();
-    this.lastRunTime.set(finished.getTime() / 1000);
+    this.gauges.lastRunTime.set(finished.getTime() / 1000);
     for (const s of ['committed', 'failed', 'skipped', 'running'])
-      this.lastRunStatus.set({ status: s }, s === run.status ? 1 : 0);
-    this.lastRunDuration.set((finished.getTime() - run.startedAt.getTime()) / 1000);
-    this.stageDuration.reset();
+      this.gauges.lastRunStatus.set({ status: s }, s === run.status ? 1 : 0);
+    this.gauges.lastRunDuration.set((finished.getTime() - run.startedAt.getTime()) / 1000);
+    this.gauges.stageDuration.reset();
     for (const [stage, ms] of Object.entries(run.timingsMs))
-      this.stageDuration.set({ stage }, ms / 1000);
-    this.sourceRows.reset();
-    this.sourceBreaks.reset();
-    this.sourceDuration.reset();
-    this.sourceBreakTotal.reset();
+      this.gauges.stageDuration.set({ stage }, ms / 1000);
+    this.gauges.sourceRows.reset();
+    this.gauges.sourceBreaks.reset();
+    this.gauges.sourceDuration.reset();
+    this.gauges.sourceBreakTotal.reset();
     for (const [name, s] of Object.entries(run.sources)) {
-      this.sourceRows.set({ source: name }, s.rows);
-      if (s.decodeMs !== undefined) this.sourceDuration.set({ source: name }, s.decodeMs / 1000);
-      for (const st of STATUSES) this.sourceBreaks.set({ source: name, status: st }, s.counts[st]);
-      this.sourceBreakTotal.set(
+      this.gauges.sourceRows.set({ source: name }, s.rows);
+      if (s.decodeMs !== undefined)
+        this.gauges.sourceDuration.set({ source: name }, s.decodeMs / 1000);
+      for (const st of STATUSES)
+        this.gauges.sourceBreaks.set({ source: name, status: st }, s.counts[st]);
+      this.gauges.sourceBreakTotal.set(
         { source: name },
         s.counts.mismatched + s.counts.dbf_only + s.counts.mongo_only,
       );

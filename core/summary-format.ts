@@ -1,7 +1,21 @@
 /** The run summary for people (a table) and for programs (one JSON object). */
 import { formatRupees, storedPaise } from './breaks/value.js';
 import { STATUSES } from './reconcile.js';
-import type { RunSummary } from './store/types.js';
+import type { FileRecord, RunSummary } from './store/types.js';
+import { textTable } from './text-table.js';
+
+/** What `--json` shows of each file (its as-of day is the source's). */
+const FILE_FIELDS = [
+  'name',
+  'size',
+  'sha256',
+  'records',
+  'deleted',
+  'declaredRecords',
+  'presentRecords',
+  'codePage',
+  'evidence',
+] as const satisfies readonly (keyof FileRecord)[];
 
 export function summaryJson(run: RunSummary): Record<string, unknown> {
   return {
@@ -22,17 +36,7 @@ export function summaryJson(run: RunSummary): Record<string, unknown> {
           deleted: s.deleted,
           keys: s.keys,
           counts: s.counts,
-          files: s.files.map((f) => ({
-            name: f.name,
-            size: f.size,
-            sha256: f.sha256,
-            records: f.records,
-            deleted: f.deleted,
-            declaredRecords: f.declaredRecords,
-            presentRecords: f.presentRecords,
-            codePage: f.codePage,
-            evidence: f.evidence,
-          })),
+          files: s.files.map((f) => Object.fromEntries(FILE_FIELDS.map((k) => [k, f[k]]))),
         },
       ]),
     ),
@@ -81,7 +85,8 @@ export function summaryTable(run: RunSummary): string {
       `already reconciled, skipped (use --force to redo): ${run.skippedSources.join(', ')}`,
       '',
     );
-  lines.push(...table([header, ...body, totals], header.length));
+  // Source and as-of day read left; the counts right.
+  lines.push(...textTable([header, ...body, totals], 2));
   lines.push(...fileNotes(run));
   lines.push('', `closed positions (net zero, in no file): ${run.closedPositions}`);
   if (run.values && run.values.length > 0) {
@@ -135,22 +140,4 @@ function fileNotes(run: RunSummary): string[] {
     }
   }
   return out.length > 0 ? ['', ...out] : out;
-}
-
-function table(rows: string[][], width: number): string[] {
-  const w = Array.from({ length: width }, (_, i) =>
-    rows.reduce((m, r) => Math.max(m, (r[i] ?? '').length), 0),
-  );
-  return rows.map((r, ri) =>
-    r
-      .map((c, i) =>
-        i === 0 || (ri === 0 && i < 2)
-          ? c.padEnd(w[i])
-          : i === 1
-            ? c.padEnd(w[i])
-            : c.padStart(w[i]),
-      )
-      .join('  ')
-      .trimEnd(),
-  );
 }

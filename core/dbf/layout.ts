@@ -8,7 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ReconError } from '../errors.js';
+import { fetchError, ReconError } from '../errors.js';
 import { chooseCodePage, rawDecoder, type CodePageOrigin } from './code-pages.js';
 import { parseHeader } from './header.js';
 
@@ -65,12 +65,7 @@ export async function readDbfLayout(
   try {
     handle = await open(file, 'r');
   } catch (err) {
-    throw new ReconError(
-      'RECON_FETCH',
-      `cannot read ${name}: ${(err as Error).message}`,
-      { file: name },
-      { cause: err },
-    );
+    throw fetchError('read', name, err);
   }
   try {
     const size = (await handle.stat()).size;

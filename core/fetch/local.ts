@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
-import { ReconError } from '../errors.js';
+import { fetchError } from '../errors.js';
 
 export interface FetchedFile {
   /** Local path to read. */
@@ -20,12 +20,7 @@ export async function listLocalFiles(dir: string, pattern: string): Promise<Fetc
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    throw new ReconError(
-      'RECON_FETCH',
-      `cannot list ${dir}: ${(err as Error).message}`,
-      { file: dir },
-      { cause: err },
-    );
+    throw fetchError('list', dir, err);
   }
   return entries
     .filter((e) => e.isFile() && match(e.name))

@@ -1,6 +1,6 @@
 import type { LedgerPosition } from '../reconcile.js';
 
-/** Where the ledger keeps each value (DESIGN.md §3 defaults). */
+/** Where the ledger keeps each value (field names; the defaults are the seed ledger's names). */
 export interface LedgerFields {
   folio: string;
   productCode: string;

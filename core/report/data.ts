@@ -1,8 +1,9 @@
 /**
  * What a report shows, read from either store: one committed run (summary, files, counts,
- * lifecycle,
- * value totals), its breaks with their value and the notes that follow them, and breaks and value
- * per as-of day over the recent committed runs.
+ * lifecycle, value totals), its breaks with their value and the notes that follow them, and breaks
+ * and value per as-of day over the recent committed runs. The breaks are read with a cursor and
+ * kept sorted on disk past one run of rows (`SortedRows`), so a report of millions of breaks
+ * streams.
  */
 import { breakId } from '../breaks/lifecycle.js';
 import { deskViews, type DeskView } from '../breaks/notes.js';
@@ -10,6 +11,7 @@ import { storedPaise, type StoredPaise } from '../breaks/value.js';
 import { ReconError } from '../errors.js';
 import type { ResultDocument, RunDocument } from '../store/documents.js';
 import type { ResultReader } from '../store/reader.js';
+import { SortedRows } from './sorted-rows.js';
 
 export interface BreakLine extends DeskView {
   source: string | null;
@@ -41,7 +43,7 @@ export interface DayPoint {
   grossPaise: StoredPaise;
 }
 
-export interface ReportData {
+export interface ReportData<B extends BreakRows = BreakRows> {
   runId: string;
   status: string;
   startedAt: string;
@@ -64,19 +66,20 @@ export interface ReportData {
     reopened: number;
     resolved: number;
   };
-  resolved: {
-    source: string | null;
-    product_code: string;
-    folio_no: string;
-    status: string;
-    first_seen: string;
-    resolved_on: string;
-  }[];
+  resolved: NonNullable<RunDocument['breaks']>['resolved'];
   /** Value per (source, status, reason), integer paise. */
   values: RunDocument['values'];
   immaterial: number;
-  breaks: BreakLine[];
+  /** Largest value first (`byValue`): an array, or rows streamed in that order. */
+  breaks: B;
   history: DayPoint[];
+}
+
+export type BreakRows = readonly BreakLine[] | SortedRows<BreakLine>;
+
+/** Lets go of what the report's breaks hold on disk; the data is not read after this. */
+export async function closeReport(data: ReportData): Promise<void> {
+  if (data.breaks instanceof SortedRows) await data.breaks.close();
 }
 
 /** Largest absolute value first; breaks with no value after every valued one. */
@@ -124,6 +127,7 @@ export function breakLine(r: ResultDocument, desk: DeskView | undefined): BreakL
 export async function loadReport(
   reader: ResultReader,
   select: { runId?: string; asOf?: string },
+  runRows?: number,
 ): Promise<ReportData> {
   const run = await reader.committedRun(select);
   if (!run)
@@ -136,9 +140,22 @@ export async function loadReport(
           : 'no committed run yet',
     );
   const desk = deskViews(await reader.notes());
-  const breaks = (await reader.breakRows(run._id))
-    .map((r) => breakLine(r, desk.get(breakId(r.source, r.product_code, r.folio_no))))
-    .sort(byValue);
+  let ownerless = 0;
+  const runId = run._id;
+  async function* lines(): AsyncGenerator<BreakLine> {
+    for await (const r of reader.breakRows(runId)) {
+      if (r.source === null) ownerless++;
+      yield breakLine(r, desk.get(breakId(r.source, r.product_code, r.folio_no)));
+    }
+  }
+  const breaks = await SortedRows.from(lines(), byValue, runRows);
+  let history: DayPoint[];
+  try {
+    history = perDay(await reader.recentCommitted(60)).slice(-30);
+  } catch (err) {
+    await breaks.close();
+    throw err;
+  }
   const counts: ReportData['counts'] = {};
   const files: ReportData['files'] = [];
   const asOf: ReportData['asOf'] = {};
@@ -160,7 +177,6 @@ export async function loadReport(
         deleted: f.deleted,
       });
   }
-  const ownerless = breaks.filter((b) => b.source === null).length;
   if (ownerless > 0)
     counts['(owner unknown)'] = { matched: 0, mismatched: 0, dbf_only: 0, mongo_only: ownerless };
   const b = run.breaks;
@@ -184,7 +200,7 @@ export async function loadReport(
     values: run.values ?? [],
     immaterial: run.immaterial ?? 0,
     breaks,
-    history: perDay(await reader.recentCommitted(60)).slice(-30),
+    history,
   };
 }
 

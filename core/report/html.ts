@@ -34,6 +34,9 @@ const FIELDS = [
   'note_at',
 ] as const satisfies readonly (keyof BreakLine)[];
 
+/** Where the rows go in the page (no text of the page holds it). */
+const ROWS_MARK = '\u0000ROWS\u0000';
+
 const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Bars: breaks per as-of day; line: their value (sum of absolute values). */
@@ -89,7 +92,19 @@ function shortRupees(paise: number): string {
   return formatRupees(Math.round(paise)).replace(/\.\d\d$/, '');
 }
 
-export function html(data: ReportData): string {
+/** One break as the page embeds it: an array in FIELDS order, `<` escaped. */
+export function htmlRow(b: BreakLine): string {
+  // Inside a script element: `<` is escaped so no value can close the element.
+  return JSON.stringify(
+    FIELDS.map((f) => (f === 'immaterial' ? (b.immaterial ? 1 : 0) : b[f])),
+  ).replace(/</g, '\\u003c');
+}
+
+/**
+ * The page around its rows: `head`, then the rows as one JSON array (`htmlRow` joined by commas
+ * inside `[` `]`), then `tail`; so the rows stream into the file.
+ */
+export function htmlPage(data: ReportData): { head: string; tail: string } {
   const counts = Object.entries(data.counts)
     .map(
       ([s, c]) =>
@@ -102,12 +117,8 @@ export function html(data: ReportData): string {
         `<tr><td>${esc(f.source)}</td><td>${esc(f.name)}</td><td>${f.records}</td><td>${f.deleted}</td><td><code>${esc(f.sha256.slice(0, 16))}…</code></td></tr>`,
     )
     .join('');
-  // Embedded as JSON inside a script: `<` is escaped so no value can close the script element.
-  const rows = JSON.stringify(
-    data.breaks.map((b) => FIELDS.map((f) => (f === 'immaterial' ? (b.immaterial ? 1 : 0) : b[f]))),
-  ).replace(/</g, '\\u003c');
   const l = data.lifecycle;
-  return `<!doctype html>
+  const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Breaks ${esc(Object.values(data.asOf).filter(Boolean).sort().at(-1) ?? '')} — reconciliation ${esc(data.runId.slice(0, 8))}</title>
 <style>
@@ -152,7 +163,7 @@ td.a1{background:#fff8cc} td.a2{background:#ffd9a8} td.a3{background:#f7a3a3;fon
 <script>
 "use strict";
 const F = ${JSON.stringify(Object.fromEntries(FIELDS.map((f, i) => [f, i])))};
-const ROWS = ${rows};
+const ROWS = ${ROWS_MARK};
 const ROW_H = 28, OVERSCAN = 12;
 const COLUMNS = [
   { key: 'value_paise', header: 'Value (Rs)', w: 120, num: true, fmt: (r) => r[F.value_paise] === null ? 'no NAV' : rupees(r[F.value_paise]), cls: valueClass, abs: true },
@@ -283,4 +294,7 @@ document.body.dataset.ready = '1';
 </script>
 </body></html>
 `;
+  // The last mark: text from the data comes before the script, never after it.
+  const at = page.lastIndexOf(ROWS_MARK);
+  return { head: page.slice(0, at), tail: page.slice(at + ROWS_MARK.length) };
 }

@@ -3,7 +3,8 @@ import { formatRupees } from '../breaks/value.js';
 import type { BreakNote } from '../breaks/notes.js';
 import { STATUSES } from '../reconcile.js';
 import type { BreakIdentity, ResultReader } from '../store/reader.js';
-import { loadReport, type BreakLine } from './data.js';
+import { textTable, type Cell } from '../text-table.js';
+import { breakLine, closeReport, loadReport, type BreakLine } from './data.js';
 
 export interface RunLine {
   runId: string;
@@ -50,32 +51,25 @@ export async function currentBreaks(
 ): Promise<BreakLine[]> {
   const data = await loadReport(reader, {});
   const minPaise = filter.minValue === undefined ? undefined : Math.round(filter.minValue * 100);
-  return data.breaks.filter(
-    (b) =>
-      (filter.source === undefined ||
-        (b.source ?? '').toUpperCase() === filter.source.toUpperCase()) &&
-      (filter.status === undefined || b.status === filter.status) &&
-      (filter.minAge === undefined || (b.age_days ?? 0) >= filter.minAge) &&
-      (filter.owner === undefined ||
-        (b.owner ?? '').toLowerCase() === filter.owner.toLowerCase()) &&
-      (filter.state === undefined || (b.state ?? 'open') === filter.state) &&
-      (minPaise === undefined || (b.value_paise !== null && Math.abs(b.value_paise) >= minPaise)),
-  );
+  const wanted = (b: BreakLine) =>
+    (filter.source === undefined ||
+      (b.source ?? '').toUpperCase() === filter.source.toUpperCase()) &&
+    (filter.status === undefined || b.status === filter.status) &&
+    (filter.minAge === undefined || (b.age_days ?? 0) >= filter.minAge) &&
+    (filter.owner === undefined || (b.owner ?? '').toLowerCase() === filter.owner.toLowerCase()) &&
+    (filter.state === undefined || (b.state ?? 'open') === filter.state) &&
+    (minPaise === undefined || (b.value_paise !== null && Math.abs(b.value_paise) >= minPaise));
+  const out: BreakLine[] = [];
+  try {
+    for await (const b of data.breaks) if (wanted(b)) out.push(b);
+  } finally {
+    await closeReport(data);
+  }
+  return out;
 }
 
-export function table(header: string[], rows: (string | number | null)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (c === null ? '' : String(c))))];
-  const w = header.map((_, i) => cells.reduce((m, r) => Math.max(m, r[i].length), 0));
-  return (
-    cells
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(w[i]))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
+function table(header: string[], rows: Cell[][]): string {
+  return textTable([header, ...rows]).join('\n') + '\n';
 }
 
 export function runsTable(runs: RunLine[]): string {
@@ -132,36 +126,34 @@ export function breaksTable(breaks: BreakLine[]): string {
   );
 }
 
+/** What a break's history shows of each day it was a break. */
+const DAY_FIELDS = [
+  'as_of_date',
+  'status',
+  'lifecycle',
+  'difference',
+  'nav',
+  'value',
+  'reason',
+] as const satisfies readonly (keyof BreakLine)[];
+
 export interface BreakHistory {
-  days: {
-    as_of_date: string;
-    status: string;
-    lifecycle: string | null;
-    difference: number;
-    nav: number | null;
-    value: number | null;
-    reason: string | null;
-  }[];
+  days: Pick<BreakLine, (typeof DAY_FIELDS)[number]>[];
   /** Days a run found it resolved. */
   resolved: string[];
   notes: BreakNote[];
 }
 
 export async function breakHistory(reader: ResultReader, id: BreakIdentity): Promise<BreakHistory> {
-  const days = (await reader.breakDays(id)).map((r) => ({
-    as_of_date: r.as_of_date,
-    status: r.status,
-    lifecycle: r.lifecycle ?? null,
-    difference: r.difference,
-    nav: r.nav ?? null,
-    value: r.value ?? null,
-    reason: r.reason ?? null,
-  }));
+  const days = (await reader.breakDays(id)).map((r) => {
+    const line = breakLine(r, undefined);
+    return Object.fromEntries(DAY_FIELDS.map((f) => [f, line[f]])) as BreakHistory['days'][number];
+  });
   return { days, resolved: await reader.resolvedDays(id), notes: await reader.notes(id) };
 }
 
 export function historyText(h: BreakHistory): string {
-  const rows: (string | number | null)[][] = h.days.map((d) => [
+  const rows: Cell[][] = h.days.map((d) => [
     d.as_of_date,
     d.status,
     d.lifecycle,

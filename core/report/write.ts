@@ -1,12 +1,28 @@
-/** Report writers: xlsx (exceljs), csv, json and one self-contained html file. */
-import { writeFile } from 'node:fs/promises';
+/**
+ * Report writers: xlsx (exceljs's streaming writer), csv, json and one self-contained html file.
+ * Each streams the breaks into the file as it reads them, so memory does not grow with their
+ * number; an XLSX sheet holds at most Excel's row limit and the breaks continue on the next sheet.
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { formatRupees } from '../breaks/value.js';
-import type { BreakLine, ReportData } from './data.js';
-import { html } from './html.js';
+import { ChunkedWriter } from '../chunked-writer.js';
+import { CsvWriter } from '../csv.js';
+import type { BreakLine, BreakRows, ReportData } from './data.js';
+import { htmlPage, htmlRow } from './html.js';
 
 export const REPORT_FORMATS = ['xlsx', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** Rows one Excel sheet holds, its header row included. */
+export const EXCEL_MAX_ROWS = 1_048_576;
+
+export interface ReportOptions {
+  /** Rows per XLSX break sheet, header included (default: Excel's limit). */
+  sheetRows?: number;
+}
 
 const BREAK_COLUMNS: { header: string; key: keyof BreakLine; width: number; numeric?: boolean }[] =
   [
@@ -35,28 +51,78 @@ export async function writeReport(
   data: ReportData,
   format: ReportFormat,
   path: string,
+  options: ReportOptions = {},
 ): Promise<void> {
-  if (format === 'json') return writeFile(path, JSON.stringify(data, null, 2) + '\n');
-  if (format === 'csv') return writeFile(path, breaksCsv(data.breaks));
-  if (format === 'html') return writeFile(path, html(data));
-  return xlsx(data, path);
+  if (format === 'json') return writeText(path, (out) => jsonReport(data, out));
+  if (format === 'csv') return writeText(path, (out) => breaksCsv(data.breaks, out));
+  if (format === 'html') return writeText(path, (out) => htmlReport(data, out));
+  return xlsx(data, path, options.sheetRows ?? EXCEL_MAX_ROWS);
 }
 
-function breaksCsv(breaks: BreakLine[]): string {
-  const cell = (v: unknown) => {
-    const t = v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-  };
-  return (
-    [
-      BREAK_COLUMNS.map((c) => c.key).join(','),
-      ...breaks.map((b) => BREAK_COLUMNS.map((c) => cell(b[c.key])).join(',')),
-    ].join('\n') + '\n'
+/** A text file written in large chunks; on failure the stream is closed, never left open. */
+async function writeText(path: string, fill: (out: CsvWriter) => Promise<void>): Promise<void> {
+  const stream = createWriteStream(path);
+  const out = new CsvWriter(stream);
+  try {
+    await fill(out);
+    await out.end();
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+}
+
+async function breaksCsv(breaks: BreakRows, out: CsvWriter): Promise<void> {
+  out.line(BREAK_COLUMNS.map((c) => c.key));
+  for await (const b of breaks) {
+    for (const c of BREAK_COLUMNS) out.value(b[c.key]);
+    out.endLine();
+    if (out.full) await out.flush();
+  }
+}
+
+/** `JSON.stringify(data, null, 2)`, with the breaks written one by one in their place. */
+async function jsonReport(data: ReportData, out: ChunkedWriter): Promise<void> {
+  const mark = '\u0000BREAKS\u0000';
+  const text = JSON.stringify(
+    Object.fromEntries(Object.entries(data).map(([k, v]) => [k, k === 'breaks' ? mark : v])),
+    null,
+    2,
   );
+  // The last mark: only numbers and dates follow the breaks.
+  const at = text.lastIndexOf(JSON.stringify(mark));
+  out.write(text.slice(0, at));
+  let first = true;
+  for await (const b of data.breaks) {
+    // An element of an array two levels in: its lines indented by four spaces.
+    out.write(
+      (first ? '[\n    ' : ',\n    ') + JSON.stringify(b, null, 2).replace(/\n/g, '\n    '),
+    );
+    first = false;
+    if (out.full) await out.flush();
+  }
+  out.write((first ? '[]' : '\n  ]') + text.slice(at + JSON.stringify(mark).length) + '\n');
 }
 
-async function xlsx(data: ReportData, path: string): Promise<void> {
-  const wb = new ExcelJS.Workbook();
+async function htmlReport(data: ReportData, out: ChunkedWriter): Promise<void> {
+  const page = htmlPage(data);
+  out.write(page.head + '[');
+  let first = true;
+  for await (const b of data.breaks) {
+    out.write(first ? htmlRow(b) : ',' + htmlRow(b));
+    first = false;
+    if (out.full) await out.flush();
+  }
+  out.write(']' + page.tail);
+}
+
+async function xlsx(data: ReportData, path: string, sheetRows: number): Promise<void> {
+  // Inline strings: a shared-strings table would hold every distinct text until the end.
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({
+    filename: path,
+    useStyles: true,
+    useSharedStrings: false,
+  });
   wb.creator = 'brokerage-recon';
   const summary = wb.addWorksheet('Summary');
   summary.columns = [
@@ -126,17 +192,57 @@ async function xlsx(data: ReportData, path: string): Promise<void> {
       formatRupees(g.net_paise),
     ]);
 
-  const sheet = wb.addWorksheet('Breaks', { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = BREAK_COLUMNS.map((c) => ({ header: c.header, key: c.key, width: c.width }));
+  summary.commit();
+
+  let sheet: ExcelJS.Worksheet | null = null;
+  let sheets = 0,
+    rows = 0;
+  for await (const b of data.breaks) {
+    if (sheet === null || rows >= sheetRows) {
+      sheet?.commit();
+      sheet = breakSheet(wb, ++sheets);
+      rows = 1;
+    }
+    sheet.addRow(BREAK_COLUMNS.map((c) => b[c.key] ?? null)).commit();
+    if (++rows % 512 === 0) await zipCaughtUp(sheet);
+  }
+  (sheet ?? breakSheet(wb, 1)).commit();
+  await wb.commit();
+}
+
+/** A break sheet with its styled, frozen, filtered header: "Breaks", then "Breaks 2", … */
+function breakSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, n: number): ExcelJS.Worksheet {
+  const sheet = wb.addWorksheet(n === 1 ? 'Breaks' : `Breaks ${n}`, {
+    views: [{ state: 'frozen', ySplit: 1 }],
+  });
+  // Number formats on the columns before any row, so that every cell takes them.
+  sheet.columns = BREAK_COLUMNS.map((c) => ({
+    header: c.header,
+    key: c.key,
+    width: c.width,
+    ...(c.numeric ? { style: { numFmt: numberFormat(c.key) } } : {}),
+  }));
   header(sheet.getRow(1));
-  for (const b of data.breaks)
-    sheet.addRow(Object.fromEntries(BREAK_COLUMNS.map((c) => [c.key, b[c.key] ?? null])));
-  for (const c of BREAK_COLUMNS)
-    if (c.numeric)
-      sheet.getColumn(c.key).numFmt =
-        c.key === 'age_days' ? '0' : c.key === 'value' ? '#,##0.00' : '#,##0.0000';
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: BREAK_COLUMNS.length } };
-  await wb.xlsx.writeFile(path);
+  return sheet;
+}
+
+/**
+ * exceljs hands a sheet's XML to the zip without waiting for it to be compressed: wait while the
+ * zip's input queue is full, or memory grows with the rows written.
+ */
+async function zipCaughtUp(sheet: ExcelJS.Worksheet): Promise<void> {
+  // The sheet's stream pipes into the zip's entry (a readable-stream PassThrough, which predates
+  // `writableNeedDrain`; its state says whether a write overran the queue).
+  const sheetStream = (sheet as unknown as { stream?: { pipes?: ZipEntry[] } }).stream;
+  for (const entry of sheetStream?.pipes ?? [])
+    if (entry.writableNeedDrain ?? entry._writableState?.needDrain) await once(entry, 'drain');
+}
+
+type ZipEntry = Writable & { _writableState?: { needDrain?: boolean } };
+
+function numberFormat(key: keyof BreakLine): string {
+  return key === 'age_days' ? '0' : key === 'value' ? '#,##0.00' : '#,##0.0000';
 }
 
 function header(row: ExcelJS.Row): void {

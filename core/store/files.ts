@@ -3,13 +3,14 @@
  * `.partial` folder first; commit renames it into place (atomic on one filesystem), so a reader
  * never sees half a run. A failed run leaves only `failed/<run id>.json`.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { once } from 'node:events';
+import { csvCell, CsvWriter } from '../csv.js';
 import { ReconError } from '../errors.js';
+import { SCALE_DIGITS, unitsToNumber } from '../fixed-point.js';
 import type { ReconRow } from '../reconcile.js';
-import { resultDocument, runDocument, type ResultDocument } from './documents.js';
+import { runDocument, type ResultDocument } from './documents.js';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
 import type { ResultStore, RunSummary, TidyReport } from './types.js';
 import { FilesReader } from './reader-files.js';
@@ -41,7 +42,9 @@ export const COLUMNS: (keyof ResultDocument)[] = [
 ];
 
 export class FileStore implements ResultStore {
-  private csv: WriteStream | null = null;
+  private csv: CsvWriter | null = null;
+  /** The run id and date cells, the same on every line of a run. */
+  private linePrefix = '';
 
   constructor(private readonly dir: string) {}
 
@@ -57,16 +60,17 @@ export class FileStore implements ResultStore {
   async begin(run: RunSummary): Promise<void> {
     const dir = this.partial(run);
     await mkdir(dir, { recursive: true });
-    this.csv = createWriteStream(join(dir, 'results.csv'));
+    this.csv = new CsvWriter(createWriteStream(join(dir, 'results.csv')));
     this.csv.write(COLUMNS.join(',') + '\n');
+    this.linePrefix = `${csvCell(run.runId)},${run.startedAt.toISOString()},`;
   }
 
   async writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void> {
     if (!this.csv) throw new ReconError('RECON_INTERNAL', 'file store: writeRows before begin');
     for (const row of rows) {
-      const doc = resultDocument(run, row);
-      const line = COLUMNS.map((c) => csvCell(doc[c])).join(',') + '\n';
-      if (!this.csv.write(line)) await once(this.csv, 'drain');
+      this.csv.write(this.linePrefix);
+      writeResultCells(this.csv, row);
+      if (this.csv.full) await this.csv.flush();
     }
   }
 
@@ -141,22 +145,69 @@ export class FileStore implements ResultStore {
   private async endCsv(): Promise<void> {
     const csv = this.csv;
     this.csv = null;
-    if (csv)
-      await new Promise<void>((resolve, reject) =>
-        csv.end((err?: Error | null) => (err ? reject(err) : resolve())),
-      );
+    if (csv) await csv.end();
   }
 }
 
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  // Numbers and booleans never need quoting: skip the scan (a bad day writes millions of cells).
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const text =
-    value instanceof Date
-      ? value.toISOString()
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+/** The break cells of a matched row, all empty. */
+const MATCHED_TAIL = ','.repeat(COLUMNS.length - COLUMNS.indexOf('first_seen'));
+
+/**
+ * A result row's cells after the run id and date: the cells of its stored document
+ * (`resultDocument`) as `csvCell` writes them, without building the document (a bad day writes
+ * millions of lines).
+ */
+function writeResultCells(csv: CsvWriter, row: ReconRow): void {
+  const d = row.decimals;
+  csv.text(row.asOf);
+  csv.text(row.source);
+  csv.text(row.status);
+  csv.text(row.productCode);
+  csv.text(row.folio);
+  csv.text(row.schemeName);
+  if (row.dbfUnits === null) csv.empty();
+  else writeUnits(csv, row.dbfUnits, d);
+  if (row.mongoUnits === null) csv.empty();
+  else writeUnits(csv, row.mongoUnits, d);
+  writeUnits(csv, row.difference, d);
+  csv.number(row.dbfRows);
+  if (row.status === 'matched') {
+    csv.write(MATCHED_TAIL);
+    return csv.endLine();
+  }
+  const r = row.reason;
+  csv.text(row.firstSeen);
+  csv.value(row.ageDays);
+  csv.text(row.lifecycle);
+  csv.text(row.reopenedAfter);
+  csv.text(r?.code);
+  if (r) csv.value(reasonDetail(r));
+  else csv.empty();
+  if (row.nav === null || row.nav === undefined) csv.empty();
+  else writeUnits(csv, row.nav, SCALE_DIGITS);
+  csv.text(row.navSource);
+  // Stored rupees are paise / 100.
+  if (row.valuePaise === null || row.valuePaise === undefined) csv.empty();
+  else csv.decimal(row.valuePaise, 2);
+  csv.text(row.immaterial === true ? 'true' : 'false');
+  csv.endLine();
+}
+
+function reasonDetail(r: NonNullable<ReconRow['reason']>): ResultDocument['reason_detail'] {
+  return {
+    ...(r.transactionIds ? { transaction_ids: r.transactionIds } : {}),
+    ...(r.pair ? { pair: { product_code: r.pair.productCode, folio_no: r.pair.folio } } : {}),
+  };
+}
+
+/**
+ * `unitsToNumber(units, decimals)` as a cell, from the integer: rounded half away from zero to
+ * `decimals` places.
+ */
+export function writeUnits(csv: CsvWriter, units: number, decimals: number): void {
+  if (!Number.isSafeInteger(units)) return csv.number(unitsToNumber(units, decimals));
+  const d = Math.max(0, Math.min(SCALE_DIGITS, decimals));
+  const step = 10 ** (SCALE_DIGITS - d);
+  const rounded = Math.floor((Math.abs(units) + step / 2) / step);
+  csv.decimal(units < 0 ? -rounded : rounded, d);
 }

@@ -1,18 +1,19 @@
-import { resolvePath } from '../../config/load.js';
 import type { ReconConfig } from '../../config/schema.js';
 import { FileStore } from './files.js';
 import { MongoStore } from './mongodb.js';
+import { storeTarget } from './reader.js';
 import type { ResultStore } from './types.js';
 
 export function createStore(config: ReconConfig, baseDir: string): ResultStore {
-  const s = config.store;
-  if (s.type === 'files') return new FileStore(resolvePath(baseDir, s.dir));
+  const target = storeTarget(config, baseDir);
+  if (target.type === 'files') return new FileStore(target.dir);
+  const { uri, database, results, runs, batchSize, staleAfterMs } = target;
   return new MongoStore({
-    uri: s.uri,
-    database: s.database,
-    resultsCollection: s.collections?.results ?? 'reconciliation_results',
-    runsCollection: s.collections?.runs ?? 'reconciliation_runs',
-    batchSize: s.batchSize ?? 1000,
-    staleAfterMs: (s.staleAfterMinutes ?? 360) * 60_000,
+    uri,
+    database,
+    resultsCollection: results,
+    runsCollection: runs,
+    batchSize,
+    staleAfterMs,
   });
 }

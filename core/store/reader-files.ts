@@ -12,7 +12,7 @@ import type { PreviousBreak } from '../breaks/lifecycle.js';
 import type { BreakNote } from '../breaks/notes.js';
 import type { ResultDocument, RunDocument } from './documents.js';
 import { latestPerDay, resolvedDaysOf, resolvedIndex } from './reader-mongodb.js';
-import type { BreakIdentity, ResultReader } from './reader.js';
+import { previousBreakOf, type BreakIdentity, type ResultReader } from './reader.js';
 
 const NUMBERS = new Set([
   'dbf_units',
@@ -67,10 +67,8 @@ export class FilesReader implements ResultReader {
     return (await this.allRuns(false)).slice(0, limit);
   }
 
-  async breakRows(runId: string): Promise<ResultDocument[]> {
-    const out: ResultDocument[] = [];
-    for await (const row of this.rows(runId)) if (row.status !== 'matched') out.push(row);
-    return out;
+  async *breakRows(runId: string): AsyncGenerator<ResultDocument> {
+    for await (const row of this.rows(runId)) if (row.status !== 'matched') yield row;
   }
 
   async breakDays(id: BreakIdentity): Promise<ResultDocument[]> {
@@ -116,15 +114,7 @@ export class FilesReader implements ResultReader {
     const out: PreviousBreak[] = [];
     for await (const r of this.rows(run._id)) {
       if (r.status === 'matched' || r.source !== source || r.as_of_date !== day) continue;
-      out.push({
-        source: r.source,
-        productCode: r.product_code,
-        folio: r.folio_no,
-        status: r.status,
-        difference: r.difference,
-        firstSeen: r.first_seen ?? r.as_of_date,
-        asOf: r.as_of_date,
-      });
+      out.push(previousBreakOf(r));
     }
     return out;
   }

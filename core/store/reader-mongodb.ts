@@ -74,15 +74,19 @@ export class MongoReader implements ResultReader {
     );
   }
 
-  breakRows(runId: string): Promise<ResultDocument[]> {
-    return this.guard(async () =>
-      (await this.resultsCol())
-        .find(
-          { reconciliation_run_id: runId, status: { $ne: 'matched' } },
-          { projection: { _id: 0 } },
-        )
-        .toArray(),
+  async *breakRows(runId: string): AsyncGenerator<ResultDocument> {
+    const cursor = await this.guard(async () =>
+      (await this.resultsCol()).find(
+        { reconciliation_run_id: runId, status: { $ne: 'matched' } },
+        { projection: { _id: 0 } },
+      ),
     );
+    try {
+      const next = () => this.guard(() => cursor.next());
+      for (let row = await next(); row !== null; row = await next()) yield row;
+    } finally {
+      await cursor.close();
+    }
   }
 
   breakDays(id: BreakIdentity): Promise<ResultDocument[]> {

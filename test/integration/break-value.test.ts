@@ -52,7 +52,9 @@ for (const kind of [
       expect(
         run.sources.CAMS.files[0].evidence.samples.map((e) => [e.record, e.field]),
       ).to.deep.equal([[3, 'NAV']]);
-      const rows = await createReader(loaded.config, loaded.baseDir).breakRows(run.runId);
+      const rows: ResultDocument[] = [];
+      for await (const r of createReader(loaded.config, loaded.baseDir).breakRows(run.runId))
+        rows.push(r);
       const pick = (r: ResultDocument) => [
         r.folio_no,
         r.status,

@@ -1,0 +1,150 @@
+/**
+ * The one CSV writer, for the files store's results.csv and the break report: RFC 4180 quoting
+ * (a cell with a comma, quote, CR or LF is quoted, quotes doubled), empty for null, numbers as
+ * `String(n)` writes them. Cells are encoded straight into large buffers: a bad day writes millions
+ * of rows, and a string per cell, a stream write per row cost more than the bytes themselves.
+ */
+import type { Writable } from 'node:stream';
+import { ChunkedWriter, MAX_BYTES_PER_UNIT } from './chunked-writer.js';
+
+const NEEDS_QUOTES = /[",\n\r]/;
+const QUOTE = /"/g;
+
+/** One cell's text, the rule every cell the writer encodes follows. */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  // Numbers and booleans never need quoting: skip the scan.
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text =
+    typeof value === 'string'
+      ? value
+      : value instanceof Date
+        ? value.toISOString()
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
+  return NEEDS_QUOTES.test(text) ? `"${text.replace(QUOTE, '""')}"` : text;
+}
+
+const COMMA = 0x2c,
+  NEWLINE = 0x0a,
+  MINUS = 0x2d,
+  DOT = 0x2e,
+  ZERO = 0x30;
+const POWERS = [1, 10, 100, 1000, 10000, 100000, 1000000];
+
+/**
+ * Lines of cells: each cell method writes the cell and a comma, `endLine` turns the last comma
+ * into the line's end.
+ */
+export class CsvWriter extends ChunkedWriter {
+  constructor(out: Writable, chunkBytes?: number) {
+    super(out, chunkBytes);
+  }
+
+  /** One line of these values, in order. */
+  line(values: readonly unknown[]): void {
+    for (const v of values) this.value(v);
+    this.endLine();
+  }
+
+  endLine(): void {
+    this.buf[this.used - 1] = NEWLINE;
+  }
+
+  empty(): void {
+    this.room(1);
+    this.buf[this.used++] = COMMA;
+  }
+
+  /** Any value, as `csvCell` writes it. */
+  value(v: unknown): void {
+    if (v === null || v === undefined) this.empty();
+    else if (typeof v === 'string') this.text(v);
+    else if (typeof v === 'number') this.number(v);
+    else this.slow(csvCell(v));
+  }
+
+  /** Text, quoted when it holds a comma, quote, CR or LF; null and undefined are empty. */
+  text(s: string | null | undefined): void {
+    if (s === null || s === undefined) return this.empty();
+    const n = s.length;
+    this.room(n + 1);
+    const buf = this.buf;
+    let o = this.used;
+    // Plain ASCII (almost every cell) is copied byte by byte; anything else takes `csvCell`.
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80 || c === COMMA || c === 0x22 || c === NEWLINE || c === 0x0d)
+        return this.slow(csvCell(s));
+      buf[o++] = c;
+    }
+    buf[o++] = COMMA;
+    this.used = o;
+  }
+
+  /** A number as `String(n)` writes it. */
+  number(n: number): void {
+    if (Number.isSafeInteger(n)) this.decimal(n, 0);
+    else this.slow(String(n));
+  }
+
+  /**
+   * `String(k / 10^places)` for a safe integer `k` (0 ≤ places ≤ 6): the exact decimal, trailing
+   * zeros dropped, no "-0".
+   */
+  decimal(k: number, places: number): void {
+    // Past 10^15 a double may not hold every digit: there `String` decides.
+    if (!Number.isInteger(k) || Math.abs(k) >= 1e15) return this.slow(String(k / POWERS[places]));
+    this.room(24);
+    const buf = this.buf;
+    let o = this.used;
+    let m = k;
+    if (m < 0) {
+      buf[o++] = MINUS;
+      m = -m;
+    }
+    const unit = POWERS[places];
+    let frac = m % unit;
+    const whole = (m - frac) / unit;
+    o = digits(buf, o, whole);
+    if (frac !== 0) {
+      let d = places;
+      while (frac % 10 === 0) {
+        frac /= 10;
+        d--;
+      }
+      buf[o++] = DOT;
+      // Leading zeros of the fraction, then its digits.
+      for (let lead = d - digitCount(frac); lead > 0; lead--) buf[o++] = ZERO;
+      o = digits(buf, o, frac);
+    }
+    buf[o++] = COMMA;
+    this.used = o;
+  }
+
+  /** A cell already in its CSV form. */
+  private slow(cell: string): void {
+    this.room(cell.length * MAX_BYTES_PER_UNIT + 1);
+    this.used += this.buf.write(cell, this.used);
+    this.buf[this.used++] = COMMA;
+  }
+}
+
+function digitCount(n: number): number {
+  let d = 1;
+  for (let p = 10; n >= p && d < 16; p *= 10) d++;
+  return d;
+}
+
+/** The decimal digits of a non-negative safe integer at `o`; returns the offset past them. */
+function digits(buf: Buffer, o: number, n: number): number {
+  const end = o + digitCount(n);
+  let p = end;
+  do {
+    const q = Math.floor(n / 10);
+    buf[--p] = ZERO + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  return end;
+}

@@ -1,0 +1,142 @@
+/**
+ * A report's breaks in order without holding them all: rows are taken in runs of `runRows`, each
+ * run is sorted, and when there is more than one run each goes to a temporary file (one JSON line
+ * a break); reading merges the runs. Memory stays at one run whatever the number of breaks, and the
+ * order is exactly that of sorting every row at once (stable: ties keep their reading order).
+ */
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ChunkedWriter } from '../chunked-writer.js';
+
+/** Breaks sorted in memory before a run goes to disk. */
+export const RUN_ROWS = 50_000;
+
+export class SortedRows<T> implements AsyncIterable<T> {
+  private constructor(
+    /** All rows, sorted, when they fit in one run. */
+    private readonly inMemory: T[] | null,
+    private readonly dir: string | null,
+    private readonly runFiles: string[],
+    private readonly order: (a: T, b: T) => number,
+    /** How many rows, as an array says it. */
+    readonly length: number,
+  ) {}
+
+  static async from<T>(
+    rows: AsyncIterable<T>,
+    order: (a: T, b: T) => number,
+    runRows = RUN_ROWS,
+  ): Promise<SortedRows<T>> {
+    let run: T[] = [];
+    let dir: string | null = null;
+    const files: string[] = [];
+    let count = 0;
+    const spill = async () => {
+      dir ??= await mkdtemp(join(tmpdir(), 'recon-report-'));
+      const file = join(dir, `run-${files.length}.ndjson`);
+      files.push(file);
+      const out = new ChunkedWriter(createWriteStream(file));
+      for (const r of run.sort(order)) {
+        out.write(JSON.stringify(r) + '\n');
+        if (out.full) await out.flush();
+      }
+      await out.end();
+      run = [];
+    };
+    try {
+      for await (const r of rows) {
+        run.push(r);
+        count++;
+        if (run.length >= runRows) await spill();
+      }
+      if (files.length === 0) return new SortedRows(run.sort(order), null, [], order, count);
+      if (run.length > 0) await spill();
+    } catch (err) {
+      if (dir) await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return new SortedRows<T>(null, dir, files, order, count);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    if (this.inMemory) {
+      yield* this.inMemory;
+      return;
+    }
+    const readers = this.runFiles.map((f) => {
+      const input = createReadStream(f);
+      return {
+        input,
+        lines: createInterface({ input, crlfDelay: Infinity })[Symbol.asyncIterator](),
+      };
+    });
+    try {
+      // A heap of the runs' current rows; a tie goes to the earlier run, as a stable sort would.
+      const heap: { row: T; run: number }[] = [];
+      const before = (a: { row: T; run: number }, b: { row: T; run: number }) =>
+        (this.order(a.row, b.row) || a.run - b.run) < 0;
+      const pull = async (run: number) => {
+        const next = await readers[run].lines.next();
+        return next.done ? null : { row: JSON.parse(next.value) as T, run };
+      };
+      for (let run = 0; run < readers.length; run++) {
+        const head = await pull(run);
+        if (head) push(heap, head, before);
+      }
+      while (heap.length > 0) {
+        const top = heap[0];
+        yield top.row;
+        const next = await pull(top.run);
+        if (next) replaceTop(heap, next, before);
+        else popTop(heap, before);
+      }
+    } finally {
+      for (const r of readers) {
+        r.input.destroy();
+        if (!r.input.closed) await once(r.input, 'close');
+      }
+    }
+  }
+
+  /** Removes the temporary files. */
+  async close(): Promise<void> {
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+type Before<E> = (a: E, b: E) => boolean;
+
+function push<E>(heap: E[], e: E, before: Before<E>): void {
+  heap.push(e);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!before(heap[i], heap[parent])) break;
+    [heap[i], heap[parent]] = [heap[parent], heap[i]];
+    i = parent;
+  }
+}
+
+function replaceTop<E>(heap: E[], e: E, before: Before<E>): void {
+  heap[0] = e;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1,
+      r = l + 1;
+    let m = i;
+    if (l < heap.length && before(heap[l], heap[m])) m = l;
+    if (r < heap.length && before(heap[r], heap[m])) m = r;
+    if (m === i) return;
+    [heap[i], heap[m]] = [heap[m], heap[i]];
+    i = m;
+  }
+}
+
+function popTop<E>(heap: E[], before: Before<E>): void {
+  const last = heap.pop()!;
+  if (heap.length > 0) replaceTop(heap, last, before);
+}
