@@ -13,28 +13,21 @@ import { emptyCounts, type ReconRow } from '../../core/reconcile.js';
 import { visibleRun } from './readers.js';
 import { countResults, testMongoUri } from '../support/database.js';
 import { useDay } from '../support/day.js';
+import { summaryOf } from '../support/summary.js';
 
 function summary(runId: string, startedAt: Date, rows: number): RunSummary {
   const counts = { ...emptyCounts(), matched: rows };
-  return {
+  return summaryOf({
     runId,
     status: 'running',
     startedAt,
     finishedAt: startedAt,
-    timezone: 'Asia/Kolkata',
-    tolerance: 0.001,
-    configHash: 'h',
-    sourceNames: ['CAMS'],
     allSources: false,
     counts,
-    closedPositions: 0,
-    timingsMs: {},
-    error: null,
-    ledger: [],
     sources: {
       CAMS: { plugin: 'cams', asOf: '2024-12-24', files: [], rows, deleted: 0, keys: rows, counts },
     },
-  };
+  });
 }
 
 function rows(n: number): ReconRow[] {
