@@ -38,9 +38,9 @@ import type { LedgerPosition } from '../core/reconcile.js';
 import { FileStore } from '../core/store/files.js';
 import { MongoStore } from '../core/store/mongodb.js';
 import type { RunSummary } from '../core/store/types.js';
-import { emptyCounts } from '../core/reconcile.js';
 import { reconcileSource } from '../test/support/reference.js';
 import { startFerret } from '../fixtures/ferretdb.js';
+import { summaryOf } from '../fixtures/summary.js';
 import { generateFile, proveWithDbffile, type GeneratedFile } from '../fixtures/generate.js';
 import { limitLoop, ThreadedLimit } from './limit.js';
 import { decodeAndReconcile, indexLedger } from './pipeline.js';
@@ -280,23 +280,14 @@ if (!flags['skip-dbffile']) {
 }
 
 // 5. Writes: every result row to the CSV file store; a sample to MongoDB.
-const run: RunSummary = {
+const run: RunSummary = summaryOf({
   runId: 'bench',
   status: 'running',
   startedAt: new Date(),
   finishedAt: null,
-  timezone: 'Asia/Kolkata',
-  tolerance: 0.001,
   configHash: '',
   sourceNames: ['BENCH'],
-  allSources: true,
-  sources: {},
-  ledger: [],
-  counts: emptyCounts(),
-  closedPositions: 0,
-  timingsMs: {},
-  error: null,
-};
+});
 const resultRows = [
   ...reconcileSource(
     { source: 'BENCH', asOf: '2024-12-24', decimals: 4, holdings: probe.table },

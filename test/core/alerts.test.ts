@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { alertsFor } from '../../core/alerts.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { summaryOf } from '../support/summary.js';
+import { summaryOf } from '../../fixtures/summary.js';
 
 const run = (breaks: Partial<NonNullable<RunSummary['breaks']>>): RunSummary =>
   summaryOf({

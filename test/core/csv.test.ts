@@ -10,7 +10,7 @@ import { resultDocument } from '../../core/store/documents.js';
 import { COLUMNS, FileStore, writeUnits } from '../../core/store/files.js';
 import { unitsToNumber } from '../../core/fixed-point.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { summaryOf } from '../support/summary.js';
+import { summaryOf } from '../../fixtures/summary.js';
 
 /** The files store's writer before the shared one: a line per row, each handed to the stream. */
 function previousResultsCsv(run: RunSummary, rows: readonly ReconRow[]): string {

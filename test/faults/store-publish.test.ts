@@ -13,7 +13,7 @@ import { emptyCounts, type ReconRow } from '../../core/reconcile.js';
 import { visibleRun } from './readers.js';
 import { countResults, testMongoUri } from '../support/database.js';
 import { useDay } from '../support/day.js';
-import { summaryOf } from '../support/summary.js';
+import { summaryOf } from '../../fixtures/summary.js';
 
 function summary(runId: string, startedAt: Date, rows: number): RunSummary {
   const counts = { ...emptyCounts(), matched: rows };
