@@ -55,10 +55,11 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 export async function runRecon(
   config: string,
   nodeArgs: string[] = [],
+  runArgs: string[] = [],
 ): Promise<{ counts: Counts; closed: number; timingsMs: Record<string, number> }> {
   const { stdout } = await exec(
     process.execPath,
-    [...nodeArgs, CLI, 'run', '--json', '--config', config],
+    [...nodeArgs, CLI, 'run', '--json', '--config', config, ...runArgs],
     { maxBuffer: 16 << 20 },
   );
   const run = JSON.parse(stdout) as {

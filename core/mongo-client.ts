@@ -2,8 +2,8 @@
  * One MongoClient per process and URI: the ledger and the store often share a server, and a
  * long-running daemon must not open a pool per run.
  */
-import { MongoClient } from 'mongodb';
-import { ReconError } from './errors.js';
+import { MongoClient, type Db } from 'mongodb';
+import { ReconError, type ErrorCode } from './errors.js';
 import { redactUri } from './redact.js';
 
 const clients = new Map<string, Promise<MongoClient>>();
@@ -37,4 +37,18 @@ export async function closeMongoClients(): Promise<void> {
   const all = [...clients.values()];
   clients.clear();
   await Promise.allSettled(all.map(async (c) => (await c).close()));
+}
+
+/** A database on the shared client. */
+export async function mongoDb(uri: string, database: string): Promise<Db> {
+  return (await mongoClient(uri)).db(database);
+}
+
+/**
+ * A failed database call as a ReconError of `code`, its message after what was being done; a
+ * ReconError passes through as it is.
+ */
+export function mongoError(err: unknown, code: ErrorCode, what: string): ReconError {
+  if (err instanceof ReconError) return err;
+  return new ReconError(code, `${what}: ${(err as Error).message}`, {}, { cause: err });
 }

@@ -11,19 +11,15 @@ import { keyOf } from '../keys/text-key.js';
 export class LatestNavs {
   private readonly best = new Map<string, { at: number; id: string; nav: number }>();
 
-  /** Only these keys are wanted (key strings, see keys/text-key.ts). */
+  /** Only these keys are wanted (key strings, see keys/text-key.ts); null: every key. */
   constructor(
-    private readonly wanted: ReadonlySet<string>,
+    private readonly wanted: ReadonlySet<string> | null,
     private readonly cutoff: Date,
   ) {}
 
   add(productCode: unknown, folio: unknown, when: unknown, navValue: unknown, id: string): void {
+    if (navValue === undefined || navValue === null) return;
     if (!(when instanceof Date) || !(when.getTime() < this.cutoff.getTime())) return;
-    const p = keyText(productCode),
-      f = keyText(folio);
-    if (p === null || f === null) return;
-    const key = keyOf(p, f);
-    if (!this.wanted.has(key)) return;
     let nav: number | null;
     try {
       nav = unitsFromValue(navValue);
@@ -31,14 +27,26 @@ export class LatestNavs {
       nav = null; // too large to be a NAV
     }
     if (nav === null || nav <= 0) return;
+    const p = keyText(productCode),
+      f = keyText(folio);
+    if (p === null || f === null) return;
+    const key = keyOf(p, f);
+    if (this.wanted !== null && !this.wanted.has(key)) return;
     const at = when.getTime();
     const b = this.best.get(key);
     if (b === undefined || at > b.at || (at === b.at && id > b.id))
       this.best.set(key, { at, id, nav });
   }
 
-  /** Key → NAV (ten-thousandths of a rupee). */
-  result(): Map<string, number> {
-    return new Map([...this.best].map(([k, v]) => [k, v.nav]));
+  /** Key → NAV (ten-thousandths of a rupee), of every key or of the keys in `only`. */
+  result(only?: ReadonlySet<string>): Map<string, number> {
+    const out = new Map<string, number>();
+    if (only === undefined) for (const [k, v] of this.best) out.set(k, v.nav);
+    else
+      for (const k of only) {
+        const b = this.best.get(k);
+        if (b !== undefined) out.set(k, b.nav);
+      }
+    return out;
   }
 }

@@ -14,12 +14,17 @@
  * $group here has exactly one accumulator. Its $group is also quadratic in the number of groups
  * (measured: 600 groups 0.5 s, 20 000 groups 54 s), so `aggregation: client` streams the day's
  * transactions with a projection and aggregates them here instead, converting each value once.
+ *
+ * Nothing is asked per break or per batch of breaks: the scheme names of mongo_only rows come from
+ * the aggregation or the stream; the next-day movements (timing reasons) from the stream, which
+ * runs a day past the last cut-off, or in `server` mode from one range read beside the
+ * aggregation; in `client` mode the ledger NAVs of breaks from the stream too.
  */
 import { Decimal128, type Collection, type Document } from 'mongodb';
 import { ReconError } from '../errors.js';
 import { addUnits, parseUnitsText, unitsFromDouble, unitsFromDoubleSum } from '../fixed-point.js';
 import { keyOf } from '../keys/text-key.js';
-import { mongoClient } from '../mongo-client.js';
+import { mongoClient, mongoError } from '../mongo-client.js';
 import { LatestNavs } from './latest-nav.js';
 import { MovementBuilder, PositionBuilder } from './positions.js';
 import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
@@ -35,12 +40,41 @@ export interface MongoLedgerOptions {
 
 const NUMERIC_TYPES = ['double', 'int', 'long'];
 
+/**
+ * How far past the last cut-off the snapshots' read keeps transactions for the next-day movements:
+ * the next day ends 24 hours after the cut-off, give or take a daylight-saving shift.
+ */
+const LATER_MS = 48 * 3600_000;
+/** Transactions kept for movements(); beyond this many, movements() queries its own range. */
+const LATER_LIMIT = 1_000_000;
+
+/** One transaction kept for the movements. */
+interface Movement {
+  p: unknown;
+  fo: unknown;
+  t: unknown;
+  units: number | null;
+  id: string;
+  at: number;
+}
+
+/** Transactions dated in [fromMs, toMs), kept from the snapshots' read. */
+interface Later {
+  fromMs: number;
+  toMs: number;
+  moves: Movement[];
+}
+
 export class MongoLedger implements LedgerAdapter {
   /**
    * Each key's scheme name (the least non-blank one), collected while the snapshots read the
    * ledger.
    */
   private readonly schemes = new Map<string, string>();
+  /** The transactions after the earliest cut-off, when the snapshots' read kept them. */
+  private later: Later | null = null;
+  /** `client` mode: every key's latest NAV before each cut-off (by cut-off time). */
+  private readonly navs = new Map<number, LatestNavs>();
 
   constructor(private readonly options: MongoLedgerOptions) {}
 
@@ -64,12 +98,21 @@ export class MongoLedger implements LedgerAdapter {
   }
 
   async snapshots(cutoffs: readonly Cutoff[]): Promise<LedgerSnapshot[]> {
+    if (cutoffs.length === 0) return [];
     const col = await this.collection();
-    return Promise.all(cutoffs.map((c) => this.snapshot(col, c)));
+    const times = cutoffs.map((c) => c.cutoff.getTime());
+    const window = { fromMs: Math.min(...times), toMs: Math.max(...times) + LATER_MS };
+    if (this.options.aggregation === 'client') return this.clientSnapshots(col, cutoffs, window);
+    // The next-day movements are read beside the aggregation, in the ledger stage.
+    const [snaps, later] = await Promise.all([
+      Promise.all(cutoffs.map((c) => this.snapshot(col, c))),
+      this.readLater(col, window),
+    ]);
+    this.later = later;
+    return snaps;
   }
 
   private async snapshot(col: Collection, cutoff: Cutoff): Promise<LedgerSnapshot> {
-    if (this.options.aggregation === 'client') return this.clientSnapshot(col, cutoff);
     const f = this.options.rules.fields;
     const builder = new PositionBuilder(cutoff, this.options.rules);
     const inDay = { [f.date]: { $lt: cutoff.cutoff } };
@@ -150,20 +193,26 @@ export class MongoLedger implements LedgerAdapter {
       const snapshot = builder.finish();
       return snapshot;
     } catch (err) {
-      if (err instanceof ReconError) throw err;
-      throw new ReconError(
-        'RECON_LEDGER_READ',
-        `ledger aggregation failed for as-of ${cutoff.asOf}: ${(err as Error).message}`,
-        {},
-        { cause: err },
-      );
+      throw readError(err, `ledger aggregation failed for as-of ${cutoff.asOf}`);
     }
   }
 
-  /** Streams the day's transactions (five fields each) and aggregates them in fixed-point here. */
-  private async clientSnapshot(col: Collection, cutoff: Cutoff): Promise<LedgerSnapshot> {
+  /**
+   * One stream of the transactions up to a day past the last cut-off (seven fields each), summed
+   * here in fixed-point for every cut-off; it also keeps the later transactions for the next-day
+   * movements and each key's latest NAV for the breaks' values.
+   */
+  private async clientSnapshots(
+    col: Collection,
+    cutoffs: readonly Cutoff[],
+    window: { fromMs: number; toMs: number },
+  ): Promise<LedgerSnapshot[]> {
     const f = this.options.rules.fields;
-    const builder = new PositionBuilder(cutoff, this.options.rules);
+    const builders = cutoffs.map((c) => new PositionBuilder(c, this.options.rules));
+    const ends = builders.map((b) => b.snapshotCutoff());
+    const lastEnd = Math.max(...ends);
+    const pickers = cutoffs.map((c) => new LatestNavs(null, c.cutoff));
+    let later: Later | null = { ...window, moves: [] };
     try {
       const projection = {
         [f.productCode]: 1,
@@ -171,32 +220,68 @@ export class MongoLedger implements LedgerAdapter {
         [f.type]: 1,
         [f.units]: 1,
         [f.schemeName]: 1,
+        [f.date]: 1,
+        [f.nav]: 1,
       };
-      for await (const tx of col.find(
-        { [f.date]: { $lt: cutoff.cutoff } },
-        { projection, batchSize: 10_000 },
-      )) {
-        this.noteScheme(tx[f.productCode], tx[f.folio], tx[f.schemeName]);
-        builder.add({
-          productCode: tx[f.productCode],
-          folio: tx[f.folio],
-          type: tx[f.type],
-          units: unitsFromValue(tx[f.units]),
-          count: 1,
-          sample: String(tx._id),
-        });
+      const filter = { [f.date]: { $lt: new Date(window.toMs) } };
+      for await (const tx of col.find(filter, { projection, batchSize: 10_000 })) {
+        const [p, fo, t, when] = [tx[f.productCode], tx[f.folio], tx[f.type], tx[f.date]];
+        const at = when instanceof Date ? when.getTime() : NaN;
+        const units = unitsFromValue(tx[f.units]);
+        const id = String(tx._id);
+        // Names as the snapshots see them: of transactions before a cut-off.
+        if (at < lastEnd) this.noteScheme(p, fo, tx[f.schemeName]);
+        if (at >= window.fromMs && later !== null) {
+          if (later.moves.length === LATER_LIMIT) later = null;
+          else later.moves.push({ p, fo, t, units, id, at });
+        }
+        for (let i = 0; i < builders.length; i++) {
+          if (!(at < ends[i])) continue;
+          builders[i].add({ productCode: p, folio: fo, type: t, units, count: 1, sample: id });
+          pickers[i].add(p, fo, when, tx[f.nav], id);
+        }
       }
       const badDates = await col.countDocuments({ [f.date]: { $not: { $type: 'date' } } });
-      if (badDates > 0) builder.badDates(badDates);
-      return builder.finish();
+      if (badDates > 0) for (const b of builders) b.badDates(badDates);
+      this.later = later;
+      for (const [i, c] of cutoffs.entries()) this.navs.set(c.cutoff.getTime(), pickers[i]);
+      return builders.map((b) => b.finish());
     } catch (err) {
-      if (err instanceof ReconError) throw err;
-      throw new ReconError(
-        'RECON_LEDGER_READ',
-        `ledger read failed for as-of ${cutoff.asOf}: ${(err as Error).message}`,
-        {},
-        { cause: err },
-      );
+      throw readError(err, `ledger read failed for as-of ${cutoffs.map((c) => c.asOf).join(', ')}`);
+    }
+  }
+
+  /** The transactions of [fromMs, toMs), for the next-day movements; null when too many. */
+  private async readLater(
+    col: Collection,
+    window: { fromMs: number; toMs: number },
+  ): Promise<Later | null> {
+    const later: Later = { ...window, moves: [] };
+    try {
+      for await (const m of this.moves(col, new Date(window.fromMs), new Date(window.toMs))) {
+        if (later.moves.length === LATER_LIMIT) return null;
+        later.moves.push(m);
+      }
+    } catch (err) {
+      throw readError(err, 'ledger read of the transactions after the cut-off failed');
+    }
+    return later;
+  }
+
+  /** The transactions dated in [from, to). */
+  private async *moves(col: Collection, from: Date, to: Date): AsyncGenerator<Movement> {
+    const f = this.options.rules.fields;
+    const projection = { [f.productCode]: 1, [f.folio]: 1, [f.type]: 1, [f.units]: 1, [f.date]: 1 };
+    for await (const tx of col.find({ [f.date]: { $gte: from, $lt: to } }, { projection })) {
+      const when = tx[f.date];
+      yield {
+        p: tx[f.productCode],
+        fo: tx[f.folio],
+        t: tx[f.type],
+        units: unitsFromValue(tx[f.units]),
+        id: String(tx._id),
+        at: when instanceof Date ? when.getTime() : NaN,
+      };
     }
   }
 
@@ -224,18 +309,19 @@ export class MongoLedger implements LedgerAdapter {
   }
 
   async movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>> {
-    const f = this.options.rules.fields;
-    const col = await this.collection();
     const builder = new MovementBuilder(this.options.rules);
-    const projection = { [f.productCode]: 1, [f.folio]: 1, [f.type]: 1, [f.units]: 1 };
-    for await (const tx of col.find({ [f.date]: { $gte: from, $lt: to } }, { projection })) {
-      builder.add(
-        tx[f.productCode],
-        tx[f.folio],
-        tx[f.type],
-        unitsFromValue(tx[f.units]),
-        String(tx._id),
-      );
+    const [fromMs, toMs] = [from.getTime(), to.getTime()];
+    const later = this.later;
+    if (later !== null && fromMs >= later.fromMs && toMs <= later.toMs) {
+      for (const m of later.moves)
+        if (m.at >= fromMs && m.at < toMs) builder.add(m.p, m.fo, m.t, m.units, m.id);
+      return builder.movements;
+    }
+    const col = await this.collection();
+    try {
+      for await (const m of this.moves(col, from, to)) builder.add(m.p, m.fo, m.t, m.units, m.id);
+    } catch (err) {
+      throw readError(err, 'ledger read of the next-day movements failed');
     }
     return builder.movements;
   }
@@ -244,9 +330,12 @@ export class MongoLedger implements LedgerAdapter {
     cutoff: Date,
     keys: readonly { productCode: string; folio: string }[],
   ): Promise<Map<string, number>> {
+    const wanted = new Set(keys.map((k) => keyOf(k.productCode, k.folio)));
+    const streamed = this.navs.get(cutoff.getTime());
+    if (streamed !== undefined) return streamed.result(wanted);
     const f = this.options.rules.fields;
     const col = await this.collection();
-    const picker = new LatestNavs(new Set(keys.map((k) => keyOf(k.productCode, k.folio))), cutoff);
+    const picker = new LatestNavs(wanted, cutoff);
     try {
       // A find, not a $group with $sort/$first: the same on FerretDB (one accumulator) and MongoDB.
       for (let i = 0; i < keys.length; i += 500) {
@@ -260,12 +349,7 @@ export class MongoLedger implements LedgerAdapter {
           picker.add(tx[f.productCode], tx[f.folio], tx[f.date], tx[f.nav], String(tx._id));
       }
     } catch (err) {
-      throw new ReconError(
-        'RECON_LEDGER_READ',
-        `ledger NAV lookup failed before ${cutoff.toISOString()}: ${(err as Error).message}`,
-        {},
-        { cause: err },
-      );
+      throw readError(err, `ledger NAV lookup failed before ${cutoff.toISOString()}`);
     }
     return picker.result();
   }
@@ -286,6 +370,11 @@ export class MongoLedger implements LedgerAdapter {
   async close(): Promise<void> {
     // The client is shared per process; closeMongoClients() ends it.
   }
+}
+
+/** A failed read as RECON_LEDGER_READ (a ReconError passes through as it is). */
+function readError(err: unknown, what: string): ReconError {
+  return mongoError(err, 'RECON_LEDGER_READ', what);
 }
 
 /** Filters matching these keys; a numeric folio may be stored as a number. */

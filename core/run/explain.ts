@@ -108,7 +108,8 @@ export async function explainRun(
   const explain = Math.round(performance.now() - tExplain - (sink.ms - writeMsBefore));
   const write = Math.round(sink.ms);
   const reconcile = Math.round(performance.now() - t0 - sink.ms - explain);
-  ctx.log.info({ rows: sink.written }, 'results written');
+  const rowsPerSecond = Math.round(sink.written / (Math.max(sink.ms, 1) / 1000));
+  ctx.log.info({ rows: sink.written, ms: write, rowsPerSecond }, 'results written');
   return {
     closedPositions: closed,
     ...(immaterial > 0 ? { immaterial } : {}),

@@ -25,7 +25,7 @@
 import type { Collection, Db, Filter, ObjectId } from 'mongodb';
 import { MongoBulkWriteError } from 'mongodb';
 import { ReconError } from '../errors.js';
-import { mongoClient } from '../mongo-client.js';
+import { mongoDb, mongoError } from '../mongo-client.js';
 import type { ReconRow } from '../reconcile.js';
 import {
   coverageOf,
@@ -35,6 +35,7 @@ import {
   type RunDocument,
 } from './documents.js';
 import type { PreviousBreak } from '../breaks/lifecycle.js';
+import { previousBreakOf } from './reader.js';
 import type { ResultStore, RunSummary, TidyReport } from './types.js';
 
 /**
@@ -42,6 +43,8 @@ import type { ResultStore, RunSummary, TidyReport } from './types.js';
  * meanwhile.
  */
 const DELETE_BATCH = 25_000;
+/** Insert batches in flight at once: bounded, so memory and the server's queue stay small. */
+const WRITES_IN_FLIGHT = 3;
 
 export interface MongoStoreOptions {
   uri: string;
@@ -52,21 +55,35 @@ export interface MongoStoreOptions {
   staleAfterMs: number;
 }
 
-export class MongoStore implements ResultStore {
-  private indexed = false;
+/** The result and run collections of a store's database (the store writes, readers read). */
+export class StoreCollections {
+  constructor(
+    private readonly uri: string,
+    private readonly database: string,
+    private readonly names: { results: string; runs: string },
+  ) {}
 
-  constructor(private readonly options: MongoStoreOptions) {}
-
-  async db(): Promise<Db> {
-    return (await mongoClient(this.options.uri)).db(this.options.database);
+  db(): Promise<Db> {
+    return mongoDb(this.uri, this.database);
   }
 
   async results(): Promise<Collection<ResultDocument>> {
-    return (await this.db()).collection<ResultDocument>(this.options.resultsCollection);
+    return (await this.db()).collection<ResultDocument>(this.names.results);
   }
 
   async runs(): Promise<Collection<RunDocument>> {
-    return (await this.db()).collection<RunDocument>(this.options.runsCollection);
+    return (await this.db()).collection<RunDocument>(this.names.runs);
+  }
+}
+
+export class MongoStore extends StoreCollections implements ResultStore {
+  private indexed = false;
+
+  constructor(private readonly options: MongoStoreOptions) {
+    super(options.uri, options.database, {
+      results: options.resultsCollection,
+      runs: options.runsCollection,
+    });
   }
 
   private async ensureIndexes(): Promise<void> {
@@ -149,19 +166,33 @@ export class MongoStore implements ResultStore {
     });
   }
 
+  /**
+   * Inserts in batches of `batchSize`, up to WRITES_IN_FLIGHT at once (the server parses one while
+   * it stores another). Resolves, or fails, only once no insert of the call is in flight, so that
+   * commit, and the deletes of fail(), always come after the run's last write.
+   */
   async writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void> {
     const results = await this.results();
-    for (let i = 0; i < rows.length; i += this.options.batchSize) {
-      const docs = rows.slice(i, i + this.options.batchSize).map((r) => resultDocument(run, r));
-      await this.guard('write results', async () => {
+    const size = this.options.batchSize;
+    let next = 0;
+    let failure: unknown = null;
+    const lane = async () => {
+      while (failure === null && next < rows.length) {
+        const from = next;
+        next += size;
+        const docs = rows.slice(from, from + size).map((r) => resultDocument(run, r));
         try {
           await results.insertMany(docs, { ordered: false });
         } catch (err) {
-          if (err instanceof MongoBulkWriteError && onlyDuplicates(err)) return;
-          throw err;
+          // A retried batch whose rows are already in: the unique index refused them all.
+          if (!(err instanceof MongoBulkWriteError && onlyDuplicates(err))) failure ??= err;
         }
-      });
-    }
+      }
+    };
+    const lanes = Math.min(WRITES_IN_FLIGHT, Math.ceil(rows.length / size));
+    await Promise.all(Array.from({ length: lanes }, lane));
+    if (failure !== null)
+      throw mongoError(failure, 'RECON_STORE_WRITE', 'result store: write results failed');
   }
 
   async commit(run: RunSummary): Promise<void> {
@@ -225,21 +256,20 @@ export class MongoStore implements ResultStore {
   private async supersedeFor(
     run: Pick<RunDocument, '_id' | 'started_at' | 'coverage'>,
   ): Promise<number> {
-    const deleted =
-      run.coverage.length === 0
-        ? 0
-        : await this.deleteRows({
-            $and: [
-              { $or: run.coverage.map((c) => ({ source: c.source, as_of_date: c.as_of_date })) },
-              {
-                $or: [
-                  { reconciliation_date: { $lt: run.started_at } },
-                  { reconciliation_date: run.started_at, reconciliation_run_id: { $lt: run._id } },
-                ],
-              },
-              { reconciliation_run_id: { $ne: run._id } },
-            ],
-          });
+    const deleted = !(await this.earlierRowsMayExist(run))
+      ? 0
+      : await this.deleteRows({
+          $and: [
+            { $or: run.coverage.map((c) => ({ source: c.source, as_of_date: c.as_of_date })) },
+            {
+              $or: [
+                { reconciliation_date: { $lt: run.started_at } },
+                { reconciliation_date: run.started_at, reconciliation_run_id: { $lt: run._id } },
+              ],
+            },
+            { reconciliation_run_id: { $ne: run._id } },
+          ],
+        });
     await retried(async () =>
       (await this.runs()).updateOne(
         { _id: run._id, status: 'committed' },
@@ -247,6 +277,33 @@ export class MongoStore implements ResultStore {
       ),
     );
     return deleted;
+  }
+
+  /**
+   * Whether a run ordered before `run` may have rows of a pair it covers: one still running or
+   * failed with its rows not yet removed, or a committed one covering one of those pairs (a
+   * committed run's rows are all of pairs its coverage lists). A run document is written before
+   * any of its rows, so when none qualifies there is nothing to delete, and the scan of the
+   * results (a whole-collection scan on FerretDB) is skipped: the first run of a day.
+   */
+  private async earlierRowsMayExist(
+    run: Pick<RunDocument, '_id' | 'started_at' | 'coverage'>,
+  ): Promise<boolean> {
+    if (run.coverage.length === 0) return false;
+    const pairs = new Set(run.coverage.map((c) => JSON.stringify([c.source, c.as_of_date])));
+    const earlier = await retried(async () =>
+      (await this.runs())
+        .find(
+          { started_at: { $lte: run.started_at }, _id: { $ne: run._id } },
+          { projection: { _id: 1, started_at: 1, status: 1, rows_removed: 1, coverage: 1 } },
+        )
+        .toArray(),
+    );
+    return earlier.some((r) => {
+      if (runOrder(r, run) >= 0) return false;
+      if (r.status !== 'committed') return !(r.status === 'failed' && r.rows_removed === true);
+      return (r.coverage ?? []).some((c) => pairs.has(JSON.stringify([c.source, c.as_of_date])));
+    });
   }
 
   /**
@@ -314,40 +371,55 @@ export class MongoStore implements ResultStore {
     });
   }
 
+  /**
+   * Breaks of the latest committed run for `source` on the last as-of day before `asOf`
+   * (lifecycle). The day and the run come from the run documents' coverage (a small collection);
+   * the results are read only for that run, and not at all when no earlier day was published.
+   */
   async previousBreaks(source: string | null, asOf: string): Promise<PreviousBreak[]> {
     return this.guard('read previous breaks', async () => {
-      const results = await this.results();
-      const last = await results
-        .find({ source, as_of_date: { $lt: asOf } }, { projection: { as_of_date: 1 } })
-        .sort({ as_of_date: -1 })
-        .limit(1)
-        .toArray();
-      if (last.length === 0) return [];
-      const day = last[0].as_of_date;
-      const rows = await results
-        .find({ source, as_of_date: day, status: { $ne: 'matched' } })
-        .toArray();
-      const runIds = [...new Set(rows.map((r) => r.reconciliation_run_id))];
-      if (runIds.length === 0) return [];
-      const latest = await (
+      const committed = await (
         await this.runs()
       )
-        .find({ _id: { $in: runIds }, status: 'committed' }, { projection: { _id: 1 } })
-        .sort({ started_at: -1 })
-        .limit(1)
+        .find({ status: 'committed' }, { projection: { _id: 1, started_at: 1, coverage: 1 } })
         .toArray();
-      if (latest.length === 0) return [];
-      return rows
-        .filter((r) => r.reconciliation_run_id === latest[0]._id)
-        .map((r) => ({
-          source: r.source,
-          productCode: r.product_code,
-          folio: r.folio_no,
-          status: r.status,
-          difference: r.difference,
-          firstSeen: r.first_seen ?? r.as_of_date,
-          asOf: r.as_of_date,
-        }));
+      let day: string | null = null;
+      let latest: Pick<RunDocument, '_id' | 'started_at'> | null = null;
+      for (const r of committed)
+        for (const c of r.coverage ?? []) {
+          if (c.source !== source || c.as_of_date >= asOf) continue;
+          if (
+            day === null ||
+            c.as_of_date > day ||
+            (c.as_of_date === day && runOrder(r, latest!) > 0)
+          )
+            [day, latest] = [c.as_of_date, r];
+        }
+      if (latest === null) return [];
+      const rows = await (
+        await this.results()
+      )
+        .find(
+          {
+            reconciliation_run_id: latest._id,
+            source,
+            as_of_date: day!,
+            status: { $ne: 'matched' },
+          },
+          {
+            projection: {
+              source: 1,
+              product_code: 1,
+              folio_no: 1,
+              status: 1,
+              difference: 1,
+              first_seen: 1,
+              as_of_date: 1,
+            },
+          },
+        )
+        .toArray();
+      return rows.map(previousBreakOf);
     });
   }
 
@@ -375,13 +447,7 @@ export class MongoStore implements ResultStore {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof ReconError) throw err;
-      throw new ReconError(
-        'RECON_STORE_WRITE',
-        `result store: ${what} failed: ${(err as Error).message}`,
-        {},
-        { cause: err },
-      );
+      throw mongoError(err, 'RECON_STORE_WRITE', `result store: ${what} failed`);
     }
   }
 }

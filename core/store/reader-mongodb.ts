@@ -2,12 +2,12 @@
  * ResultReader over the MongoDB store; notes live in their own collection, indexed on the break
  * identity.
  */
-import type { Collection, Db } from 'mongodb';
+import type { Collection } from 'mongodb';
 import { breakId } from '../breaks/lifecycle.js';
 import type { BreakNote } from '../breaks/notes.js';
-import { ReconError } from '../errors.js';
-import { mongoClient } from '../mongo-client.js';
+import { mongoError } from '../mongo-client.js';
 import type { ResultDocument, RunDocument } from './documents.js';
+import { StoreCollections } from './mongodb.js';
 import type { BreakIdentity, ResultReader } from './reader.js';
 
 export interface MongoReaderOptions {
@@ -20,23 +20,22 @@ export interface MongoReaderOptions {
 
 export class MongoReader implements ResultReader {
   private notesIndexed = false;
+  private readonly store: StoreCollections;
 
-  constructor(private readonly options: MongoReaderOptions) {}
-
-  private async db(): Promise<Db> {
-    return (await mongoClient(this.options.uri)).db(this.options.database);
+  constructor(private readonly options: MongoReaderOptions) {
+    this.store = new StoreCollections(options.uri, options.database, options);
   }
 
-  private async runsCol(): Promise<Collection<RunDocument>> {
-    return (await this.db()).collection<RunDocument>(this.options.runs);
+  private runsCol(): Promise<Collection<RunDocument>> {
+    return this.store.runs();
   }
 
-  private async resultsCol(): Promise<Collection<ResultDocument>> {
-    return (await this.db()).collection<ResultDocument>(this.options.results);
+  private resultsCol(): Promise<Collection<ResultDocument>> {
+    return this.store.results();
   }
 
   private async notesCol(): Promise<Collection<BreakNote>> {
-    const col = (await this.db()).collection<BreakNote>(this.options.notes);
+    const col = (await this.store.db()).collection<BreakNote>(this.options.notes);
     if (!this.notesIndexed) {
       await col.createIndex(
         { source: 1, product_code: 1, folio_no: 1, at: 1 },
@@ -164,13 +163,7 @@ export class MongoReader implements ResultReader {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof ReconError) throw err;
-      throw new ReconError(
-        'RECON_STORE_WRITE',
-        `result store: read failed: ${(err as Error).message}`,
-        {},
-        { cause: err },
-      );
+      throw mongoError(err, 'RECON_STORE_WRITE', 'result store: read failed');
     }
   }
 }

@@ -6,6 +6,7 @@
  * lost, and two runs of one day at once.
  */
 import { expect } from 'chai';
+import { Collection } from 'mongodb';
 import sinon from 'sinon';
 import { MongoStore } from '../../core/store/mongodb.js';
 import type { RunSummary } from '../../core/store/types.js';
@@ -150,5 +151,121 @@ describe('faults: the publish protocol in the store', function () {
     expect(
       (await world.db.collection('reconciliation_runs').findOne({ _id: 'run-x' as never }))?.status,
     ).to.equal('committed');
+  });
+
+  it('keeps at most three insert batches in flight, and fails a write only once none is in flight', async () => {
+    const small = new MongoStore({
+      uri: testMongoUri(),
+      database: world.db.databaseName,
+      resultsCollection: 'reconciliation_results',
+      runsCollection: 'reconciliation_runs',
+      batchSize: 10,
+      staleAfterMs: 3600_000,
+    });
+    const insertMany = Collection.prototype.insertMany;
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    let failAt = -1;
+    sinon.stub(Collection.prototype, 'insertMany').callsFake(async function (
+      this: Collection,
+      ...args: Parameters<Collection['insertMany']>
+    ) {
+      const call = calls++;
+      inFlight++;
+      most = Math.max(most, inFlight);
+      try {
+        // A slow server: each batch takes a while, so the next ones are sent meanwhile.
+        await new Promise((r) => setTimeout(r, call === failAt ? 5 : 40));
+        if (call === failAt) throw new Error('injected: the server went away');
+        return await insertMany.apply(this, args);
+      } finally {
+        inFlight--;
+      }
+    });
+    const ok = summary('run-ok', new Date(Date.now() - 60_000), 95);
+    await small.begin(ok);
+    await small.writeRows(ok, rows(95));
+    expect(calls).to.equal(10);
+    expect(most).to.equal(3);
+    const results = world.db.collection('reconciliation_results');
+    expect(await results.countDocuments({ reconciliation_run_id: 'run-ok' })).to.equal(95);
+
+    calls = 0;
+    failAt = 4;
+    const bad = summary('run-bad', new Date(), 95);
+    await small.begin(bad);
+    const err = await small.writeRows(bad, rows(95)).then(
+      () => null,
+      (e: unknown) => ({ e: e as { code: string; message: string }, inFlight }),
+    );
+    expect(err?.e.code).to.equal('RECON_STORE_WRITE');
+    expect(err?.e.message).to.contain('injected: the server went away');
+    // Nothing of this run is still being written when the failure is known: fail() removes all.
+    expect(err?.inFlight).to.equal(0);
+    sinon.restore();
+    bad.status = 'failed';
+    expect(await small.fail(bad)).to.equal('failed');
+    expect(await results.countDocuments({ reconciliation_run_id: 'run-bad' })).to.equal(0);
+  });
+
+  it("finds the previous day's breaks from the latest committed run, whatever rows an unfinished run left", async () => {
+    const day = (run: RunSummary, asOf: string) => {
+      run.sources.CAMS.asOf = asOf;
+      return run;
+    };
+    const breaks = (asOf: string, n: number, status: ReconRow['status'] = 'mismatched') =>
+      rows(n).map((r) => ({ ...r, asOf, status, difference: 5_000 }));
+    const older = day(summary('run-23a', new Date(Date.now() - 90_000), 4), '2024-12-23');
+    await store.begin(older);
+    await store.writeRows(older, breaks('2024-12-23', 4));
+    await store.commit(older);
+    const latest = day(summary('run-23b', new Date(Date.now() - 60_000), 3), '2024-12-23');
+    await store.begin(latest);
+    await store.writeRows(latest, [...breaks('2024-12-23', 2), ...rows(1)]);
+    await store.commit(latest); // its cleanup never ran: run-23a's rows are still there
+    // A run of the 24th still running (or killed) has left rows of its own.
+    const unfinished = day(summary('run-24', new Date(Date.now() - 30_000), 5), '2024-12-24');
+    await store.begin(unfinished);
+    await store.writeRows(unfinished, breaks('2024-12-24', 5, 'dbf_only'));
+
+    const previous = await store.previousBreaks('CAMS', '2024-12-25');
+    expect(previous.map((b) => [b.folio, b.status, b.asOf])).to.have.deep.members([
+      ['0', 'mismatched', '2024-12-23'],
+      ['1', 'mismatched', '2024-12-23'],
+    ]);
+    expect(await store.previousBreaks('CAMS', '2024-12-23')).to.deep.equal([]);
+    expect(await store.previousBreaks('KARVY', '2024-12-25')).to.deep.equal([]);
+  });
+
+  it("skips the scan of the results when no earlier run can have rows of the day, and still removes a stalled earlier run's rows", async () => {
+    const find = sinon.spy(Collection.prototype, 'find');
+    const resultScans = () =>
+      find.thisValues.filter((c: Collection) => c.collectionName === 'reconciliation_results')
+        .length;
+    const other = summary('run-23', new Date(Date.now() - 90_000), 6);
+    other.sources.CAMS.asOf = '2024-12-23';
+    await store.begin(other);
+    await store.writeRows(
+      other,
+      rows(6).map((r) => ({ ...r, asOf: '2024-12-23' })),
+    );
+    await store.commit(other);
+    await store.supersede(other);
+    // The first run of the 24th: the runs of other days cannot have rows of it.
+    const first = summary('run-a', new Date(Date.now() - 60_000), 8);
+    const before = resultScans();
+    expect(await publish(first, 8)).to.equal(0);
+    expect(resultScans()).to.equal(before);
+    // An earlier run of the 24th still running (a stalled process) with rows: scanned, rows gone.
+    const stalled = summary('run-s', new Date(Date.now() - 50_000), 3);
+    await store.begin(stalled);
+    await store.writeRows(stalled, rows(3));
+    const second = summary('run-b', new Date(), 5);
+    expect(await publish(second, 5)).to.equal(8 + 3);
+    expect(resultScans()).to.be.greaterThan(before);
+    const results = world.db.collection('reconciliation_results');
+    expect(await results.countDocuments({ as_of_date: '2024-12-24' })).to.equal(5);
+    expect(await results.countDocuments({ as_of_date: '2024-12-23' })).to.equal(6);
   });
 });

@@ -3,9 +3,10 @@ import { MongoLedger } from '../../core/ledger/mongodb.js';
 import { closeTestClient, testDb, testMongoUri, uniqueDbName } from '../support/database.js';
 import { LEDGER_RULES } from '../support/config.js';
 
+const rules = LEDGER_RULES;
+
 describe('MongoDB ledger: scheme names of mongo_only rows', function () {
   this.timeout(60_000);
-  const rules = LEDGER_RULES;
   after(closeTestClient);
   const cutoff = { asOf: '2024-12-24', cutoff: new Date('2024-12-24T18:30:00Z') };
   const on = new Date('2024-12-20T09:12:00Z');
@@ -78,6 +79,98 @@ describe('MongoDB ledger: scheme names of mongo_only rows', function () {
         expect(
           Object.fromEntries([...names].map(([k, v]) => [k.replace('\u0000', '/'), v])),
         ).to.deep.equal({ 'B01/1': 'Alpha Fund', 'B01/2': 'Numeric Folio Fund' });
+      } finally {
+        await db.dropDatabase();
+      }
+    });
+  }
+});
+
+describe("MongoDB ledger: next-day movements and NAVs from the snapshots' one read", function () {
+  this.timeout(60_000);
+  const day1 = { asOf: '2024-12-23', cutoff: new Date('2024-12-23T18:30:00Z') };
+  const day2 = { asOf: '2024-12-24', cutoff: new Date('2024-12-24T18:30:00Z') };
+  const at = (iso: string) => new Date(iso);
+  const tx = (
+    id: string,
+    product: string,
+    folio: string | number,
+    type: string,
+    units: unknown,
+    when: string,
+    nav?: unknown,
+  ) => ({
+    _id: id,
+    product_code: product,
+    folio_no: folio,
+    transaction_type: type,
+    units,
+    transaction_date: at(when),
+    ...(nav === undefined ? {} : { nav }),
+  });
+  const docs = [
+    tx('a1', 'B01', '1', 'BUY', 10, '2024-12-20T09:00:00Z', 12.5),
+    tx('a2', 'B01', '1', 'BUY', 1, '2024-12-22T09:00:00Z', 13.25),
+    tx('a3', 'B01', '1', 'SELL', 2, '2024-12-24T09:00:00Z', 0), // no usable NAV
+    tx('a4', 'B01', '1', 'BUY', 3, '2024-12-25T09:00:00Z', 99), // day 2's next day
+    tx('b1', 'B02', 7, 'BUY', '4.5', '2024-12-23T20:00:00Z', '20.0001'), // day 1's next day
+    tx('b2', 'B02', 7, 'SELL', 1, '2024-12-24T19:00:00Z'), // day 2's next day, no NAV
+    tx('b3', 'B02', 7, 'BUY', 1, '2024-12-29T09:00:00Z', 30), // after both windows
+    tx('c1', 'B03', '9', 'BUY', 5, '2024-12-21T10:00:00Z', 8),
+    tx('c2', 'B03', '9', 'BUY', 5, '2024-12-21T10:00:00Z', 9), // same time: larger id wins
+  ];
+  const keys = [
+    { productCode: 'B01', folio: '1' },
+    { productCode: 'B02', folio: '7' },
+    { productCode: 'B03', folio: '9' },
+  ];
+  const plain = (m: Map<string, unknown>) =>
+    Object.fromEntries([...m].map(([k, v]) => [k.replace('\u0000', '/'), v]));
+  const nextDay = (c: { cutoff: Date }) => new Date(c.cutoff.getTime() + 24 * 3600_000);
+
+  for (const aggregation of ['server', 'client'] as const) {
+    it(`gives what queries of their own give, after the collection is gone (aggregation: ${aggregation})`, async () => {
+      const database = uniqueDbName('later');
+      const db = await testDb(database);
+      const col = db.collection<{ _id: string }>('wealth_pulse_transactions');
+      await col.insertMany(docs);
+      const options = { uri: testMongoUri(), database, collection: col.collectionName, rules };
+      try {
+        // What a ledger that read nothing before finds by querying.
+        const fresh = new MongoLedger(options);
+        const expected = [];
+        for (const c of [day1, day2])
+          expected.push({
+            moves: plain(await fresh.movements(c.cutoff, nextDay(c))),
+            navs: plain(await fresh.latestNavs(c.cutoff, keys)),
+          });
+        expect(expected[0].moves).to.deep.equal({
+          'B01/1': { units: -20_000, ids: ['a3'] },
+          'B02/7': { units: 45_000, ids: ['b1'] },
+        });
+        expect(expected[1].moves).to.deep.equal({
+          'B01/1': { units: 30_000, ids: ['a4'] },
+          'B02/7': { units: -10_000, ids: ['b2'] },
+        });
+        expect(expected[0].navs).to.deep.equal({ 'B01/1': 132_500, 'B03/9': 90_000 });
+        expect(expected[1].navs).to.deep.equal({
+          'B01/1': 132_500,
+          'B02/7': 200_001,
+          'B03/9': 90_000,
+        });
+
+        const ledger = new MongoLedger({ ...options, aggregation });
+        const snaps = await ledger.snapshots([day1, day2]);
+        expect(snaps.map((s) => s.transactions)).to.deep.equal([4, 6]);
+        await col.drop();
+        for (const [i, c] of [day1, day2].entries()) {
+          expect(plain(await ledger.movements(c.cutoff, nextDay(c)))).to.deep.equal(
+            expected[i].moves,
+          );
+          // The server aggregation keeps no NAVs: only the stream answers without a query.
+          if (aggregation === 'client')
+            expect(plain(await ledger.latestNavs(c.cutoff, keys))).to.deep.equal(expected[i].navs);
+        }
       } finally {
         await db.dropDatabase();
       }

@@ -1,0 +1,166 @@
+/**
+ * The MongoDB path against the offline one, on the same generated day (bench/offline-day.ts):
+ * `recon run` once with the ndjson ledger and the files store, once against FerretDB (the same
+ * ledger loaded into it, `aggregation: client`, the MongoDB store), both as child processes, and
+ * the stage times side by side with their ratio. Fails unless both runs commit with the same
+ * counts and closed positions. FerretDB (the tests' build, fixtures/ferretdb.ts) is started on a
+ * free loopback port and stopped at the end; with MONGO_URI set that server is used instead.
+ *
+ * FerretDB 1.24 has no Decimal128, so the ledger's `$numberDecimal` units are loaded as doubles
+ * (the same values: at most 4 decimals).
+ *
+ * Usage: node dist/bench/mongo-day.js [--keys N (per registrar, default 10000)] [--dir PATH]
+ * [--rerun (a second, forced run of the same day on FerretDB: replaces the first)]
+ * [--cpu-prof DIR (profile the FerretDB runs' main thread)]
+ */
+import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { BSON, Decimal128, MongoClient, type Document } from 'mongodb';
+import { startFerret } from '../fixtures/ferretdb.js';
+import { writeOfflineDay } from './offline-day.js';
+import { runRecon } from './whole-run.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '10000' },
+    dir: { type: 'string', default: join(tmpdir(), 'recon-bench-mongo-day') },
+    rerun: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+  },
+});
+const keys = Number(flags.keys);
+if (!Number.isSafeInteger(keys) || keys < 100) throw new Error(`--keys must be 100 or more`);
+const DATABASE = 'recon_bench_day';
+const emit = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+
+/** Loads the ndjson ledger into a collection, 10,000 documents an insert; returns how many. */
+async function loadLedger(uri: string, path: string): Promise<number> {
+  const client = await MongoClient.connect(uri);
+  try {
+    const db = client.db(DATABASE);
+    await db.dropDatabase();
+    const col = db.collection('wealth_pulse_transactions');
+    let batch: Document[] = [];
+    let n = 0;
+    for await (const line of createInterface({ input: createReadStream(path, 'utf8') })) {
+      if (line.length === 0) continue;
+      const tx = BSON.EJSON.parse(line, { relaxed: true }) as Document;
+      if (tx.units instanceof Decimal128) tx.units = Number(tx.units.toString());
+      batch.push(tx);
+      if (batch.length === 10_000) {
+        await col.insertMany(batch, { ordered: false });
+        n += batch.length;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await col.insertMany(batch, { ordered: false });
+    return n + batch.length;
+  } finally {
+    await client.close();
+  }
+}
+
+const dayDir = join(flags.dir, `day-${keys}`);
+rmSync(dayDir, { recursive: true, force: true });
+mkdirSync(dayDir, { recursive: true });
+const t0 = performance.now();
+const day = await writeOfflineDay(dayDir, keys);
+emit({
+  measure: 'generate',
+  keys_per_source: keys,
+  rows_per_source: day.rows.cams,
+  transactions: day.transactions,
+  ms: Math.round(performance.now() - t0),
+});
+
+const tOff = performance.now();
+const offline = await runRecon(day.config);
+const offlineMs = performance.now() - tOff;
+emit({ measure: 'offline', ms: Math.round(offlineMs), ...offline });
+
+const ferret = process.env.MONGO_URI ? null : await startFerret();
+try {
+  const uri = process.env.MONGO_URI ?? ferret!.uri;
+  const tLoad = performance.now();
+  const loaded = await loadLedger(uri, join(dayDir, 'ledger.ndjson'));
+  emit({ measure: 'load-ledger', transactions: loaded, ms: Math.round(performance.now() - tLoad) });
+  const config = join(dayDir, 'recon.mongo.config.yaml');
+  await writeFile(
+    config,
+    `ledger: { type: mongodb, uri: "${uri}", database: ${DATABASE}, collection: wealth_pulse_transactions, aggregation: client }
+store: { type: mongodb, uri: "${uri}", database: ${DATABASE} }
+sources:
+  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ., pattern: "cams_*.dbf" } }
+  - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ., pattern: "karvy_*.dbf" } }
+`,
+  );
+  const nodeArgs = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : [];
+  const runs: { name: string; ms: number; timingsMs: Record<string, number> }[] = [
+    { name: 'offline', ms: offlineMs, timingsMs: offline.timingsMs },
+  ];
+  for (const [name, extra] of [
+    ['ferretdb', []],
+    ...(flags.rerun ? [['ferretdb-rerun', ['--force']] as const] : []),
+  ] as const) {
+    const t = performance.now();
+    const r = await runRecon(config, nodeArgs, [...extra]);
+    const ms = performance.now() - t;
+    emit({ measure: name, ms: Math.round(ms), ...r });
+    for (const s of ['matched', 'mismatched', 'dbf_only', 'mongo_only'] as const)
+      if (r.counts[s] !== offline.counts[s])
+        throw new Error(`${name}: ${r.counts[s]} ${s}, offline ${offline.counts[s]}`);
+    if (r.closed !== offline.closed)
+      throw new Error(`${name}: ${r.closed} closed positions, offline ${offline.closed}`);
+    runs.push({ name, ms, timingsMs: r.timingsMs });
+  }
+
+  // Side by side. decode waits for the ledger's index, so it carries the ledger's time too.
+  const stages = [...new Set(runs.flatMap((r) => Object.keys(r.timingsMs)))];
+  const pad = (s: string, n: number) => s.padStart(n);
+  const lines = [
+    ['stage (ms)', ...runs.map((r) => r.name), ...runs.slice(1).map((r) => `${r.name}/offline`)],
+    ...stages.map((s) => [
+      s,
+      ...runs.map((r) => String(r.timingsMs[s] ?? '-')),
+      ...runs.slice(1).map((r) => ratio(r.timingsMs[s], offline.timingsMs[s])),
+    ]),
+    [
+      'whole process',
+      ...runs.map((r) => String(Math.round(r.ms))),
+      ...runs.slice(1).map((r) => ratio(r.ms, offlineMs)),
+    ],
+  ];
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  process.stderr.write(lines.map((l) => l.map((c, i) => pad(c, widths[i])).join('  ')).join('\n'));
+  process.stderr.write('\n');
+  // The target: no stage but the ledger's (and decode, which waits for it) over 2× the offline one.
+  const over = stages.filter((s) => {
+    if (s === 'ledger' || s === 'decode') return false;
+    const a = runs[1].timingsMs[s] ?? 0;
+    const b = offline.timingsMs[s] ?? 0;
+    return a > 2 * b && a - b > 100; // under 0.1 s apart is noise
+  });
+  emit({
+    summary: true,
+    keys_per_source: keys,
+    transactions: day.transactions,
+    counts: offline.counts,
+    stages: Object.fromEntries(
+      stages.map((s) => [s, Object.fromEntries(runs.map((r) => [r.name, r.timingsMs[s] ?? null]))]),
+    ),
+    whole_ms: Object.fromEntries(runs.map((r) => [r.name, Math.round(r.ms)])),
+    over_2x: over,
+    target_met: over.length === 0,
+  });
+} finally {
+  await ferret?.stop();
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined) return '-';
+  return b === 0 ? (a === 0 ? '1.00' : 'inf') : (a / b).toFixed(2);
+}
