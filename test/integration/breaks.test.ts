@@ -10,6 +10,12 @@ import { useDay } from '../support/day.js';
 import { runOnce } from '../support/run.js';
 
 const tx = transactions({ scheme: 'S' });
+/** The expected [status, reason, evidence] of a break paired with a probable key mismatch. */
+const pairedWith = (status: string, product_code: string, folio_no: string) => [
+  status,
+  'probable_key_mismatch',
+  { pair: { product_code, folio_no } },
+];
 
 describe('breaks across days: lifecycle, ageing and reasons', function () {
   this.timeout(120_000);
@@ -218,36 +224,12 @@ describe('breaks across days: lifecycle, ageing and reasons', function () {
       'K1/101': ['mismatched', null, null],
       'A/1': ['mismatched', 'timing', { transaction_ids: [String(timingTx?._id)] }],
       'A/2': ['mismatched', null, null],
-      'B/00123': [
-        'dbf_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'B', folio_no: '123' } },
-      ],
-      'B/123': [
-        'mongo_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'B', folio_no: '00123' } },
-      ],
-      'C/555/01': [
-        'dbf_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'C', folio_no: '555' } },
-      ],
-      'C/555': [
-        'mongo_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'C', folio_no: '555/01' } },
-      ],
-      'D/9000': [
-        'dbf_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'D', folio_no: '8000' } },
-      ],
-      'D/8000': [
-        'mongo_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'D', folio_no: '9000' } },
-      ],
+      'B/00123': pairedWith('dbf_only', 'B', '123'),
+      'B/123': pairedWith('mongo_only', 'B', '00123'),
+      'C/555/01': pairedWith('dbf_only', 'C', '555'),
+      'C/555': pairedWith('mongo_only', 'C', '555/01'),
+      'D/9000': pairedWith('dbf_only', 'D', '8000'),
+      'D/8000': pairedWith('mongo_only', 'D', '9000'),
       'E/777': ['dbf_only', null, null],
       'E/0777': ['mongo_only', null, null],
     });
