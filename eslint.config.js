@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/services/**', 'test-output/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test/services/ferretdb/**', 'test-output/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

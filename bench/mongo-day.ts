@@ -3,7 +3,7 @@
  * `recon run` once with the ndjson ledger and the files store, once against FerretDB (the same
  * ledger loaded into it, `aggregation: client`, the MongoDB store), both as child processes, and
  * the stage times side by side with their ratio. Fails unless both runs commit with the same
- * counts and closed positions. FerretDB (the tests' build, test/setup/ferretdb.ts) is started on a
+ * counts and closed positions. FerretDB (the tests' build, fixtures/ferretdb.ts) is started on a
  * free loopback port and stopped at the end; with MONGO_URI set that server is used instead.
  *
  * FerretDB 1.24 has no Decimal128, so the ledger's `$numberDecimal` units are loaded as doubles
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { BSON, Decimal128, MongoClient, type Document } from 'mongodb';
-import { startFerret } from '../test/setup/ferretdb.js';
+import { startFerret } from '../fixtures/ferretdb.js';
 import { writeOfflineDay } from './offline-day.js';
 import { runRecon } from './whole-run.js';
 

@@ -1,6 +1,6 @@
 /**
  * An offline day for the whole-process bench: a CAMS and a KARVY file (the shapes of
- * bench/generate.ts) and an ndjson ledger of about `txPerKey` transactions a key, as
+ * fixtures/generate.ts) and an ndjson ledger of about `txPerKey` transactions a key, as
  * `mongoexport --jsonArray=false` writes it in relaxed extended JSON (numbers plain, dates as
  * `{"$date": …}`, one key in ten with `{"$numberDecimal": …}` units, one KARVY folio in seven
  * stored as a number). Deterministic, so passes and runs compare.
@@ -16,7 +16,7 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { generateFile, rowAt, type Shape } from './generate.js';
+import { generateFile, rowAt, type Shape } from '../fixtures/generate.js';
 
 export const DAY_AS_OF = '2024-12-24';
 

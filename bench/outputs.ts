@@ -22,13 +22,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { emptyCounts, type ReconRow } from '../core/reconcile.js';
+import { type ReconRow } from '../core/reconcile.js';
 import { FileStore } from '../core/store/files.js';
 import { breakLine, type BreakLine } from '../core/report/data.js';
 import { resultDocument } from '../core/store/documents.js';
 import { EXCEL_MAX_ROWS, writeReport } from '../core/report/write.js';
 import ExcelJS from 'exceljs';
 import type { RunSummary } from '../core/store/types.js';
+import { summaryOf } from '../fixtures/summary.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -85,23 +86,14 @@ function resultRows(n: number, breaksOnly: boolean): ReconRow[] {
 }
 
 function runSummary(runId: string): RunSummary {
-  return {
+  return summaryOf({
     runId,
     status: 'running',
     startedAt: new Date('2024-12-25T03:00:00Z'),
     finishedAt: null,
-    timezone: 'Asia/Kolkata',
-    tolerance: 0.001,
     configHash: 'bench',
     sourceNames: ['CAMS', 'KARVY'],
-    allSources: true,
-    sources: {},
-    ledger: [],
-    counts: emptyCounts(),
-    closedPositions: 0,
-    timingsMs: {},
-    error: null,
-  };
+  });
 }
 
 /** Wall and CPU milliseconds (the writer is single-threaded: CPU time is its time on one core). */

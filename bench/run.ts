@@ -38,10 +38,10 @@ import type { LedgerPosition } from '../core/reconcile.js';
 import { FileStore } from '../core/store/files.js';
 import { MongoStore } from '../core/store/mongodb.js';
 import type { RunSummary } from '../core/store/types.js';
-import { emptyCounts } from '../core/reconcile.js';
 import { reconcileSource } from '../test/support/reference.js';
-import { startFerret } from '../test/setup/ferretdb.js';
-import { generateFile, proveWithDbffile, type GeneratedFile } from './generate.js';
+import { startFerret } from '../fixtures/ferretdb.js';
+import { summaryOf } from '../fixtures/summary.js';
+import { generateFile, proveWithDbffile, type GeneratedFile } from '../fixtures/generate.js';
 import { limitLoop, ThreadedLimit } from './limit.js';
 import { decodeAndReconcile, indexLedger } from './pipeline.js';
 import { writeOfflineDay } from './offline-day.js';
@@ -86,13 +86,15 @@ mkdirSync(dir, { recursive: true });
 const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
 const mb = (bytes: number) => bytes / 1e6;
 
-function cachedFile(
+/** Generates a file into `folder`, reporting its size and the time taken. */
+function generatedFile(
+  folder: string,
   name: string,
   shape: 'karvy' | 'cams',
   n: number,
   fileNo: number,
 ): GeneratedFile {
-  const path = join(dir, name);
+  const path = join(folder, name);
   const t0 = performance.now();
   const gen = generateFile(path, shape, n, fileNo);
   emit({
@@ -107,7 +109,7 @@ function cachedFile(
 }
 
 // 1. The KARVY-shaped file, proved by dbffile reading a sample back.
-const karvy = cachedFile(`karvy-${rows}.dbf`, 'karvy', rows, 0);
+const karvy = generatedFile(dir, `karvy-${rows}.dbf`, 'karvy', rows, 0);
 await proveWithDbffile(karvy, 2000);
 const layout = await readDbfLayout(karvy.path);
 const unitsField = layout.fields.find((f) => f.name === 'BALUNITS')!;
@@ -278,23 +280,14 @@ if (!flags['skip-dbffile']) {
 }
 
 // 5. Writes: every result row to the CSV file store; a sample to MongoDB.
-const run: RunSummary = {
+const run: RunSummary = summaryOf({
   runId: 'bench',
   status: 'running',
   startedAt: new Date(),
   finishedAt: null,
-  timezone: 'Asia/Kolkata',
-  tolerance: 0.001,
   configHash: '',
   sourceNames: ['BENCH'],
-  allSources: true,
-  sources: {},
-  ledger: [],
-  counts: emptyCounts(),
-  closedPositions: 0,
-  timingsMs: {},
-  error: null,
-};
+});
 const resultRows = [
   ...reconcileSource(
     { source: 'BENCH', asOf: '2024-12-24', decimals: 4, holdings: probe.table },
@@ -497,17 +490,7 @@ if (!flags['skip-big']) {
   mkdirSync(bigDir, { recursive: true });
   const n = Number(flags['big-rows']);
   for (let f = 0; f < Number(flags['big-files']); f++) {
-    const name = `${shape}-big-${f}.dbf`;
-    const t0 = performance.now();
-    const gen = generateFile(join(bigDir, name), shape, n, f + 1);
-    emit({
-      measure: 'generate',
-      file: name,
-      shape,
-      rows: n,
-      mb: Math.round(mb(gen.bytes)),
-      ms: Math.round(performance.now() - t0),
-    });
+    generatedFile(bigDir, `${shape}-big-${f}.dbf`, shape, n, f + 1);
   }
   // The engine runs with a capped V8 heap, as the container does (NODE_OPTIONS in the Dockerfile):
   // uncapped, V8 lets garbage grow the heap to about twice the live set before collecting.

@@ -13,7 +13,7 @@ import { writeReport } from '../core/report/write.js';
 import { createReader } from '../core/store/reader.js';
 import { createLogger } from '../core/logger.js';
 import { summaryTable } from '../core/summary-format.js';
-import { writeLedgerNdjson, writeScenario } from '../test/fixtures/scenario.js';
+import { writeLedgerNdjson, writeScenario } from '../fixtures/scenario.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'recon-demo-'));
 await mkdir(join(dir, 'incoming'));

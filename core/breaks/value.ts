@@ -104,7 +104,8 @@ export function paiseToRupees(paise: number): number {
   return paise / 100;
 }
 
-export interface ValueGroup {
+/** One (source, status, reason) group of breaks and how many of them carry no value. */
+export interface ValueGroupCounts {
   source: string | null;
   status: string;
   reason: string | null;
@@ -112,6 +113,9 @@ export interface ValueGroup {
   /** Breaks with no NAV anywhere: counted here, in no value. */
   unvalued: number;
   immaterial: number;
+}
+
+export interface ValueGroup extends ValueGroupCounts {
   /** Sum of absolute values (what is at stake) and signed sum (ledger minus file), paise. */
   grossPaise: bigint;
   netPaise: bigint;

@@ -3,7 +3,13 @@
  * keep them.
  * Units are numbers rounded to the source's decimals; the exact integers stay inside the engine.
  */
-import { paiseToRupees, storedPaise, type StoredPaise, type ValueGroup } from '../breaks/value.js';
+import {
+  paiseToRupees,
+  storedPaise,
+  type StoredPaise,
+  type ValueGroup,
+  type ValueGroupCounts,
+} from '../breaks/value.js';
 import { unitsToNumber } from '../fixed-point.js';
 import type { ReconRow } from '../reconcile.js';
 import type { RunSummary } from './types.js';
@@ -111,18 +117,11 @@ export interface RunDocument {
   ledger: unknown[];
   counts: Record<string, number>;
   closed_positions: number;
-  /** Break value per (source, status, reason): integer paise. */
-  /** Paise: a number while it is a safe integer, else its exact decimal text. */
-  values: {
-    source: string | null;
-    status: string;
-    reason: string | null;
-    breaks: number;
-    unvalued: number;
-    immaterial: number;
-    gross_paise: StoredPaise;
-    net_paise: StoredPaise;
-  }[];
+  /**
+   * Break value per (source, status, reason) in integer paise: a number while it is a safe
+   * integer, else its exact decimal text.
+   */
+  values: (ValueGroupCounts & { gross_paise: StoredPaise; net_paise: StoredPaise })[];
   immaterial: number;
   breaks: {
     new: number;

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/load.js';
-import { rejects } from '../fixtures/rejects.js';
+import { rejects } from '../support/rejects.js';
+import { withTempDir } from '../support/day.js';
 
 const MINIMAL = `timezone: Asia/Kolkata
 ledger: { type: mongodb, uri: "\${MONGO_URI}", database: banking_demo, collection: wealth_pulse_transactions }
@@ -17,12 +17,7 @@ sources:
 
 describe('config loading', () => {
   let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-config-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('config', (d) => (dir = d), { each: true });
 
   it('accepts the minimal file of the issue and fills the environment in', async () => {
     await writeFile(join(dir, 'recon.config.yaml'), MINIMAL);

@@ -1,26 +1,12 @@
 import { expect } from 'chai';
 import { alertsFor } from '../../core/alerts.js';
-import { emptyCounts } from '../../core/reconcile.js';
 import type { RunSummary } from '../../core/store/types.js';
+import { summaryOf } from '../../fixtures/summary.js';
 
-const run = (breaks: Partial<NonNullable<RunSummary['breaks']>>): RunSummary => ({
-  runId: 'r1',
-  status: 'committed',
-  startedAt: new Date(0),
-  finishedAt: new Date(0),
-  timezone: 'Asia/Kolkata',
-  tolerance: 0.001,
-  configHash: 'h',
-  sourceNames: ['CAMS'],
-  allSources: true,
-  sources: {},
-  ledger: [],
-  counts: emptyCounts(),
-  closedPositions: 0,
-  timingsMs: {},
-  error: null,
-  breaks: { new: 0, persisting: 0, changed: 0, reopened: 0, resolved: [], ...breaks },
-});
+const run = (breaks: Partial<NonNullable<RunSummary['breaks']>>): RunSummary =>
+  summaryOf({
+    breaks: { new: 0, persisting: 0, changed: 0, reopened: 0, resolved: [], ...breaks },
+  });
 const config = { webhook: 'http://127.0.0.1:1/hook', newBreaksThreshold: 1, timeoutSeconds: 1 };
 
 describe('new-break alerts', () => {

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { csvCell, CsvWriter } from '../../core/csv.js';
-import { emptyCounts, type ReconRow } from '../../core/reconcile.js';
+import { type ReconRow } from '../../core/reconcile.js';
 import { resultDocument } from '../../core/store/documents.js';
 import { COLUMNS, FileStore, writeUnits } from '../../core/store/files.js';
 import { unitsToNumber } from '../../core/fixed-point.js';
 import type { RunSummary } from '../../core/store/types.js';
+import { summaryOf } from '../../fixtures/summary.js';
 
 /** The files store's writer before the shared one: a line per row, each handed to the stream. */
 function previousResultsCsv(run: RunSummary, rows: readonly ReconRow[]): string {
@@ -32,23 +33,13 @@ function previousResultsCsv(run: RunSummary, rows: readonly ReconRow[]): string 
   return out;
 }
 
-const run: RunSummary = {
+const run: RunSummary = summaryOf({
   runId: 'r-csv',
   status: 'running',
   startedAt: new Date('2024-12-25T03:04:05.678Z'),
   finishedAt: null,
-  timezone: 'Asia/Kolkata',
-  tolerance: 0.001,
-  configHash: 'h',
   sourceNames: ['CAMS', 'KARVY'],
-  allSources: true,
-  sources: {},
-  ledger: [],
-  counts: emptyCounts(),
-  closedPositions: 0,
-  timingsMs: {},
-  error: null,
-};
+});
 
 const base: ReconRow = {
   source: 'CAMS',

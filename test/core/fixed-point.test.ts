@@ -30,14 +30,17 @@ describe('fixed-point units', () => {
   });
 
   it('parses decimal text exactly, including exponents, rounding half away from zero past 4 decimals', () => {
-    expect(parseUnitsText('916.253')).to.equal(9_162_530);
-    expect(parseUnitsText(' -0.00005 ')).to.equal(-1);
-    expect(parseUnitsText('0.00004')).to.equal(0);
-    expect(parseUnitsText('9.16253E+2')).to.equal(9_162_530);
-    expect(parseUnitsText('1E-4')).to.equal(1);
-    expect(parseUnitsText('12')).to.equal(120_000);
-    expect(parseUnitsText('abc')).to.equal(null);
-    expect(parseUnitsText('')).to.equal(null);
+    const cases: [string, number | null][] = [
+      ['916.253', 9_162_530],
+      [' -0.00005 ', -1],
+      ['0.00004', 0],
+      ['9.16253E+2', 9_162_530],
+      ['1E-4', 1],
+      ['12', 120_000],
+      ['abc', null],
+      ['', null],
+    ];
+    for (const [text, units] of cases) expect(parseUnitsText(text), text).to.equal(units);
   });
 
   it('converts a double through its shortest decimal text, not its binary error', () => {

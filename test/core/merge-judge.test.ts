@@ -1,26 +1,21 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../core/dbf/columns.js';
 import { readDbfLayout } from '../../core/dbf/layout.js';
-import { decodeRange, type RangeRows } from '../../core/dbf/decoder.js';
+import { decodeRange } from '../../core/dbf/decoder.js';
 import { KeySpace } from '../../core/keys/key-space.js';
 import { keyOf } from '../../core/keys/text-key.js';
 import { indexPositions } from '../../core/position-index.js';
 import type { LedgerPosition } from '../../core/reconcile.js';
 import cams from '../../sources/cams/index.js';
-import { writeCamsFile, type CamsRow } from '../fixtures/registrar-files.js';
+import { writeCamsFile, type CamsRow } from '../../fixtures/registrar-files.js';
+import { withTempDir } from '../support/day.js';
+import { rangeTask, rangeTasks } from '../support/decode.js';
 import { assembleTableSync, judgeHolding } from '../support/reference.js';
 
 describe('partitioned merge and judging', () => {
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-merge-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('merge', (d) => (dir = d));
 
   it('judges every key as a lookup in the ledger by string key does, for numeric and text folios alike', async () => {
     // Folios of every kind: plain numbers, leading zeros (text), letters, long digit strings.
@@ -42,20 +37,7 @@ describe('partitioned merge and judging', () => {
     const tolerance = 10;
     // The ledger: some keys equal, some off within and beyond tolerance, some absent, one extra.
     const reference = assembleTableSync(
-      [
-        decodeRange(
-          {
-            file,
-            headerLength: layout.headerLength,
-            recordLength: layout.recordLength,
-            start: 0,
-            end: layout.recordCount,
-            columns,
-            encoding: layout.encoding,
-          },
-          cams,
-        ),
-      ],
+      [decodeRange(rangeTask(file, layout, columns), cams)],
       new KeySpace(),
     );
     const positions = new Map<string, LedgerPosition>();
@@ -80,24 +62,9 @@ describe('partitioned merge and judging', () => {
     for (const partitions of [1, 3, 8]) {
       const space = new KeySpace();
       const index = indexPositions(positions, space, partitions);
-      const parts: RangeRows[] = [];
-      for (let start = 0; start < layout.recordCount; start += 97) {
-        parts.push(
-          decodeRange(
-            {
-              file,
-              headerLength: layout.headerLength,
-              recordLength: layout.recordLength,
-              start,
-              end: Math.min(layout.recordCount, start + 97),
-              columns,
-              encoding: layout.encoding,
-              partitions,
-            },
-            cams,
-          ),
-        );
-      }
+      const parts = rangeTasks(file, layout, columns, 97, { partitions }).map((task) =>
+        decodeRange(task, cams),
+      );
       const table = assembleTableSync(parts, space, index, tolerance);
       expect(table.size).to.equal(reference.size);
       const src = { source: 'CAMS', asOf: '2024-12-24', decimals: 3 };

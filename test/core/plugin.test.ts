@@ -1,18 +1,13 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReconError } from '../../core/errors.js';
 import { loadPlugin, resolvePluginSpecifier } from '../../core/plugin.js';
+import { withTempDir } from '../support/day.js';
 
 describe('source plugins', () => {
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-plugin-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('plugin', (d) => (dir = d));
 
   it('loads the built-in cams and karvy plugins by name', async () => {
     expect((await loadPlugin(resolvePluginSpecifier('cams', dir))).columns.asOf.name).to.equal(

@@ -11,6 +11,16 @@ const h = (productCode: string, folio: string, units: number, rows = 1): Holding
   units,
   rows,
 });
+/** findMongoOnly over one day's positions against a CAMS file as of 2024-12-24. */
+const mongoOnlyOn24th = (
+  positions: Map<string, LedgerPosition>,
+  rest: Omit<Parameters<typeof findMongoOnly>[0], 'positionsByDay' | 'sources'>,
+) =>
+  findMongoOnly({
+    positionsByDay: new Map([['2024-12-24', positions]]),
+    sources: [{ source: 'CAMS', asOf: '2024-12-24', decimals: 4 }],
+    ...rest,
+  });
 const p = (productCode: string, folio: string, units: number): [string, LedgerPosition] => [
   keyOf(productCode, folio),
   { productCode, folio, units, transactions: 1 },
@@ -49,9 +59,7 @@ describe('reconcile', () => {
       ),
     ];
     expect(rows.map((r) => r.status)).to.deep.equal(['dbf_only']);
-    const mo = findMongoOnly({
-      positionsByDay: new Map([['2024-12-24', positions]]),
-      sources: [{ source: 'CAMS', asOf: '2024-12-24', decimals: 4 }],
+    const mo = mongoOnlyOn24th(positions, {
       listed: (p, f) => holdings.some((x) => x.productCode === p && x.folio === f),
       ownerOf: () => null,
       includeUnowned: true,
@@ -64,9 +72,7 @@ describe('reconcile', () => {
 
   it('counts a zero-net ledger position that no file lists as closed, not mongo_only', () => {
     const positions = new Map([p('A', '9', 0), p('A', '8', 5)]);
-    const mo = findMongoOnly({
-      positionsByDay: new Map([['2024-12-24', positions]]),
-      sources: [{ source: 'CAMS', asOf: '2024-12-24', decimals: 4 }],
+    const mo = mongoOnlyOn24th(positions, {
       listed: () => false,
       ownerOf: () => 'CAMS',
       includeUnowned: true,
@@ -78,9 +84,7 @@ describe('reconcile', () => {
 
   it('leaves positions of sources outside a partial run alone', () => {
     const positions = new Map([p('K1', '1', 50), p('U1', '1', 50)]);
-    const mo = findMongoOnly({
-      positionsByDay: new Map([['2024-12-24', positions]]),
-      sources: [{ source: 'CAMS', asOf: '2024-12-24', decimals: 4 }],
+    const mo = mongoOnlyOn24th(positions, {
       listed: () => false,
       ownerOf: (pc) => (pc === 'K1' ? 'KARVY' : null),
       includeUnowned: false,

@@ -7,7 +7,7 @@ import ExcelJS from 'exceljs';
 import { byValue, closeReport, type BreakLine, type ReportData } from '../../core/report/data.js';
 import { SortedRows } from '../../core/report/sorted-rows.js';
 import { writeReport } from '../../core/report/write.js';
-import { deskReport } from '../fixtures/desk-report.js';
+import { deskReport } from '../../fixtures/desk-report.js';
 
 async function* each<T>(rows: readonly T[]): AsyncGenerator<T> {
   yield* rows;

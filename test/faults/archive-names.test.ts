@@ -5,13 +5,14 @@
  */
 import { expect } from 'chai';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
-import { writeCamsFile, type CamsRow } from '../fixtures/registrar-files.js';
-import { quietLogger, tempDir } from '../integration/helpers.js';
+import { writeCamsFile, type CamsRow } from '../../fixtures/registrar-files.js';
+import { runOnce } from '../support/run.js';
+import { OFFLINE_STORES } from '../support/config.js';
+import { useDay } from '../support/day.js';
 
 function camsRows(folios: string[]): CamsRow[] {
   return folios.map((folio) => ({
@@ -32,42 +33,29 @@ async function zipOf(entries: { name: string; content: Buffer }[]): Promise<Buff
 
 describe('faults: archive entries and delivered names', function () {
   this.timeout(60_000);
-  let dir: string;
-
-  beforeEach(async () => {
-    dir = await tempDir('fault-names');
-    await mkdir(join(dir, 'incoming'));
-    await writeFile(join(dir, 'ledger.ndjson'), '');
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const world = useDay('fault-names', { offline: true, each: true, ledger: '' });
 
   async function run(pattern: string) {
     await writeFile(
-      join(dir, 'recon.config.yaml'),
-      `ledger: { type: ndjson, path: ./ledger.ndjson }
-store: { type: files, dir: ./out }
-pool: { threads: 1 }
+      join(world.dir, 'recon.config.yaml'),
+      `${OFFLINE_STORES}pool: { threads: 1 }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "${pattern}", stagingDir: ./staging } }
 `,
     );
-    return runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
+    return runOnce(await loadConfig({ path: join(world.dir, 'recon.config.yaml') }), {
       force: true,
     });
   }
 
   it('reconciles both entries of a zip that share a base name in different folders, under distinct names', async () => {
-    await writeCamsFile(join(dir, 'a.dbf'), camsRows(['1', '2', '3']));
-    await writeCamsFile(join(dir, 'b.dbf'), camsRows(['4', '5']));
+    await writeCamsFile(join(world.dir, 'a.dbf'), camsRows(['1', '2', '3']));
+    await writeCamsFile(join(world.dir, 'b.dbf'), camsRows(['4', '5']));
     await writeFile(
-      join(dir, 'incoming', 'cams_day.zip'),
+      join(world.dir, 'incoming', 'cams_day.zip'),
       await zipOf([
-        { name: 'a/cams.dbf', content: await readFile(join(dir, 'a.dbf')) },
-        { name: 'b/cams.dbf', content: await readFile(join(dir, 'b.dbf')) },
+        { name: 'a/cams.dbf', content: await readFile(join(world.dir, 'a.dbf')) },
+        { name: 'b/cams.dbf', content: await readFile(join(world.dir, 'b.dbf')) },
       ]),
     );
     const r = await run('cams*.zip');
@@ -80,7 +68,7 @@ sources:
   });
 
   it('refuses delivered names with control characters, showing them escaped', async () => {
-    await writeCamsFile(join(dir, 'incoming', 'cams\u001b[2J.dbf'), camsRows(['1']));
+    await writeCamsFile(join(world.dir, 'incoming', 'cams\u001b[2J.dbf'), camsRows(['1']));
     const r = await run('cams*.dbf');
     expect(r.status).to.equal('failed');
     expect(r.error?.code).to.equal('RECON_FETCH_UNSAFE_NAME');
@@ -90,10 +78,10 @@ sources:
   it('stages a 249-character name under a short one and keeps the original in the run', async () => {
     const long = `cams_${'x'.repeat(240)}.dbf`;
     expect(long).to.have.length(249);
-    await writeCamsFile(join(dir, 'a.dbf'), camsRows(['1', '2']));
+    await writeCamsFile(join(world.dir, 'a.dbf'), camsRows(['1', '2']));
     await writeFile(
-      join(dir, 'incoming', 'day.zip'),
-      await zipOf([{ name: long, content: await readFile(join(dir, 'a.dbf')) }]),
+      join(world.dir, 'incoming', 'day.zip'),
+      await zipOf([{ name: long, content: await readFile(join(world.dir, 'a.dbf')) }]),
     );
     const r = await run('day.zip');
     expect(r.status, JSON.stringify(r.error)).to.equal('committed');
@@ -101,23 +89,23 @@ sources:
   });
 
   it('removes staging after a committed run and after a failed one, and the folder of a killed run', async () => {
-    const orphan = join(dir, 'staging', '0b1c2d3e-0000-4000-8000-000000000000');
+    const orphan = join(world.dir, 'staging', '0b1c2d3e-0000-4000-8000-000000000000');
     await mkdir(orphan, { recursive: true });
     await writeFile(
       join(orphan, '.recon-owner'),
       `${(await import('node:os')).hostname()} 2147483646\n`,
     );
     await writeFile(join(orphan, 'big.dbf'), Buffer.alloc(1024));
-    await writeCamsFile(join(dir, 'a.dbf'), camsRows(['1']));
+    await writeCamsFile(join(world.dir, 'a.dbf'), camsRows(['1']));
     await writeFile(
-      join(dir, 'incoming', 'cams_ok.zip'),
-      await zipOf([{ name: 'cams.dbf', content: await readFile(join(dir, 'a.dbf')) }]),
+      join(world.dir, 'incoming', 'cams_ok.zip'),
+      await zipOf([{ name: 'cams.dbf', content: await readFile(join(world.dir, 'a.dbf')) }]),
     );
     expect((await run('cams_ok.zip')).status).to.equal('committed');
-    expect(readdirSync(join(dir, 'staging'))).to.deep.equal([]);
+    expect(readdirSync(join(world.dir, 'staging'))).to.deep.equal([]);
     expect(existsSync(orphan)).to.equal(false);
     await writeFile(
-      join(dir, 'incoming', 'cams_bad.zip'),
+      join(world.dir, 'incoming', 'cams_bad.zip'),
       await zipOf([
         { name: 'cams.dbf', content: Buffer.from('not a dbf at all, but staged first') },
       ]),
@@ -125,6 +113,6 @@ sources:
     const failed = await run('cams_bad.zip');
     expect(failed.status).to.equal('failed');
     expect(failed.error?.code).to.match(/^RECON_DBF/);
-    expect(readdirSync(join(dir, 'staging'))).to.deep.equal([]);
+    expect(readdirSync(join(world.dir, 'staging'))).to.deep.equal([]);
   });
 });

@@ -3,8 +3,8 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../integration/helpers.js';
-import { cli } from './processes.js';
+import { cli } from '../support/cli.js';
+import { tempDir } from '../support/day.js';
 
 describe('faults: a YAML syntax error in the config', () => {
   it('prints one line naming the file, line, column and reason, then the excerpt, and exits 2', async () => {

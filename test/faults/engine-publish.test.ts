@@ -4,15 +4,17 @@
  */
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { runReconciliation } from '../../core/engine.js';
 import { MongoStore } from '../../core/store/mongodb.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { mongoConfigYaml, quietLogger, withScenario, writeConfig } from '../integration/helpers.js';
 import { storedRows, visibleRun } from './readers.js';
+import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
+import { useDay } from '../support/day.js';
+import { runOnce } from '../support/run.js';
+import { countResults } from '../support/database.js';
 
 describe('faults: the engine tells the truth about publishing', function () {
   this.timeout(120_000);
-  const world = withScenario('fault_engine');
+  const world = useDay('fault_engine', { scenario: true });
   afterEach(() => sinon.restore());
 
   async function rowsOf(run: RunSummary, source: string): Promise<number> {
@@ -22,16 +24,13 @@ describe('faults: the engine tells the truth about publishing', function () {
   }
 
   it('keeps a run committed (exit 0) when removing the rows it supersedes fails, and the next run finishes the cleanup', async () => {
-    const loaded = await writeConfig(
-      world.dir,
-      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
-    );
-    const first = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+    const first = await runOnce(loaded, { force: true });
     expect(first.status).to.equal('committed');
     const stub = sinon
       .stub(MongoStore.prototype, 'supersede')
       .rejects(new Error('too many SQL variables'));
-    const second = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const second = await runOnce(loaded, { force: true });
     stub.restore();
     expect(second.status, JSON.stringify(second.error)).to.equal('committed');
     expect(second.error).to.equal(null);
@@ -45,12 +44,7 @@ describe('faults: the engine tells the truth about publishing', function () {
       Object.values(second.sources.CAMS.counts).reduce((a, b) => a + b, 0),
     );
     expect((await visibleRun(world.db, 'CAMS', asOf))?.runId).to.equal(second.runId);
-    const third = await runReconciliation({
-      loaded,
-      logger: quietLogger,
-      force: true,
-      sources: ['KARVY'],
-    });
+    const third = await runOnce(loaded, { force: true, sources: ['KARVY'] });
     expect(third.status).to.equal('committed');
     expect(await rowsOf(first, 'CAMS')).to.equal(0);
     expect(await storedRows(world.db, 'CAMS', asOf)).to.equal(await rowsOf(second, 'CAMS'));
@@ -61,10 +55,7 @@ describe('faults: the engine tells the truth about publishing', function () {
   });
 
   it('resolves two runs of one day at once: the later one publishes, the earlier one is superseded and leaves no rows', async () => {
-    const loaded = await writeConfig(
-      world.dir,
-      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
-    );
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
     let later: RunSummary | null = null;
     let earlierId: string | null = null;
     const original = MongoStore.prototype.writeRows;
@@ -76,11 +67,11 @@ describe('faults: the engine tells the truth about publishing', function () {
     ) {
       if (earlierId === null) {
         earlierId = run.runId;
-        later = await runReconciliation({ loaded, logger: quietLogger, force: true });
+        later = await runOnce(loaded, { force: true });
       }
       return original.call(this, run, rows);
     });
-    const earlier = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const earlier = await runOnce(loaded, { force: true });
     expect(later!.status).to.equal('committed');
     expect(earlier.status).to.equal('failed');
     expect(earlier.error?.code).to.equal('RECON_SUPERSEDED');
@@ -95,10 +86,6 @@ describe('faults: the engine tells the truth about publishing', function () {
       expect(await storedRows(world.db, source, asOf)).to.equal(seen!.rows);
       expect(seen!.rows).to.be.greaterThan(0);
     }
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: earlier.runId }),
-    ).to.equal(0);
+    expect(await countResults(world.db, earlier.runId)).to.equal(0);
   });
 });

@@ -6,37 +6,22 @@
  * standby logs who holds the lease and stays healthy.
  */
 import { expect } from 'chai';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Db } from 'mongodb';
 import { Lease, type LeaseDoc } from '../../core/lease.js';
-import { mongoClient } from '../../core/mongo-client.js';
-import { writeScenario } from '../fixtures/scenario.js';
-import { closeTestClient, seedLedger, tempDir, testDb } from '../integration/helpers.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { killLeftovers, recon } from './processes.js';
+import { writeScenario } from '../../fixtures/scenario.js';
+import { killLeftovers, spawnRecon } from '../support/cli.js';
+import { testMongoUri } from '../support/database.js';
+import { useDay } from '../support/day.js';
+import { IGNORE_DIVIDEND, mongoStores } from '../support/config.js';
 
 describe('faults: two daemons, one lease', function () {
   this.timeout(90_000);
-  let database: string;
-  let db: Db;
-  let dir: string;
-
-  beforeEach(async () => {
-    database = uniqueDbName('fault_lease');
-    db = await testDb(database);
-    dir = await tempDir('fault-lease');
-  });
-  afterEach(async () => {
-    killLeftovers();
-    await db.dropDatabase().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  });
-  after(closeTestClient);
+  afterEach(killLeftovers);
+  const world = useDay('fault_lease', { each: true });
 
   it('gives an expired lease to exactly one of eight racing daemons, twenty times over', async () => {
-    const col = async () =>
-      (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    const col = async () => world.db.collection<LeaseDoc>('recon_leases');
     const winners: number[] = [];
     let refusalsNameTheWinner = true;
     for (let round = 0; round < 20; round++) {
@@ -56,16 +41,13 @@ describe('faults: two daemons, one lease', function () {
   });
 
   it('runs every tick once with two real daemons on one database; the standby stays healthy and names the holder', async () => {
-    await mkdir(join(dir, 'incoming'));
-    const s = await writeScenario(join(dir, 'incoming'), { decimal128: false });
-    await seedLedger(db, s.transactions);
+    const s = await writeScenario(world.path('incoming'), { decimal128: false });
+    await world.seed(s.transactions);
     const daemons = [0, 1].map((i) => {
-      const path = join(dir, `d${i}.yaml`);
+      const path = join(world.dir, `d${i}.yaml`);
       return {
         path,
-        yaml: `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, ignoreTypes: [DIVIDEND] }
-store: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
-health: { port: 0 }
+        yaml: `${mongoStores(world.database, IGNORE_DIVIDEND)}health: { port: 0 }
 schedule: { cron: "*/2 * * * * *", timezone: UTC, force: true, leaseSeconds: 30, graceSeconds: 10 }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
@@ -74,10 +56,12 @@ sources:
     });
     for (const d of daemons) await writeFile(d.path, d.yaml);
     const children = daemons.map((d) =>
-      recon(['daemon', '--config', d.path, '--log-level', 'info'], { MONGO_URI: testMongoUri() }),
+      spawnRecon(['daemon', '--config', d.path, '--log-level', 'info'], {
+        MONGO_URI: testMongoUri(),
+      }),
     );
     try {
-      const runs = db.collection('reconciliation_runs');
+      const runs = world.db.collection('reconciliation_runs');
       for (let i = 0; i < 150 && (await runs.countDocuments({ status: 'committed' })) < 4; i++)
         await new Promise((r) => setTimeout(r, 100));
       for (const c of children) {
@@ -92,12 +76,12 @@ sources:
     }
     const codes = await Promise.all(children.map((c) => c.exited));
     expect(codes).to.deep.equal([0, 0]);
-    const runs = await db.collection('reconciliation_runs').find({}).toArray();
+    const runs = await world.db.collection('reconciliation_runs').find({}).toArray();
     expect(runs.length).to.be.at.least(4);
     expect(
       runs.filter((r) => r.status !== 'committed').map((r) => [r.status, r.error?.code]),
     ).to.deep.equal([]);
-    const leases = await db
+    const leases = await world.db
       .collection<LeaseDoc>('recon_leases')
       .find({ name: 'recon-daily' })
       .toArray();

@@ -5,43 +5,30 @@
  * code, the stored status and what readers see (the latest committed run of the day, whole).
  */
 import { expect } from 'chai';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Db } from 'mongodb';
-import { generateFile } from '../../bench/generate.js';
+import { generateFile } from '../../fixtures/generate.js';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { closeTestClient, quietLogger, tempDir, testDb } from '../integration/helpers.js';
-import { startFerret } from '../setup/ferretdb.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { killLeftovers, recon, type Child } from './processes.js';
+import { startFerret } from '../../fixtures/ferretdb.js';
+import { killLeftovers, spawnRecon, type Child } from '../support/cli.js';
 import { storedRows, visibleRun } from './readers.js';
+import { countResults, testMongoUri } from '../support/database.js';
+import { useDay } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 const AS_OF = '2024-12-24';
 const ROWS = 12_000; // about 11,400 keys: one engine write batch of 10,000 and a rest
 
 describe('faults: recon run processes killed, racing, and losing their database', function () {
   this.timeout(240_000);
-  let dir: string;
-  let database: string;
-  let db: Db;
-
+  const world = useDay('fault_proc');
   before(async () => {
-    dir = await tempDir('fault-proc');
-    await mkdir(join(dir, 'incoming'));
-    generateFile(join(dir, 'incoming', 'cams_day.dbf'), 'cams', ROWS);
-    await writeFile(join(dir, 'ledger.ndjson'), '');
-    database = uniqueDbName('fault_proc');
-    db = await testDb(database);
+    generateFile(world.path('incoming', 'cams_day.dbf'), 'cams', ROWS);
+    await writeFile(world.path('ledger.ndjson'), '');
     await writeConfig(testMongoUri());
   });
   afterEach(killLeftovers);
-  after(async () => {
-    await db.dropDatabase().catch(() => undefined);
-    await closeTestClient();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   async function writeConfig(
     uri: string,
@@ -49,25 +36,21 @@ describe('faults: recon run processes killed, racing, and losing their database'
     incoming = './incoming',
   ): Promise<string> {
     await writeFile(
-      join(dir, name),
+      join(world.dir, name),
       `ledger: { type: ndjson, path: ./ledger.ndjson }
-store: { type: mongodb, uri: "${uri}", database: ${database}, batchSize: 2000 }
+store: { type: mongodb, uri: "${uri}", database: ${world.database}, batchSize: 2000 }
 pool: { threads: 1 }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ${incoming}, pattern: "cams*.dbf" } }
 `,
     );
-    return join(dir, name);
+    return join(world.dir, name);
   }
 
   const runInProcess = async (): Promise<RunSummary> =>
-    runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-      force: true,
-    });
+    runOnce(await loadConfig({ path: join(world.dir, 'recon.config.yaml') }), { force: true });
   const child = (): Child =>
-    recon(
+    spawnRecon(
       [
         'run',
         '--force',
@@ -75,7 +58,7 @@ sources:
         '--log-level',
         'debug',
         '--config',
-        join(dir, 'recon.config.yaml'),
+        join(world.dir, 'recon.config.yaml'),
       ],
       {},
     );
@@ -87,10 +70,10 @@ sources:
     Object.values(r.counts).reduce((a, b) => a + b, 0);
 
   async function expectOneWholeRun(runId?: string): Promise<void> {
-    const seen = await visibleRun(db, 'CAMS', AS_OF);
+    const seen = await visibleRun(world.db, 'CAMS', AS_OF);
     if (runId) expect(seen?.runId).to.equal(runId);
     expect(seen!.rows).to.equal(total(seen!)).and.to.be.greaterThan(10_000);
-    expect(await storedRows(db, 'CAMS', AS_OF)).to.equal(seen!.rows);
+    expect(await storedRows(world.db, 'CAMS', AS_OF)).to.equal(seen!.rows);
   }
 
   it('keeps the previous run visible when a run is killed (-9) while writing; a later run marks it failed and removes its rows', async () => {
@@ -98,21 +81,21 @@ sources:
     expect(previous.status).to.equal('committed');
     const c = child();
     const killed = await runIdOf(c);
-    const results = db.collection('reconciliation_results');
+    const results = world.db.collection('reconciliation_results');
     await c.waitFor('"msg":"rows written"'); // the first 10,000 rows of about 11,400
     process.kill(c.pid, 'SIGKILL');
     expect(await c.exited).to.equal(null);
     const written = await results.countDocuments({ reconciliation_run_id: killed });
     expect(written).to.be.greaterThan(0).and.lessThan(ROWS);
     expect(
-      (await db.collection('reconciliation_runs').findOne({ _id: killed as never }))?.status,
+      (await world.db.collection('reconciliation_runs').findOne({ _id: killed as never }))?.status,
     ).to.equal('running');
-    const seen = await visibleRun(db, 'CAMS', AS_OF);
+    const seen = await visibleRun(world.db, 'CAMS', AS_OF);
     expect(seen?.runId).to.equal(previous.runId);
     expect(seen!.rows).to.equal(total(seen!));
     // Hours later (store.staleAfterMinutes), the next run marks the dead run failed and removes its
     // rows.
-    await db
+    await world.db
       .collection('reconciliation_runs')
       .updateOne(
         { _id: killed as never },
@@ -120,7 +103,7 @@ sources:
       );
     const next = await runInProcess();
     expect(next.status).to.equal('committed');
-    const dead = await db.collection('reconciliation_runs').findOne({ _id: killed as never });
+    const dead = await world.db.collection('reconciliation_runs').findOne({ _id: killed as never });
     expect([dead?.status, dead?.error?.code, dead?.rows_removed]).to.deep.equal([
       'failed',
       'RECON_ABANDONED',
@@ -136,15 +119,15 @@ sources:
     await c.waitFor('"msg":"run committed"');
     process.kill(c.pid, 'SIGKILL');
     await c.exited;
-    const doc = await db.collection('reconciliation_runs').findOne({ _id: runId as never });
+    const doc = await world.db.collection('reconciliation_runs').findOne({ _id: runId as never });
     expect(doc?.status).to.equal('committed');
-    const seen = await visibleRun(db, 'CAMS', AS_OF);
+    const seen = await visibleRun(world.db, 'CAMS', AS_OF);
     expect(seen?.runId).to.equal(runId);
     expect(seen!.rows).to.equal(total(seen!));
     const next = await runInProcess();
     expect(next.status).to.equal('committed');
     expect(
-      (await db.collection('reconciliation_runs').findOne({ _id: runId as never }))
+      (await world.db.collection('reconciliation_runs').findOne({ _id: runId as never }))
         ?.cleanup_pending,
     ).to.equal(undefined);
     await expectOneWholeRun(next.runId);
@@ -156,7 +139,7 @@ sources:
       const ids = await Promise.all(both.map(runIdOf));
       const codes = await Promise.all(both.map((c) => c.exited));
       const docs = await Promise.all(
-        ids.map((id) => db.collection('reconciliation_runs').findOne({ _id: id as never })),
+        ids.map((id) => world.db.collection('reconciliation_runs').findOne({ _id: id as never })),
       );
       for (const [i, code] of codes.entries()) {
         const out = both[i].output();
@@ -167,11 +150,7 @@ sources:
           expect(docs[i]?.status).to.equal('failed');
           expect(docs[i]?.error?.code).to.equal('RECON_SUPERSEDED');
           expect(out).to.match(/recon: RECON_SUPERSEDED: /);
-          expect(
-            await db
-              .collection('reconciliation_results')
-              .countDocuments({ reconciliation_run_id: ids[i] }),
-          ).to.equal(0);
+          expect(await countResults(world.db, ids[i])).to.equal(0);
         }
       }
       expect(codes).to.include(0);
@@ -191,10 +170,10 @@ sources:
     try {
       const uri = `${ferret.uri.replace(/\/$/, '')}/?serverSelectionTimeoutMS=1500`;
       // Four engine write batches: the database stops after the first.
-      await mkdir(join(dir, 'big'), { recursive: true });
-      generateFile(join(dir, 'big', 'cams_big.dbf'), 'cams', 42_000);
+      await mkdir(join(world.dir, 'big'), { recursive: true });
+      generateFile(join(world.dir, 'big', 'cams_big.dbf'), 'cams', 42_000);
       const config = await writeConfig(uri, 'private.yaml', './big');
-      const c = recon(['run', '--force', '--log-level', 'debug', '--config', config], {});
+      const c = spawnRecon(['run', '--force', '--log-level', 'debug', '--config', config], {});
       await c.waitFor('"msg":"rows written"');
       const t0 = Date.now();
       await ferret.stop();

@@ -1,10 +1,6 @@
 /** Helpers for the fault suite's real processes: find what a test started, stop and resume it. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
 
 /** Children (recursively) of a process, read from /proc. */
 export function descendants(pid: number): number[] {
@@ -98,52 +94,4 @@ export function waitForPartial(
       }
     }, 1);
   });
-}
-
-export interface Child {
-  pid: number;
-  exited: Promise<number | null>;
-  output: () => string;
-  waitFor: (text: string) => Promise<void>;
-}
-
-const running = new Set<ChildProcess>();
-
-/**
- * Kills (SIGKILL) every `recon` child a test started that is still running: a failed test leaves
- * none behind.
- */
-export function killLeftovers(): void {
-  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  running.clear();
-}
-
-/** `recon <args>` as a child process; stdout and stderr collected. */
-export function recon(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [cli, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let out = '';
-  const waiters: { text: string; resolve: () => void }[] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of waiters) if (out.includes(w.text)) w.resolve();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    pid: child.pid!,
-    exited,
-    output: () => out,
-    waitFor: (text) =>
-      new Promise<void>((resolve, reject) => {
-        if (out.includes(text)) return resolve();
-        waiters.push({ text, resolve });
-        void exited.then(() => reject(new Error(`exited before printing ${text}: ${out}`)));
-      }),
-  };
 }

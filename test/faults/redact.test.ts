@@ -11,8 +11,8 @@ import { Writable } from 'node:stream';
 import { ReconError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { redactUri } from '../../core/redact.js';
-import { freePort } from '../setup/free-port.js';
-import { tempDir } from '../integration/helpers.js';
+import { freePort } from '../../fixtures/free-port.js';
+import { tempDir } from '../support/day.js';
 
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
 const PASSWORDS = [

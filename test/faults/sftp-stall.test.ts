@@ -8,17 +8,16 @@ import { readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fetchSftp } from '../../core/fetch/sftp.js';
-import { quietLogger, tempDir } from '../integration/helpers.js';
-import { startSshd, type RunningSshd } from '../setup/sshd.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import {
-  descendants,
-  killLeftovers,
-  pidByCommandLine,
-  recon,
-  signalAll,
-  waitForPartial,
-} from './processes.js';
+import { sftpOptions, startSshd, type RunningSshd } from '../setup/sshd.js';
+import { descendants, pidByCommandLine, signalAll, waitForPartial } from './processes.js';
+import { killLeftovers, spawnRecon, type Child } from '../support/cli.js';
+import { mongoStores } from '../support/config.js';
+import { testMongoUri, uniqueDbName } from '../support/database.js';
+import { tempDir } from '../support/day.js';
+import { quietLogger } from '../support/run.js';
+
+/** Deadlines long enough that only a signal ends a stalled fetch. */
+const PATIENT = 'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3';
 
 describe('faults: a stalled SFTP server', function () {
   this.timeout(60_000);
@@ -59,20 +58,7 @@ describe('faults: a stalled SFTP server', function () {
     const staging = join(work, 'direct');
     const t0 = Date.now();
     const fetching = fetchSftp(
-      {
-        source: 'CAMS',
-        host: sshd.host,
-        port: sshd.port,
-        username: sshd.user,
-        password: sshd.password,
-        hostFingerprints: [sshd.hostFingerprint],
-        remoteDir: sshd.remoteDir,
-        pattern: 'cams*.dbf',
-        stagingDir: staging,
-        connectTimeoutMs: 2000,
-        operationTimeoutMs: 1000,
-        retries: 0,
-      },
+      sftpOptions(sshd, { stagingDir: staging, connectTimeoutMs: 2000, operationTimeoutMs: 1000 }),
       quietLogger,
     ).then(
       () => null,
@@ -92,20 +78,7 @@ describe('faults: a stalled SFTP server', function () {
     await writeFile(join(sshd.remoteDir, long), Buffer.from('long-named file'));
     try {
       const files = await fetchSftp(
-        {
-          source: 'CAMS',
-          host: sshd.host,
-          port: sshd.port,
-          username: sshd.user,
-          password: sshd.password,
-          hostFingerprints: [sshd.hostFingerprint],
-          remoteDir: sshd.remoteDir,
-          pattern: 'long_*.dbf',
-          stagingDir: join(work, 'long'),
-          connectTimeoutMs: 5000,
-          operationTimeoutMs: 5000,
-          retries: 0,
-        },
+        sftpOptions(sshd, { pattern: 'long_*.dbf', stagingDir: join(work, 'long') }),
         quietLogger,
       );
       expect(files.map((f) => f.name)).to.deep.equal([long]);
@@ -121,20 +94,7 @@ describe('faults: a stalled SFTP server', function () {
       await writeFile(join(sshd.remoteDir, bad), Buffer.from('x'));
       try {
         const err = await fetchSftp(
-          {
-            source: 'CAMS',
-            host: sshd.host,
-            port: sshd.port,
-            username: sshd.user,
-            password: sshd.password,
-            hostFingerprints: [sshd.hostFingerprint],
-            remoteDir: sshd.remoteDir,
-            pattern: 'bad_*.dbf',
-            stagingDir: join(work, 'ctl'),
-            connectTimeoutMs: 5000,
-            operationTimeoutMs: 5000,
-            retries: 0,
-          },
+          sftpOptions(sshd, { pattern: 'bad_*.dbf', stagingDir: join(work, 'ctl') }),
           quietLogger,
         ).then(
           () => null,
@@ -149,34 +109,56 @@ describe('faults: a stalled SFTP server', function () {
     }
   });
 
-  function configYaml(database: string, staging: string, fetchExtra: string, extra = ''): string {
-    return `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
-store: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
-health: { port: 0 }
-sources:
-  - name: CAMS
-    plugin: cams
-    fetch: { type: sftp, host: ${sshd.host}, port: ${sshd.port}, username: ${sshd.user}, password: "\${SFTP_PASSWORD}", hostFingerprints: ["${sshd.hostFingerprint}"], remoteDir: ${sshd.remoteDir}, pattern: "cams*.dbf", stagingDir: ${staging}, ${fetchExtra} }
-${extra}`;
-  }
-
-  it('makes recon run exit 4 with RECON_SFTP when the server stalls mid-transfer', async () => {
-    const dir = join(work, 'run');
+  /**
+   * Starts `recon <command>` on a config (in folder `name` of the work dir, a fresh database named
+   * after `dbPrefix`) whose CAMS source fetches from the test sshd into `staging`.
+   */
+  async function startRecon(
+    command: 'run' | 'daemon',
+    name: string,
+    dbPrefix: string,
+    fetchExtra: string,
+    extra = '',
+  ): Promise<{ child: Child; staging: string }> {
+    const dir = join(work, name);
     await mkdir(dir, { recursive: true });
     const staging = join(dir, 'staging');
     await writeFile(
       join(dir, 'recon.config.yaml'),
-      configYaml(
-        uniqueDbName('fault_sftp'),
-        staging,
-        'connectTimeoutSeconds: 2, operationTimeoutSeconds: 1, retries: 0',
-      ),
+      `${mongoStores(uniqueDbName(dbPrefix))}health: { port: 0 }
+sources:
+  - name: CAMS
+    plugin: cams
+    fetch: { type: sftp, host: ${sshd.host}, port: ${sshd.port}, username: ${sshd.user}, password: "\${SFTP_PASSWORD}", hostFingerprints: ["${sshd.hostFingerprint}"], remoteDir: ${sshd.remoteDir}, pattern: "cams*.dbf", stagingDir: ${staging}, ${fetchExtra} }
+${extra}`,
     );
-    const t0 = Date.now();
-    const child = recon(['run', '--config', join(dir, 'recon.config.yaml')], {
+    const child = spawnRecon([command, '--config', join(dir, 'recon.config.yaml')], {
       MONGO_URI: testMongoUri(),
       SFTP_PASSWORD: sshd.password,
     });
+    return { child, staging };
+  }
+
+  /** SIGTERM to `child` once its download stalls: its exit code and how long it took to exit. */
+  async function terminateDuringStall(
+    child: Child,
+    staging: string,
+  ): Promise<{ code: number | null; ms: number }> {
+    await stallSessionsDuringDownload(staging);
+    const t0 = Date.now();
+    process.kill(child.pid, 'SIGTERM');
+    const code = await child.exited;
+    return { code, ms: Date.now() - t0 };
+  }
+
+  it('makes recon run exit 4 with RECON_SFTP when the server stalls mid-transfer', async () => {
+    const t0 = Date.now();
+    const { child, staging } = await startRecon(
+      'run',
+      'run',
+      'fault_sftp',
+      'connectTimeoutSeconds: 2, operationTimeoutSeconds: 1, retries: 0',
+    );
     await stallSessionsDuringDownload(staging);
     const code = await Promise.race([
       child.exited,
@@ -190,52 +172,24 @@ ${extra}`;
   });
 
   it('makes recon run given SIGTERM during a stalled fetch exit 4 at once, the run abandoned', async () => {
-    const dir = join(work, 'run-term');
-    await mkdir(dir, { recursive: true });
-    const staging = join(dir, 'staging');
-    await writeFile(
-      join(dir, 'recon.config.yaml'),
-      configYaml(
-        uniqueDbName('fault_sftpt'),
-        staging,
-        'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3',
-      ),
-    );
-    const child = recon(['run', '--config', join(dir, 'recon.config.yaml')], {
-      MONGO_URI: testMongoUri(),
-      SFTP_PASSWORD: sshd.password,
-    });
-    await stallSessionsDuringDownload(staging);
-    const t0 = Date.now();
-    process.kill(child.pid, 'SIGTERM');
-    expect(await child.exited, child.output()).to.equal(4);
-    expect(Date.now() - t0).to.be.lessThan(5000);
+    const { child, staging } = await startRecon('run', 'run-term', 'fault_sftpt', PATIENT);
+    const { code, ms } = await terminateDuringStall(child, staging);
+    expect(code, child.output()).to.equal(4);
+    expect(ms).to.be.lessThan(5000);
     expect(child.output()).to.match(/recon: RECON_ABANDONED: /);
   });
 
   it('lets a daemon given SIGTERM during a stalled fetch exit within its grace period plus a small bound, the run abandoned', async () => {
-    const dir = join(work, 'daemon');
-    await mkdir(dir, { recursive: true });
-    const staging = join(dir, 'staging');
-    await writeFile(
-      join(dir, 'recon.config.yaml'),
-      configYaml(
-        uniqueDbName('fault_sftpd'),
-        staging,
-        'connectTimeoutSeconds: 30, operationTimeoutSeconds: 120, retries: 3',
-        'schedule: { cron: "* * * * * *", graceSeconds: 1 }',
-      ),
+    const { child, staging } = await startRecon(
+      'daemon',
+      'daemon',
+      'fault_sftpd',
+      PATIENT,
+      'schedule: { cron: "* * * * * *", graceSeconds: 1 }',
     );
-    const child = recon(['daemon', '--config', join(dir, 'recon.config.yaml')], {
-      MONGO_URI: testMongoUri(),
-      SFTP_PASSWORD: sshd.password,
-    });
-    await stallSessionsDuringDownload(staging);
-    const t0 = Date.now();
-    process.kill(child.pid, 'SIGTERM');
-    const code = await child.exited;
+    const { code, ms } = await terminateDuringStall(child, staging);
     expect(code, child.output()).to.equal(4);
-    expect(Date.now() - t0).to.be.lessThan(1000 + 5000);
+    expect(ms).to.be.lessThan(1000 + 5000);
     expect(child.output()).to.contain('abandoning the current run');
     expect(child.output()).to.contain('RECON_ABANDONED');
   });

@@ -6,36 +6,29 @@
  * lost, and two runs of one day at once.
  */
 import { expect } from 'chai';
-import { Collection, type Db } from 'mongodb';
+import { Collection } from 'mongodb';
 import sinon from 'sinon';
 import { MongoStore } from '../../core/store/mongodb.js';
 import type { RunSummary } from '../../core/store/types.js';
 import { emptyCounts, type ReconRow } from '../../core/reconcile.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { closeTestClient, testDb } from '../integration/helpers.js';
 import { visibleRun } from './readers.js';
+import { countResults, testMongoUri } from '../support/database.js';
+import { useDay } from '../support/day.js';
+import { summaryOf } from '../../fixtures/summary.js';
 
 function summary(runId: string, startedAt: Date, rows: number): RunSummary {
   const counts = { ...emptyCounts(), matched: rows };
-  return {
+  return summaryOf({
     runId,
     status: 'running',
     startedAt,
     finishedAt: startedAt,
-    timezone: 'Asia/Kolkata',
-    tolerance: 0.001,
-    configHash: 'h',
-    sourceNames: ['CAMS'],
     allSources: false,
     counts,
-    closedPositions: 0,
-    timingsMs: {},
-    error: null,
-    ledger: [],
     sources: {
       CAMS: { plugin: 'cams', asOf: '2024-12-24', files: [], rows, deleted: 0, keys: rows, counts },
     },
-  };
+  });
 }
 
 function rows(n: number): ReconRow[] {
@@ -56,26 +49,20 @@ function rows(n: number): ReconRow[] {
 
 describe('faults: the publish protocol in the store', function () {
   this.timeout(120_000);
-  let db: Db;
+  const world = useDay('fault_store', { each: true, folder: false });
   let store: MongoStore;
 
-  beforeEach(async () => {
-    const database = uniqueDbName('fault_store');
-    db = await testDb(database);
+  beforeEach(() => {
     store = new MongoStore({
       uri: testMongoUri(),
-      database,
+      database: world.database,
       resultsCollection: 'reconciliation_results',
       runsCollection: 'reconciliation_runs',
       batchSize: 5000,
       staleAfterMs: 3600_000,
     });
   });
-  afterEach(async () => {
-    sinon.restore();
-    await db.dropDatabase().catch(() => undefined);
-  });
-  after(closeTestClient);
+  afterEach(() => sinon.restore());
 
   async function publish(run: RunSummary, n: number): Promise<number> {
     await store.begin(run);
@@ -89,12 +76,12 @@ describe('faults: the publish protocol in the store', function () {
     await publish(first, 33_000);
     const second = summary('run-b', new Date(), 5);
     expect(await publish(second, 5)).to.equal(33_000);
-    const results = db.collection('reconciliation_results');
+    const results = world.db.collection('reconciliation_results');
     expect(await results.countDocuments({ as_of_date: '2024-12-24', source: 'CAMS' })).to.equal(5);
-    const doc = await db.collection('reconciliation_runs').findOne({ _id: 'run-b' as never });
+    const doc = await world.db.collection('reconciliation_runs').findOne({ _id: 'run-b' as never });
     expect(doc?.status).to.equal('committed');
     expect(doc?.cleanup_pending).to.equal(undefined);
-    expect((await visibleRun(db, 'CAMS', '2024-12-24'))?.runId).to.equal('run-b');
+    expect((await visibleRun(world.db, 'CAMS', '2024-12-24'))?.runId).to.equal('run-b');
   });
 
   it('finishes an interrupted cleanup at the start of a later run, and removes rows of failed runs', async () => {
@@ -107,16 +94,16 @@ describe('faults: the publish protocol in the store', function () {
     await store.begin(crashed);
     await store.writeRows(crashed, rows(10));
     crashed.status = 'failed';
-    await db
+    await world.db
       .collection('reconciliation_runs')
       .updateOne({ _id: 'run-c' as never }, { $set: { status: 'failed' } }); // marked failed, rows left behind
-    expect(await visibleRun(db, 'CAMS', '2024-12-24')).to.deep.include({
+    expect(await visibleRun(world.db, 'CAMS', '2024-12-24')).to.deep.include({
       runId: 'run-b',
       rows: 30,
     });
     const report = await store.tidy();
     expect(report).to.deep.equal({ failedRuns: 1, pendingCleanups: 1, rowsDeleted: 50 });
-    expect(await db.collection('reconciliation_results').countDocuments({})).to.equal(30);
+    expect(await world.db.collection('reconciliation_results').countDocuments({})).to.equal(30);
     expect(await store.tidy()).to.deep.equal({ failedRuns: 0, pendingCleanups: 0, rowsDeleted: 0 });
   });
 
@@ -135,11 +122,11 @@ describe('faults: the publish protocol in the store', function () {
     older.status = 'failed';
     expect(await store.fail(older)).to.equal('failed');
     expect(
-      await db
+      await world.db
         .collection('reconciliation_results')
         .countDocuments({ source: 'CAMS', as_of_date: '2024-12-24' }),
     ).to.equal(15);
-    expect(await visibleRun(db, 'CAMS', '2024-12-24')).to.deep.include({
+    expect(await visibleRun(world.db, 'CAMS', '2024-12-24')).to.deep.include({
       runId: 'run-new',
       rows: 15,
     });
@@ -160,20 +147,16 @@ describe('faults: the publish protocol in the store', function () {
     await store.commit(run).catch(() => undefined);
     run.status = 'failed';
     expect(await store.fail(run)).to.equal('committed');
+    expect(await countResults(world.db, 'run-x')).to.equal(12);
     expect(
-      await db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: 'run-x' }),
-    ).to.equal(12);
-    expect(
-      (await db.collection('reconciliation_runs').findOne({ _id: 'run-x' as never }))?.status,
+      (await world.db.collection('reconciliation_runs').findOne({ _id: 'run-x' as never }))?.status,
     ).to.equal('committed');
   });
 
   it('keeps at most three insert batches in flight, and fails a write only once none is in flight', async () => {
     const small = new MongoStore({
       uri: testMongoUri(),
-      database: db.databaseName,
+      database: world.db.databaseName,
       resultsCollection: 'reconciliation_results',
       runsCollection: 'reconciliation_runs',
       batchSize: 10,
@@ -205,7 +188,7 @@ describe('faults: the publish protocol in the store', function () {
     await small.writeRows(ok, rows(95));
     expect(calls).to.equal(10);
     expect(most).to.equal(3);
-    const results = db.collection('reconciliation_results');
+    const results = world.db.collection('reconciliation_results');
     expect(await results.countDocuments({ reconciliation_run_id: 'run-ok' })).to.equal(95);
 
     calls = 0;
@@ -281,7 +264,7 @@ describe('faults: the publish protocol in the store', function () {
     const second = summary('run-b', new Date(), 5);
     expect(await publish(second, 5)).to.equal(8 + 3);
     expect(resultScans()).to.be.greaterThan(before);
-    const results = db.collection('reconciliation_results');
+    const results = world.db.collection('reconciliation_results');
     expect(await results.countDocuments({ as_of_date: '2024-12-24' })).to.equal(5);
     expect(await results.countDocuments({ as_of_date: '2024-12-23' })).to.equal(6);
   });

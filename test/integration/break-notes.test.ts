@@ -1,109 +1,66 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { BSON } from 'mongodb';
 import type { LoadedConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import type { BreakLine } from '../../core/report/data.js';
 import type { BreakHistory } from '../../core/report/queries.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeCamsFile } from '../fixtures/registrar-files.js';
-import { closeTestClient, quietLogger, tempDir, testDb, writeConfig } from './helpers.js';
+import { writeCamsFile } from '../../fixtures/registrar-files.js';
+import { mongoEnv } from '../support/database.js';
+import { runOnce } from '../support/run.js';
+import { transactions } from '../../fixtures/transactions.js';
+import { CAMS_SOURCE } from '../support/config.js';
+import { useDay } from '../support/day.js';
+import { cli } from '../support/cli.js';
 
 const exec = promisify(execFile);
-const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
+const tx = transactions();
 const LEDGER = [
-  {
-    _id: 't1',
-    product_code: 'B01',
-    folio_no: '1',
-    units: 10,
-    transaction_type: 'BUY',
-    transaction_date: new Date('2024-12-20T09:00:00Z'),
-    nav: 50,
-  },
-  {
-    _id: 't2',
-    product_code: 'B01',
-    folio_no: '2',
-    units: 5,
-    transaction_type: 'BUY',
-    transaction_date: new Date('2024-12-20T09:00:00Z'),
-    nav: 50,
-  },
+  tx('B01', '1', 'BUY', 10, '2024-12-20T09:00:00Z', { nav: 50 }),
+  tx('B01', '2', 'BUY', 5, '2024-12-20T09:00:00Z', { nav: 50 }),
 ];
 
 for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
   describe(`notes, owners and states follow a break across four days: ${kind}`, function () {
     this.timeout(120_000);
-    let dir: string;
-    let database: string | undefined;
+    const world = useDay('notes', { offline: kind === 'files store', transactions: LEDGER });
     let loaded: LoadedConfig;
-    const env = () => ({ ...process.env, MONGO_URI: testMongoUri() });
     const recon = async (...args: string[]) =>
       (
-        await exec(process.execPath, [cli, ...args, '--config', join(dir, 'recon.config.yaml')], {
-          env: env(),
-        })
+        await exec(
+          process.execPath,
+          [cli, ...args, '--config', join(world.dir, 'recon.config.yaml')],
+          {
+            env: mongoEnv(),
+          },
+        )
       ).stdout;
+    /** `recon breaks note CAMS B01 1 TEXT [options]`. */
+    const noteFolio1 = (text: string, ...options: string[]) =>
+      recon('breaks', 'note', 'CAMS', 'B01', '1', text, ...options);
     const breaks = async (...args: string[]) =>
       JSON.parse(await recon('breaks', '--json', ...args)) as BreakLine[];
 
     async function day(asOf: string, folio1Units: number): Promise<void> {
-      await writeCamsFile(join(dir, 'incoming', 'cams.dbf'), [
+      await writeCamsFile(join(world.dir, 'incoming', 'cams.dbf'), [
         { product: 'B01', folio: '1', units: folio1Units, asOf },
         // Always one unit short: a second break that persists every day.
         { product: 'B01', folio: '2', units: 4, asOf },
       ]);
-      const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+      const run = await runOnce(loaded, { force: true });
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
     }
 
     before(async () => {
-      dir = await tempDir('notes');
-      await mkdir(join(dir, 'incoming'));
-      const sources =
-        'sources:\n  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }\n';
-      if (kind === 'files store') {
-        await writeFile(
-          join(dir, 'ledger.ndjson'),
-          LEDGER.map((t) => BSON.EJSON.stringify(t, { relaxed: true })).join('\n') + '\n',
-        );
-        loaded = await writeConfig(
-          dir,
-          `ledger: { type: ndjson, path: ./ledger.ndjson }\nstore: { type: files, dir: ./out }\n${sources}`,
-        );
-      } else {
-        database = uniqueDbName('notes');
-        await (
-          await testDb(database)
-        )
-          .collection('wealth_pulse_transactions')
-          .insertMany(LEDGER.map((t) => ({ ...t })) as never[]);
-        loaded = await writeConfig(
-          dir,
-          `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, aggregation: client }\nstore: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }\n${sources}`,
-        );
-      }
-    });
-    after(async () => {
-      if (database) await (await testDb(database)).dropDatabase().catch(() => undefined);
-      await closeTestClient();
-      await rm(dir, { recursive: true, force: true });
+      loaded = await world.config(
+        `${world.stores(', aggregation: client')}sources:\n${CAMS_SOURCE}\n`,
+      );
     });
 
     it('shows the note while the break persists, keeps its history when it resolves, and flags it reopened when it comes back', async () => {
       // Day 1: B01/1 is one unit short in the file (at the file's NAV ₹101.25), B01/2 too.
       await day('23-12-2024', 9);
-      await recon(
-        'breaks',
-        'note',
-        'CAMS',
-        'B01',
-        '1',
+      await noteFolio1(
         'asked CAMS for the statement',
         '--owner',
         'asha',
@@ -126,16 +83,7 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
       // Day 2: still broken: the note, owner and state are shown; a later note without an owner
       // keeps the owner.
       await day('24-12-2024', 9);
-      await recon(
-        'breaks',
-        'note',
-        'CAMS',
-        'B01',
-        '1',
-        'CAMS says a redemption is pending',
-        '--author',
-        'ops2',
-      );
+      await noteFolio1('CAMS says a redemption is pending', '--author', 'ops2');
       list = await breaks();
       expect(b1()).to.include({
         lifecycle: 'persisting',
@@ -201,8 +149,8 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
       });
       const bad = await exec(
         process.execPath,
-        [cli, 'breaks', '--min-value', 'lots', '--config', join(dir, 'recon.config.yaml')],
-        { env: env() },
+        [cli, 'breaks', '--min-value', 'lots', '--config', join(world.dir, 'recon.config.yaml')],
+        { env: mongoEnv() },
       ).then(
         () => null,
         (e: { code: number; stderr: string }) => e,
@@ -220,9 +168,9 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
           '1',
           ' ',
           '--config',
-          join(dir, 'recon.config.yaml'),
+          join(world.dir, 'recon.config.yaml'),
         ],
-        { env: env() },
+        { env: mongoEnv() },
       ).then(
         () => null,
         (e: { code: number; stderr: string }) => e,
@@ -231,8 +179,8 @@ for (const kind of ['files store', 'MongoDB store (FerretDB)'] as const) {
         2,
         'recon: RECON_USAGE: a note needs some text',
       ]);
-      if (database) {
-        const indexes = await (await testDb(database)).collection('break_notes').indexes();
+      if (world.database) {
+        const indexes = await world.db.collection('break_notes').indexes();
         expect(indexes.map((i) => i.key)).to.deep.include({
           source: 1,
           product_code: 1,

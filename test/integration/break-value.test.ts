@@ -1,75 +1,27 @@
 import { expect } from 'chai';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BSON } from 'mongodb';
 import type { LoadedConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import { createReader } from '../../core/store/reader.js';
 import type { ResultDocument } from '../../core/store/documents.js';
-import { uniqueDbName } from '../setup/services.js';
-import { patchField, writeCamsFile } from '../fixtures/registrar-files.js';
-import { closeTestClient, quietLogger, tempDir, testDb, writeConfig } from './helpers.js';
+import { patchField, writeCamsFile } from '../../fixtures/registrar-files.js';
+import { runOnce } from '../support/run.js';
+import { transactions } from '../../fixtures/transactions.js';
+import { CAMS_SOURCE } from '../support/config.js';
+import { useDay } from '../support/day.js';
 
-const at = (iso: string) => new Date(iso);
 /**
  * Ledger of the 24-12-2024 day: B01/1 mismatched, B01/3 mismatched (file NAV unreadable), B01/8 and
  * B01/9 mongo_only.
  */
+const tx = transactions();
 const LEDGER = [
-  {
-    _id: 't1',
-    product_code: 'B01',
-    folio_no: '1',
-    units: 10.5,
-    transaction_type: 'BUY',
-    transaction_date: at('2024-12-20T09:00:00Z'),
-    nav: 99,
-  },
-  {
-    _id: 't2',
-    product_code: 'B01',
-    folio_no: '3',
-    units: 3,
-    transaction_type: 'BUY',
-    transaction_date: at('2024-12-20T09:00:00Z'),
-    nav: 11,
-  },
-  {
-    _id: 't3',
-    product_code: 'B01',
-    folio_no: '3',
-    units: 0,
-    transaction_type: 'BUY',
-    transaction_date: at('2024-12-23T09:00:00Z'),
-    nav: '12.3456',
-  },
-  {
-    _id: 't4',
-    product_code: 'B01',
-    folio_no: '9',
-    units: 7,
-    transaction_type: 'BUY',
-    transaction_date: at('2024-12-21T09:00:00Z'),
-    nav: 20,
-  },
+  tx('B01', '1', 'BUY', 10.5, '2024-12-20T09:00:00Z', { nav: 99 }),
+  tx('B01', '3', 'BUY', 3, '2024-12-20T09:00:00Z', { nav: 11 }),
+  tx('B01', '3', 'BUY', 0, '2024-12-23T09:00:00Z', { nav: '12.3456' }),
+  tx('B01', '9', 'BUY', 7, '2024-12-21T09:00:00Z', { nav: 20 }),
   // After the end of 24-12 in Asia/Kolkata: neither its units nor its NAV count.
-  {
-    _id: 't5',
-    product_code: 'B01',
-    folio_no: '9',
-    units: 1,
-    transaction_type: 'BUY',
-    transaction_date: at('2024-12-24T18:30:00Z'),
-    nav: 22.5,
-  },
-  {
-    _id: 't6',
-    product_code: 'B01',
-    folio_no: '8',
-    units: 2,
-    transaction_type: 'BUY',
-    transaction_date: at('2024-12-21T09:00:00Z'),
-  },
+  tx('B01', '9', 'BUY', 1, '2024-12-24T18:30:00Z', { nav: 22.5 }),
+  tx('B01', '8', 'BUY', 2, '2024-12-21T09:00:00Z'),
 ];
 
 for (const kind of [
@@ -78,51 +30,23 @@ for (const kind of [
 ] as const) {
   describe(`break value and materiality: ${kind}`, function () {
     this.timeout(60_000);
-    let dir: string;
-    let database: string;
+    const world = useDay('value', { offline: kind.startsWith('offline'), transactions: LEDGER });
     let loaded: LoadedConfig;
 
     before(async () => {
-      dir = await tempDir('value');
-      await mkdir(join(dir, 'incoming'));
-      await writeCamsFile(join(dir, 'incoming', 'cams.dbf'), [
+      await writeCamsFile(join(world.dir, 'incoming', 'cams.dbf'), [
         { product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' },
         { product: 'B01', folio: '2', units: 4, asOf: '24-12-2024' },
         { product: 'B01', folio: '3', units: 1, asOf: '24-12-2024' },
       ]);
-      await patchField(join(dir, 'incoming', 'cams.dbf'), 2, 'NAV', 'n/a');
-      const sources = `sources:\n  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }\n`;
+      await patchField(join(world.dir, 'incoming', 'cams.dbf'), 2, 'NAV', 'n/a');
+      const sources = `sources:\n${CAMS_SOURCE}\n`;
       const reconcile = 'reconcile: { tolerance: 0.001, materiality: 60 }\n';
-      if (kind.startsWith('offline')) {
-        await writeFile(
-          join(dir, 'ledger.ndjson'),
-          LEDGER.map((t) => BSON.EJSON.stringify(t, { relaxed: true })).join('\n') + '\n',
-        );
-        loaded = await writeConfig(
-          dir,
-          `ledger: { type: ndjson, path: ./ledger.ndjson }\nstore: { type: files, dir: ./out }\n${reconcile}${sources}`,
-        );
-      } else {
-        database = uniqueDbName('value');
-        await (
-          await testDb(database)
-        )
-          .collection('wealth_pulse_transactions')
-          .insertMany(LEDGER.map((t) => ({ ...t })) as never[]);
-        loaded = await writeConfig(
-          dir,
-          `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, aggregation: client }\nstore: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }\n${reconcile}${sources}`,
-        );
-      }
-    });
-    after(async () => {
-      if (database) await (await testDb(database)).dropDatabase().catch(() => undefined);
-      await closeTestClient();
-      await rm(dir, { recursive: true, force: true });
+      loaded = await world.config(`${world.stores(', aggregation: client')}${reconcile}${sources}`);
     });
 
     it('values each break from the file NAV, else the ledger NAV up to the cut-off, else none; totals exact; materiality apart', async () => {
-      const run = await runReconciliation({ loaded, logger: quietLogger });
+      const run = await runOnce(loaded);
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
       expect(run.sources.CAMS.navMissing, 'the unreadable NAV is counted').to.equal(1);
       expect(

@@ -1,66 +1,37 @@
 import { expect } from 'chai';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Db } from 'mongodb';
-import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeCamsFile, writeKarvyFile } from '../fixtures/registrar-files.js';
-import { closeTestClient, quietLogger, tempDir, testDb } from './helpers.js';
+import { writeCamsFile, writeKarvyFile } from '../../fixtures/registrar-files.js';
+import { transactions } from '../../fixtures/transactions.js';
+import { mongoStores } from '../support/config.js';
+import { breakDocuments } from '../support/database.js';
+import { useDay } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
-let n = 0;
-const tx = (product: string, folio: string, type: string, units: number, date: string) => ({
-  _id: `t${++n}`,
-  product_code: product,
-  folio_no: folio,
-  scheme_name: 'S',
-  units,
-  transaction_type: type,
-  transaction_date: new Date(date),
-});
+const tx = transactions({ scheme: 'S' });
+/** The expected [status, reason, evidence] of a break paired with a probable key mismatch. */
+const pairedWith = (status: string, product_code: string, folio_no: string) => [
+  status,
+  'probable_key_mismatch',
+  { pair: { product_code, folio_no } },
+];
 
 describe('breaks across days: lifecycle, ageing and reasons', function () {
   this.timeout(120_000);
-  let dir: string;
-  let db: Db;
-  let database: string;
+  const world = useDay('breaks', { each: true, folder: false });
 
-  beforeEach(async () => {
-    dir = await tempDir('breaks');
-    database = uniqueDbName('breaks');
-    db = await testDb(database);
-  });
-  afterEach(async () => {
-    await db.dropDatabase().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await closeTestClient();
-  });
-
-  async function runDay(day: string, sources: string): Promise<RunSummary> {
-    await writeFile(
-      join(dir, 'recon.config.yaml'),
-      `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
-store: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
-sources:
-${sources.replaceAll('DAY', day)}`,
+  async function runDay(asOf: string, sources: string): Promise<RunSummary> {
+    const loaded = await world.config(
+      `${mongoStores(world.database)}sources:\n${sources.replaceAll('DAY', asOf)}`,
     );
-    const loaded = await loadConfig({
-      path: join(dir, 'recon.config.yaml'),
-      env: { ...process.env, MONGO_URI: testMongoUri() },
-    });
-    const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const run = await runOnce(loaded, { force: true });
     expect(run.status, JSON.stringify(run.error)).to.equal('committed');
     return run;
   }
 
   async function breaksOf(runId: string) {
-    const rows = await db
-      .collection('reconciliation_results')
-      .find({ reconciliation_run_id: runId, status: { $ne: 'matched' } })
-      .toArray();
+    const rows = await breakDocuments(world.db, runId);
     return Object.fromEntries(
       rows.map((r) => [
         r.folio_no,
@@ -76,18 +47,16 @@ ${sources.replaceAll('DAY', day)}`,
   }
 
   it('marks breaks new, persisting and changed with first_seen and age, lists resolved ones, and does not age on a rerun', async () => {
-    await db
-      .collection('wealth_pulse_transactions')
-      .insertMany([
-        tx('A', '1', 'BUY', 10, '2024-12-20T00:00:00Z'),
-        tx('A', '2', 'BUY', 25, '2024-12-20T00:00:00Z'),
-        tx('A', '2', 'BUY', 1, '2024-12-25T04:30:00Z'),
-        tx('A', '3', 'BUY', 30, '2024-12-24T04:30:00Z'),
-        tx('A', '4', 'BUY', 40, '2024-12-20T00:00:00Z'),
-        tx('A', '4', 'BUY', 1, '2024-12-24T04:30:00Z'),
-        tx('A', '5', 'BUY', 5, '2024-12-25T04:30:00Z'),
-        tx('A', '6', 'BUY', 7, '2024-12-25T04:30:00Z'),
-      ] as never[]);
+    await world.seed([
+      tx('A', '1', 'BUY', 10, '2024-12-20T00:00:00Z'),
+      tx('A', '2', 'BUY', 25, '2024-12-20T00:00:00Z'),
+      tx('A', '2', 'BUY', 1, '2024-12-25T04:30:00Z'),
+      tx('A', '3', 'BUY', 30, '2024-12-24T04:30:00Z'),
+      tx('A', '4', 'BUY', 40, '2024-12-20T00:00:00Z'),
+      tx('A', '4', 'BUY', 1, '2024-12-24T04:30:00Z'),
+      tx('A', '5', 'BUY', 5, '2024-12-25T04:30:00Z'),
+      tx('A', '6', 'BUY', 7, '2024-12-25T04:30:00Z'),
+    ]);
     const files: Record<string, [string, number][]> = {
       '2024-12-23': [
         ['1', 10],
@@ -112,7 +81,7 @@ ${sources.replaceAll('DAY', day)}`,
     };
     const runs: Record<string, RunSummary> = {};
     for (const [day, rows] of Object.entries(files)) {
-      const d = join(dir, day);
+      const d = join(world.dir, day);
       await mkdir(d);
       const [y, m, dd] = day.split('-');
       await writeCamsFile(
@@ -192,7 +161,7 @@ ${sources.replaceAll('DAY', day)}`,
     expect(await breaksOf(runs['2024-12-25'].runId)).to.deep.equal(day3);
     expect(runs['2024-12-25'].breaks).to.include({ new: 1, persisting: 1, changed: 1 });
     expect(runs['2024-12-25'].breaks?.resolved.map((r) => r.folio)).to.deep.equal(['5']);
-    const doc = await db
+    const doc = await world.db
       .collection('reconciliation_runs')
       .findOne({ _id: runs['2024-12-25'].runId as never });
     expect(doc?.breaks.resolved).to.deep.equal([
@@ -214,7 +183,7 @@ ${sources.replaceAll('DAY', day)}`,
   });
 
   it('explains pledged units, next-day timing and probable key mismatches, and only where they apply', async () => {
-    await db.collection('wealth_pulse_transactions').insertMany([
+    await world.seed([
       tx('K1', '100', 'BUY', 100, '2024-12-20T00:00:00Z'), // file 90 + PLDG 10: pledged
       tx('K1', '101', 'BUY', 100, '2024-12-20T00:00:00Z'), // file 90 + PLDG 5: unexplained
       tx('A', '1', 'BUY', 90, '2024-12-20T00:00:00Z'),
@@ -225,8 +194,8 @@ ${sources.replaceAll('DAY', day)}`,
       tx('C', '555', 'BUY', 5, '2024-12-20T00:00:00Z'), // file has 555/01
       tx('D', '8000', 'BUY', 3, '2024-12-20T00:00:00Z'), // file has 9000 with FOLIO_OLD 8000
       tx('E', '0777', 'BUY', 6, '2024-12-20T00:00:00Z'), // file has 777 but 5 units: not a pair
-    ] as never[]);
-    await writeCamsFile(join(dir, 'cams.dbf'), [
+    ]);
+    await writeCamsFile(join(world.dir, 'cams.dbf'), [
       { product: 'A', folio: '1', units: 100, asOf: '24-12-2024' },
       { product: 'A', folio: '2', units: 100, asOf: '24-12-2024' },
       { product: 'B', folio: '00123', units: 50, asOf: '24-12-2024' },
@@ -234,7 +203,7 @@ ${sources.replaceAll('DAY', day)}`,
       { product: 'D', folio: '9000', units: 3, asOf: '24-12-2024', folioOld: '8000' },
       { product: 'E', folio: '777', units: 5, asOf: '24-12-2024' },
     ]);
-    await writeKarvyFile(join(dir, 'karvy.dbf'), [
+    await writeKarvyFile(join(world.dir, 'karvy.dbf'), [
       { prcode: 'K1', acno: 100, units: 90, pledged: 10, asOf: '24/12/2024' },
       { prcode: 'K1', acno: 101, units: 90, pledged: 5, asOf: '24/12/2024' },
     ]);
@@ -243,14 +212,11 @@ ${sources.replaceAll('DAY', day)}`,
       `  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ., pattern: "cams*.dbf" } }
   - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ., pattern: "karvy*.dbf" } }`,
     );
-    const rows = await db
-      .collection('reconciliation_results')
-      .find({ reconciliation_run_id: run.runId, status: { $ne: 'matched' } })
-      .toArray();
+    const rows = await breakDocuments(world.db, run.runId);
     const reasons = Object.fromEntries(
       rows.map((r) => [`${r.product_code}/${r.folio_no}`, [r.status, r.reason, r.reason_detail]]),
     );
-    const timingTx = await db
+    const timingTx = await world.db
       .collection('wealth_pulse_transactions')
       .findOne({ product_code: 'A', folio_no: '1', units: 10 });
     expect(reasons).to.deep.equal({
@@ -258,36 +224,12 @@ ${sources.replaceAll('DAY', day)}`,
       'K1/101': ['mismatched', null, null],
       'A/1': ['mismatched', 'timing', { transaction_ids: [String(timingTx?._id)] }],
       'A/2': ['mismatched', null, null],
-      'B/00123': [
-        'dbf_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'B', folio_no: '123' } },
-      ],
-      'B/123': [
-        'mongo_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'B', folio_no: '00123' } },
-      ],
-      'C/555/01': [
-        'dbf_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'C', folio_no: '555' } },
-      ],
-      'C/555': [
-        'mongo_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'C', folio_no: '555/01' } },
-      ],
-      'D/9000': [
-        'dbf_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'D', folio_no: '8000' } },
-      ],
-      'D/8000': [
-        'mongo_only',
-        'probable_key_mismatch',
-        { pair: { product_code: 'D', folio_no: '9000' } },
-      ],
+      'B/00123': pairedWith('dbf_only', 'B', '123'),
+      'B/123': pairedWith('mongo_only', 'B', '00123'),
+      'C/555/01': pairedWith('dbf_only', 'C', '555'),
+      'C/555': pairedWith('mongo_only', 'C', '555/01'),
+      'D/9000': pairedWith('dbf_only', 'D', '8000'),
+      'D/8000': pairedWith('mongo_only', 'D', '9000'),
       'E/777': ['dbf_only', null, null],
       'E/0777': ['mongo_only', null, null],
     });

@@ -5,35 +5,28 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchemaDocument, SCHEMA_FILE } from '../../config/schema-document.js';
-import { freePort } from '../setup/free-port.js';
-import { tempDir } from './helpers.js';
-import { cli, recon } from './run-cli.js';
+import { freePort } from '../../fixtures/free-port.js';
+import { cli, recon } from '../support/cli.js';
+import { CAMS_SOURCE, OFFLINE_STORES } from '../support/config.js';
+import { useDay } from '../support/day.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 const BASE = `timezone: Asia/Kolkata
-ledger: { type: ndjson, path: ./ledger.ndjson }
-store: { type: files, dir: ./out }
-sources:
-  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
+${OFFLINE_STORES}sources:
+${CAMS_SOURCE}
 `;
 
 describe('config that explains itself (the built CLI)', function () {
   this.timeout(120_000);
-  let dir: string;
-  before(async () => {
-    dir = await tempDir('cli-config');
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const world = useDay('cli-config', { offline: true, folder: false });
 
   async function validate(yaml: string, ...extra: string[]) {
-    const path = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
+    const path = join(world.dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
     await writeFile(path, yaml);
     return {
       path,
@@ -93,7 +86,7 @@ describe('config that explains itself (the built CLI)', function () {
     expect(r.stderr).to.equal(
       `recon: RECON_PLUGIN_INVALID: ${r.path}: sources.CAMS.plugin: plugin camz is neither a built-in plugin (cams, karvy) nor an installed package; a module path starts with ./ or /\n`,
     );
-    const broken = join(dir, 'broken-plugin.js');
+    const broken = join(world.dir, 'broken-plugin.js');
     await writeFile(broken, 'export default { name: "broken" };\n');
     const invalid = await validate(BASE.replace('plugin: cams', `plugin: ${broken}`));
     expect(invalid.code).to.equal(2);
@@ -170,7 +163,7 @@ describe('config that explains itself (the built CLI)', function () {
   describe('recon healthcheck', () => {
     it('exits 0 while the daemon of the config answers /healthz, and 1 with one line once it has stopped', async () => {
       const port = await freePort();
-      const path = join(dir, 'daemon.yaml');
+      const path = join(world.dir, 'daemon.yaml');
       await writeFile(
         path,
         `${BASE}schedule: { cron: "0 0 0 1 1 *", graceSeconds: 1 }\nhealth: { host: 0.0.0.0, port: ${port} }\n`,
@@ -206,14 +199,14 @@ describe('config that explains itself (the built CLI)', function () {
     });
 
     it('exits 0 without a request when the endpoint is disabled, and 1 (never 2) on a bad config', async () => {
-      const off = join(dir, 'off.yaml');
+      const off = join(world.dir, 'off.yaml');
       await writeFile(off, `${BASE}health: { enabled: false }\n`);
       expect(await recon(['healthcheck', '--config', off])).to.deep.equal({
         code: 0,
         stdout: 'health: the endpoint is disabled (health.enabled: false); nothing to check\n',
         stderr: '',
       });
-      const bad = await recon(['healthcheck', '--config', join(dir, 'missing.yaml')]);
+      const bad = await recon(['healthcheck', '--config', join(world.dir, 'missing.yaml')]);
       expect(bad.code).to.equal(1);
       expect(bad.stderr).to.match(/^recon: unhealthy: RECON_CONFIG_NOT_FOUND: /);
     });

@@ -6,13 +6,12 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeLedgerNdjson, writeScenario } from '../fixtures/scenario.js';
-import { findBinary } from '../setup/binaries.js';
-import { tempDir } from './helpers.js';
-import { cli, recon } from './run-cli.js';
+import { findBinary } from '../../fixtures/binaries.js';
+import { cli, recon } from '../support/cli.js';
+import { useDay } from '../support/day.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -110,14 +109,10 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { ve
 
 describe('recon CLI conventions (the built command)', function () {
   this.timeout(120_000);
-  let dir: string;
+  const world = useDay('cli-conventions', { offline: true, scenario: true });
 
   before(async () => {
-    dir = await tempDir('cli-conventions');
-    await mkdir(join(dir, 'incoming'));
-    await mkdir(join(dir, 'empty'));
-    const scenario = await writeScenario(join(dir, 'incoming'), { decimal128: false });
-    await writeLedgerNdjson(join(dir, 'ledger.ndjson'), scenario.transactions);
+    await mkdir(join(world.dir, 'empty'));
     const config = (incoming: string) => `timezone: Asia/Kolkata
 ledger: { type: ndjson, path: ./ledger.ndjson, ignoreTypes: [DIVIDEND] }
 store: { type: files, dir: ./out }
@@ -125,13 +120,9 @@ sources:
   - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./${incoming}, pattern: "cams*.dbf" } }
   - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./${incoming}, pattern: "karvy*.dbf" } }
 `;
-    await writeFile(join(dir, 'ok.yaml'), config('incoming'));
-    await writeFile(join(dir, 'nofiles.yaml'), config('empty'));
+    await writeFile(join(world.dir, 'ok.yaml'), config('incoming'));
+    await writeFile(join(world.dir, 'nofiles.yaml'), config('empty'));
   });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
   it('with no arguments prints the help on stderr and exits 2', async () => {
     const r = await recon([]);
     expect(r.code).to.equal(2);
@@ -160,7 +151,7 @@ sources:
       [['breaks', '--min-age', '-1'], `argument '-1' is invalid`],
       [['healthcheck', '--timeout', '0'], `argument '0' is invalid`],
     ] as const) {
-      const r = await recon([...args, '--config', join(dir, 'does-not-exist.yaml')]);
+      const r = await recon([...args, '--config', join(world.dir, 'does-not-exist.yaml')]);
       expect(r.code, args.join(' ')).to.equal(2);
       expect(r.stdout).to.equal('');
       expect(r.stderr.split('\n')[0]).to.contain('error: option').and.contain(text);
@@ -168,14 +159,14 @@ sources:
   });
 
   it('off a terminal: JSON log lines on stderr, the summary on stdout, and the failure as the last stderr line', async () => {
-    const ok = await recon(['run', '--config', join(dir, 'ok.yaml')]);
+    const ok = await recon(['run', '--config', join(world.dir, 'ok.yaml')]);
     expect(ok.code, ok.stderr).to.equal(0);
     expect(ok.stdout).to.contain('CAMS').and.contain('KARVY');
     const lines = ok.stderr.trim().split('\n');
     expect(lines.length).to.be.greaterThan(1);
     for (const l of lines) expect(() => JSON.parse(l), l).to.not.throw();
     expect(ok.stderr).to.not.match(ANSI);
-    const failed = await recon(['run', '--config', join(dir, 'nofiles.yaml')], {
+    const failed = await recon(['run', '--config', join(world.dir, 'nofiles.yaml')], {
       env: { FORCE_COLOR: '1' },
     });
     expect(failed.code).to.equal(3);
@@ -185,7 +176,10 @@ sources:
   });
 
   it('on a terminal at the default level: a failure shows only the one-line error', async () => {
-    const r = await reconOnTerminal(['run', '--config', join(dir, 'nofiles.yaml')], dir);
+    const r = await reconOnTerminal(
+      ['run', '--config', join(world.dir, 'nofiles.yaml')],
+      world.dir,
+    );
     expect(r.code).to.equal(3);
     const shown = visibleLines(r.terminal);
     expect(shown).to.have.length(1);
@@ -195,8 +189,8 @@ sources:
 
   it('on a terminal with --log-level: readable, coloured log lines, all before the summary and never inside the progress bar', async () => {
     const r = await reconOnTerminal(
-      ['run', '--config', join(dir, 'ok.yaml'), '--force', '--log-level', 'debug'],
-      dir,
+      ['run', '--config', join(world.dir, 'ok.yaml'), '--force', '--log-level', 'debug'],
+      world.dir,
     );
     expect(r.code, r.terminal).to.equal(0);
     expect(r.terminal).to.match(ANSI);
@@ -215,8 +209,8 @@ sources:
       { NO_COLOR: '1', FORCE_COLOR: '1' },
     ]) {
       const r = await reconOnTerminal(
-        ['run', '--config', join(dir, 'ok.yaml'), '--force', '--log-level', 'info'],
-        dir,
+        ['run', '--config', join(world.dir, 'ok.yaml'), '--force', '--log-level', 'info'],
+        world.dir,
         env,
       );
       expect(r.code, JSON.stringify(env)).to.equal(0);
@@ -233,7 +227,10 @@ sources:
   });
 
   it('keeps the summary on stdout and only on stdout', async () => {
-    const r = await reconOnTerminal(['run', '--config', join(dir, 'ok.yaml'), '--force'], dir);
+    const r = await reconOnTerminal(
+      ['run', '--config', join(world.dir, 'ok.yaml'), '--force'],
+      world.dir,
+    );
     expect(r.code).to.equal(0);
     expect(r.stdout).to.contain('CAMS');
     expect(visibleLines(r.terminal)).to.deep.equal([]);

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { load, loadAll } from 'js-yaml';
 import { checkConfig, loadConfig } from '../../config/load.js';
-import { findBinary } from '../setup/binaries.js';
+import { findBinary } from '../../fixtures/binaries.js';
+import { tempDir } from '../support/day.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const exec = promisify(execFile);
@@ -310,7 +310,7 @@ describe('deploy/: Kubernetes and Airflow (checked without a cluster or an Airfl
 
   it('has an Airflow DAG that compiles (python3 -m py_compile), one task, retried only on exit 4', async () => {
     const dag = 'deploy/airflow/brokerage_recon_dag.py';
-    const cache = await mkdtemp(join(tmpdir(), 'recon-pycache-'));
+    const cache = await tempDir('pycache');
     try {
       const python = findBinary('python3', 'RECON_TEST_PYTHON');
       const r = await exec(python, ['-m', 'py_compile', join(root, dag)], {

@@ -1,25 +1,19 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Db } from 'mongodb';
-import { loadConfig, type LoadedConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
+import type { LoadedConfig } from '../../config/load.js';
 import { Lease, type LeaseDoc } from '../../core/lease.js';
-import { mongoClient } from '../../core/mongo-client.js';
 import { Daemon } from '../../core/daemon.js';
-import { generateFile } from '../../bench/generate.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeScenario } from '../fixtures/scenario.js';
-import { closeTestClient, quietLogger, seedLedger, tempDir, testDb } from './helpers.js';
-
-const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
+import type { RunSummary } from '../../core/store/types.js';
+import { generateFile } from '../../fixtures/generate.js';
+import { spawnRecon, type Child } from '../support/cli.js';
+import { IGNORE_DIVIDEND, mongoStores } from '../support/config.js';
+import { countResults, mongoEnv } from '../support/database.js';
+import { useDay } from '../support/day.js';
+import { quietLogger, runOnce } from '../support/run.js';
 
 function config(database: string, incoming: string, extra = ''): string {
-  return `ledger: { type: mongodb, uri: "\${MONGO_URI}", database: ${database}, ignoreTypes: [DIVIDEND] }
-store: { type: mongodb, uri: "\${MONGO_URI}", database: ${database} }
-health: { port: 0 }
+  return `${mongoStores(database, IGNORE_DIVIDEND)}health: { port: 0 }
 sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ${incoming}, pattern: "cams*.dbf" } }
 ${extra}`;
@@ -27,32 +21,10 @@ ${extra}`;
 
 describe('daemon: schedule, lease, health and shutdown', function () {
   this.timeout(120_000);
-  let dir: string;
-  let database: string;
-  let db: Db;
+  const world = useDay('daemon', { each: true, scenario: true });
 
-  beforeEach(async () => {
-    dir = await tempDir('daemon');
-    await mkdir(join(dir, 'incoming'));
-    database = uniqueDbName('daemon');
-    db = await testDb(database);
-    const s = await writeScenario(join(dir, 'incoming'), { decimal128: false });
-    await seedLedger(db, s.transactions);
-  });
-  afterEach(async () => {
-    await db.dropDatabase().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await closeTestClient();
-  });
-
-  async function load(extra: string, name = 'recon.config.yaml'): Promise<LoadedConfig> {
-    await writeFile(join(dir, name), config(database, './incoming', extra));
-    return loadConfig({
-      path: join(dir, name),
-      env: { ...process.env, MONGO_URI: testMongoUri() },
-    });
+  function load(extra: string, name?: string): Promise<LoadedConfig> {
+    return world.config(config(world.database, './incoming', extra), name);
   }
 
   it('makes exactly one run when two daemons fire on the same tick', async () => {
@@ -63,7 +35,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       const [ra, rb] = await Promise.all([a.tick(), b.tick()]);
       expect([ra, rb].filter((r) => r !== null)).to.have.length(1);
       expect((ra ?? rb)!.status).to.equal('committed');
-      expect(await db.collection('reconciliation_runs').countDocuments({})).to.equal(1);
+      expect(await world.db.collection('reconciliation_runs').countDocuments({})).to.equal(1);
     } finally {
       await a.stop(0);
       await b.stop(0);
@@ -79,7 +51,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
       expect((await a.tick(tick))?.status).to.equal('committed');
       expect(await b.tick(tick)).to.equal(null);
       expect((await b.tick(new Date('2024-12-26T02:00:00Z')))?.status).to.equal('committed');
-      expect(await db.collection('reconciliation_runs').countDocuments({})).to.equal(2);
+      expect(await world.db.collection('reconciliation_runs').countDocuments({})).to.equal(2);
     } finally {
       await a.stop(0);
       await b.stop(0);
@@ -93,13 +65,13 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     const daemons = [new Daemon(loaded, quietLogger), new Daemon(loaded, quietLogger)];
     try {
       await Promise.all(daemons.map((d) => d.start()));
-      const runs = db.collection('reconciliation_runs');
+      const runs = world.db.collection('reconciliation_runs');
       for (let i = 0; i < 100 && (await runs.countDocuments({ status: 'committed' })) === 0; i++)
         await new Promise((r) => setTimeout(r, 100));
       await new Promise((r) => setTimeout(r, 1000));
       expect(await runs.countDocuments({})).to.equal(1);
       expect(await runs.countDocuments({ status: 'committed' })).to.equal(1);
-      const done = await db
+      const done = await world.db
         .collection<LeaseDoc>('recon_leases')
         .find({ name: 'recon-daily', job: at.toISOString(), done: true })
         .toArray();
@@ -111,8 +83,7 @@ describe('daemon: schedule, lease, health and shutdown', function () {
 
   it('lets another daemon take over once a lease expires, with a higher fencing token', async () => {
     const loaded = await load('schedule: { cron: "0 0 5 * * *", leaseSeconds: 1, force: true }');
-    const col = async () =>
-      (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    const col = async () => world.db.collection<LeaseDoc>('recon_leases');
     const crashed = new Lease(col, 'recon-daily', 1000);
     const first = await crashed.acquire();
     expect(first).to.not.equal(null);
@@ -134,38 +105,22 @@ describe('daemon: schedule, lease, health and shutdown', function () {
 
   it('refuses to publish with a stale fencing token', async () => {
     const loaded = await load('');
-    const col = async () =>
-      (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    const col = async () => world.db.collection<LeaseDoc>('recon_leases');
     const stale = new Lease(col, 'recon-daily', 500);
     await stale.acquire();
     await new Promise((r) => setTimeout(r, 700));
     const fresh = new Lease(col, 'recon-daily', 60_000);
     expect(await fresh.acquire()).to.not.equal(null);
-    const run = await runReconciliation({
-      loaded,
-      logger: quietLogger,
-      force: true,
-      beforeCommit: (id) => stale.fence(id),
-    });
+    const run = await runOnce(loaded, { force: true, beforeCommit: (id) => stale.fence(id) });
     expect(run.status).to.equal('failed');
     expect(run.error?.code).to.equal('RECON_LEASE_LOST');
-    expect(
-      await db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: run.runId }),
-    ).to.equal(0);
-    const ok = await runReconciliation({
-      loaded,
-      logger: quietLogger,
-      force: true,
-      beforeCommit: (id) => fresh.fence(id),
-    });
+    expect(await countResults(world.db, run.runId)).to.equal(0);
+    const ok = await runOnce(loaded, { force: true, beforeCommit: (id) => fresh.fence(id) });
     expect(ok.status).to.equal('committed');
   });
 
   it('refuses to publish when less than a third of the lease time is left', async () => {
-    const col = async () =>
-      (await mongoClient(testMongoUri())).db(database).collection<LeaseDoc>('recon_leases');
+    const col = async () => world.db.collection<LeaseDoc>('recon_leases');
     let skewMs = 0;
     const lease = new Lease(col, 'recon-daily', 60_000, () => new Date(Date.now() + skewMs));
     expect(await lease.acquire()).to.not.equal(null);
@@ -180,24 +135,22 @@ describe('daemon: schedule, lease, health and shutdown', function () {
 
   it("keeps the newer run's results when a stalled older run reaches its commit after it, and does not publish the older", async () => {
     const loaded = await load('');
-    let newer = null as Awaited<ReturnType<typeof runReconciliation>> | null;
+    let newer = null as RunSummary | null;
     // The older run passes its fence, then stalls while another daemon runs and publishes.
-    const older = await runReconciliation({
-      loaded,
-      logger: quietLogger,
+    const older = await runOnce(loaded, {
       force: true,
       beforeCommit: async () => {
-        newer = await runReconciliation({ loaded, logger: quietLogger, force: true });
+        newer = await runOnce(loaded, { force: true });
       },
     });
     expect(newer!.status).to.equal('committed');
     expect(older.status).to.equal('failed');
     expect(older.error?.code).to.equal('RECON_SUPERSEDED');
-    const results = db.collection('reconciliation_results');
+    const results = world.db.collection('reconciliation_results');
     expect(await results.countDocuments({ reconciliation_run_id: newer!.runId })).to.be.greaterThan(
       0,
     );
-    const latest = await db
+    const latest = await world.db
       .collection('reconciliation_runs')
       .find({ status: 'committed' })
       .sort({ started_at: -1 })
@@ -236,104 +189,65 @@ describe('daemon: schedule, lease, health and shutdown', function () {
     }
   });
 
-  function startChild(configPath: string): {
-    exited: Promise<number | null>;
-    stderr: () => string;
-    waitFor: (text: string) => Promise<void>;
-    kill: () => void;
-  } {
-    const child = spawn(
-      process.execPath,
-      [cli, 'daemon', '--config', configPath, '--log-level', 'info'],
-      { env: { ...process.env, MONGO_URI: testMongoUri() }, stdio: ['ignore', 'ignore', 'pipe'] },
+  function startChild(configPath: string): Child {
+    return spawnRecon(['daemon', '--config', configPath, '--log-level', 'info'], mongoEnv());
+  }
+
+  /** A daemon on a CAMS file of `rows` rows that starts a run every second. */
+  async function startOnBigFile(rows: number, graceSeconds: number): Promise<Child> {
+    await mkdir(world.path('big'));
+    generateFile(world.path('big', 'cams_big.dbf'), 'cams', rows);
+    await world.config(
+      config(
+        world.database,
+        './big',
+        `schedule: { cron: "* * * * * *", graceSeconds: ${graceSeconds} }`,
+      ),
+      'daemon.yaml',
     );
-    let err = '';
-    const waiters: { text: string; resolve: () => void }[] = [];
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      for (const w of waiters) if (err.includes(w.text)) w.resolve();
-    });
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    return {
-      exited,
-      stderr: () => err,
-      waitFor: (text) =>
-        new Promise<void>((resolve, reject) => {
-          if (err.includes(text)) return resolve();
-          waiters.push({ text, resolve });
-          void exited.then(() => reject(new Error(`daemon exited before logging ${text}: ${err}`)));
-        }),
-      kill: () => child.kill('SIGTERM'),
-    };
+    const child = startChild(world.path('daemon.yaml'));
+    await child.waitFor('"msg":"run started"');
+    child.kill();
+    return child;
   }
 
   it('exits 0 on SIGTERM when idle', async () => {
     await load('schedule: { cron: "0 0 5 1 1 *" }');
-    const child = startChild(join(dir, 'recon.config.yaml'));
+    const child = startChild(join(world.dir, 'recon.config.yaml'));
     await child.waitFor('daemon scheduled');
     child.kill();
     expect(await child.exited).to.equal(0);
-    expect(child.stderr()).to.contain('daemon stopped');
+    expect(child.output()).to.contain('daemon stopped');
   });
 
   it('lets the current run finish on SIGTERM within the grace period, publishes it and exits 0', async () => {
-    await mkdir(join(dir, 'big'));
-    generateFile(join(dir, 'big', 'cams_big.dbf'), 'cams', 5_000);
-    await writeFile(
-      join(dir, 'daemon.yaml'),
-      config(database, './big', 'schedule: { cron: "* * * * * *", graceSeconds: 60 }'),
-    );
-    const child = startChild(join(dir, 'daemon.yaml'));
-    await child.waitFor('"msg":"run started"');
-    child.kill();
-    expect(await child.exited, child.stderr()).to.equal(0);
-    const runs = await db.collection('reconciliation_runs').find({}).toArray();
+    const child = await startOnBigFile(5_000, 60);
+    expect(await child.exited, child.output()).to.equal(0);
+    const runs = await world.db.collection('reconciliation_runs').find({}).toArray();
     expect(runs.map((r) => r.status)).to.deep.equal(['committed']);
-    expect(
-      await db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: runs[0]._id }),
-    ).to.be.greaterThan(0);
-    expect(child.stderr()).to.contain('waiting for the current run');
-    expect(child.stderr()).to.not.contain('abandoning the current run');
+    expect(await countResults(world.db, runs[0]._id)).to.be.greaterThan(0);
+    expect(child.output()).to.contain('waiting for the current run');
+    expect(child.output()).to.not.contain('abandoning the current run');
   });
 
   it('abandons a run on SIGTERM after the grace period: marked failed, previous results still visible', async () => {
     const loaded = await load('');
-    const previous = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const previous = await runOnce(loaded, { force: true });
     expect(previous.status).to.equal('committed');
-    const visible = await db
-      .collection('reconciliation_results')
-      .countDocuments({ reconciliation_run_id: previous.runId });
+    const visible = await countResults(world.db, previous.runId);
     expect(visible).to.be.greaterThan(0);
-    await mkdir(join(dir, 'big'));
-    generateFile(join(dir, 'big', 'cams_big.dbf'), 'cams', 300_000);
-    await writeFile(
-      join(dir, 'daemon.yaml'),
-      config(database, './big', 'schedule: { cron: "* * * * * *", graceSeconds: 0 }'),
-    );
-    const child = startChild(join(dir, 'daemon.yaml'));
-    await child.waitFor('"msg":"run started"');
-    child.kill();
+    const child = await startOnBigFile(300_000, 0);
     expect(await child.exited).to.equal(4);
-    const runs = await db
+    const runs = await world.db
       .collection('reconciliation_runs')
       .find({ _id: { $ne: previous.runId as never } })
       .toArray();
     expect(runs).to.have.length(1);
     expect(runs[0].status).to.equal('failed');
     expect(runs[0].error.code).to.equal('RECON_ABANDONED');
-    expect(
-      await db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: runs[0]._id }),
-    ).to.equal(0);
-    expect(
-      await db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: previous.runId }),
-    ).to.equal(visible);
-    expect(child.stderr()).to.contain('abandoning the current run');
+    expect(await countResults(world.db, runs[0]._id)).to.equal(0);
+    expect(await countResults(world.db, previous.runId)).to.equal(visible);
+    expect(child.output()).to.contain('abandoning the current run');
   });
 });
 

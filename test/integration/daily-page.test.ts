@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { formatRupees } from '../../core/breaks/value.js';
 import { byValue } from '../../core/report/data.js';
 import { writeReport } from '../../core/report/write.js';
-import { deskReport } from '../fixtures/desk-report.js';
+import { deskReport } from '../../fixtures/desk-report.js';
+import { tempDir } from '../support/day.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const outputDir = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -30,7 +30,7 @@ describe('the daily page in a real Chromium (DevTools protocol)', function () {
       existsSync(CHROMIUM),
       'Debian chromium is required (scripts/test.sh installs it)',
     ).to.equal(true);
-    dir = await mkdtemp(join(tmpdir(), 'recon-page-'));
+    dir = await tempDir('page');
     await mkdir(outputDir, { recursive: true });
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,

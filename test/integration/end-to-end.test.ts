@@ -5,21 +5,21 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
-import { runReconciliation } from '../../core/engine.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { testMongoUri } from '../setup/services.js';
-import { AS_OF, writeLedgerNdjson, writeScenario, type ExpectedRow } from '../fixtures/scenario.js';
+import { AS_OF, type ExpectedRow } from '../../fixtures/scenario.js';
 import {
   CAMS_FIELDS,
   patchField,
   withoutColumn,
   writeCamsFile,
-} from '../fixtures/registrar-files.js';
-import { mongoConfigYaml, quietLogger, tempDir, withScenario, writeConfig } from './helpers.js';
+} from '../../fixtures/registrar-files.js';
+import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
+import { countResults, testMongoUri } from '../support/database.js';
+import { makeDay, useDay } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
-const IGNORE_DIVIDEND = ', ignoreTypes: [DIVIDEND]';
 
 type Stored = ExpectedRow & { scheme_name: string | null };
 
@@ -57,11 +57,11 @@ function comparable(rows: Stored[]): ExpectedRow[] {
 
 describe('end to end against a real MongoDB-wire server', function () {
   this.timeout(120_000);
-  const world = withScenario('e2e', { decimal128: 'auto' });
+  const world = useDay('e2e', { scenario: { decimal128: 'auto' } });
 
   async function run(extraLedger = IGNORE_DIVIDEND, force = true): Promise<RunSummary> {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, extraLedger));
-    return runReconciliation({ loaded, logger: quietLogger, force });
+    const loaded = await world.config(mongoConfigYaml(world.database, extraLedger));
+    return runOnce(loaded, { force });
   }
 
   it('stores every key with the status, units and row count computed by hand', async () => {
@@ -89,13 +89,9 @@ describe('end to end against a real MongoDB-wire server', function () {
       byKey(world.scenario.expected),
     );
     expect(summary.closedPositions).to.equal(world.scenario.closed);
-    const l = summary.ledger[0];
-    expect({
-      missingKey: l.missingKey,
-      nonNumericUnits: l.nonNumericUnits,
-      badDate: l.badDate,
-    }).to.deep.equal(world.scenario.anomalies);
-    expect(l.ignoredTypes).to.deep.equal(world.scenario.ignoredTypes);
+    const { missingKey, nonNumericUnits, badDate, ignoredTypes } = summary.ledger[0];
+    expect({ missingKey, nonNumericUnits, badDate }).to.deep.equal(world.scenario.anomalies);
+    expect(ignoredTypes).to.deep.equal(world.scenario.ignoredTypes);
   });
 
   it('records deleted rows, closed positions, ignored types and uncounted transactions in the run document', async () => {
@@ -113,11 +109,12 @@ describe('end to end against a real MongoDB-wire server', function () {
     expect(doc?.counts).to.deep.equal({ matched: 9, mismatched: 2, dbf_only: 3, mongo_only: 3 });
     const ledger = doc?.ledger[0];
     expect(ledger.cutoff).to.equal('2024-12-24T18:30:00.000Z');
-    expect({
-      missingKey: ledger.missing_key,
-      nonNumericUnits: ledger.non_numeric_units,
-      badDate: ledger.bad_date,
-    }).to.deep.equal(world.scenario.anomalies);
+    const { anomalies } = world.scenario;
+    expect(ledger).to.include({
+      missing_key: anomalies.missingKey,
+      non_numeric_units: anomalies.nonNumericUnits,
+      bad_date: anomalies.badDate,
+    });
     expect(ledger.ignored_types).to.deep.equal(world.scenario.ignoredTypes);
   });
 
@@ -166,7 +163,7 @@ describe('end to end against a real MongoDB-wire server', function () {
   });
 
   it('runs the CLI with --json and exits 0 for a committed run', async () => {
-    await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+    await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
     const { stdout } = await exec(
       process.execPath,
       [
@@ -194,14 +191,11 @@ describe('end to end against a real MongoDB-wire server', function () {
   });
 
   it('reconciles the same files offline (ndjson ledger with Decimal128, files store) to the same rows', async () => {
-    const off = await tempDir('offline');
+    const off = await makeDay('offline', { offline: true, scenario: { decimal128: true } });
     try {
-      await mkdir(join(off, 'incoming'));
-      const s = await writeScenario(join(off, 'incoming'), { decimal128: true });
-      await writeLedgerNdjson(join(off, 'ledger.ndjson'), s.transactions);
-      expect(await readFile(join(off, 'ledger.ndjson'), 'utf8')).to.contain('$numberDecimal');
-      const loaded = await writeConfig(
-        off,
+      const s = off.scenario;
+      expect(await readFile(off.path('ledger.ndjson'), 'utf8')).to.contain('$numberDecimal');
+      const loaded = await off.config(
         `ledger: { type: ndjson, path: ./ledger.ndjson, ignoreTypes: [DIVIDEND] }
 store: { type: files, dir: ./out }
 sources:
@@ -209,9 +203,9 @@ sources:
   - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }
 `,
       );
-      const summary = await runReconciliation({ loaded, logger: quietLogger });
+      const summary = await runOnce(loaded);
       expect(summary.status, JSON.stringify(summary.error)).to.equal('committed');
-      const csv = (await readFile(join(off, 'out', 'runs', summary.runId, 'results.csv'), 'utf8'))
+      const csv = (await readFile(off.path('out', 'runs', summary.runId, 'results.csv'), 'utf8'))
         .trim()
         .split('\n');
       const header = csv[0].split(',');
@@ -230,19 +224,19 @@ sources:
       }));
       expect(byKey(asExpected)).to.deep.equal(byKey(s.expected));
       const runJson = JSON.parse(
-        await readFile(join(off, 'out', 'runs', summary.runId, 'run.json'), 'utf8'),
+        await readFile(off.path('out', 'runs', summary.runId, 'run.json'), 'utf8'),
       );
       expect(runJson.status).to.equal('committed');
       expect(runJson.closed_positions).to.equal(1);
     } finally {
-      await rm(off, { recursive: true, force: true });
+      await off.remove();
     }
   });
 });
 
 describe('bad input fails the run with a coded error and publishes nothing', function () {
   this.timeout(120_000);
-  const world = withScenario('bad', { folder: 'good' });
+  const world = useDay('bad', { folder: 'good', scenario: true });
   let committedRunId: string;
 
   before(async () => {
@@ -255,8 +249,8 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
     for (const f of await readdir(join(world.dir, 'good')))
       await copyFile(join(world.dir, 'good', f), join(world.dir, 'incoming', f));
     if (!committedRunId) {
-      const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
-      const ok = await runReconciliation({ loaded, logger: quietLogger });
+      const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+      const ok = await runOnce(loaded);
       expect(ok.status).to.equal('committed');
       committedRunId = ok.runId;
     }
@@ -266,8 +260,8 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
     code: string,
     context: { file: string; record?: number; field?: string },
   ) {
-    const loaded = await writeConfig(world.dir, mongoConfigYaml(world.database, IGNORE_DIVIDEND));
-    const summary = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+    const summary = await runOnce(loaded, { force: true });
     expect(summary.status).to.equal('failed');
     expect(summary.error).to.include({ code, ...context });
     const doc = await world.db
@@ -275,16 +269,8 @@ describe('bad input fails the run with a coded error and publishes nothing', fun
       .findOne({ _id: summary.runId as never });
     expect(doc?.status).to.equal('failed');
     expect(doc?.error.code).to.equal(code);
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: summary.runId }),
-    ).to.equal(0);
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: committedRunId }),
-    ).to.be.greaterThan(0);
+    expect(await countResults(world.db, summary.runId)).to.equal(0);
+    expect(await countResults(world.db, committedRunId)).to.be.greaterThan(0);
     return summary;
   }
 

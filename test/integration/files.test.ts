@@ -1,89 +1,71 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
-import { writeCamsFile } from '../fixtures/registrar-files.js';
-import { quietLogger, tempDir } from './helpers.js';
+import { writeCamsFile } from '../../fixtures/registrar-files.js';
+import { runOnce } from '../support/run.js';
+import { CAMS_SOURCE, OFFLINE_STORES } from '../support/config.js';
+import { useDay } from '../support/day.js';
+import { cli } from '../support/cli.js';
 
 const exec = promisify(execFile);
-const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
 
-const CONFIG = `ledger: { type: ndjson, path: ./ledger.ndjson }
-store: { type: files, dir: ./out }
-sources:
-  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
+const CONFIG = `${OFFLINE_STORES}sources:
+${CAMS_SOURCE}
 `;
 
 describe('several files per source (offline)', function () {
   this.timeout(60_000);
-  let dir: string;
-  beforeEach(async () => {
-    dir = await tempDir('files');
-    await mkdir(join(dir, 'incoming'));
-    await writeFile(join(dir, 'recon.config.yaml'), CONFIG);
-    await writeFile(
-      join(dir, 'ledger.ndjson'),
-      [
-        '{"product_code":"B01","folio_no":"1","units":15,"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
-        '{"product_code":"H01","folio_no":"1","units":{"$numberDecimal":"7.5"},"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
-      ].join('\n'),
-    );
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+  const world = useDay('files', {
+    offline: true,
+    each: true,
+    config: CONFIG,
+    ledger: [
+      '{"product_code":"B01","folio_no":"1","units":15,"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
+      '{"product_code":"H01","folio_no":"1","units":{"$numberDecimal":"7.5"},"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
+    ].join('\n'),
   });
 
   it('sums a key across every file that matches the pattern, counting its rows', async () => {
-    await writeCamsFile(join(dir, 'incoming', 'cams_amc1.dbf'), [
+    await writeCamsFile(join(world.dir, 'incoming', 'cams_amc1.dbf'), [
       { product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' },
       { product: 'H01', folio: '1', units: 7.5, asOf: '24-12-2024' },
     ]);
-    await writeCamsFile(join(dir, 'incoming', 'cams_amc2.dbf'), [
+    await writeCamsFile(join(world.dir, 'incoming', 'cams_amc2.dbf'), [
       { product: 'B01', folio: '1', units: 5, asOf: '24-12-2024' },
     ]);
-    const run = await runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-    });
+    const run = await runOnce(await loadConfig({ path: join(world.dir, 'recon.config.yaml') }));
     expect(run.status, JSON.stringify(run.error)).to.equal('committed');
     expect(run.sources.CAMS.files.map((f) => f.name)).to.deep.equal([
       'cams_amc1.dbf',
       'cams_amc2.dbf',
     ]);
-    const csv = await readFile(join(dir, 'out', 'runs', run.runId, 'results.csv'), 'utf8');
+    const csv = await readFile(join(world.dir, 'out', 'runs', run.runId, 'results.csv'), 'utf8');
     expect(csv).to.match(/,CAMS,matched,B01,1,Scheme B01,15,15,0,2,{10}\n/); // the break columns are empty on a matched row
     expect(csv).to.match(/,CAMS,matched,H01,1,Scheme H01,7.5,7.5,0,1,{10}\n/);
   });
 
   it('refuses files of one source with different as-of days, naming both', async () => {
-    await writeCamsFile(join(dir, 'incoming', 'cams_a.dbf'), [
+    await writeCamsFile(join(world.dir, 'incoming', 'cams_a.dbf'), [
       { product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' },
     ]);
-    await writeCamsFile(join(dir, 'incoming', 'cams_b.dbf'), [
+    await writeCamsFile(join(world.dir, 'incoming', 'cams_b.dbf'), [
       { product: 'B01', folio: '1', units: 5, asOf: '23-12-2024' },
     ]);
-    const run = await runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-    });
+    const run = await runOnce(await loadConfig({ path: join(world.dir, 'recon.config.yaml') }));
     expect(run.status).to.equal('failed');
     expect(run.error?.code).to.equal('RECON_ASOF_MIXED');
     expect(run.error?.message).to.contain('cams_a.dbf').and.contain('cams_b.dbf');
   });
 
   it('refuses one file holding two as-of days, naming the record', async () => {
-    await writeCamsFile(join(dir, 'incoming', 'cams_a.dbf'), [
+    await writeCamsFile(join(world.dir, 'incoming', 'cams_a.dbf'), [
       { product: 'B01', folio: '1', units: 10, asOf: '24-12-2024' },
       { product: 'B01', folio: '2', units: 1, asOf: '25-12-2024' },
     ]);
-    const run = await runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-    });
+    const run = await runOnce(await loadConfig({ path: join(world.dir, 'recon.config.yaml') }));
     expect(run.error).to.include({
       code: 'RECON_ASOF_MIXED',
       file: 'cams_a.dbf',
@@ -97,7 +79,7 @@ describe('several files per source (offline)', function () {
       cli,
       'run',
       '--config',
-      join(dir, 'recon.config.yaml'),
+      join(world.dir, 'recon.config.yaml'),
       '--log-level',
       'silent',
     ]).then(

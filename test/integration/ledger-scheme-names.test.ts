@@ -1,25 +1,20 @@
 import { expect } from 'chai';
 import { MongoLedger } from '../../core/ledger/mongodb.js';
-import { DEFAULT_LEDGER_FIELDS } from '../../core/ledger/types.js';
-import { mongoClient } from '../../core/mongo-client.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
+import { closeTestClient, testDb, testMongoUri, uniqueDbName } from '../support/database.js';
+import { LEDGER_RULES } from '../support/config.js';
 
-const rules = {
-  fields: DEFAULT_LEDGER_FIELDS,
-  typeSigns: { BUY: 1, SELL: -1 },
-  ignoreTypes: [],
-  ignoreUnmappedTypes: false,
-};
+const rules = LEDGER_RULES;
 
 describe('MongoDB ledger: scheme names of mongo_only rows', function () {
   this.timeout(60_000);
+  after(closeTestClient);
   const cutoff = { asOf: '2024-12-24', cutoff: new Date('2024-12-24T18:30:00Z') };
   const on = new Date('2024-12-20T09:12:00Z');
 
   for (const aggregation of ['server', 'client'] as const) {
     it(`takes them from what the snapshot read (aggregation: ${aggregation}), with no query of its own`, async () => {
       const database = uniqueDbName('schemes');
-      const db = (await mongoClient(testMongoUri())).db(database);
+      const db = await testDb(database);
       const col = db.collection('wealth_pulse_transactions');
       await col.insertMany([
         {
@@ -136,7 +131,7 @@ describe("MongoDB ledger: next-day movements and NAVs from the snapshots' one re
   for (const aggregation of ['server', 'client'] as const) {
     it(`gives what queries of their own give, after the collection is gone (aggregation: ${aggregation})`, async () => {
       const database = uniqueDbName('later');
-      const db = (await mongoClient(testMongoUri())).db(database);
+      const db = await testDb(database);
       const col = db.collection<{ _id: string }>('wealth_pulse_transactions');
       await col.insertMany(docs);
       const options = { uri: testMongoUri(), database, collection: col.collectionName, rules };

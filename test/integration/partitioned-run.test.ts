@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateFile, rowAt, type Shape } from '../../bench/generate.js';
+import { generateFile, rowAt, type Shape } from '../../fixtures/generate.js';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import { unitsToNumber } from '../../core/fixed-point.js';
 import { keyOf } from '../../core/keys/text-key.js';
-import { quietLogger, tempDir } from './helpers.js';
+import { runOnce } from '../support/run.js';
+import { useDay } from '../support/day.js';
 
 /** Live rows of a generated file summed per key, as the registrar means them. */
 function fileSums(
@@ -29,20 +29,14 @@ function fileSums(
 
 describe('a run big enough to be cut into merge partitions (offline)', function () {
   this.timeout(120_000);
-  let dir: string;
-  before(async () => {
-    dir = await tempDir('partitioned');
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const world = useDay('partitioned', { offline: true, folder: false });
 
   it('gives every key of two sources the status a plain lookup gives, across ranges, partitions and threads', async () => {
-    await mkdir(join(dir, 'incoming'));
+    await mkdir(join(world.dir, 'incoming'));
     const karvyRows = 45_000,
       camsRows = 25_000;
-    generateFile(join(dir, 'incoming', 'karvy.dbf'), 'karvy', karvyRows, 0);
-    generateFile(join(dir, 'incoming', 'cams.dbf'), 'cams', camsRows, 1);
+    generateFile(join(world.dir, 'incoming', 'karvy.dbf'), 'karvy', karvyRows, 0);
+    generateFile(join(world.dir, 'incoming', 'cams.dbf'), 'cams', camsRows, 1);
     const karvy = fileSums('karvy', 0, karvyRows),
       cams = fileSums('cams', 1, camsRows);
     // The ledger: per key, nothing (dbf_only), the file's units (matched), within tolerance
@@ -106,9 +100,9 @@ describe('a run big enough to be cut into merge partitions (offline)', function 
     });
     add('K002', '88', 7_000);
     add('K002', '88', -7_000); // nets to zero: closed, not stored
-    await writeFile(join(dir, 'ledger.ndjson'), tx.join('\n'));
+    await writeFile(join(world.dir, 'ledger.ndjson'), tx.join('\n'));
     await writeFile(
-      join(dir, 'recon.config.yaml'),
+      join(world.dir, 'recon.config.yaml'),
       `ledger: { type: ndjson, path: ./ledger.ndjson }
 store: { type: files, dir: ./out }
 reconcile: { tolerance: 0.001 }
@@ -118,15 +112,12 @@ sources:
   - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./incoming, pattern: "cams*.dbf" } }
 `,
     );
-    const run = await runReconciliation({
-      loaded: await loadConfig({ path: join(dir, 'recon.config.yaml') }),
-      logger: quietLogger,
-    });
+    const run = await runOnce(await loadConfig({ path: join(world.dir, 'recon.config.yaml') }));
     expect(run.status, JSON.stringify(run.error)).to.equal('committed');
     expect(run.closedPositions).to.equal(1);
 
     const [header, ...lines] = (
-      await readFile(join(dir, 'out', 'runs', run.runId, 'results.csv'), 'utf8')
+      await readFile(join(world.dir, 'out', 'runs', run.runId, 'results.csv'), 'utf8')
     )
       .trimEnd()
       .split('\n');

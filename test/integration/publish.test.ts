@@ -1,19 +1,18 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { runReconciliation } from '../../core/engine.js';
 import { MongoStore } from '../../core/store/mongodb.js';
-import { mongoConfigYaml, quietLogger, withScenario, writeConfig } from './helpers.js';
+import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
+import { useDay } from '../support/day.js';
+import { runOnce } from '../support/run.js';
+import { countResults } from '../support/database.js';
 
 describe('publish protocol', function () {
   this.timeout(120_000);
-  const world = withScenario('publish');
+  const world = useDay('publish', { scenario: true });
 
   it('marks a run that crashed before commit failed and removes its rows, keeping committed results visible', async () => {
-    const loaded = await writeConfig(
-      world.dir,
-      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
-    );
-    const good = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+    const good = await runOnce(loaded, { force: true });
     expect(good.status).to.equal('committed');
     // A crashed process: its run is still 'running' hours later and its rows are half written.
     const crashed = 'crashed-run';
@@ -33,38 +32,23 @@ describe('publish protocol', function () {
         folio_no: '1',
       },
     ]);
-    const next = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const next = await runOnce(loaded, { force: true });
     expect(next.status).to.equal('committed');
     const doc = await world.db.collection('reconciliation_runs').findOne({ _id: crashed as never });
     expect(doc?.status).to.equal('failed');
     expect(doc?.error.code).to.equal('RECON_ABANDONED');
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: crashed }),
-    ).to.equal(0);
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: next.runId }),
-    ).to.equal(17);
-    expect(
-      await world.db
-        .collection('reconciliation_results')
-        .countDocuments({ reconciliation_run_id: good.runId }),
-    ).to.equal(0);
+    expect(await countResults(world.db, crashed)).to.equal(0);
+    expect(await countResults(world.db, next.runId)).to.equal(17);
+    expect(await countResults(world.db, good.runId)).to.equal(0);
   });
 
   it('does not touch a recent running run, which may belong to another live process', async () => {
-    const loaded = await writeConfig(
-      world.dir,
-      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
-    );
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
     const live = 'live-run';
     await world.db
       .collection('reconciliation_runs')
       .insertOne({ _id: live as never, run_id: live, status: 'running', started_at: new Date() });
-    const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    const run = await runOnce(loaded, { force: true });
     expect(run.status).to.equal('committed');
     expect(
       (await world.db.collection('reconciliation_runs').findOne({ _id: live as never }))?.status,
@@ -84,10 +68,7 @@ describe('publish protocol', function () {
   });
 
   it('copes with a previous run of hundreds of thousands of breaks (no argument-spread limits)', async () => {
-    const loaded = await writeConfig(
-      world.dir,
-      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
-    );
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
     const many = Array.from({ length: 300_000 }, (_, i) => ({
       source: 'CAMS',
       productCode: 'Z9',
@@ -101,7 +82,7 @@ describe('publish protocol', function () {
       .stub(MongoStore.prototype, 'previousBreaks')
       .callsFake(async (source) => (source === 'CAMS' ? many : []));
     try {
-      const run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+      const run = await runOnce(loaded, { force: true });
       expect(run.status, JSON.stringify(run.error)).to.equal('committed');
       expect(run.breaks?.resolved).to.have.length(300_000);
       const doc = await world.db
@@ -115,16 +96,8 @@ describe('publish protocol', function () {
   });
 
   it('reports only the selected source when run with --source, leaving other owners alone', async () => {
-    const loaded = await writeConfig(
-      world.dir,
-      mongoConfigYaml(world.database, ', ignoreTypes: [DIVIDEND]'),
-    );
-    const run = await runReconciliation({
-      loaded,
-      logger: quietLogger,
-      sources: ['karvy'],
-      force: true,
-    });
+    const loaded = await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND));
+    const run = await runOnce(loaded, { sources: ['karvy'], force: true });
     expect(run.status).to.equal('committed');
     expect(Object.keys(run.sources)).to.deep.equal(['KARVY']);
     const rows = await world.db

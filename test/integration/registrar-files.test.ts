@@ -1,37 +1,18 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
   dbfBytes,
   karvyRecord,
   KARVY_MIN,
   writeDbfBytes,
   type ByteField,
-} from '../fixtures/dbf-bytes.js';
-import { tempDir } from './helpers.js';
+} from '../../fixtures/dbf-bytes.js';
+import { tempDir, useDay } from '../support/day.js';
+import { recon, type CliResult } from '../support/cli.js';
 
-const exec = promisify(execFile);
-const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function recon(dir: string, ...args: string[]): Promise<CliResult> {
-  return exec(process.execPath, [cli, ...args], { cwd: dir }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  );
-}
+/** `recon <args>` run in `dir`. */
+const reconIn = (dir: string, ...args: string[]): Promise<CliResult> => recon(args, { cwd: dir });
 
 const LEDGER = [1, 2, 3, 4]
   .map(
@@ -39,6 +20,10 @@ const LEDGER = [1, 2, 3, 4]
       `{"product_code":"${f <= 2 ? 'B01' : 'H01'}","folio_no":"${f}","units":${f * 10},"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}`,
   )
   .join('\n');
+
+/** The KARVY source on ./incoming, with more source options first (`encoding: cp437, `). */
+const karvyOn = (options = '') =>
+  `{ name: KARVY, plugin: karvy, ${options}fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }`;
 
 function config(karvySource: string): string {
   return `ledger: { type: ndjson, path: ./ledger.ndjson }
@@ -58,41 +43,40 @@ const FOUR = [
 
 describe('recon run over registrar files as other tools leave them (offline, through the CLI)', function () {
   this.timeout(60_000);
-  let dir: string;
-  beforeEach(async () => {
-    dir = await tempDir('regfiles');
-    await mkdir(join(dir, 'incoming'));
-    await writeFile(join(dir, 'ledger.ndjson'), LEDGER);
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const world = useDay('regfiles', { offline: true, each: true, ledger: LEDGER });
+  const writeConfig = (source = karvyOn()) =>
+    writeFile(join(world.dir, 'recon.config.yaml'), config(source));
+
+  /** The summary of `recon run --json` in the day, which must exit 0. */
+  async function committedSummary() {
+    const r = await reconIn(world.dir, 'run', '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    return JSON.parse(r.stdout) as {
+      counts: Record<string, number>;
+      sources: { KARVY: { files: Record<string, unknown>[] } };
+    };
+  }
 
   const published = async () =>
-    (await readdir(join(dir, 'out', 'runs')).catch(() => [] as string[])).filter(
+    (await readdir(join(world.dir, 'out', 'runs')).catch(() => [] as string[])).filter(
       (d) => !d.startsWith('.'),
     );
   const failedDoc = async () => {
-    const files = await readdir(join(dir, 'out', 'failed'));
-    return JSON.parse(await readFile(join(dir, 'out', 'failed', files[0]), 'utf8')) as {
+    const files = await readdir(join(world.dir, 'out', 'failed'));
+    return JSON.parse(await readFile(join(world.dir, 'out', 'failed', files[0]), 'utf8')) as {
       error: Record<string, unknown>;
     };
   };
 
   for (const declared of [2, 6, 0, 0xffffffff]) {
     it(`fails a KARVY file of 4 records whose header says ${declared} with RECON_DBF_COUNT, exit 3, nothing published`, async () => {
-      await writeFile(
-        join(dir, 'recon.config.yaml'),
-        config(
-          '{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }',
-        ),
-      );
-      await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), {
+      await writeConfig();
+      await writeDbfBytes(join(world.dir, 'incoming', 'karvy_1.dbf'), {
         fields: KARVY_MIN,
         records: FOUR,
         declaredRecords: declared,
       });
-      const r = await recon(dir, 'run', '--json');
+      const r = await reconIn(world.dir, 'run', '--json');
       expect(r.code).to.equal(3);
       expect(r.stderr).to.equal(
         `recon: RECON_DBF_COUNT: karvy_1.dbf: the header declares ${declared} record(s) but the file's size (${dbfBytes({ fields: KARVY_MIN, records: FOUR }).length} bytes: header 225, records of 153) implies 4; a stale count would drop or invent records silently (the source option recordCount: present reads every complete record present)\n`,
@@ -108,8 +92,7 @@ describe('recon run over registrar files as other tools leave them (offline, thr
   }
 
   describe('every version and layout, through a full run', () => {
-    const karvySource =
-      '{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }';
+    const karvySource = karvyOn();
     // The karvy columns plus one odd field, taken for units by an inline plugin when "needed".
     const inline = (units: string) =>
       `{ name: KARVY, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" }, plugin: { name: k2, columns: { productCode: { name: PRCODE }, folio: { name: ACNO }, units: { name: ${units} }, asOf: { name: TODATE } }, dateFormats: [dd-mm-yyyy] } }`;
@@ -117,19 +100,19 @@ describe('recon run over registrar files as other tools leave them (offline, thr
 
     for (const version of [0x03, 0x83, 0x8b, 0xf5, 0x30, 0x31, 0x32]) {
       it(`commits a version 0x${version.toString(16)} file with a memo field, no memo file, a wide number and an unknown field type nobody reads`, async () => {
-        await writeFile(join(dir, 'recon.config.yaml'), config(karvySource));
+        await writeFile(join(world.dir, 'recon.config.yaml'), config(karvySource));
         const fields = [
           ...KARVY_MIN,
           { name: 'NOTES', type: 'M', size: 10 },
           { name: 'WIDE', type: 'N', size: 30 },
           { name: '_NullFlags', type: '0', size: 1 },
         ];
-        await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), {
+        await writeDbfBytes(join(world.dir, 'incoming', 'karvy_1.dbf'), {
           version,
           fields,
           records: FOUR,
         });
-        const r = await recon(dir, 'run', '--json');
+        const r = await reconIn(world.dir, 'run', '--json');
         expect(r.code, r.stderr).to.equal(0);
         expect((JSON.parse(r.stdout) as { counts: unknown }).counts).to.deep.equal({
           matched: 4,
@@ -204,9 +187,9 @@ describe('recon run over registrar files as other tools leave them (offline, thr
     ];
     for (const [label, bytes, source, stderr] of failures) {
       it(`fails ${label} with its coded error, exit 3, nothing published`, async () => {
-        await writeFile(join(dir, 'recon.config.yaml'), config(source));
-        await writeFile(join(dir, 'incoming', 'karvy_1.dbf'), bytes());
-        const r = await recon(dir, 'run');
+        await writeFile(join(world.dir, 'recon.config.yaml'), config(source));
+        await writeFile(join(world.dir, 'incoming', 'karvy_1.dbf'), bytes());
+        const r = await reconIn(world.dir, 'run');
         expect(r.code, r.stderr).to.equal(3);
         expect(r.stderr).to.match(stderr);
         expect(await published()).to.deep.equal([]);
@@ -215,23 +198,13 @@ describe('recon run over registrar files as other tools leave them (offline, thr
   });
 
   it('with recordCount: present reads all 4 records, matches all 4 keys and records both counts in the run document', async () => {
-    await writeFile(
-      join(dir, 'recon.config.yaml'),
-      config(
-        '{ name: KARVY, plugin: karvy, recordCount: present, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }',
-      ),
-    );
-    await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), {
+    await writeConfig(karvyOn('recordCount: present, '));
+    await writeDbfBytes(join(world.dir, 'incoming', 'karvy_1.dbf'), {
       fields: KARVY_MIN,
       records: FOUR,
       declaredRecords: 2,
     });
-    const r = await recon(dir, 'run', '--json');
-    expect(r.code, r.stderr).to.equal(0);
-    const summary = JSON.parse(r.stdout) as {
-      counts: Record<string, number>;
-      sources: { KARVY: { files: Record<string, unknown>[] } };
-    };
+    const summary = await committedSummary();
     expect(summary.counts).to.deep.equal({ matched: 4, mismatched: 0, dbf_only: 0, mongo_only: 0 });
     expect(summary.sources.KARVY.files[0]).to.include({
       records: 4,
@@ -239,7 +212,9 @@ describe('recon run over registrar files as other tools leave them (offline, thr
       presentRecords: 4,
     });
     const [runId] = await published();
-    const doc = JSON.parse(await readFile(join(dir, 'out', 'runs', runId, 'run.json'), 'utf8')) as {
+    const doc = JSON.parse(
+      await readFile(join(world.dir, 'out', 'runs', runId, 'run.json'), 'utf8'),
+    ) as {
       sources: { KARVY: { files: Record<string, unknown>[] } };
     };
     expect(doc.sources.KARVY.files[0]).to.include({
@@ -247,37 +222,27 @@ describe('recon run over registrar files as other tools leave them (offline, thr
       declared_records: 2,
       present_records: 4,
     });
-    const table = await recon(dir, 'run', '--force');
+    const table = await reconIn(world.dir, 'run', '--force');
     expect(table.stdout).to.contain(
       'KARVY karvy_1.dbf: header declares 2 records, file holds 4; read 4',
     );
   });
 
   it('reconciles a cp437 (driver 0x01) file, and reports unreadable pledged values in the run document and the summary without inventing a reason', async () => {
-    await writeFile(
-      join(dir, 'recon.config.yaml'),
-      config(
-        '{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }',
-      ),
-    );
+    await writeConfig();
     const records = FOUR.map((rec, i) => ({
       ...rec,
       FUNDDESC: 'Fonds Übersee',
       BALUNITS: i === 0 ? '7.0000' : rec.BALUNITS,
       PLDG: i === 0 ? '***' : '0',
     }));
-    await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), {
+    await writeDbfBytes(join(world.dir, 'incoming', 'karvy_1.dbf'), {
       languageDriver: 0x01,
       encoding: 'cp437',
       fields: KARVY_MIN,
       records,
     });
-    const r = await recon(dir, 'run', '--json');
-    expect(r.code, r.stderr).to.equal(0);
-    const summary = JSON.parse(r.stdout) as {
-      counts: Record<string, number>;
-      sources: { KARVY: { files: Record<string, unknown>[] } };
-    };
+    const summary = await committedSummary();
     expect(summary.counts).to.deep.equal({ matched: 3, mismatched: 1, dbf_only: 0, mongo_only: 0 });
     expect(summary.sources.KARVY.files[0]).to.deep.include({
       codePage: { encoding: 'cp437', origin: 'language-driver', languageDriver: '0x01' },
@@ -289,30 +254,30 @@ describe('recon run over registrar files as other tools leave them (offline, thr
       },
     });
     const [runId] = await published();
-    const csv = await readFile(join(dir, 'out', 'runs', runId, 'results.csv'), 'utf8');
+    const csv = await readFile(join(world.dir, 'out', 'runs', runId, 'results.csv'), 'utf8');
     const mismatch = csv.split('\n').find((l) => l.includes(',mismatched,'))!;
     expect(mismatch).to.contain('Fonds Übersee').and.not.contain('pledged');
   });
 
   it('names an unknown language driver and its latin1 fallback in the run document, the summary and the log', async () => {
     await writeFile(
-      join(dir, 'recon.config.yaml'),
-      config(
-        '{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }',
-      ).replace('log: { level: silent }', 'log: { level: warn }'),
+      join(world.dir, 'recon.config.yaml'),
+      config(karvyOn()).replace('log: { level: silent }', 'log: { level: warn }'),
     );
-    await writeDbfBytes(join(dir, 'incoming', 'karvy_1.dbf'), {
+    await writeDbfBytes(join(world.dir, 'incoming', 'karvy_1.dbf'), {
       languageDriver: 0xf0,
       fields: KARVY_MIN,
       records: FOUR,
     });
-    const r = await recon(dir, 'run');
+    const r = await reconIn(world.dir, 'run');
     expect(r.code, r.stderr).to.equal(0);
     const note = 'language driver 0xf0 names no code page known here; decoded as latin1';
     expect(r.stdout).to.contain(`KARVY karvy_1.dbf: ${note}`);
     expect(r.stderr).to.contain(note).and.contain('"languageDriver":"0xF0"');
     const [runId] = await published();
-    const doc = JSON.parse(await readFile(join(dir, 'out', 'runs', runId, 'run.json'), 'utf8')) as {
+    const doc = JSON.parse(
+      await readFile(join(world.dir, 'out', 'runs', runId, 'run.json'), 'utf8'),
+    ) as {
       sources: { KARVY: { files: { code_page: unknown }[] } };
     };
     expect(doc.sources.KARVY.files[0].code_page).to.deep.equal({
@@ -324,20 +289,10 @@ describe('recon run over registrar files as other tools leave them (offline, thr
   });
 
   it('validate-config accepts encoding: cp437 and rejects an encoding it cannot decode (exit 2)', async () => {
-    await writeFile(
-      join(dir, 'recon.config.yaml'),
-      config(
-        '{ name: KARVY, plugin: karvy, encoding: cp437, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }',
-      ),
-    );
-    expect((await recon(dir, 'validate-config')).code).to.equal(0);
-    await writeFile(
-      join(dir, 'recon.config.yaml'),
-      config(
-        '{ name: KARVY, plugin: karvy, encoding: cp9999, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }',
-      ),
-    );
-    const r = await recon(dir, 'validate-config');
+    await writeConfig(karvyOn('encoding: cp437, '));
+    expect((await reconIn(world.dir, 'validate-config')).code).to.equal(0);
+    await writeConfig(karvyOn('encoding: cp9999, '));
+    const r = await reconIn(world.dir, 'validate-config');
     expect(r.code).to.equal(2);
     expect(r.stderr).to.match(
       /^recon: RECON_CONFIG_INVALID: .*sources\.KARVY\.encoding "cp9999" is not an encoding this reader can decode/,
@@ -346,12 +301,7 @@ describe('recon run over registrar files as other tools leave them (offline, thr
 
   describe('recon inspect', () => {
     beforeEach(async () => {
-      await writeFile(
-        join(dir, 'recon.config.yaml'),
-        config(
-          '{ name: KARVY, plugin: karvy, fetch: { type: local, dir: ./incoming, pattern: "karvy*.dbf" } }',
-        ),
-      );
+      await writeConfig();
     });
 
     it('lists every problem of a broken file with its code, shows the rows as decoded, and exits as run would (3)', async () => {
@@ -361,14 +311,14 @@ describe('recon run over registrar files as other tools leave them (offline, thr
         karvyRecord('H01', 3, '30.0000'),
         karvyRecord('H01', 4, '4O.0000'),
       ];
-      await writeDbfBytes(join(dir, 'karvy_1.dbf'), {
+      await writeDbfBytes(join(world.dir, 'karvy_1.dbf'), {
         languageDriver: 0x64,
         encoding: 'cp852',
         fields: KARVY_MIN,
         records,
         declaredRecords: 2,
       });
-      const r = await recon(dir, 'inspect', 'karvy_1.dbf', '--rows', '2');
+      const r = await reconIn(world.dir, 'inspect', 'karvy_1.dbf', '--rows', '2');
       expect(r.code).to.equal(3);
       expect(r.stdout)
         .to.contain('code page  cp852 (language driver 0x64 Eastern European MS-DOS)')
@@ -388,7 +338,9 @@ describe('recon run over registrar files as other tools leave them (offline, thr
         )
         .and.contain('  RECON_DBF_NUMBER: karvy_1.dbf: record 4 field BALUNITS is not a number');
       expect(r.stdout).not.to.contain('#3');
-      const json = JSON.parse((await recon(dir, 'inspect', 'karvy_1.dbf', '--json')).stdout) as {
+      const json = JSON.parse(
+        (await reconIn(world.dir, 'inspect', 'karvy_1.dbf', '--json')).stdout,
+      ) as {
         problems: { code: string; record?: number }[];
         evidence: { unreadable: number };
       };
@@ -400,8 +352,8 @@ describe('recon run over registrar files as other tools leave them (offline, thr
     });
 
     it('exits 0 for a file a run would accept, and refuses a dBase 7 file by name without a config (exit 3)', async () => {
-      await writeDbfBytes(join(dir, 'karvy_ok.dbf'), { fields: KARVY_MIN, records: FOUR });
-      const ok = await recon(dir, 'inspect', 'karvy_ok.dbf', '--source', 'karvy');
+      await writeDbfBytes(join(world.dir, 'karvy_ok.dbf'), { fields: KARVY_MIN, records: FOUR });
+      const ok = await reconIn(world.dir, 'inspect', 'karvy_ok.dbf', '--source', 'karvy');
       expect(ok.code, ok.stdout).to.equal(0);
       expect(ok.stdout)
         .to.contain('decoded    4 live rows, 0 deleted, as of 2024-12-24')
@@ -413,21 +365,23 @@ describe('recon run over registrar files as other tools leave them (offline, thr
           fields: KARVY_MIN,
           records: FOUR,
         });
-        const r = await recon(bare, 'inspect', 'old.dbf');
+        const r = await reconIn(bare, 'inspect', 'old.dbf');
         expect(r.code).to.equal(3);
         expect(r.stdout).to.contain('RECON_DBF_HEADER: old.dbf is a dBase 7 with memo');
       } finally {
         await rm(bare, { recursive: true, force: true });
       }
-      expect((await recon(dir, 'inspect', 'karvy_ok.dbf', '--source', 'NOPE')).code).to.equal(2);
-      expect((await recon(dir, 'inspect', 'karvy_ok.dbf', '--rows', 'x')).code).to.equal(2);
-      const help = await recon(dir, 'inspect', '--help');
+      expect(
+        (await reconIn(world.dir, 'inspect', 'karvy_ok.dbf', '--source', 'NOPE')).code,
+      ).to.equal(2);
+      expect((await reconIn(world.dir, 'inspect', 'karvy_ok.dbf', '--rows', 'x')).code).to.equal(2);
+      const help = await reconIn(world.dir, 'inspect', '--help');
       expect(help.code).to.equal(0);
       expect(help.stdout)
         .to.contain('Usage: recon inspect [options] <file>')
         .and.contain('$ recon inspect incoming/karvy_20241224.dbf')
         .and.contain('RECON_DBF_COUNT');
-      expect((await recon(dir, '--help')).stdout).to.match(/inspect \[options\] <file>/);
+      expect((await reconIn(world.dir, '--help')).stdout).to.match(/inspect \[options\] <file>/);
     });
   });
 
@@ -455,15 +409,15 @@ describe('recon run over registrar files as other tools leave them (offline, thr
     ];
 
     it('reconciles a Franklin Templeton-style file end to end: aliases, D dates and normalisers from YAML', async () => {
-      await writeFile(join(dir, 'recon.config.yaml'), config(FRANKLIN.trim()));
+      await writeFile(join(world.dir, 'recon.config.yaml'), config(FRANKLIN.trim()));
       await writeFile(
-        join(dir, 'ledger.ndjson'),
+        join(world.dir, 'ledger.ndjson'),
         [
           '{"product_code":"FT01","folio_no":"123","units":10.5,"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
           '{"product_code":"FT02","folio_no":"9","units":3,"transaction_type":"BUY","transaction_date":{"$date":"2024-12-20T00:00:00Z"}}',
         ].join('\n'),
       );
-      await writeDbfBytes(join(dir, 'incoming', 'ft_20241224.dbf'), {
+      await writeDbfBytes(join(world.dir, 'incoming', 'ft_20241224.dbf'), {
         fields,
         records: [
           {
@@ -482,8 +436,8 @@ describe('recon run over registrar files as other tools leave them (offline, thr
           },
         ],
       });
-      expect((await recon(dir, 'validate-config')).code).to.equal(0);
-      const r = await recon(dir, 'run', '--json');
+      expect((await reconIn(world.dir, 'validate-config')).code).to.equal(0);
+      const r = await reconIn(world.dir, 'run', '--json');
       expect(r.code, r.stderr).to.equal(0);
       const summary = JSON.parse(r.stdout) as {
         counts: Record<string, number>;
@@ -500,7 +454,7 @@ describe('recon run over registrar files as other tools leave them (offline, thr
         asOf: '2024-12-24',
       });
       const [runId] = await published();
-      const csv = await readFile(join(dir, 'out', 'runs', runId, 'results.csv'), 'utf8');
+      const csv = await readFile(join(world.dir, 'out', 'runs', runId, 'results.csv'), 'utf8');
       expect(csv).to.match(/,FRANKLIN,matched,FT01,123,Franklin India Bluechip,10\.5,10\.5,0,1/);
       expect(csv).to.match(/,FRANKLIN,mismatched,FT02,9,Franklin India Prima,2,3,1,1/);
     });
@@ -509,9 +463,9 @@ describe('recon run over registrar files as other tools leave them (offline, thr
       const bad = FRANKLIN.replace('units: { name: BAL_UNITS }', 'units: { aliases: [BAL_UNITS] }')
         .replace('[dd-MMM-yyyy, yyyymmdd]', '[mm/dd/yyyy]')
         .replace('folio: strip-leading-zeros', 'folio: reverse');
-      await writeFile(join(dir, 'recon.config.yaml'), config(bad.trim()));
+      await writeFile(join(world.dir, 'recon.config.yaml'), config(bad.trim()));
       for (const cmd of [['validate-config'], ['run']]) {
-        const r = await recon(dir, ...cmd);
+        const r = await reconIn(world.dir, ...cmd);
         expect(r.code, cmd[0]).to.equal(2);
         expect(r.stderr)
           .to.match(

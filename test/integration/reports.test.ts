@@ -1,42 +1,32 @@
 import { expect } from 'chai';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ExcelJS from 'exceljs';
-import type { Db } from 'mongodb';
-import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import type { LoadedConfig } from '../../config/load.js';
 import { afterRun } from '../../core/after-run.js';
-import { runReconciliation } from '../../core/engine.js';
 import { loadReport, type ReportData } from '../../core/report/data.js';
 import { writeReport } from '../../core/report/write.js';
 import { Daemon } from '../../core/daemon.js';
 import { createReader } from '../../core/store/reader.js';
 import type { RunSummary } from '../../core/store/types.js';
-import { findBinary } from '../setup/binaries.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeScenario } from '../fixtures/scenario.js';
-import {
-  closeTestClient,
-  mongoConfigYaml,
-  quietLogger,
-  seedLedger,
-  tempDir,
-  testDb,
-} from './helpers.js';
+import { findBinary } from '../../fixtures/binaries.js';
+import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
+import { cli } from '../support/cli.js';
+import { mongoEnv } from '../support/database.js';
+import { useDay } from '../support/day.js';
+import { quietLogger, runOnce } from '../support/run.js';
 
 const exec = promisify(execFile);
-const cli = fileURLToPath(new URL('../../core/cli.js', import.meta.url));
 const outputDir = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 
 describe('reports, alerts and the people-facing CLI', function () {
   this.timeout(120_000);
-  let dir: string;
-  let db: Db;
-  let database: string;
+  const world = useDay('reports', { scenario: true });
   let loaded: LoadedConfig;
   let run: RunSummary;
   let data: ReportData;
@@ -45,12 +35,6 @@ describe('reports, alerts and the people-facing CLI', function () {
   let hookPort: number;
 
   before(async () => {
-    dir = await tempDir('reports');
-    await mkdir(join(dir, 'incoming'));
-    database = uniqueDbName('reports');
-    db = await testDb(database);
-    const s = await writeScenario(join(dir, 'incoming'), { decimal128: false });
-    await seedLedger(db, s.transactions);
     received = [];
     hook = createServer((req, res) => {
       let body = '';
@@ -64,29 +48,21 @@ describe('reports, alerts and the people-facing CLI', function () {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     hookPort = (hook.address() as { port: number }).port;
-    await writeFile(
-      join(dir, 'recon.config.yaml'),
-      mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]') +
+    loaded = await world.config(
+      mongoConfigYaml(world.database, IGNORE_DIVIDEND) +
         `reports: { dir: ./reports, formats: [xlsx, html, csv, json] }\nalerts: { webhook: "http://127.0.0.1:${hookPort}/hook", newBreaksThreshold: 2, fileDeadline: "09:30" }\n`,
     );
-    loaded = await loadConfig({
-      path: join(dir, 'recon.config.yaml'),
-      env: { ...process.env, MONGO_URI: testMongoUri() },
-    });
-    run = await runReconciliation({ loaded, logger: quietLogger, force: true });
+    run = await runOnce(loaded, { force: true });
     expect(run.status).to.equal('committed');
     data = await loadReport(createReader(loaded.config, loaded.baseDir), { runId: run.runId });
   });
 
   after(async () => {
     await new Promise<void>((r) => hook.close(() => r()));
-    await db.dropDatabase().catch(() => undefined);
-    await closeTestClient();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('writes an XLSX that a real reader opens: Summary and Breaks sheets, styled frozen filtered header, one row per break, numbers as numbers', async () => {
-    const path = join(dir, 'report.xlsx');
+    const path = join(world.dir, 'report.xlsx');
     await writeReport(data, 'xlsx', path);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(path);
@@ -139,7 +115,7 @@ describe('reports, alerts and the people-facing CLI', function () {
 
   it('renders the HTML report in headless Chromium with the sortable break table and takes a screenshot', async () => {
     const chromium = findBinary('chromium', 'RECON_TEST_CHROMIUM');
-    const path = join(dir, 'report.html');
+    const path = join(world.dir, 'report.html');
     await writeReport(data, 'html', path);
     const html = await readFile(path, 'utf8');
     expect(html).to.not.match(/<(script|link|img)[^>]+(src|href)=["']https?:/);
@@ -154,7 +130,7 @@ describe('reports, alerts and the people-facing CLI', function () {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${join(dir, 'chromium-profile')}`,
+      `--user-data-dir=${join(world.dir, 'chromium-profile')}`,
     ];
     const dom = execFileSync(chromium, [...flags, '--dump-dom', `file://${path}`], {
       encoding: 'utf8',
@@ -239,8 +215,8 @@ describe('reports, alerts and the people-facing CLI', function () {
   });
 
   it('lists runs and current breaks from the CLI, filtered, and writes a report by as-of day', async () => {
-    const env = { ...process.env, MONGO_URI: testMongoUri() };
-    const cfg = join(dir, 'recon.config.yaml');
+    const env = mongoEnv();
+    const cfg = join(world.dir, 'recon.config.yaml');
     const runs = JSON.parse(
       (await exec(process.execPath, [cli, 'runs', '--config', cfg, '--json'], { env })).stdout,
     );
@@ -274,7 +250,7 @@ describe('reports, alerts and the people-facing CLI', function () {
     expect(karvy.every((b: { source: string }) => b.source === 'KARVY')).to.equal(true);
     const table = (await exec(process.execPath, [cli, 'runs', '--config', cfg], { env })).stdout;
     expect(table.split('\n')[0]).to.match(/^run\s+status\s+as-of/);
-    const out = join(dir, 'by-day.csv');
+    const out = join(world.dir, 'by-day.csv');
     await exec(
       process.execPath,
       [cli, 'report', '--config', cfg, '--as-of', '2024-12-24', '--format', 'csv', '--out', out],

@@ -1,23 +1,22 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
-import type { Db } from 'mongodb';
 import sinon from 'sinon';
 import { loadConfig } from '../../config/load.js';
-import { runReconciliation } from '../../core/engine.js';
 import { ReconError } from '../../core/errors.js';
 import { fetchSftp, type SftpOptions } from '../../core/fetch/sftp.js';
 import { safeStagingPath } from '../../core/fetch/names.js';
 import { createLogger } from '../../core/logger.js';
-import { startSshd, SFTP_USER, type RunningSshd } from '../setup/sshd.js';
+import { sftpOptions, startSshd, SFTP_USER, type RunningSshd } from '../setup/sshd.js';
 import { startProxy } from '../setup/tcp-proxy.js';
-import { testMongoUri, uniqueDbName } from '../setup/services.js';
-import { writeScenario } from '../fixtures/scenario.js';
-import { closeTestClient, mongoConfigYaml, seedLedger, tempDir, testDb } from './helpers.js';
+import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
+import { closeTestClient, testMongoUri, uniqueDbName } from '../support/database.js';
+import { tempDir, useDay } from '../support/day.js';
+import { runOnce } from '../support/run.js';
 
 /** Every log line of these tests, at debug level, to search for secrets afterwards. */
 const captured: string[] = [];
@@ -73,22 +72,11 @@ describe('SFTP delivery against a real OpenSSH sshd', function () {
   }
 
   function options(over: Partial<SftpOptions> = {}): SftpOptions {
-    return {
-      source: 'CAMS',
-      host: sshd.host,
-      port: sshd.port,
-      username: sshd.user,
-      password: sshd.password,
-      hostFingerprints: [sshd.hostFingerprint],
-      remoteDir: sshd.remoteDir,
-      pattern: 'cams*.dbf',
+    return sftpOptions(sshd, {
       stagingDir: join(work, `staging-${Math.random().toString(36).slice(2)}`),
-      connectTimeoutMs: 5000,
-      operationTimeoutMs: 5000,
-      retries: 0,
       backoffMs: 50,
       ...over,
-    };
+    });
   }
 
   it('downloads matching files by password into staging, size checked and sha256 recorded', async () => {
@@ -210,16 +198,10 @@ sources:
   });
 
   describe('zip delivery', () => {
-    let db: Db;
-    let database: string;
-    let incoming: string;
+    const world = useDay('zip', { folder: 'zip-incoming', scenario: true });
     before(async () => {
-      database = uniqueDbName('zip');
-      db = await testDb(database);
-      incoming = join(work, 'zip-incoming');
-      await mkdir(incoming, { recursive: true });
-      const s = await writeScenario(incoming, { decimal128: false });
-      await seedLedger(db, s.transactions);
+      const s = world.scenario;
+      const incoming = world.path('zip-incoming');
       await writeFile(
         join(incoming, 'cams_20241224.zip'),
         await zipOf('CAMS_20241224.DBF', await readFile(s.camsFile), 'ARN-12345'),
@@ -227,23 +209,19 @@ sources:
       await rm(s.camsFile);
       expect(await readFile(join(incoming, 'cams_20241224.zip'))).to.have.length.greaterThan(100);
     });
-    after(async () => {
-      await db.dropDatabase().catch(() => undefined);
-    });
-
     async function runWith(password: string) {
       const yaml = mongoConfigYaml(
-        database,
-        ', ignoreTypes: [DIVIDEND]',
+        world.database,
+        IGNORE_DIVIDEND,
         `  - { name: CAMS,  plugin: cams,  fetch: { type: local, dir: ./zip-incoming, pattern: "cams*.zip", zipPassword: "${password}", stagingDir: ./zip-staging } }
   - { name: KARVY, plugin: karvy, fetch: { type: local, dir: ./zip-incoming, pattern: "karvy*.dbf" } }`,
       );
-      await writeFile(join(work, 'zip.yaml'), yaml);
+      await writeFile(world.path('zip.yaml'), yaml);
       const loaded = await loadConfig({
-        path: join(work, 'zip.yaml'),
+        path: world.path('zip.yaml'),
         env: { MONGO_URI: testMongoUri() },
       });
-      return runReconciliation({ loaded, logger, force: true });
+      return runOnce(loaded, { logger, force: true });
     }
 
     it('opens a password-protected zip with the configured password and reconciles its DBF', async () => {
@@ -269,7 +247,7 @@ sources:
       join(work, 'creds.yaml'),
       mongoConfigYaml(
         uniqueDbName('creds'),
-        ', ignoreTypes: [DIVIDEND]',
+        IGNORE_DIVIDEND,
         `  - { name: CAMS, plugin: cams, fetch: { type: local, dir: ./nowhere, pattern: "cams*.dbf" } }`,
       ),
     );
@@ -278,7 +256,7 @@ sources:
       env: { ...process.env, MONGO_URI: withCreds },
     });
     logger.debug({ config: loaded.config }, 'config loaded');
-    const outcome = await runReconciliation({ loaded, logger, force: true }).then(
+    const outcome = await runOnce(loaded, { logger, force: true }).then(
       (r) => JSON.stringify(r.error),
       (e: Error) => e.message,
     );
@@ -287,66 +265,45 @@ sources:
   });
 
   describe('recon run with both sources over SFTP', () => {
-    let database: string;
-    let db: Db;
+    const world = useDay('sftprun', { scenario: true });
     before(async () => {
-      database = uniqueDbName('sftprun');
-      db = await testDb(database);
-      const local = join(work, 'incoming');
-      await mkdir(local, { recursive: true });
-      const s = await writeScenario(local, { decimal128: false });
-      await seedLedger(db, s.transactions);
+      const s = world.scenario;
       for (const f of [s.camsFile, s.karvyFile]) {
         const name = f.split('/').pop()!;
         await copyFile(f, join(sshd.remoteDir, name));
       }
     });
-    after(async () => {
-      await db.dropDatabase().catch(() => undefined);
-    });
+    /** A run's stored rows, without the fields that differ from run to run. */
+    function rowsOf(runId: string) {
+      return world.db
+        .collection('reconciliation_results')
+        .find(
+          { reconciliation_run_id: runId },
+          { projection: { _id: 0, reconciliation_run_id: 0, reconciliation_date: 0 } },
+        )
+        .sort({ source: 1, product_code: 1, folio_no: 1 })
+        .toArray();
+    }
 
     it('stores the same results as the local-folder run of the same files, and logs no secret', async () => {
       process.env.RECON_TEST_SFTP_PASSWORD = sshd.password;
       process.env.RECON_TEST_KEY_PASSPHRASE = sshd.keyPassphrase;
       const sftpSources = `  - { name: CAMS,  plugin: cams,  fetch: { type: sftp, host: 127.0.0.1, port: ${sshd.port}, username: ${sshd.user}, password: "\${RECON_TEST_SFTP_PASSWORD}", hostFingerprints: ["${sshd.hostFingerprint}"], remoteDir: "${sshd.remoteDir}", pattern: "cams_2024*.dbf", stagingDir: ./st-cams } }
   - { name: KARVY, plugin: karvy, fetch: { type: sftp, host: 127.0.0.1, port: ${sshd.port}, username: ${sshd.user}, privateKeyPath: "${sshd.keyPath}", passphrase: "\${RECON_TEST_KEY_PASSPHRASE}", hostFingerprints: ["${sshd.hostFingerprint}"], remoteDir: "${sshd.remoteDir}", pattern: "karvy*.dbf", stagingDir: ./st-karvy } }`;
-      await writeFile(
-        join(work, 'sftp.yaml'),
-        mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]', sftpSources),
+      const sftpLoaded = await world.config(
+        mongoConfigYaml(world.database, IGNORE_DIVIDEND, sftpSources),
+        'sftp.yaml',
       );
-      await writeFile(
-        join(work, 'local.yaml'),
-        mongoConfigYaml(database, ', ignoreTypes: [DIVIDEND]'),
+      const localLoaded = await world.config(
+        mongoConfigYaml(world.database, IGNORE_DIVIDEND),
+        'local.yaml',
       );
-      const env = { ...process.env, MONGO_URI: testMongoUri() };
-      const viaSftp = await runReconciliation({
-        loaded: await loadConfig({ path: join(work, 'sftp.yaml'), env }),
-        logger,
-        force: true,
-      });
+      const viaSftp = await runOnce(sftpLoaded, { logger, force: true });
       expect(viaSftp.status, JSON.stringify(viaSftp.error)).to.equal('committed');
-      const sftpRows = await db
-        .collection('reconciliation_results')
-        .find(
-          { reconciliation_run_id: viaSftp.runId },
-          { projection: { _id: 0, reconciliation_run_id: 0, reconciliation_date: 0 } },
-        )
-        .sort({ source: 1, product_code: 1, folio_no: 1 })
-        .toArray();
-      const viaLocal = await runReconciliation({
-        loaded: await loadConfig({ path: join(work, 'local.yaml'), env }),
-        logger,
-        force: true,
-      });
+      const sftpRows = await rowsOf(viaSftp.runId);
+      const viaLocal = await runOnce(localLoaded, { logger, force: true });
       expect(viaLocal.status).to.equal('committed');
-      const localRows = await db
-        .collection('reconciliation_results')
-        .find(
-          { reconciliation_run_id: viaLocal.runId },
-          { projection: { _id: 0, reconciliation_run_id: 0, reconciliation_date: 0 } },
-        )
-        .sort({ source: 1, product_code: 1, folio_no: 1 })
-        .toArray();
+      const localRows = await rowsOf(viaLocal.runId);
       expect(sftpRows).to.have.length(17);
       expect(sftpRows).to.deep.equal(localRows);
       expect(viaSftp.sources.KARVY.files[0].sha256).to.equal(

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { karvyRecord, KARVY_MIN, writeDbfBytes } from '../fixtures/dbf-bytes.js';
+import { karvyRecord, KARVY_MIN, writeDbfBytes } from '../../fixtures/dbf-bytes.js';
+import { withTempDir } from '../support/day.js';
 
 const exec = promisify(execFile);
 const script = fileURLToPath(new URL('../../../scripts/dbf-corpus-check.py', import.meta.url));
@@ -26,12 +25,7 @@ function pythonWithDbfread(): string | null {
 describe('scripts/dbf-corpus-check.py (the decoder against dbfread)', function () {
   this.timeout(60_000);
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-corpus-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('corpus', (d) => (dir = d));
 
   it('sorts a folder of generated files into agree and refused, with the reason', async function () {
     const python = pythonWithDbfread();

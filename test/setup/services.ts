@@ -3,7 +3,7 @@
  * whole run (or MONGO_URI is used as is); each test uses its own database name.
  */
 import { randomBytes } from 'node:crypto';
-import { startFerret, type RunningFerret } from './ferretdb.js';
+import { startFerret, type RunningFerret } from '../../fixtures/ferretdb.js';
 
 let ferret: RunningFerret | null = null;
 

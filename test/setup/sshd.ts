@@ -18,8 +18,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { findBinary } from './binaries.js';
-import { freePort } from './free-port.js';
+import type { SftpOptions } from '../../core/fetch/sftp.js';
+import { findBinary, terminate } from '../../fixtures/binaries.js';
+import { freePort } from '../../fixtures/free-port.js';
 
 export { findBinary };
 
@@ -139,13 +140,33 @@ export async function startSshd(): Promise<RunningSshd> {
     remoteDir,
     dir,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      }
+      await terminate(child, 3000);
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Fetch options for this sshd: password login, its host key pinned, CAMS files, 5 s deadlines, no
+ * retry; `over` changes any of them.
+ */
+export function sftpOptions(
+  sshd: RunningSshd,
+  over: Partial<SftpOptions> & Pick<SftpOptions, 'stagingDir'>,
+): SftpOptions {
+  return {
+    source: 'CAMS',
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.user,
+    password: sshd.password,
+    hostFingerprints: [sshd.hostFingerprint],
+    remoteDir: sshd.remoteDir,
+    pattern: 'cams*.dbf',
+    connectTimeoutMs: 5000,
+    operationTimeoutMs: 5000,
+    retries: 0,
+    ...over,
   };
 }
 

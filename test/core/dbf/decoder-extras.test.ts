@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
@@ -16,7 +14,9 @@ import {
   withoutColumn,
   writeCamsFile,
   writeKarvyFile,
-} from '../../fixtures/registrar-files.js';
+} from '../../../fixtures/registrar-files.js';
+import { withTempDir } from '../../support/day.js';
+import { rangeTasks } from '../../support/decode.js';
 import { assembleTableSync, type ReferenceTable } from '../../support/reference.js';
 
 async function decodeInRanges(
@@ -26,36 +26,16 @@ async function decodeInRanges(
 ): Promise<{ parts: RangeRows[]; holdings: ReferenceTable }> {
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
-  const parts: RangeRows[] = [];
-  for (let start = 0; start < layout.recordCount; start += size) {
-    parts.push(
-      decodeRange(
-        {
-          file,
-          headerLength: layout.headerLength,
-          recordLength: layout.recordLength,
-          start,
-          end: Math.min(layout.recordCount, start + size),
-          columns,
-          encoding: layout.encoding,
-          partitions: 2,
-        },
-        plugin,
-      ),
-    );
-  }
+  const parts = rangeTasks(file, layout, columns, size, { partitions: 2 }).map((task) =>
+    decodeRange(task, plugin),
+  );
   const holdings = assembleTableSync(parts, new KeySpace());
   return { parts, holdings };
 }
 
 describe('decoder: optional pledged and folioOld columns', () => {
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-extras-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('extras', (d) => (dir = d));
 
   it('sums KARVY PLDG per key, also when the rows of one key fall in different ranges', async () => {
     const file = join(dir, 'karvy.dbf');

@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
@@ -9,32 +7,18 @@ import { KeySpace } from '../../../core/keys/key-space.js';
 import { ReconError } from '../../../core/errors.js';
 import { keyOf } from '../../../core/keys/text-key.js';
 import karvy from '../../../sources/karvy/index.js';
-import { patchField, writeKarvyFile } from '../../fixtures/registrar-files.js';
+import { patchField, writeKarvyFile } from '../../../fixtures/registrar-files.js';
+import { withTempDir } from '../../support/day.js';
+import { rangeTask } from '../../support/decode.js';
 import { assembleTableSync, type ReferenceTable } from '../../support/reference.js';
 
 describe('decoder keys', () => {
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-keys-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('keys', (d) => (dir = d));
 
   async function decode(file: string): Promise<ReferenceTable> {
     const layout = await readDbfLayout(file);
-    const rows = decodeRange(
-      {
-        file,
-        headerLength: layout.headerLength,
-        recordLength: layout.recordLength,
-        start: 0,
-        end: layout.recordCount,
-        columns: resolveColumns(layout, karvy),
-        encoding: layout.encoding,
-      },
-      karvy,
-    );
+    const rows = decodeRange(rangeTask(file, layout, resolveColumns(layout, karvy)), karvy);
     return assembleTableSync([rows], new KeySpace());
   }
 

@@ -1,11 +1,9 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DBFFile, DELETED } from 'dbffile';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
-import { decodeRange, type RangeRows } from '../../../core/dbf/decoder.js';
+import { decodeRange } from '../../../core/dbf/decoder.js';
 import { unitsFromDouble } from '../../../core/fixed-point.js';
 import { keyOf } from '../../../core/keys/text-key.js';
 import { KeySpace } from '../../../core/keys/key-space.js';
@@ -17,7 +15,9 @@ import {
   writeKarvyFile,
   type CamsRow,
   type KarvyRow,
-} from '../../fixtures/registrar-files.js';
+} from '../../../fixtures/registrar-files.js';
+import { withTempDir } from '../../support/day.js';
+import { rangeTasks } from '../../support/decode.js';
 import { assembleTableSync, type ReferenceTable } from '../../support/reference.js';
 
 /** A small deterministic generator (mulberry32), so failures reproduce. */
@@ -39,26 +39,10 @@ async function decodeWhole(
   const layout = await readDbfLayout(file);
   const columns = resolveColumns(layout, plugin);
   const size = Math.ceil(layout.recordCount / parts);
-  const aggs: RangeRows[] = [];
-  for (let start = 0; start < layout.recordCount; start += size) {
-    // Rows cut into as many merge partitions as ranges, so the partitioned path is the one tested.
-    aggs.push(
-      decodeRange(
-        {
-          file,
-          headerLength: layout.headerLength,
-          recordLength: layout.recordLength,
-          start,
-          end: Math.min(layout.recordCount, start + size),
-          columns,
-          encoding: layout.encoding,
-          chunkBytes: 4096,
-          partitions: parts,
-        },
-        plugin,
-      ),
-    );
-  }
+  // Rows cut into as many merge partitions as ranges, so the partitioned path is the one tested.
+  const aggs = rangeTasks(file, layout, columns, size, { chunkBytes: 4096, partitions: parts }).map(
+    (task) => decodeRange(task, plugin),
+  );
   const holdings = assembleTableSync(aggs, new KeySpace());
   return {
     holdings,
@@ -92,12 +76,7 @@ async function viaDbffile(
 
 describe('decoder', () => {
   let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-proj-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('proj', (d) => (dir = d));
 
   for (const parts of [1, 3, 7]) {
     it(`agrees with dbffile on a generated CAMS file, key by key, decoded in ${parts} range(s)`, async () => {

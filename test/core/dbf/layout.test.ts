@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { resolveColumns } from '../../../core/dbf/columns.js';
@@ -8,7 +7,7 @@ import { readDbfLayout, type LayoutOptions } from '../../../core/dbf/layout.js';
 import { decodeRange } from '../../../core/dbf/decoder.js';
 import type { SourcePlugin } from '../../../core/plugin.js';
 import karvy from '../../../sources/karvy/index.js';
-import { rejects } from '../../fixtures/rejects.js';
+import { rejects } from '../../support/rejects.js';
 import {
   dbfBytes,
   karvyRecord,
@@ -16,24 +15,15 @@ import {
   writeDbfBytes,
   type ByteDbf,
   type ByteField,
-} from '../../fixtures/dbf-bytes.js';
+} from '../../../fixtures/dbf-bytes.js';
+import { withTempDir } from '../../support/day.js';
+import { rangeTask } from '../../support/decode.js';
 
 /** Decodes a whole file as a run would, with the given plugin: rows as readable objects. */
 async function decodeFile(file: string, plugin: SourcePlugin = karvy, options: LayoutOptions = {}) {
   const layout = await readDbfLayout(file, options);
   const columns = resolveColumns(layout, plugin);
-  const r = decodeRange(
-    {
-      file,
-      headerLength: layout.headerLength,
-      recordLength: layout.recordLength,
-      start: 0,
-      end: layout.recordCount,
-      columns,
-      encoding: layout.encoding,
-    },
-    plugin,
-  );
+  const r = decodeRange(rangeTask(file, layout, columns), plugin);
   const rows = Array.from(r.pid, (p, i) => ({
     product: r.products[p],
     folio: r.folio[i] >= 0 ? String(r.folio[i]) : r.folioTexts[-1 - r.folio[i]],
@@ -59,12 +49,7 @@ describe('DBF files as other tools write them', () => {
     karvyRecord('H01', 3, '30.0000'),
     karvyRecord('H01', 4, '40.0000'),
   ];
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'recon-layout-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('layout', (d) => (dir = d));
 
   describe('record count', () => {
     for (const [label, declared] of [

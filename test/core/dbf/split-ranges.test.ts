@@ -8,7 +8,7 @@ import { mergePartitions, splitRanges } from '../../../core/run/decode.js';
 import { KeySpace } from '../../../core/keys/key-space.js';
 import { resolvePluginSpecifier } from '../../../core/plugin.js';
 import { ReconPool } from '../../../core/pool.js';
-import { generateFile, proveWithDbffile, rowAt } from '../../../bench/generate.js';
+import { generateFile, proveWithDbffile, rowAt } from '../../../fixtures/generate.js';
 import { assembleReference, type ReferenceTable } from '../../support/reference.js';
 
 describe('split decoding across workers', function () {

@@ -3,15 +3,10 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NdjsonLedger } from '../../../core/ledger/ndjson.js';
-import { DEFAULT_LEDGER_FIELDS } from '../../../core/ledger/types.js';
+import { LEDGER_RULES } from '../../support/config.js';
 
 describe("ndjson ledger: next-day movements from the snapshots' one read", () => {
-  const rules = {
-    fields: DEFAULT_LEDGER_FIELDS,
-    typeSigns: { BUY: 1, SELL: -1 },
-    ignoreTypes: [],
-    ignoreUnmappedTypes: false,
-  };
+  const rules = LEDGER_RULES;
   const day1 = { asOf: '2024-12-24', cutoff: new Date('2024-12-24T18:30:00Z') };
   const day2 = { asOf: '2024-12-25', cutoff: new Date('2024-12-25T18:30:00Z') };
   let dir: string;

@@ -1,0 +1,42 @@
+/** Decode tasks as the engine plans them, for the decoder's tests. */
+import type { ResolvedColumns } from '../../core/dbf/columns.js';
+import type { DbfLayout } from '../../core/dbf/layout.js';
+import type { RangeTask } from '../../core/dbf/decoder.js';
+
+/**
+ * The task that decodes `file` (every record unless `options` gives `start` and `end`) with
+ * `columns`; `options` also sets partitions and chunk size.
+ */
+export function rangeTask(
+  file: string,
+  layout: DbfLayout,
+  columns: ResolvedColumns,
+  options: Partial<Pick<RangeTask, 'start' | 'end' | 'partitions' | 'chunkBytes'>> = {},
+): RangeTask {
+  return {
+    file,
+    headerLength: layout.headerLength,
+    recordLength: layout.recordLength,
+    start: 0,
+    end: layout.recordCount,
+    columns,
+    encoding: layout.encoding,
+    ...options,
+  };
+}
+
+/** The tasks that decode `file` in ranges of `size` records (the last may be shorter). */
+export function rangeTasks(
+  file: string,
+  layout: DbfLayout,
+  columns: ResolvedColumns,
+  size: number,
+  options: Partial<Pick<RangeTask, 'partitions' | 'chunkBytes'>> = {},
+): RangeTask[] {
+  const tasks: RangeTask[] = [];
+  for (let start = 0; start < layout.recordCount; start += size) {
+    const end = Math.min(layout.recordCount, start + size);
+    tasks.push(rangeTask(file, layout, columns, { start, end, ...options }));
+  }
+  return tasks;
+}
