@@ -131,7 +131,7 @@ function openRun(
 }
 
 function startRun(config: ReconConfig, selected: SourceConfig[], startedAt: Date): RunSummary {
-  return {
+  return emptyRun({
     runId: randomUUID(),
     status: 'running',
     startedAt,
@@ -141,6 +141,19 @@ function startRun(config: ReconConfig, selected: SourceConfig[], startedAt: Date
     configHash: configHash(config),
     sourceNames: selected.map((s) => s.name),
     allSources: selected.length === config.sources.length,
+  });
+}
+
+/** The part of a run summary that says which run it is, as opposed to what it counted. */
+export type RunIdentity = Omit<
+  RunSummary,
+  'sources' | 'ledger' | 'counts' | 'closedPositions' | 'timingsMs' | 'error'
+>;
+
+/** A run that has counted nothing yet. */
+export function emptyRun(identity: RunIdentity): RunSummary {
+  return {
+    ...identity,
     sources: {},
     ledger: [],
     counts: emptyCounts(),

@@ -12,7 +12,7 @@ import { driverLabel } from './dbf/code-pages.js';
 import { resolveColumns, type ResolvedColumns } from './dbf/columns.js';
 import { hexByte } from './dbf/header.js';
 import { readDbfLayout, type DbfLayout } from './dbf/layout.js';
-import { decodeRange, EVIDENCE_SAMPLES, type EvidenceProblems } from './dbf/decoder.js';
+import { decodeRange, EVIDENCE_SAMPLES, rangeTask, type EvidenceProblems } from './dbf/decoder.js';
 import { readRecords, type FieldValue } from './dbf/records.js';
 import { asReconError, exitCodeFor, ReconError, type SerializedError } from './errors.js';
 import { patternMatcher } from './fetch/names.js';
@@ -113,13 +113,7 @@ export async function inspectFile(options: InspectOptions): Promise<InspectRepor
     recordLength: layout.recordLength,
     declaredRecords: layout.declaredRecords,
     presentRecords: layout.presentRecords,
-    fields: layout.fields.map((f) => ({
-      name: f.name,
-      type: f.type,
-      size: f.size,
-      decimals: f.decimals,
-      offset: f.offset,
-    })),
+    fields: layout.fields,
   });
   if (layout.encodingNote) report.notes.push(layout.encodingNote);
   let columns: ResolvedColumns | undefined;
@@ -162,18 +156,7 @@ function decodeAll(
   report.rowsRead = 0;
   report.deleted = 0;
   const decode = (start: number, end: number) => {
-    const rows = decodeRange(
-      {
-        file,
-        headerLength: layout.headerLength,
-        recordLength: layout.recordLength,
-        start,
-        end,
-        columns,
-        encoding: layout.encoding,
-      },
-      plugin,
-    );
+    const rows = decodeRange(rangeTask(file, layout, columns, { start, end }), plugin);
     report.rowsRead! += rows.pid.length;
     report.deleted! += rows.deleted;
     report.asOf ??= rows.asOf;

@@ -29,12 +29,7 @@ for (const file of process.argv.slice(2)) {
       encodingNote: layout.encodingNote ?? null,
       declaredRecords: layout.declaredRecords,
       presentRecords: layout.presentRecords,
-      fields: layout.fields.map((f) => ({
-        name: f.name,
-        type: f.type,
-        size: f.size,
-        decimals: f.decimals,
-      })),
+      fields: layout.fields,
       records: readRecords(layout, 0, layout.recordCount),
     };
   } catch (err) {

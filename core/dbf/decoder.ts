@@ -16,7 +16,7 @@ import type { SourcePlugin } from '../plugin.js';
 import { asOfFormats, notADate, parseAsOfDate, type AsOfPlace } from './date-formats.js';
 import { fieldTextDecoder } from './code-pages.js';
 import type { ResolvedColumns } from './columns.js';
-import type { FieldLayout } from './layout.js';
+import type { DbfLayout, FieldLayout } from './layout.js';
 import {
   NOT_PLAIN,
   NOT_WHOLE,
@@ -50,6 +50,28 @@ export interface RangeTask {
    * record must have it. Absent: the range's first live record sets it.
    */
   asOf?: FileDay;
+}
+
+/**
+ * The task that decodes `file` (every record unless `options` gives `start` and `end`) with
+ * `columns`; `options` also sets partitions and chunk size.
+ */
+export function rangeTask(
+  file: string,
+  layout: DbfLayout,
+  columns: ResolvedColumns,
+  options: Partial<Pick<RangeTask, 'start' | 'end' | 'partitions' | 'chunkBytes'>> = {},
+): RangeTask {
+  return {
+    file,
+    headerLength: layout.headerLength,
+    recordLength: layout.recordLength,
+    start: 0,
+    end: layout.recordCount,
+    columns,
+    encoding: layout.encoding,
+    ...options,
+  };
 }
 
 /** A file's as-of day and the 1-based record it was read from. */

@@ -1,29 +1,9 @@
 /** Decode tasks as the engine plans them, for the decoder's tests. */
 import type { ResolvedColumns } from '../../core/dbf/columns.js';
 import type { DbfLayout } from '../../core/dbf/layout.js';
-import type { RangeTask } from '../../core/dbf/decoder.js';
+import { rangeTask, type RangeTask } from '../../core/dbf/decoder.js';
 
-/**
- * The task that decodes `file` (every record unless `options` gives `start` and `end`) with
- * `columns`; `options` also sets partitions and chunk size.
- */
-export function rangeTask(
-  file: string,
-  layout: DbfLayout,
-  columns: ResolvedColumns,
-  options: Partial<Pick<RangeTask, 'start' | 'end' | 'partitions' | 'chunkBytes'>> = {},
-): RangeTask {
-  return {
-    file,
-    headerLength: layout.headerLength,
-    recordLength: layout.recordLength,
-    start: 0,
-    end: layout.recordCount,
-    columns,
-    encoding: layout.encoding,
-    ...options,
-  };
-}
+export { rangeTask };
 
 /** The tasks that decode `file` in ranges of `size` records (the last may be shorter). */
 export function rangeTasks(

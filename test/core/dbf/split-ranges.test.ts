@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveColumns } from '../../../core/dbf/columns.js';
 import { readDbfLayout } from '../../../core/dbf/layout.js';
+import { rangeTask } from '../../../core/dbf/decoder.js';
 import { mergePartitions, splitRanges } from '../../../core/run/decode.js';
 import { KeySpace } from '../../../core/keys/key-space.js';
 import { resolvePluginSpecifier } from '../../../core/plugin.js';
@@ -38,15 +39,8 @@ describe('split decoding across workers', function () {
     const parts = await Promise.all(
       ranges.map(([start, end]) =>
         pool.decode({
-          file,
-          headerLength: layout.headerLength,
-          recordLength: layout.recordLength,
-          start,
-          end,
-          columns,
-          encoding: layout.encoding,
+          ...rangeTask(file, layout, columns, { start, end, partitions }),
           pluginSpecifier: specifier,
-          partitions,
         }),
       ),
     );
