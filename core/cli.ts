@@ -108,6 +108,19 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride();
 
+  runCommand(program);
+  daemonCommand(program);
+  reportCommands(program);
+  const breaks = breaksCommands(program);
+  noteCommand(breaks);
+  historyCommand(breaks);
+  checkCommands(program);
+  inspectCommand(program);
+  return program;
+}
+
+/** Commands for the one-shot run. */
+function runCommand(program: Command): void {
   program
     .command('run')
     .description('reconcile once: fetch files, compare with the ledger, publish results')
@@ -165,7 +178,10 @@ export function buildProgram(): Command {
         }
       },
     );
+}
 
+/** Commands for the long-running daemon. */
+function daemonCommand(program: Command): void {
   program
     .command('daemon')
     .description(
@@ -192,7 +208,10 @@ export function buildProgram(): Command {
       const { abandoned } = await daemon.stop();
       process.exitCode = abandoned ? exitCodeFor('RECON_ABANDONED') : 0;
     });
+}
 
+/** Commands for the daily report and the list of runs. */
+function reportCommands(program: Command): void {
   program
     .command('report')
     .description('write the report of a committed run (default: the latest)')
@@ -236,7 +255,10 @@ export function buildProgram(): Command {
       const runs = await recentRuns(await readerFor(opts.config), opts.limit);
       process.stdout.write(opts.json ? JSON.stringify(runs) + '\n' : runsTable(runs));
     });
+}
 
+/** Commands for break listing, notes and history. */
+function breaksCommands(program: Command): Command {
   const breaks = program
     .command('breaks')
     .description('breaks of the latest committed run, largest value first')
@@ -268,6 +290,11 @@ export function buildProgram(): Command {
       process.stdout.write(opts.json ? JSON.stringify(list) + '\n' : breaksTable(list));
     });
 
+  return breaks;
+}
+
+/** Commands for notes on a break. */
+function noteCommand(breaks: Command): void {
   breaks
     .command('note')
     .description(
@@ -306,7 +333,10 @@ export function buildProgram(): Command {
         process.stdout.write(`noted: ${source} ${id.productCode} ${id.folio}\n`);
       },
     );
+}
 
+/** Commands for the history of a break. */
+function historyCommand(breaks: Command): void {
   breaks
     .command('history')
     .description("a break's days, values and notes")
@@ -329,7 +359,10 @@ export function buildProgram(): Command {
         process.stdout.write(opts.json ? JSON.stringify(h) + '\n' : historyText(h));
       },
     );
+}
 
+/** Commands for config validation and the container health check. */
+function checkCommands(program: Command): void {
   program
     .command('validate-config')
     .description(
@@ -363,7 +396,10 @@ export function buildProgram(): Command {
     .action(async (opts: { config?: string; timeout: number }) => {
       process.exitCode = await healthcheck(opts.config, opts.timeout);
     });
+}
 
+/** Commands for inspecting registrar files. */
+function inspectCommand(program: Command): void {
   program
     .command('inspect')
     .description(
@@ -400,8 +436,6 @@ export function buildProgram(): Command {
         process.exitCode = inspectExitCode(report);
       },
     );
-
-  return program;
 }
 
 /** Exit 1 on every failure (Docker reserves 2): config unreadable, no answer, or not 200. */
