@@ -10,15 +10,18 @@
  *     algorithm in Python (bench/yardstick.py, needs python3-dbfread), interleaved, counts checked.
  * Prints one JSON object per measurement and a summary object last.
  *
- * Flags: --rows N (KARVY file, default 1000000) --big-rows N (default 5000000) --big-files N
- * (default 2) --big-shape cams|karvy (default cams) --ledger-tx N (default 20000: FerretDB's $group
- * is quadratic in groups) --dir PATH
- * --heap-mb N (V8 heap cap of the big run, default 2048) --reps N (passes of limit/ours, best
- * taken,
- * default 15) --day-keys N (keys per registrar of the offline day, default 200000) --day-passes N
- * (whole-run passes, each recon and the yardstick, default 3) --skip-big --skip-ledger
- * --skip-dbffile
- * --skip-day
+ * Flags:
+ *   --rows N          KARVY file rows (default 1000000)
+ *   --big-rows N      rows per big-run file (default 5000000)
+ *   --big-files N     big-run files (default 2)
+ *   --big-shape S     cams or karvy (default cams)
+ *   --ledger-tx N     ledger transactions (default 20000: FerretDB's $group is quadratic in groups)
+ *   --dir PATH        where the generated files go
+ *   --heap-mb N       V8 heap cap of the big run (default 2048)
+ *   --reps N          passes of limit/ours, best taken (default 15)
+ *   --day-keys N      keys per registrar of the offline day (default 200000)
+ *   --day-passes N    whole-run passes, each recon and the yardstick (default 3)
+ *   --skip-big --skip-ledger --skip-dbffile --skip-day
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
