@@ -1,9 +1,8 @@
 /**
  * The machine's limit for this job: one loop over the file's bytes in large chunks that only sums
  * the units field. Nothing can decode and aggregate the file faster than it can be read and
- * scanned.
- * The same loop on two threads (each over half the records) shows how far this machine's memory
- * lets two threads scale at all, the context for our two-worker speedup.
+ * scanned. The same loop on two threads (each over half the records) shows how far this machine's
+ * memory lets two threads scale at all, the context for our two-worker speedup.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';

@@ -8,8 +8,7 @@
  *   - with --sheet-limit, Excel's row limit at full size: EXCEL_MAX_ROWS breaks (one more than a
  *     sheet holds under its header) written to XLSX with the default limit and read back with
  *     exceljs's streaming reader; the first sheet must end at row 1,048,576 and one break go to
- *     "Breaks 2".
- * Prints one JSON object per measurement.
+ * "Breaks 2". Prints one JSON object per measurement.
  *
  * Flags: --rows N (CSV writer rows, default 1000000) --breaks N (report breaks, default 100000)
  * --formats xlsx,html,csv (empty: none) --dir PATH --keep (leave the generated files)

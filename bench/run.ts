@@ -152,8 +152,8 @@ if (probe.keys !== karvy.keys)
   throw new Error(`decoded ${probe.keys} keys, generator made ${karvy.keys}`);
 const expected = { matched: 0, mismatched: 0, dbf_only: 0 };
 // Indexed once, as a run's ledger stage does; the positions' objects are then left to the GC, so
-// the
-// passes below do not pay for marking a million objects the engine would hold in its ledger stage.
+// the passes below do not pay for marking a million objects the engine would hold in its ledger
+// stage.
 let ledgers: Record<1 | 2, ReturnType<typeof indexLedger>>;
 {
   const positions = positionsFor(probe.table);
@@ -172,8 +172,7 @@ let ledgers: Record<1 | 2, ReturnType<typeof indexLedger>>;
 // 2-3. The limit loop (on one and on two threads) and ours with one and two workers, interleaved
 // pass by pass so that a noisy moment on a shared machine hits all of them alike; best of --reps
 // each. Each pool lives for all passes (a daemon's pool is warm); the first pass also pulls the
-// file
-// into the page cache.
+// file into the page cache.
 const limitTask = {
   file: karvy.path,
   headerLength: layout.headerLength,

@@ -1,8 +1,7 @@
 /**
  * Finds and loads recon.config.yaml (cosmiconfig, an explicit --config path, or $RECON_CONFIG),
- * replaces `${VAR}`
- * from the environment (a missing variable is an error naming it), validates with ajv against
- * config/schema.ts (strict: unknown keys are errors) and fills in defaults.
+ * replaces `${VAR}` from the environment (a missing variable is an error naming it), validates with
+ * ajv against config/schema.ts (strict: unknown keys are errors) and fills in defaults.
  */
 import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';

@@ -88,10 +88,8 @@ export function numberAtLeast(min: number): (value: string) => number {
 
 /**
  * Log level of a one-shot command: --log-level, else the config's log.level, else JSON lines at
- * info
- * when stderr is not a terminal (cron, containers) and nothing on a terminal, where the progress
- * bar,
- * the summary and the one-line error are the output.
+ * info when stderr is not a terminal (cron, containers) and nothing on a terminal, where the
+ * progress bar, the summary and the one-line error are the output.
  */
 function oneShotLevel(flag: string | undefined, configured: string | undefined): 'info' {
   return (flag ?? configured ?? (process.stderr.isTTY === true ? 'silent' : 'info')) as 'info';

@@ -282,8 +282,7 @@ export class Daemon {
         this.logger.warn('grace period over: abandoning the current run');
         this.runAbort?.abort();
         // The abort reaches fetch, decode and write; a run already inside its commit cannot be
-        // stopped
-        // and may still publish: report what happened. Whatever ignores the abort gets
+        // stopped and may still publish: report what happened. Whatever ignores the abort gets
         // ABANDON_BOUND_MS.
         let bound: NodeJS.Timeout | undefined;
         const run = await Promise.race([

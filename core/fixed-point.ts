@@ -1,8 +1,7 @@
 /**
  * Units as exact fixed-point: an integer count of ten-thousandths (10^-4 units), held in a JS
- * number.
- * Integers below 2^53 add exactly, which covers balances up to 900 billion units; every sum is
- * checked against that bound rather than trusted. Values are converted once, from their decimal
+ * number. Integers below 2^53 add exactly, which covers balances up to 900 billion units; every sum
+ * is checked against that bound rather than trusted. Values are converted once, from their decimal
  * text, never by multiplying a float.
  */
 import { ReconError } from './errors.js';
@@ -18,8 +17,7 @@ export const NOT_A_NUMBER = Number.NaN;
  * Parses an ASCII decimal (` -123.4560`, padded with spaces or NULs) from bytes into
  * ten-thousandths.
  * Returns NaN for anything else: blank, letters, a second sign or point, or non-zero digits past
- * the
- * fourth decimal (registrar files carry 3 or 4; more would be silently rounded units).
+ * the fourth decimal (registrar files carry 3 or 4; more would be silently rounded units).
  * Allocation-free: this runs once per record in the hot loop. `blank` is what blank text gives
  * (evidence columns pass 0: nothing pledged).
  */

@@ -2,8 +2,7 @@
  * `recon inspect FILE`: what an operator needs when a run rejected a file. The file is opened and
  * decoded by the same code a run uses (layout, column resolution, the hot loop in this thread), and
  * every problem it would raise is listed with its code instead of stopping at the first: the
- * header,
- * the record count, the columns the source's plugin takes for each role, then the data.
+ * header, the record count, the columns the source's plugin takes for each role, then the data.
  */
 import { basename } from 'node:path';
 import type { LoadedConfig } from '../config/loaded.js';

@@ -15,8 +15,7 @@
  * the run's commit are two writes to two documents, so a process that stalls longer than a third of
  * the lease between them may still commit after a take-over; the store's conditional publish
  * (core/store/mongodb.ts) then refuses the earlier-started run if the later one committed first,
- * and
- * its cleanup never removes a later run's rows.
+ * and its cleanup never removes a later run's rows.
  *
  * "At once" is not enough for a schedule: with clocks a second apart, host A can finish the 07:30
  * job and release before host B's 07:30 tick fires, and B would run it again. So a scheduled

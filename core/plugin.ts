@@ -13,8 +13,7 @@ export const REQUIRED_ROLES = ['productCode', 'folio', 'units', 'asOf'] as const
 /**
  * Optional columns, declared once here: display text, or evidence for break reasons. `number`
  * evidence is read like units but never fails a run: an unreadable value is counted and left
- * absent.
- * A new evidence column is one line here plus where the engine uses it.
+ * absent. A new evidence column is one line here plus where the engine uses it.
  */
 export const OPTIONAL_COLUMNS = {
   schemeName: { kind: 'text', purpose: 'display' },
@@ -76,8 +75,7 @@ const INLINE = 'recon-inline:';
 /**
  * Turns a `plugin:` value into a specifier: a built-in name, a path (relative to the config file's
  * folder) or a package name; an inline declaration becomes `recon-inline:` + its JSON. The result
- * is
- * a plain string, so workers can load the same plugin.
+ * is a plain string, so workers can load the same plugin.
  */
 export function resolvePluginSpecifier(
   plugin: string | Record<string, unknown>,

@@ -1,8 +1,7 @@
 /**
  * `npm run schema`: writes config/recon.config.schema.json from config/schema.ts (the one source),
  * for editors (the yaml-language-server modeline at the top of recon.config.yaml) and plugin
- * authors.
- * A test fails when the file is out of date.
+ * authors. A test fails when the file is out of date.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,10 +1,8 @@
 /**
  * Each run stages its downloads and extractions in a folder of its own, `<stagingDir>/<run id>/`,
  * removed when the run ends, committed or failed. A folder whose run was killed (kill -9) is
- * removed
- * by a later run once its owner (host and pid, written at creation) is gone. Only run-id folders
- * with
- * an owner file are ever removed: stagingDir itself may be shared with anything.
+ * removed by a later run once its owner (host and pid, written at creation) is gone. Only run-id
+ * folders with an owner file are ever removed: stagingDir itself may be shared with anything.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';

@@ -1,7 +1,7 @@
 /**
  * Stored shapes: result rows and run documents. Result field names are read by existing consumers:
- * keep them.
- * Units are numbers rounded to the source's decimals; the exact integers stay inside the engine.
+ * keep them. Units are numbers rounded to the source's decimals; the exact integers stay inside the
+ * engine.
  */
 import {
   paiseToRupees,

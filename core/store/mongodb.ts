@@ -312,9 +312,8 @@ export class MongoStore extends StoreCollections implements ResultStore {
    * many SQL variables"). One pass over the matching ids (sorted, only every DELETE_BATCH-th kept)
    * finds the range bounds, then one delete per range. Ranges, not `$in` lists: FerretDB scans the
    * whole collection for every query and checks `$in` against the whole list, so the number of
-   * queries is what costs (measured on 160,000 rows: a scan ~16 s; deleting 2,000 ids by `$in` 32
-   * s,
-   * a 20,000-row range 15 s).
+   * queries is what costs: a few range deletes take a few scans, where `$in` lists of ids would
+   * take many more.
    */
   private async deleteRows(filter: Filter<ResultDocument>): Promise<number> {
     const results = await this.results();

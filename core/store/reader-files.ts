@@ -1,8 +1,7 @@
 /**
  * ResultReader over the files store: `runs/<id>/run.json` and `results.csv` of committed runs,
  * `failed/<id>.json`, and `notes.ndjson` (one note a line, appended). It reads whole files: the
- * files
- * store is for offline runs and the demo, where a day's results fit in a folder.
+ * files store is for offline runs and the demo, where a day's results fit in a folder.
  */
 import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, readFile, readdir } from 'node:fs/promises';

@@ -1,9 +1,8 @@
 /**
  * Two daemons, one tick: the lease must hold on FerretDB 1.24, whose findOneAndUpdate is not
- * atomic.
- * In process: many racing acquisitions of one expired lease, exactly one wins each time. With real
- * processes: two `recon daemon` on one database, a tick every 2 s; every tick runs once, and the
- * standby logs who holds the lease and stays healthy.
+ * atomic. In process: many racing acquisitions of one expired lease, exactly one wins each time.
+ * With real processes: two `recon daemon` on one database, a tick every 2 s; every tick runs once,
+ * and the standby logs who holds the lease and stays healthy.
  */
 import { expect } from 'chai';
 import { writeFile } from 'node:fs/promises';

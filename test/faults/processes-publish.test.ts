@@ -1,8 +1,7 @@
 /**
  * Real `recon run` processes against the real test server: kill -9 while writing and right after
- * the
- * flip, two runs of one day at once, and the database stopped mid-write. Each case checks the exit
- * code, the stored status and what readers see (the latest committed run of the day, whole).
+ * the flip, two runs of one day at once, and the database stopped mid-write. Each case checks the
+ * exit code, the stored status and what readers see (the latest committed run of the day, whole).
  */
 import { expect } from 'chai';
 import { mkdir, writeFile } from 'node:fs/promises';

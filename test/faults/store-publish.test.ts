@@ -1,9 +1,7 @@
 /**
  * The publish protocol against the real test server (FerretDB 1.24 unless MONGO_URI is set): a
- * rerun
- * of a day larger than one delete can hold, cleanup failing after the flip, a commit whose answer
- * is
- * lost, and two runs of one day at once.
+ * rerun of a day larger than one delete can hold, cleanup failing after the flip, a commit whose
+ * answer is lost, and two runs of one day at once.
  */
 import { expect } from 'chai';
 import { Collection } from 'mongodb';

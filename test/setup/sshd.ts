@@ -1,12 +1,10 @@
 /**
  * A real OpenSSH sshd for the SFTP tests, on 127.0.0.1 and a free port, with a temporary host key
  * (whose fingerprint the tests pin), a temporary user key and its own sshd_config, logging in as
- * the
- * user running the tests. Nothing on the machine changes: no account is created and no password
- * set.
- * Password authentication needs an entry in /etc/shadow, so sshd runs in a private mount namespace
- * (`unshare --mount`) where a one-line temporary shadow file with a fresh random password is
- * bind-mounted over /etc/shadow and a tmpfs over /run (sshd's privilege-separation folder); both
+ * the user running the tests. Nothing on the machine changes: no account is created and no password
+ * set. Password authentication needs an entry in /etc/shadow, so sshd runs in a private mount
+ * namespace (`unshare --mount`) where a one-line temporary shadow file with a fresh random password
+ * is bind-mounted over /etc/shadow and a tmpfs over /run (sshd's privilege-separation folder); both
  * vanish with the process. That needs root (as CI runs); otherwise startSshd says so.
  *
  * Binaries: $RECON_TEST_SSHD, $RECON_TEST_SSH_KEYGEN, $RECON_TEST_UNSHARE, else found on PATH (and
