@@ -13,7 +13,7 @@
  * [--rerun (a second, forced run of the same day on FerretDB: replaces the first)]
  * [--cpu-prof DIR (profile the FerretDB runs' main thread)]
  */
-import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { BSON, Decimal128, MongoClient, type Document } from 'mongodb';
 import { startFerret } from '../fixtures/ferretdb.js';
-import { writeOfflineDay } from './offline-day.js';
+import { generateOfflineDay } from './offline-day.js';
 import { runRecon } from './whole-run.js';
 
 const { values: flags } = parseArgs({
@@ -64,18 +64,8 @@ async function loadLedger(uri: string, path: string): Promise<number> {
   }
 }
 
-const dayDir = join(flags.dir, `day-${keys}`);
-rmSync(dayDir, { recursive: true, force: true });
-mkdirSync(dayDir, { recursive: true });
-const t0 = performance.now();
-const day = await writeOfflineDay(dayDir, keys);
-emit({
-  measure: 'generate',
-  keys_per_source: keys,
-  rows_per_source: day.rows.cams,
-  transactions: day.transactions,
-  ms: Math.round(performance.now() - t0),
-});
+const day = await generateOfflineDay(flags.dir, keys, emit);
+const dayDir = day.dir;
 
 const tOff = performance.now();
 const offline = await runRecon(day.config);

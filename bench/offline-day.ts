@@ -12,7 +12,7 @@
  * the next day count nowhere.
  */
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -32,6 +32,28 @@ export interface OfflineDay {
  */
 export function rowsForKeys(keys: number): number {
   return Math.round(keys / ((19 / 20) * (96 / 97)));
+}
+
+/** Writes a fresh day into `parent`/day-<keys> and reports it to `emit` as a 'generate' measure. */
+export async function generateOfflineDay(
+  parent: string,
+  keysPerSource: number,
+  emit: (measure: Record<string, unknown>) => void,
+): Promise<OfflineDay> {
+  const dir = join(parent, `day-${keysPerSource}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  const day = await writeOfflineDay(dir, keysPerSource);
+  emit({
+    measure: 'generate',
+    day: dir,
+    keys_per_source: keysPerSource,
+    rows_per_source: day.rows.cams,
+    transactions: day.transactions,
+    ms: Math.round(performance.now() - t0),
+  });
+  return day;
 }
 
 export async function writeOfflineDay(

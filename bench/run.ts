@@ -47,7 +47,7 @@ import { summaryOf } from '../fixtures/summary.js';
 import { generateFile, proveWithDbffile, type GeneratedFile } from '../fixtures/generate.js';
 import { limitLoop, ThreadedLimit } from './limit.js';
 import { decodeAndReconcile, indexLedger } from './pipeline.js';
-import { writeOfflineDay } from './offline-day.js';
+import { generateOfflineDay } from './offline-day.js';
 import { measureWholeRun, type WholeRunResult } from './whole-run.js';
 import { ReconPool } from '../core/pool.js';
 
@@ -228,20 +228,22 @@ for (let rep = 0; rep < reps; rep++) {
 }
 pairedRatios.sort((a, b) => a - b);
 await Promise.all([pools[1].close(), pools[2].close(), limit2.close()]);
+/** Time and throughput of one pass over the KARVY file. */
+const rates = (ms: number) => ({
+  ms: Math.round(ms),
+  rows_per_s: Math.round(rows / (ms / 1000)),
+  mb_per_s: Math.round(fileMb / (ms / 1000)),
+});
 emit({
   measure: 'limit',
   rows,
-  ms: Math.round(limitMs),
-  rows_per_s: Math.round(rows / (limitMs / 1000)),
-  mb_per_s: Math.round(fileMb / (limitMs / 1000)),
+  ...rates(limitMs),
 });
 emit({
   measure: 'limit',
   threads: 2,
   rows,
-  ms: Math.round(limit2Ms),
-  rows_per_s: Math.round(rows / (limit2Ms / 1000)),
-  mb_per_s: Math.round(fileMb / (limit2Ms / 1000)),
+  ...rates(limit2Ms),
 });
 for (const threads of [1, 2] as const) {
   const best = ours[threads];
@@ -253,9 +255,7 @@ for (const threads of [1, 2] as const) {
     decode_ms: Math.round(best.decodeMs),
     reconcile_ms: Math.round(best.reconcileMs),
     ledger_index_ms: Math.round(ledgers[threads].ms),
-    ms: Math.round(best.totalMs),
-    rows_per_s: Math.round(rows / (best.totalMs / 1000)),
-    mb_per_s: Math.round(fileMb / (best.totalMs / 1000)),
+    ...rates(best.totalMs),
   });
 }
 
@@ -275,9 +275,7 @@ if (!flags['skip-dbffile']) {
   emit({
     measure: 'dbffile',
     rows,
-    ms: Math.round(dbffileMs),
-    rows_per_s: Math.round(rows / (dbffileMs / 1000)),
-    mb_per_s: Math.round(fileMb / (dbffileMs / 1000)),
+    ...rates(dbffileMs),
   });
 }
 
@@ -444,19 +442,8 @@ if (!flags['skip-ledger']) {
 let day: (WholeRunResult & { keysPerSource: number; transactions: number }) | null = null;
 if (!flags['skip-day']) {
   const keys = Number(flags['day-keys']);
-  const dayDir = join(dir, `day-${keys}`);
-  rmSync(dayDir, { recursive: true, force: true });
-  mkdirSync(dayDir, { recursive: true });
-  const t0 = performance.now();
-  const generated = await writeOfflineDay(dayDir, keys);
-  emit({
-    measure: 'generate',
-    day: dayDir,
-    keys_per_source: keys,
-    rows_per_source: generated.rows.cams,
-    transactions: generated.transactions,
-    ms: Math.round(performance.now() - t0),
-  });
+  const generated = await generateOfflineDay(dir, keys, emit);
+  const dayDir = generated.dir;
   const result = await measureWholeRun(dayDir, generated.config, Number(flags['day-passes']), (p) =>
     emit({
       measure: 'whole-run-pass',
