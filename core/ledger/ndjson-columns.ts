@@ -33,6 +33,11 @@ export class LedgerColumns {
   /** Epoch milliseconds; NaN when the value is missing or not a date. */
   readonly dateMs: Float64Array;
   readonly schemeName: (string | null)[];
+  /**
+   * NAV in ten-thousandths; NaN when missing, not a number, or too large for exact arithmetic (a
+   * NAV only values a break, so an unreadable one is no NAV, never an error).
+   */
+  readonly nav: Float64Array;
   /** The transaction's `_id` as text, or null when it has none. */
   readonly id: (string | null)[];
   readonly lineNo: Float64Array;
@@ -44,6 +49,7 @@ export class LedgerColumns {
     this.units = new Float64Array(capacity);
     this.dateMs = new Float64Array(capacity);
     this.schemeName = new Array<string | null>(capacity);
+    this.nav = new Float64Array(capacity);
     this.id = new Array<string | null>(capacity);
     this.lineNo = new Float64Array(capacity);
   }
@@ -56,6 +62,7 @@ const enum Col {
   Units,
   Date,
   SchemeName,
+  Nav,
   Id,
 }
 const DECIMAL_WRAPPER = /\{\s*"\$numberDecimal"\s*:\s*"(-?\d+(?:\.\d+)?)"\s*\}/y;
@@ -67,6 +74,7 @@ export type FieldColumns = readonly { name: string; col: Col; hash: number }[];
 
 export function fieldColumns(fields: LedgerFields): FieldColumns {
   const m = new Map<string, Col>([['_id', Col.Id]]);
+  m.set(fields.nav, Col.Nav);
   m.set(fields.schemeName, Col.SchemeName);
   m.set(fields.date, Col.Date);
   m.set(fields.units, Col.Units);
@@ -105,6 +113,7 @@ export function parseLedgerLine(
   cols.units[row] = NaN;
   cols.dateMs[row] = NaN;
   cols.schemeName[row] = null;
+  cols.nav[row] = NaN;
   cols.id[row] = null;
   cols.lineNo[row] = lineNo;
   p.ws();
@@ -353,6 +362,9 @@ class LineParser {
         case Col.Units:
           cols.units[row] = orNaN(parseUnitsText(text));
           break;
+        case Col.Nav:
+          cols.nav[row] = navUnits(text);
+          break;
         case Col.SchemeName:
           cols.schemeName[row] = text;
           break;
@@ -375,15 +387,23 @@ class LineParser {
         cols.units[row] = orNaN(
           plainUnits(s, start, end) ?? unitsFromValue(Number(s.slice(start, end))),
         );
+      } else if (col === Col.Nav) {
+        const plain = plainUnits(s, start, end);
+        cols.nav[row] = plain ?? navUnits(Number(s.slice(start, end)));
       } else this.store(col, Number(s.slice(start, end)), cols, row);
       return;
     }
     if (c === 0x7b) {
       // {"$numberDecimal":"…"} and {"$date":"…Z"} in their usual form convert here.
       const fast =
-        col === Col.Units ? this.fastDecimal() : col === Col.Date ? this.fastDate() : NaN;
+        col === Col.Units || col === Col.Nav
+          ? this.fastDecimal()
+          : col === Col.Date
+            ? this.fastDate()
+            : NaN;
       if (!Number.isNaN(fast)) {
         if (col === Col.Units) cols.units[row] = fast;
+        else if (col === Col.Nav) cols.nav[row] = fast;
         else cols.dateMs[row] = fast;
         return;
       }
@@ -404,6 +424,9 @@ class LineParser {
     switch (col) {
       case Col.Units:
         cols.units[row] = orNaN(unitsFromValue(v));
+        break;
+      case Col.Nav:
+        cols.nav[row] = navUnits(v);
         break;
       case Col.Date:
         cols.dateMs[row] = v instanceof Date ? v.getTime() : NaN;
@@ -531,6 +554,15 @@ function digitsAt(s: string, i: number, n: number): number {
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
+}
+
+/** A NAV value in ten-thousandths; NaN for what cannot be one (see LedgerColumns.nav). */
+function navUnits(value: unknown): number {
+  try {
+    return orNaN(unitsFromValue(value));
+  } catch {
+    return NaN; // too large for exact arithmetic: no NAV
+  }
 }
 
 function orNaN(units: number | null): number {
