@@ -21,7 +21,7 @@ import type { LedgerFields } from './types.js';
 
 export interface LedgerRangeTask {
   path: string;
-  /** Byte offsets: `start` is 0 or just after a newline, `end` the file's size or just after one. */
+  /** Byte offsets: `start` is 0 or just after a newline, `end` the size or just after one. */
   start: number;
   end: number;
   fields: LedgerFields;
