@@ -6,14 +6,15 @@
  * data that the reader joins in file order (ndjson.ts), turning line numbers into the file's.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { basename } from 'node:path';
 import { ReconError } from '../errors.js';
 import { addUnits } from '../fixed-point.js';
 import { keyOf } from '../keys/text-key.js';
 import {
-  fieldColumns,
-  LedgerColumns,
-  parseLedgerLine,
+  Col,
+  COLS,
+  Held,
+  LedgerLineReader,
+  type LedgerColumns,
   type LedgerScalar,
 } from './ndjson-columns.js';
 import { keyText } from './positions.js';
@@ -83,7 +84,6 @@ export interface LedgerRange {
 }
 
 const SAMPLES = 10;
-const CHUNK = 4 << 20;
 /** Type markers beside the signs, which config allows only as 1 or -1. */
 const IGNORED = 2;
 const UNMAPPED = 3;
@@ -91,80 +91,17 @@ const UNMAPPED = 3;
 /** Reads and sums one range (see LedgerRangeTask). Synchronous: it runs on a pool thread. */
 export function readLedgerRange(task: LedgerRangeTask): LedgerRange {
   const sum = new RangeSums(task);
-  const source = basename(task.path);
-  const columns = fieldColumns(task.fields);
-  const cols = new LedgerColumns(4096);
-  const fd = openSync(task.path, 'r');
-  let lineNo = 0;
+  const reader = new LedgerLineReader(task.path, task.fields, 4096);
   try {
-    const end = Math.min(task.end, fstatSync(fd).size);
-    let buf = Buffer.allocUnsafe(CHUNK);
-    let kept = 0; // bytes of an unfinished line carried to the next read
-    let at = task.start;
-    while (at < end || kept > 0) {
-      const want = Math.min(buf.length - kept, end - at);
-      const n = want > 0 ? readSync(fd, buf, kept, want, at) : 0;
-      at += n;
-      const filled = kept + n;
-      const last = at >= end || n === 0;
-      // A newline byte never occurs inside a UTF-8 sequence: whole lines decode on their own.
-      const cut = last ? filled : buf.lastIndexOf(0x0a, filled - 1) + 1;
-      if (cut === 0) {
-        // One line longer than the buffer: grow it.
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-        kept = filled;
-        continue;
-      }
-      const text = buf.toString('utf8', 0, cut);
-      let start = 0;
-      while (start < text.length) {
-        let nl = text.indexOf('\n', start);
-        if (nl < 0) nl = text.length;
-        lineNo++;
-        let e = nl;
-        if (e > start && text.charCodeAt(e - 1) === 0x0d) e--;
-        if (!blank(text, start, e)) {
-          parseLedgerLine(text.slice(start, e), lineNo, columns, cols, source);
-          if (cols.length === cols.capacity) {
-            sum.add(cols);
-            cols.length = 0;
-          }
-        }
-        start = nl + 1;
-      }
-      buf.copy(buf, 0, cut, filled);
-      kept = filled - cut;
-      if (last) break;
-    }
-    if (cols.length > 0) sum.add(cols);
+    for (const cols of reader.batches(task.start, task.end)) sum.add(cols);
   } catch (err) {
     const e = err as ReconError;
-    if (e instanceof ReconError && e.code === 'RECON_LEDGER_READ' && e.context.record === lineNo)
-      return { ...sum.result(lineNo), failure: { line: lineNo, message: e.message } };
+    const line = reader.lines();
+    if (e instanceof ReconError && e.code === 'RECON_LEDGER_READ' && e.context.record === line)
+      return { ...sum.result(line), failure: { line, message: e.message } };
     throw err;
-  } finally {
-    closeSync(fd);
   }
-  return sum.result(lineNo);
-}
-
-function blank(text: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (
-      c !== 0x20 &&
-      c !== 0x09 &&
-      c !== 0x0b &&
-      c !== 0x0c &&
-      c !== 0x0d &&
-      c !== 0xa0 &&
-      c !== 0xfeff
-    )
-      return false;
-  }
-  return true;
+  return sum.result(reader.lines());
 }
 
 /** Grows a Float64Array to hold index `i`. */
@@ -206,7 +143,8 @@ class CutoffSums {
     this.counted++;
   }
 
-  offerNav(k: number, at: number, nav: number, id: string | null, line: number): void {
+  /** Row r's NAV for key k (the id is made only when the row is kept or ties). */
+  offerNav(k: number, at: number, nav: number, cols: LedgerColumns, r: number, line: number) {
     this.navAt = room(this.navAt, k, NaN);
     this.nav = room(this.nav, k, NaN);
     this.navLine = room(this.navLine, k, NaN);
@@ -214,10 +152,10 @@ class CutoffSums {
     if (!(at <= best)) {
       this.navAt[k] = at;
       this.nav[k] = nav;
-      this.navId[k] = id;
+      this.navId[k] = cols.id(r);
       this.navLine[k] = line;
       delete this.navTies[k];
-    } else if (at === best) (this.navTies[k] ??= []).push({ nav, id, line });
+    } else if (at === best) (this.navTies[k] ??= []).push({ nav, id: cols.id(r), line });
   }
 
   result(keys: number): RangeCutoff {
@@ -249,11 +187,110 @@ class CutoffSums {
 }
 
 /**
+ * Keys met as plain bytes (a product code and a folio that need no trimming and no unescaping, so
+ * their bytes are their text), found again without making a string: a cache in front of the key
+ * texts, which stay the one numbering.
+ */
+class ByteKeys {
+  private slots = new Int32Array(1 << 12);
+  private count = 0;
+  private keyOf = new Int32Array(1024);
+  private hashOf = new Int32Array(1024);
+  private at = new Int32Array(1024);
+  private productLength = new Int32Array(1024);
+  private folioLength = new Int32Array(1024);
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
+
+  static hash(b: Uint8Array, pf: number, pt: number, ff: number, ft: number): number {
+    let h = 0x811c9dc5;
+    for (let i = pf; i < pt; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    h = Math.imul(h ^ 0xff, 0x01000193); // no byte of UTF-8 text: the parts cannot run together
+    for (let i = ff; i < ft; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    return h | 0;
+  }
+
+  /** The key index of these bytes, or -1. */
+  find(b: Uint8Array, pf: number, pt: number, ff: number, ft: number, h: number): number {
+    const mask = this.slots.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = this.slots[s] - 1;
+      if (e < 0) return -1;
+      if (
+        this.hashOf[e] === h &&
+        this.productLength[e] === pt - pf &&
+        this.folioLength[e] === ft - ff &&
+        this.same(e, b, pf, pt, ff, ft)
+      )
+        return this.keyOf[e];
+    }
+  }
+
+  insert(key: number, b: Uint8Array, pf: number, pt: number, ff: number, ft: number, h: number) {
+    if ((this.count + 1) * 2 > this.slots.length) this.rehash();
+    const e = this.count++;
+    if (e === this.keyOf.length) {
+      const grow = (a: Int32Array) => {
+        const g = new Int32Array(a.length * 2);
+        g.set(a);
+        return g;
+      };
+      this.keyOf = grow(this.keyOf);
+      this.hashOf = grow(this.hashOf);
+      this.at = grow(this.at);
+      this.productLength = grow(this.productLength);
+      this.folioLength = grow(this.folioLength);
+    }
+    const n = pt - pf + (ft - ff);
+    if (this.used + n > this.arena.length) {
+      const g = new Uint8Array(Math.max(this.arena.length * 2, this.used + n));
+      g.set(this.arena);
+      this.arena = g;
+    }
+    this.arena.set(b.subarray(pf, pt), this.used);
+    this.arena.set(b.subarray(ff, ft), this.used + pt - pf);
+    this.keyOf[e] = key;
+    this.hashOf[e] = h;
+    this.at[e] = this.used;
+    this.productLength[e] = pt - pf;
+    this.folioLength[e] = ft - ff;
+    this.used += n;
+    this.place(e);
+  }
+
+  private same(e: number, b: Uint8Array, pf: number, pt: number, ff: number, ft: number): boolean {
+    const a = this.arena;
+    let j = this.at[e];
+    for (let i = pf; i < pt; i++) if (a[j++] !== b[i]) return false;
+    for (let i = ff; i < ft; i++) if (a[j++] !== b[i]) return false;
+    return true;
+  }
+
+  private place(e: number): void {
+    const mask = this.slots.length - 1;
+    let s = this.hashOf[e] & mask;
+    while (this.slots[s] !== 0) s = (s + 1) & mask;
+    this.slots[s] = e + 1;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    for (let e = 0; e < this.count; e++) this.place(e);
+  }
+}
+
+/** A span that is its own trimmed text: not empty, no white space (nor non-ASCII) at its ends. */
+function trimmedSpan(b: Uint8Array, from: number, to: number): boolean {
+  return to > from && b[from] > 0x20 && b[from] < 0x80 && b[to - 1] > 0x20 && b[to - 1] < 0x80;
+}
+
+/**
  * The rules of PositionBuilder (positions.ts) applied to columns: a key is trimmed text or a whole
  * number, a type is signed by config or ignored or unmapped, units that are no number are counted.
  */
 class RangeSums {
   private readonly keyIndex = new Map<string, number>();
+  private readonly bytes = new ByteKeys();
   private readonly productCode: string[] = [];
   private readonly folio: string[] = [];
   private readonly scheme: (string | null)[] = [];
@@ -263,6 +300,8 @@ class RangeSums {
   private readonly ignore: Set<string>;
   /** Raw type value → sign, IGNORED or UNMAPPED, with its normalised name. */
   private readonly typeClass = new Map<LedgerScalar, { sign: number; name: string }>();
+  /** Types met as ASCII bytes, with their class: a few, compared byte by byte. */
+  private readonly typeBytes: { bytes: Uint8Array; c: { sign: number; name: string } }[] = [];
   private later: LedgerRange['later'] = {
     productCode: [],
     folio: [],
@@ -300,7 +339,27 @@ class RangeSums {
     return c;
   }
 
-  private key(p: string, f: string, scheme: string | null): number {
+  /** The class of row r's type, from its bytes when they are a short ASCII string. */
+  private typeOf(cols: LedgerColumns, r: number): { sign: number; name: string } {
+    const at = r * COLS + Col.Type;
+    if (cols.held[at] !== Held.Ascii || cols.to[at] - cols.from[at] > 32)
+      return this.classOf(cols.type(r));
+    const b = cols.buf;
+    const from = cols.from[at];
+    const n = cols.to[at] - from;
+    for (const t of this.typeBytes) {
+      if (t.bytes.length !== n) continue;
+      let k = 0;
+      while (k < n && t.bytes[k] === b[from + k]) k++;
+      if (k === n) return t.c;
+    }
+    const c = this.classOf(cols.type(r));
+    if (this.typeBytes.length < 16) this.typeBytes.push({ bytes: b.slice(from, from + n), c });
+    return c;
+  }
+
+  /** The index of a key by its text, made when new. */
+  private key(p: string, f: string): number {
     const text = keyOf(p, f);
     let k = this.keyIndex.get(text);
     if (k === undefined) {
@@ -310,8 +369,44 @@ class RangeSums {
       this.folio.push(f);
       this.scheme.push(null);
     }
-    if (scheme !== null && this.scheme[k] === null) this.scheme[k] = scheme;
     return k;
+  }
+
+  /** Row r's key index, or -1 when it has no usable key. */
+  private keyAt(cols: LedgerColumns, r: number): number {
+    const pa = r * COLS + Col.ProductCode;
+    const fa = r * COLS + Col.Folio;
+    const hp = cols.held[pa];
+    const hf = cols.held[fa];
+    const b = cols.buf;
+    if (
+      (hp === Held.Ascii || hp === Held.Utf8) &&
+      hf !== Held.Value &&
+      trimmedSpan(b, cols.from[pa], cols.to[pa]) &&
+      trimmedSpan(b, cols.from[fa], cols.to[fa])
+    ) {
+      const [pf, pt, ff, ft] = [cols.from[pa], cols.to[pa], cols.from[fa], cols.to[fa]];
+      const h = ByteKeys.hash(b, pf, pt, ff, ft);
+      let k = this.bytes.find(b, pf, pt, ff, ft, h);
+      if (k < 0) {
+        k = this.key(b.toString('utf8', pf, pt), b.toString('utf8', ff, ft));
+        this.bytes.insert(k, b, pf, pt, ff, ft, h);
+      }
+      return k;
+    }
+    const p = keyText(cols.productCode(r));
+    const f = keyText(cols.folio(r));
+    return p === null || f === null ? -1 : this.key(p, f);
+  }
+
+  /** Notes row r's scheme name for key k when k has none yet (names come from text codes). */
+  private noteScheme(cols: LedgerColumns, r: number, k: number): void {
+    if (this.scheme[k] !== null) return;
+    const held = cols.held[r * COLS + Col.ProductCode];
+    if (held === Held.Digits || (held === Held.Value && typeof cols.productCode(r) !== 'string'))
+      return;
+    const name = cols.schemeName(r);
+    if (name !== null) this.scheme[k] = name.trim();
   }
 
   add(cols: LedgerColumns): void {
@@ -325,21 +420,17 @@ class RangeSums {
       if (later !== null && when >= task.laterFromMs) {
         if (later.dateMs.length === task.laterLimit) this.later = null;
         else {
-          later.productCode.push(cols.productCode[r]);
-          later.folio.push(cols.folio[r]);
-          later.type.push(cols.type[r]);
+          later.productCode.push(cols.productCode(r));
+          later.folio.push(cols.folio(r));
+          later.type.push(cols.type(r));
           later.units.push(Number.isNaN(units) ? null : units);
-          later.id.push(cols.id[r]);
+          later.id.push(cols.id(r));
           later.line.push(line);
           later.dateMs.push(when);
         }
       }
-      const p = keyText(cols.productCode[r]);
-      const f = keyText(cols.folio[r]);
-      const rawScheme = cols.schemeName[r];
-      const scheme =
-        rawScheme !== null && typeof cols.productCode[r] === 'string' ? rawScheme.trim() : null;
-      const k = p === null || f === null ? -1 : this.key(p, f, scheme);
+      const k = this.keyAt(cols, r);
+      if (k >= 0) this.noteScheme(cols, r, k);
       const nav = cols.nav[r];
       for (let c = 0; c < ends.length; c++) {
         const s = this.cut[c];
@@ -349,13 +440,13 @@ class RangeSums {
           continue;
         }
         if (when >= ends[c]) continue;
-        if (k >= 0 && nav > 0) s.offerNav(k, when, nav, cols.id[r], line);
+        if (k >= 0 && nav > 0) s.offerNav(k, when, nav, cols, r, line);
         if (k < 0) {
           s.missingKey++;
           s.sample(line);
           continue;
         }
-        const t = this.classOf(cols.type[r]);
+        const t = this.typeOf(cols, r);
         if (t.sign === UNMAPPED) s.unmappedTypes[t.name] = (s.unmappedTypes[t.name] ?? 0) + 1;
         else if (t.sign === IGNORED) s.ignoredTypes[t.name] = (s.ignoredTypes[t.name] ?? 0) + 1;
         else if (Number.isNaN(units)) {

@@ -152,11 +152,11 @@ export class NdjsonLedger implements LedgerAdapter {
         if (Number.isNaN(when) || when < fromMs || when >= toMs) continue;
         const units = Number.isNaN(cols.units[r]) ? null : cols.units[r];
         builder.add(
-          cols.productCode[r],
-          cols.folio[r],
-          cols.type[r],
+          cols.productCode(r),
+          cols.folio(r),
+          cols.type(r),
           units,
-          cols.id[r] ?? `${name}:${cols.lineNo[r]}`,
+          cols.id(r) ?? `${name}:${cols.lineNo[r]}`,
         );
       }
     }
