@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BSON } from 'mongodb';
 import { ReconError } from '../../../core/errors.js';
+import { LatestNavs } from '../../../core/ledger/latest-nav.js';
+import { numberish } from '../../../core/ledger/ndjson-columns.js';
+import { PositionBuilder } from '../../../core/ledger/positions.js';
 import { NdjsonLedger } from '../../../core/ledger/ndjson.js';
 import { ledgerRanges, readLedgerRange } from '../../../core/ledger/ndjson-range.js';
 import { ReconPool } from '../../../core/pool.js';
@@ -159,5 +163,64 @@ describe('ndjson ledger read in byte ranges', () => {
     );
     expect(err?.code).to.equal('RECON_LEDGER_UNMAPPED_TYPE');
     expect(err?.context.types).to.deep.equal({ SWITCH: 2 });
+  });
+
+  it('counts one key however its parts are written, as the extended-JSON reader and the position rules do', async () => {
+    const forms = [
+      ['"B01"', '"7"'],
+      ['"B01"', '7'],
+      ['" B01 "', '"7\\t"'],
+      ['"B\\u0030\\u0031"', '"\\u0037"'],
+      ['"B01"', '{"$numberLong":"7"}'],
+      ['"B01"', '7.0'],
+      ['"B01"', '70e-1'],
+      ['"Bé1"', '"7"'],
+      ['"B01\u00a0"', '"7"'],
+      ['"B é"', '"7"'],
+      ['"Bé"', '"\\u00a07"'],
+      ['"B01"', '"007"'],
+      ['"B01"', '-7'],
+      ['""', '"7"'],
+      ['"B01"', '123456789012345678'],
+      ['12', '"7"'],
+    ];
+    const lines = forms.flatMap(([p, f], i) => [
+      `{"_id":"r${i}","product_code":${p},"folio_no":${f},"units":${i + 1},"transaction_type":"${i % 3 ? 'BUY' : ' buy'}","transaction_date":{"$date":"2024-12-2${i % 5}T10:00:00Z"},"nav":${i + 10},"scheme_name":"S${i}"}`,
+      `{"_id":"s${i}","product_code":${p},"folio_no":${f},"units":0.5,"transaction_type":"SELL","transaction_date":{"$date":"2024-12-2${i % 5}T10:00:00Z"},"nav":${i + 20}}`,
+    ]);
+    const file = join(dir, 'forms.ndjson');
+    await writeFile(file, lines.join('\n'));
+    // The reference: each line through bson's extended-JSON parser into the position rules.
+    const builder = new PositionBuilder(day1, rules);
+    const navs = new LatestNavs(null, day1.cutoff);
+    for (const line of lines) {
+      const tx = BSON.EJSON.parse(line, { relaxed: true }) as Record<string, unknown>;
+      const [p, f] = [numberish(tx.product_code), numberish(tx.folio_no)];
+      builder.add({
+        productCode: p,
+        folio: f,
+        type: tx.transaction_type,
+        units: Number(tx.units) * 10_000,
+        count: 1,
+      });
+      navs.add(p, f, tx.transaction_date, tx.nav, String(tx._id));
+    }
+    const want = builder.finish();
+    const positions = (m: Map<string, unknown>) => Object.fromEntries(m);
+    for (const parts of [1, 3]) {
+      const ledger = new NdjsonLedger(file, rules, { run: async (t) => readLedgerRange(t), parts });
+      const [got] = await ledger.snapshots([day1]);
+      expect(positions(got.positions), `${parts} parts`).to.deep.equal(positions(want.positions));
+      expect(got.anomalies.missingKey).to.equal(want.anomalies.missingKey);
+      const keys = [...want.positions.values()].map((p) => ({
+        productCode: p.productCode,
+        folio: p.folio,
+      }));
+      expect(positions(await ledger.latestNavs(day1.cutoff, keys))).to.deep.equal(
+        positions(navs.result()),
+      );
+    }
+    // Eight of the forms are B01/7 (a BUY and a SELL each); the others are keys of their own or none.
+    expect(want.positions.get('B01\u00007')).to.deep.include({ transactions: 16 });
   });
 });
