@@ -4,7 +4,7 @@
  * (missing, not a number, zero or negative) are passed over. Ties on the timestamp go to the
  * larger id, so the choice never depends on the order the server returns documents in.
  */
-import { unitsFromValue } from './mongodb.js';
+import { unitsFromValue } from './units-value.js';
 import { keyText } from './positions.js';
 import { keyOf } from '../keys/text-key.js';
 

@@ -15,10 +15,10 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { BSON } from 'mongodb';
+import { EJSON } from 'bson';
 import { ReconError } from '../errors.js';
 import { parseUnitsText, SCALE } from '../fixed-point.js';
-import { unitsFromValue } from './mongodb.js';
+import { unitsFromValue } from './units-value.js';
 import type { LedgerFields } from './types.js';
 
 /** A key or type value as the position builder takes it: text, a number, or something else. */
@@ -636,7 +636,7 @@ class LineParser {
 
   private ejson(text: string): unknown {
     try {
-      return (BSON.EJSON.parse(`{"v":${text}}`, { relaxed: true }) as { v: unknown }).v;
+      return (EJSON.parse(`{"v":${text}}`, { relaxed: true }) as { v: unknown }).v;
     } catch (err) {
       return this.fail((err as Error).message, err);
     }

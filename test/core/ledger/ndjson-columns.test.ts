@@ -11,7 +11,7 @@ import {
   parseLedgerLine,
   readLedgerColumns,
 } from '../../../core/ledger/ndjson-columns.js';
-import { unitsFromValue } from '../../../core/ledger/mongodb.js';
+import { unitsFromValue } from '../../../core/ledger/units-value.js';
 import { keyText } from '../../../core/ledger/positions.js';
 import { DEFAULT_LEDGER_FIELDS } from '../../../core/ledger/types.js';
 

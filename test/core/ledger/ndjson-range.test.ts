@@ -220,7 +220,7 @@ describe('ndjson ledger read in byte ranges', () => {
         positions(navs.result()),
       );
     }
-    // Eight of the forms are B01/7 (a BUY and a SELL each); the others are keys of their own or none.
+    // Eight of the forms are B01/7 (a BUY and a SELL each); the rest are other keys or none.
     expect(want.positions.get('B01\u00007')).to.deep.include({ transactions: 16 });
   });
 });
