@@ -113,7 +113,8 @@ export function findMongoOnly(scope: MongoOnlyScope): { rows: ReconRow[]; closed
   ) => {
     if (!positions) return;
     for (const pos of positions.values()) {
-      if (scope.listed(pos.productCode, pos.folio) || scope.ownerOf(pos.productCode) !== owner)
+      // The owner first: it is a lookup by product code, `listed` one by key in every file.
+      if (scope.ownerOf(pos.productCode) !== owner || scope.listed(pos.productCode, pos.folio))
         continue;
       if (Math.abs(pos.units) <= scope.tolerance) {
         closed++;
