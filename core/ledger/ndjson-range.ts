@@ -84,6 +84,7 @@ export interface LedgerRange {
 }
 
 const SAMPLES = 10;
+const LONE_SURROGATE = /\p{Surrogate}/u;
 /** Type markers beside the signs, which config allows only as 1 or -1. */
 const IGNORED = 2;
 const UNMAPPED = 3;
@@ -289,7 +290,8 @@ function trimmedSpan(b: Uint8Array, from: number, to: number): boolean {
  * number, a type is signed by config or ignored or unmapped, units that are no number are counted.
  */
 class RangeSums {
-  private readonly keyIndex = new Map<string, number>();
+  /** Keys with a part that is not well-formed UTF-16, by text (see key()). */
+  private readonly oddKeys = new Map<string, number>();
   private readonly bytes = new ByteKeys();
   private readonly productCode: string[] = [];
   private readonly folio: string[] = [];
@@ -358,18 +360,37 @@ class RangeSums {
     return c;
   }
 
-  /** The index of a key by its text, made when new. */
-  private key(p: string, f: string): number {
-    const text = keyOf(p, f);
-    let k = this.keyIndex.get(text);
-    if (k === undefined) {
-      k = this.productCode.length;
-      this.keyIndex.set(text, k);
-      this.productCode.push(p);
-      this.folio.push(f);
-      this.scheme.push(null);
+  /** The index of the key whose parts are these bytes (their UTF-8 text), made when new. */
+  private keyOfBytes(b: Uint8Array, pf: number, pt: number, ff: number, ft: number): number {
+    const h = ByteKeys.hash(b, pf, pt, ff, ft);
+    let k = this.bytes.find(b, pf, pt, ff, ft, h);
+    if (k < 0) {
+      k = this.newKey(
+        Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', pf, pt),
+        Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', ff, ft),
+      );
+      this.bytes.insert(k, b, pf, pt, ff, ft, h);
     }
     return k;
+  }
+
+  /** The index of a key by its trimmed text parts, made when new. */
+  private key(p: string, f: string): number {
+    if (LONE_SURROGATE.test(p) || LONE_SURROGATE.test(f)) {
+      // A lone surrogate has no UTF-8 bytes of its own: such keys are found by their text.
+      const text = keyOf(p, f);
+      return (this.oddKeys.get(text) ?? this.oddKeys.set(text, this.newKey(p, f)).get(text))!;
+    }
+    const pb = Buffer.from(p);
+    const both = Buffer.concat([pb, Buffer.from(f)]);
+    return this.keyOfBytes(both, 0, pb.length, pb.length, both.length);
+  }
+
+  private newKey(p: string, f: string): number {
+    this.productCode.push(p);
+    this.folio.push(f);
+    this.scheme.push(null);
+    return this.productCode.length - 1;
   }
 
   /** Row r's key index, or -1 when it has no usable key. */
@@ -384,16 +405,8 @@ class RangeSums {
       hf !== Held.Value &&
       trimmedSpan(b, cols.from[pa], cols.to[pa]) &&
       trimmedSpan(b, cols.from[fa], cols.to[fa])
-    ) {
-      const [pf, pt, ff, ft] = [cols.from[pa], cols.to[pa], cols.from[fa], cols.to[fa]];
-      const h = ByteKeys.hash(b, pf, pt, ff, ft);
-      let k = this.bytes.find(b, pf, pt, ff, ft, h);
-      if (k < 0) {
-        k = this.key(b.toString('utf8', pf, pt), b.toString('utf8', ff, ft));
-        this.bytes.insert(k, b, pf, pt, ff, ft, h);
-      }
-      return k;
-    }
+    )
+      return this.keyOfBytes(b, cols.from[pa], cols.to[pa], cols.from[fa], cols.to[fa]);
     const p = keyText(cols.productCode(r));
     const f = keyText(cols.folio(r));
     return p === null || f === null ? -1 : this.key(p, f);

@@ -183,6 +183,9 @@ describe('ndjson ledger read in byte ranges', () => {
       ['""', '"7"'],
       ['"B01"', '123456789012345678'],
       ['12', '"7"'],
+      ['"B01\\ud800"', '"7"'],
+      ['"B01\\ufffd"', '"7"'],
+      ['"B01�"', '"7"'],
     ];
     const lines = forms.flatMap(([p, f], i) => [
       `{"_id":"r${i}","product_code":${p},"folio_no":${f},"units":${i + 1},"transaction_type":"${i % 3 ? 'BUY' : ' buy'}","transaction_date":{"$date":"2024-12-2${i % 5}T10:00:00Z"},"nav":${i + 10},"scheme_name":"S${i}"}`,
