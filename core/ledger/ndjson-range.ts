@@ -66,6 +66,8 @@ export interface LedgerRange {
   lines: number;
   productCode: string[];
   folio: string[];
+  /** Each key's text (keys/text-key.ts), made here so the reader's thread only looks them up. */
+  keyText: string[];
   /** The first scheme name a key's transactions carry in this range. */
   scheme: (string | null)[];
   cutoffs: RangeCutoff[];
@@ -475,6 +477,7 @@ class RangeSums {
     return {
       lines,
       productCode: this.productCode,
+      keyText: this.productCode.map((p, k) => keyOf(p, this.folio[k])),
       folio: this.folio,
       scheme: this.scheme,
       cutoffs: this.cut.map((c) => c.result(keys)),

@@ -196,7 +196,7 @@ function joinRanges(
   ranges: readonly LedgerRange[],
   laterFromMs: number,
 ): Joined {
-  const keyTexts = ranges.map((r) => r.productCode.map((p, k) => keyOf(p, r.folio[k])));
+  const keyTexts = ranges.map((r) => r.keyText);
   const firstLines: number[] = [];
   let lines = 0;
   for (const r of ranges) {
