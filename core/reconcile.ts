@@ -15,6 +15,12 @@ export interface LedgerPosition {
   transactions: number;
 }
 
+/** A snapshot's positions, each key once (a Map of them, or a list). */
+export interface Positions {
+  readonly size: number;
+  values(): Iterable<LedgerPosition>;
+}
+
 export interface ReconRow {
   /** Registrar source; for mongo_only the owner of the product code when known, else null. */
   source: string | null;
@@ -86,7 +92,7 @@ export function statusCode(
 
 export interface MongoOnlyScope {
   /** Ledger positions per as-of day. */
-  positionsByDay: ReadonlyMap<string, ReadonlyMap<string, LedgerPosition>>;
+  positionsByDay: ReadonlyMap<string, Positions>;
   /** Sources reconciled in this run, with their as-of day and decimals. */
   sources: readonly SourceDay[];
   /** Whether any file of this run lists the key. */
@@ -106,7 +112,7 @@ export function findMongoOnly(scope: MongoOnlyScope): { rows: ReconRow[]; closed
   const rows: ReconRow[] = [];
   let closed = 0;
   const judge = (
-    positions: ReadonlyMap<string, LedgerPosition> | undefined,
+    positions: Positions | undefined,
     asOf: string,
     owner: string | null,
     decimals: number,

@@ -8,6 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ReconError } from '../errors.js';
 import { addUnits } from '../fixed-point.js';
+import { textHash } from '../keys/hash.js';
 import { keyOf } from '../keys/text-key.js';
 import {
   Col,
@@ -66,8 +67,9 @@ export interface LedgerRange {
   lines: number;
   productCode: string[];
   folio: string[];
-  /** Each key's text (keys/text-key.ts), made here so the reader's thread only looks them up. */
+  /** Each key's text (keys/text-key.ts) and its textHash, made here for the join. */
   keyText: string[];
+  keyHash: Int32Array;
   /** The first scheme name a key's transactions carry in this range. */
   scheme: (string | null)[];
   cutoffs: RangeCutoff[];
@@ -474,10 +476,12 @@ class RangeSums {
 
   result(lines: number): LedgerRange {
     const keys = this.productCode.length;
+    const keyText = this.productCode.map((p, k) => keyOf(p, this.folio[k]));
     return {
       lines,
       productCode: this.productCode,
-      keyText: this.productCode.map((p, k) => keyOf(p, this.folio[k])),
+      keyText,
+      keyHash: Int32Array.from(keyText, (t) => textHash(t) | 0),
       folio: this.folio,
       scheme: this.scheme,
       cutoffs: this.cut.map((c) => c.result(keys)),
