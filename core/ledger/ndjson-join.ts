@@ -1,11 +1,12 @@
 /**
  * The ranges of an ndjson ledger (ndjson-range.ts) joined in file order, as one read of the whole
  * file gives them. Each key is numbered once, found across ranges by the hash of its text (made on
- * the pool's threads) and its text; the positions become objects, while NAVs and scheme names stay
+ * the pool's threads) and its parts; the positions become objects, while NAVs and scheme names stay
  * in arrays by key number and are looked up by text only for the few keys a run asks about.
  */
 import { addUnits } from '../fixed-point.js';
 import { textHash } from '../keys/hash.js';
+import { splitKey } from '../keys/text-key.js';
 import type { LedgerPosition, Positions } from '../reconcile.js';
 import type { LedgerRange } from './ndjson-range.js';
 import { unmappedTypes } from './positions.js';
@@ -35,8 +36,11 @@ interface NavColumn {
 
 export class JoinedLedger {
   readonly snapshots: LedgerSnapshot[];
-  private readonly keyText: string[] = [];
+  /** Per joined key: its product code (interned across ranges), folio and scheme name. */
+  private readonly productCode: string[] = [];
+  private readonly folio: string[] = [];
   private readonly scheme: (string | null)[] = [];
+  private readonly products = new Map<string, string>();
   private readonly hashes: Int32Array;
   private readonly slots: Int32Array;
   /** Per range, its key numbers → the joined ones. */
@@ -54,7 +58,7 @@ export class JoinedLedger {
     for (const r of ranges) {
       this.firstLines.push(lines);
       lines += r.lines;
-      total += r.keyText.length;
+      total += r.folio.length;
     }
     this.hashes = new Int32Array(total);
     let size = 16;
@@ -67,11 +71,13 @@ export class JoinedLedger {
 
   /** The joined number of a key by its text, or -1. */
   find(text: string): number {
+    const [productCode, folio] = splitKey(text);
     const h = textHash(text) | 0;
     const mask = this.slots.length - 1;
     for (let s = h & mask; this.slots[s] !== 0; s = (s + 1) & mask) {
       const g = this.slots[s] - 1;
-      if (this.hashes[g] === h && this.keyText[g] === text) return g;
+      if (this.hashes[g] === h && this.folio[g] === folio && this.productCode[g] === productCode)
+        return g;
     }
     return -1;
   }
@@ -90,37 +96,44 @@ export class JoinedLedger {
 
   /** Numbers the keys of range r, adding those not met in an earlier range. */
   private number(r: LedgerRange): Int32Array {
-    const out = new Int32Array(r.keyText.length);
+    const out = new Int32Array(r.folio.length);
     const mask = this.slots.length - 1;
-    for (let k = 0; k < r.keyText.length; k++) {
+    const products = r.products.map((p) => this.products.get(p) ?? this.products.set(p, p).get(p)!);
+    for (let k = 0; k < r.folio.length; k++) {
       const h = r.keyHash[k];
-      const text = r.keyText[k];
+      const productCode = products[r.product[k]];
+      const folio = r.folio[k];
+      const scheme = r.scheme[k] < 0 ? null : r.schemes[r.scheme[k]];
       let s = h & mask;
       let g = -1;
       for (; this.slots[s] !== 0; s = (s + 1) & mask) {
         const at = this.slots[s] - 1;
-        if (this.hashes[at] === h && this.keyText[at] === text) {
+        if (
+          this.hashes[at] === h &&
+          this.folio[at] === folio &&
+          this.productCode[at] === productCode
+        ) {
           g = at;
           break;
         }
       }
       if (g < 0) {
-        g = this.keyText.length;
-        this.keyText.push(text);
-        this.scheme.push(r.scheme[k]);
+        g = this.folio.length;
+        this.productCode.push(productCode);
+        this.folio.push(folio);
+        this.scheme.push(scheme);
         this.hashes[g] = h;
         this.slots[s] = g + 1;
-      } else if (this.scheme[g] === null) this.scheme[g] = r.scheme[k];
+      } else if (this.scheme[g] === null) this.scheme[g] = scheme;
       out[k] = g;
     }
     return out;
   }
 
   private snapshot(cutoff: Cutoff, c: number): LedgerSnapshot {
-    const keys = this.keyText.length;
+    const keys = this.folio.length;
     const units = new Float64Array(keys);
     const transactions = new Float64Array(keys);
-    const first = new Array<{ productCode: string; folio: string } | undefined>(keys);
     const order: number[] = [];
     const snap: LedgerSnapshot = {
       ...cutoff,
@@ -135,10 +148,7 @@ export class JoinedLedger {
       const keyOf = this.keyOf[i];
       for (const k of rc.order) {
         const g = keyOf[k];
-        if (transactions[g] === 0) {
-          order.push(g);
-          first[g] = { productCode: r.productCode[k], folio: r.folio[k] };
-        }
+        if (transactions[g] === 0) order.push(g);
         units[g] = addUnits(units[g], rc.units[k]);
         transactions[g] += rc.transactions[k];
       }
@@ -156,7 +166,12 @@ export class JoinedLedger {
     });
     if (unmapped.size > 0) throw unmappedTypes(cutoff.asOf, unmapped);
     snap.positions = new PositionList(
-      order.map((g) => ({ ...first[g]!, units: units[g], transactions: transactions[g] })),
+      order.map((g) => ({
+        productCode: this.productCode[g],
+        folio: this.folio[g],
+        units: units[g],
+        transactions: transactions[g],
+      })),
     );
     return snap;
   }
@@ -166,7 +181,7 @@ export class JoinedLedger {
    * `_id`, else file:line), as LatestNavs decides them; ids are made only for ties.
    */
   private latestNavs(c: number): NavColumn {
-    const keys = this.keyText.length;
+    const keys = this.folio.length;
     const col: NavColumn = {
       at: new Float64Array(keys).fill(NaN),
       nav: new Float64Array(keys),

@@ -9,6 +9,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ReconError } from '../errors.js';
 import { addUnits } from '../fixed-point.js';
 import { textHash } from '../keys/hash.js';
+import { Interned } from '../keys/interned.js';
 import { keyOf } from '../keys/text-key.js';
 import {
   Col,
@@ -65,13 +66,17 @@ export interface RangeCutoff {
 export interface LedgerRange {
   /** Lines in the range, blank ones included. */
   lines: number;
-  productCode: string[];
+  /**
+   * Per key: its product code (by number in `products`), its folio, the textHash of its text
+   * (keys/text-key.ts), and the first scheme name its transactions carry in this range (by number
+   * in `schemes`, -1: none). Codes and names repeat from key to key: each crosses threads once.
+   */
+  products: string[];
+  product: Int32Array;
   folio: string[];
-  /** Each key's text (keys/text-key.ts) and its textHash, made here for the join. */
-  keyText: string[];
   keyHash: Int32Array;
-  /** The first scheme name a key's transactions carry in this range. */
-  scheme: (string | null)[];
+  schemes: string[];
+  scheme: Int32Array;
   cutoffs: RangeCutoff[];
   /** Transactions on or after laterFromMs, as columns; null when there were more than the limit. */
   later: {
@@ -297,9 +302,12 @@ class RangeSums {
   /** Keys with a part that is not well-formed UTF-16, by text (see key()). */
   private readonly oddKeys = new Map<string, number>();
   private readonly bytes = new ByteKeys();
-  private readonly productCode: string[] = [];
+  private readonly products = new Interned();
+  private readonly product: number[] = [];
   private readonly folio: string[] = [];
-  private readonly scheme: (string | null)[] = [];
+  private readonly keyHash: number[] = [];
+  private readonly schemes = new Interned();
+  private readonly scheme: number[] = [];
   private readonly cut: CutoffSums[];
   private readonly ends: readonly number[];
   private readonly signs = new Map<string, number>();
@@ -391,10 +399,11 @@ class RangeSums {
   }
 
   private newKey(p: string, f: string): number {
-    this.productCode.push(p);
+    this.product.push(this.products.id(p));
     this.folio.push(f);
-    this.scheme.push(null);
-    return this.productCode.length - 1;
+    this.keyHash.push(textHash(keyOf(p, f)) | 0);
+    this.scheme.push(-1);
+    return this.folio.length - 1;
   }
 
   /** Row r's key index, or -1 when it has no usable key. */
@@ -418,12 +427,12 @@ class RangeSums {
 
   /** Notes row r's scheme name for key k when k has none yet (names come from text codes). */
   private noteScheme(cols: LedgerColumns, r: number, k: number): void {
-    if (this.scheme[k] !== null) return;
+    if (this.scheme[k] >= 0) return;
     const held = cols.held[r * COLS + Col.ProductCode];
     if (held === Held.Digits || (held === Held.Value && typeof cols.productCode(r) !== 'string'))
       return;
     const name = cols.schemeName(r);
-    if (name !== null) this.scheme[k] = name.trim();
+    if (name !== null) this.scheme[k] = this.schemes.id(name.trim());
   }
 
   add(cols: LedgerColumns): void {
@@ -475,15 +484,15 @@ class RangeSums {
   }
 
   result(lines: number): LedgerRange {
-    const keys = this.productCode.length;
-    const keyText = this.productCode.map((p, k) => keyOf(p, this.folio[k]));
+    const keys = this.folio.length;
     return {
       lines,
-      productCode: this.productCode,
-      keyText,
-      keyHash: Int32Array.from(keyText, (t) => textHash(t) | 0),
+      products: [...this.products.texts],
+      product: Int32Array.from(this.product),
       folio: this.folio,
-      scheme: this.scheme,
+      keyHash: Int32Array.from(this.keyHash),
+      schemes: [...this.schemes.texts],
+      scheme: Int32Array.from(this.scheme),
       cutoffs: this.cut.map((c) => c.result(keys)),
       later: this.later,
       failure: null,
