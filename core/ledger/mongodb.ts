@@ -44,6 +44,8 @@ const NUMERIC_TYPES = ['double', 'int', 'long'];
  */
 const LATER_MS = 48 * 3600_000;
 /** Transactions kept for movements(); beyond this many, movements() queries its own range. */
+/** Keys whose NAVs one query asks for by name; beyond, it reads every NAV before the cut-off. */
+const NAV_KEYS_PER_QUERY = 50_000;
 const LATER_LIMIT = 1_000_000;
 
 /** One transaction kept for the movements. */
@@ -334,18 +336,24 @@ export class MongoLedger implements LedgerAdapter {
     const f = this.options.rules.fields;
     const col = await this.collection();
     const picker = new LatestNavs(wanted, cutoff);
-    try {
-      // A find, not a $group with $sort/$first: the same on FerretDB (one accumulator) and MongoDB.
-      for (let i = 0; i < keys.length; i += 500) {
-        const projection = { [f.productCode]: 1, [f.folio]: 1, [f.date]: 1, [f.nav]: 1 };
-        const filter = {
-          $or: keyFilters(f, keys.slice(i, i + 500)),
-          [f.date]: { $lt: cutoff },
-          [f.nav]: { $exists: true },
-        };
-        for await (const tx of col.find(filter, { projection }))
-          picker.add(tx[f.productCode], tx[f.folio], tx[f.date], tx[f.nav], String(tx._id));
+    // One query for every key: the keys' product codes and folios as two $in lists (a superset,
+    // filtered here), or, for more keys than such lists should carry, every transaction with a
+    // NAV before the cut-off. A find, not a $group with $sort/$first: the same on FerretDB (one
+    // accumulator) and MongoDB.
+    const filter: Document = { [f.date]: { $lt: cutoff }, [f.nav]: { $exists: true } };
+    if (keys.length <= NAV_KEYS_PER_QUERY) {
+      const folios = new Set<unknown>();
+      for (const k of keys) {
+        folios.add(k.folio);
+        if (/^\d{1,15}$/.test(k.folio)) folios.add(Number(k.folio));
       }
+      filter[f.productCode] = { $in: [...new Set(keys.map((k) => k.productCode))] };
+      filter[f.folio] = { $in: [...folios] };
+    }
+    try {
+      const projection = { [f.productCode]: 1, [f.folio]: 1, [f.date]: 1, [f.nav]: 1 };
+      for await (const tx of col.find(filter, { projection }))
+        picker.add(tx[f.productCode], tx[f.folio], tx[f.date], tx[f.nav], String(tx._id));
     } catch (err) {
       throw readError(err, `ledger NAV lookup failed before ${cutoff.toISOString()}`);
     }
@@ -373,18 +381,6 @@ export class MongoLedger implements LedgerAdapter {
 /** A failed read as RECON_LEDGER_READ (a ReconError passes through as it is). */
 function readError(err: unknown, what: string): ReconError {
   return mongoError(err, 'RECON_LEDGER_READ', what);
-}
-
-/** Filters matching these keys; a numeric folio may be stored as a number. */
-function keyFilters(
-  f: LedgerRules['fields'],
-  keys: readonly { productCode: string; folio: string }[],
-): Document[] {
-  return keys.map((k) => {
-    const folios: unknown[] = [k.folio];
-    if (/^\d{1,15}$/.test(k.folio)) folios.push(Number(k.folio));
-    return { [f.productCode]: k.productCode, [f.folio]: { $in: folios } };
-  });
 }
 
 function sampleOf(id: { p: unknown; fo: unknown; t: unknown; u: unknown }): string {

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { Collection } from 'mongodb';
+import sinon from 'sinon';
 import { MongoLedger } from '../../core/ledger/mongodb.js';
 import { closeTestClient, testDb, testMongoUri, uniqueDbName } from '../support/database.js';
 import { LEDGER_RULES } from '../support/config.js';
@@ -176,4 +178,55 @@ describe("MongoDB ledger: next-day movements and NAVs from the snapshots' one re
       }
     });
   }
+
+  it('looks up the NAVs of more keys than one $or used to carry in one query, as the stream finds them', async () => {
+    const database = uniqueDbName('navs');
+    const db = await testDb(database);
+    const col = db.collection('wealth_pulse_transactions');
+    const cutoff = new Date('2024-12-24T18:30:00Z');
+    // 1,200 keys over three products, folios as text and as numbers; a NAV on most transactions.
+    const docs = [];
+    for (let k = 0; k < 1200; k++) {
+      const product = `P0${k % 3}`;
+      const folio = k % 4 === 0 ? 5000 + k : String(5000 + k);
+      for (let t = 0; t < 3; t++)
+        docs.push({
+          product_code: product,
+          folio_no: folio,
+          units: 1,
+          transaction_type: 'BUY',
+          transaction_date: new Date(Date.UTC(2024, 11, 20 + t * 2, 9)),
+          ...(t === 2 && k % 5 === 0 ? {} : { nav: 10 + ((k * 7 + t) % 90) / 4 }),
+        });
+    }
+    await col.insertMany(docs);
+    const options = { uri: testMongoUri(), database, collection: col.collectionName, rules };
+    const keys = Array.from({ length: 1200 }, (_, k) => ({
+      productCode: `P0${k % 3}`,
+      folio: String(5000 + k),
+    }));
+    try {
+      const stream = new MongoLedger({ ...options, aggregation: 'client' });
+      await stream.snapshots([{ asOf: '2024-12-24', cutoff }]);
+      const expected = await stream.latestNavs(cutoff, keys);
+      expect(expected.size).to.equal(1200);
+      // The real server answers; the spy only counts the queries the lookup sends.
+      const find = sinon.spy(Collection.prototype, 'find');
+      try {
+        const looked = await new MongoLedger({ ...options, aggregation: 'server' }).latestNavs(
+          cutoff,
+          keys,
+        );
+        expect(Object.fromEntries(looked)).to.deep.equal(Object.fromEntries(expected));
+      } finally {
+        find.restore();
+      }
+      const finds = find
+        .getCalls()
+        .filter((c) => c.thisValue.collectionName === col.collectionName);
+      expect(finds).to.have.length(1);
+    } finally {
+      await db.dropDatabase();
+    }
+  });
 });
