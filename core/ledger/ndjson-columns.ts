@@ -247,6 +247,8 @@ export class LedgerLineReader {
     private readonly path: string,
     private readonly fields: LedgerFields,
     private readonly batchSize = 8192,
+    /** Bytes read at a time (the buffer grows for a longer line). */
+    private readonly readBytes = 4 << 20,
   ) {}
 
   lines(): number {
@@ -259,7 +261,7 @@ export class LedgerLineReader {
     const source = basename(this.path);
     const fd = openSync(this.path, 'r');
     try {
-      let buf = Buffer.allocUnsafe(4 << 20);
+      let buf = Buffer.allocUnsafe(this.readBytes);
       let filled = 0; // bytes in buf; those before `from` are parsed
       let at = start;
       let eof = false;
@@ -398,7 +400,8 @@ class LineParser {
         let column: FieldColumns[number] | null = null;
         for (const c of columns)
           if (c.hash === h && c.bytes.length === n && sameBytes(b, start, c.bytes)) column = c;
-        this.seen[k] = { bytes: b.subarray(start, end).slice(), column };
+        // A copy: the read buffer is overwritten by the next read.
+        this.seen[k] = { bytes: Buffer.from(b.subarray(start, end)), column };
         return column;
       }
     }

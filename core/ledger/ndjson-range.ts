@@ -35,6 +35,8 @@ export interface LedgerRangeTask {
   /** Transactions dated on or after this are kept (movements), up to `laterLimit`. */
   laterFromMs: number;
   laterLimit: number;
+  /** Bytes read at a time (default 4 MiB; tests make it small so the buffer is refilled often). */
+  readBytes?: number;
 }
 
 /** One cut-off's sums over a range: per key (by the range's key index) and in total. */
@@ -100,7 +102,7 @@ const UNMAPPED = 3;
 /** Reads and sums one range (see LedgerRangeTask). Synchronous: it runs on a pool thread. */
 export function readLedgerRange(task: LedgerRangeTask): LedgerRange {
   const sum = new RangeSums(task);
-  const reader = new LedgerLineReader(task.path, task.fields, 4096);
+  const reader = new LedgerLineReader(task.path, task.fields, 4096, task.readBytes);
   try {
     for (const cols of reader.batches(task.start, task.end)) sum.add(cols);
   } catch (err) {
@@ -375,7 +377,9 @@ class RangeSums {
       if (k === n) return t.c;
     }
     const c = this.classOf(cols.type(r));
-    if (this.typeBytes.length < 16) this.typeBytes.push({ bytes: b.slice(from, from + n), c });
+    // A copy (Buffer#slice is a view): the read buffer is overwritten by the next read.
+    if (this.typeBytes.length < 16)
+      this.typeBytes.push({ bytes: Buffer.from(b.subarray(from, from + n)), c });
     return c;
   }
 

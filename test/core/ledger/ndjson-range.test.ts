@@ -230,4 +230,80 @@ describe('ndjson ledger read in byte ranges', () => {
     // Eight of the forms are B01/7 (a BUY and a SELL each); the rest are other keys or none.
     expect(byKey(want.positions)['B01\u00007']).to.deep.include({ transactions: 16 });
   });
+
+  it('keeps no byte of a read buffer that the next read overwrites (types and field names met before)', async () => {
+    // Types of the same length (BUY signed, SIP ignored, XXX unmapped-but-ignored) and fields in
+    // changing orders, through a 160-byte read buffer refilled every line or two.
+    const types = ['BUY', 'SIP', 'BUY', 'XXX', 'SELL', 'SIP'];
+    const lines = Array.from({ length: 300 }, (_, i) => {
+      const fields = [
+        `"product_code":"B0${i % 3}"`,
+        `"folio_no":"${100 + (i % 17)}"`,
+        `"units":${(i % 7) + 1}`,
+        `"transaction_type":"${types[i % types.length]}"`,
+        `"transaction_date":{"$date":"2024-12-2${i % 4}T10:00:00Z"}`,
+        `"nav":${(i % 11) + 1}`,
+      ];
+      if (i % 5 === 0) fields.reverse();
+      return `{${fields.join(',')}}`;
+    });
+    const file = join(dir, 'refilled.ndjson');
+    await writeFile(file, lines.join('\n'));
+    const odd = { ...rules, ignoreTypes: ['SIP'], ignoreUnmappedTypes: true };
+    const builder = new PositionBuilder(day1, odd);
+    const navs = new LatestNavs(null, day1.cutoff);
+    lines.forEach((line, i) => {
+      const tx = BSON.EJSON.parse(line, { relaxed: true }) as Record<string, unknown>;
+      builder.add({
+        productCode: tx.product_code,
+        folio: tx.folio_no,
+        type: tx.transaction_type,
+        units: Number(tx.units) * 10_000,
+        count: 1,
+      });
+      navs.add(
+        tx.product_code,
+        tx.folio_no,
+        tx.transaction_date,
+        tx.nav,
+        `refilled.ndjson:${i + 1}`,
+      );
+    });
+    const want = builder.finish();
+    const byKey = (ps: Positions) =>
+      Object.fromEntries([...ps.values()].map((p) => [keyOf(p.productCode, p.folio), p]));
+    const ledger = new NdjsonLedger(file, odd, {
+      run: async (t) => readLedgerRange({ ...t, readBytes: 160 }),
+      parts: 2,
+    });
+    const [got] = await ledger.snapshots([day1]);
+    expect(byKey(got.positions)).to.deep.equal(byKey(want.positions));
+    expect(got.ignoredTypes).to.deep.equal(want.ignoredTypes);
+    const keys = [...want.positions.values()];
+    expect(Object.fromEntries(await ledger.latestNavs(day1.cutoff, keys))).to.deep.equal(
+      Object.fromEntries(navs.result()),
+    );
+  });
+
+  it('matches member names by their bytes in this line, when the buffer holds another line where the last one was', async () => {
+    // Lines of one length, read one a read: each lies where the one before lay. The type and date
+    // members have names of one length and swap places from line to line.
+    const type = '"transaction_type":"BUY"';
+    const date = '"transaction_date":{"$date":"2024-12-20T10:00:00Z"}';
+    const lines = Array.from({ length: 6 }, (_, i) => {
+      const [first, second] = i % 2 === 0 ? [type, date] : [date, type];
+      return `{${first},${second},"product_code":"B01","folio_no":"7","units":1}`;
+    });
+    const file = join(dir, 'swapped.ndjson');
+    await writeFile(file, lines.join('\n') + '\n');
+    const ledger = new NdjsonLedger(file, rules, {
+      run: async (t) => readLedgerRange({ ...t, readBytes: lines[0].length + 1 }),
+      parts: 1,
+    });
+    const [got] = await ledger.snapshots([day1]);
+    expect([...got.positions.values()]).to.deep.equal([
+      { productCode: 'B01', folio: '7', units: 60_000, transactions: 6 },
+    ]);
+    expect(got.anomalies.badDate).to.equal(0);
+  });
 });
