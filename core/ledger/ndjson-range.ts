@@ -258,8 +258,10 @@ class ByteKeys {
       g.set(this.arena);
       this.arena = g;
     }
-    this.arena.set(b.subarray(pf, pt), this.used);
-    this.arena.set(b.subarray(ff, ft), this.used + pt - pf);
+    const a = this.arena;
+    let j = this.used;
+    for (let i = pf; i < pt; i++) a[j++] = b[i];
+    for (let i = ff; i < ft; i++) a[j++] = b[i];
     this.keyOf[e] = key;
     this.hashOf[e] = h;
     this.at[e] = this.used;
@@ -311,6 +313,7 @@ class RangeSums {
   private readonly oddKeys = new Map<string, number>();
   private readonly bytes = new ByteKeys();
   private readonly productBytes = new ByteKeys();
+  private readonly schemeBytes = new ByteKeys();
   private readonly products = new Interned();
   private readonly product: number[] = [];
   private readonly folio: string[] = [];
@@ -456,6 +459,20 @@ class RangeSums {
     const held = cols.held[r * COLS + Col.ProductCode];
     if (held === Held.Digits || (held === Held.Value && typeof cols.productCode(r) !== 'string'))
       return;
+    const at = r * COLS + Col.SchemeName;
+    const b = cols.buf;
+    const [from, to] = [cols.from[at], cols.to[at]];
+    if ((cols.held[at] === Held.Ascii || cols.held[at] === Held.Utf8) && trimmedSpan(b, from, to)) {
+      // Names repeat from key to key: found again by their bytes, a string only for a new one.
+      const h = ByteKeys.hash(b, from, to, to, to);
+      let id = this.schemeBytes.find(b, from, to, to, to, h);
+      if (id < 0) {
+        id = this.schemes.id(b.toString('utf8', from, to));
+        this.schemeBytes.insert(id, b, from, to, to, to, h);
+      }
+      this.scheme[k] = id;
+      return;
+    }
     const name = cols.schemeName(r);
     if (name !== null) this.scheme[k] = this.schemes.id(name.trim());
   }
