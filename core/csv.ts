@@ -109,18 +109,35 @@ export class CsvWriter extends ChunkedWriter {
     const whole = (m - frac) / unit;
     o = digits(buf, o, whole);
     if (frac !== 0) {
-      let d = places;
-      while (frac % 10 === 0) {
-        frac /= 10;
-        d--;
-      }
       buf[o++] = DOT;
-      // Leading zeros of the fraction, then its digits.
-      for (let lead = d - digitCount(frac); lead > 0; lead--) buf[o++] = ZERO;
-      o = digits(buf, o, frac);
+      // Every place of the fraction (leading zeros too), then the trailing zeros taken back.
+      for (let p = o + places - 1; p >= o; p--) {
+        const q = (frac / 10) | 0;
+        buf[p] = ZERO + (frac - q * 10);
+        frac = q;
+      }
+      o += places;
+      while (buf[o - 1] === ZERO) o--;
     }
     buf[o++] = COMMA;
     this.used = o;
+  }
+
+  /** Where the next byte goes: with `since`, the bytes of cells written after it. */
+  mark(): number {
+    return this.used;
+  }
+
+  /** A copy of the bytes written since `mark` (no flush between them). */
+  since(mark: number): Uint8Array {
+    return this.buf.slice(mark, this.used);
+  }
+
+  /** Bytes of whole cells, as `since` gave them. */
+  bytes(cells: Uint8Array): void {
+    this.room(cells.length);
+    this.buf.set(cells, this.used);
+    this.used += cells.length;
   }
 
   /** A cell already in its CSV form. */
@@ -131,18 +148,50 @@ export class CsvWriter extends ChunkedWriter {
   }
 }
 
-function digitCount(n: number): number {
-  let d = 1;
-  for (let p = 10; n >= p && d < 16; p *= 10) d++;
-  return d;
-}
-
 /** The decimal digits of a non-negative safe integer at `o`; returns the offset past them. */
 function digits(buf: Buffer, o: number, n: number): number {
+  // Below 2^31 the digits come from integer arithmetic, which is several times faster than
+  // floating division; above it the high part goes first, eight digits at a time.
+  if (n < 0x80000000) return smallDigits(buf, o, n | 0);
+  const high = Math.floor(n / 1e8);
+  o = digits(buf, o, high);
+  let low = (n - high * 1e8) | 0;
+  for (let p = o + 7; p >= o; p--) {
+    const q = (low / 10) | 0;
+    buf[p] = ZERO + (low - q * 10);
+    low = q;
+  }
+  return o + 8;
+}
+
+/** Digits of a non-negative integer below 2^31. */
+function digitCount(n: number): number {
+  return n < 1e5
+    ? n < 100
+      ? n < 10
+        ? 1
+        : 2
+      : n < 1e3
+        ? 3
+        : n < 1e4
+          ? 4
+          : 5
+    : n < 1e7
+      ? n < 1e6
+        ? 6
+        : 7
+      : n < 1e8
+        ? 8
+        : n < 1e9
+          ? 9
+          : 10;
+}
+
+function smallDigits(buf: Buffer, o: number, n: number): number {
   const end = o + digitCount(n);
   let p = end;
   do {
-    const q = Math.floor(n / 10);
+    const q = (n / 10) | 0;
     buf[--p] = ZERO + (n - q * 10);
     n = q;
   } while (n > 0);

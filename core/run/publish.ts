@@ -26,7 +26,7 @@ export class RowWriter implements RowSink {
 
   constructor(
     private readonly ctx: RunContext,
-    private readonly size = 10_000,
+    private readonly size = ctx.store.rowsPerBatch ?? 10_000,
   ) {}
 
   async write(row: ReconRow): Promise<void> {

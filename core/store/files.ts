@@ -3,9 +3,9 @@
  * `.partial` folder first; commit renames it into place (atomic on one filesystem), so a reader
  * never sees half a run. A failed run leaves only `failed/<run id>.json`.
  */
-import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { chunkedFileStream } from '../chunked-writer.js';
 import { csvCell, CsvWriter } from '../csv.js';
 import { ReconError } from '../errors.js';
 import { SCALE_DIGITS, unitsToNumber } from '../fixed-point.js';
@@ -42,7 +42,10 @@ export const COLUMNS: (keyof ResultDocument)[] = [
 ];
 
 export class FileStore implements ResultStore {
+  /** Lines are formatted into the chunk as rows come: a batch would only be held for nothing. */
+  readonly rowsPerBatch = 256;
   private csv: CsvWriter | null = null;
+  private cells = new LineCells();
   /** The run id and date cells, the same on every line of a run. */
   private linePrefix = '';
 
@@ -60,16 +63,17 @@ export class FileStore implements ResultStore {
   async begin(run: RunSummary): Promise<void> {
     const dir = this.partial(run);
     await mkdir(dir, { recursive: true });
-    this.csv = new CsvWriter(createWriteStream(join(dir, 'results.csv')));
+    this.csv = new CsvWriter(chunkedFileStream(join(dir, 'results.csv')));
     this.csv.write(COLUMNS.join(',') + '\n');
     this.linePrefix = `${csvCell(run.runId)},${run.startedAt.toISOString()},`;
+    this.cells = new LineCells();
   }
 
   async writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void> {
     if (!this.csv) throw new ReconError('RECON_INTERNAL', 'file store: writeRows before begin');
     for (const row of rows) {
       this.csv.write(this.linePrefix);
-      writeResultCells(this.csv, row);
+      writeResultCells(this.csv, row, this.cells);
       if (this.csv.full) await this.csv.flush();
     }
   }
@@ -152,16 +156,50 @@ export class FileStore implements ResultStore {
 /** The break cells of a matched row, all empty. */
 const MATCHED_TAIL = ','.repeat(COLUMNS.length - COLUMNS.indexOf('first_seen'));
 
+const UNSEEN = Symbol('unseen');
+
+/** The bytes of a run of cells, kept while the values they were written from repeat. */
+class RepeatedCells {
+  private keys: unknown[] = [UNSEEN, UNSEEN, UNSEEN, UNSEEN];
+  bytes: Uint8Array = new Uint8Array(0);
+
+  /** The values are the ones last kept (the same strings: compared, never re-encoded). */
+  matches(a: unknown, b: unknown, c: unknown, d: unknown): boolean {
+    const k = this.keys;
+    return k[0] === a && k[1] === b && k[2] === c && k[3] === d;
+  }
+
+  keep(bytes: Uint8Array, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    this.bytes = bytes;
+    this.keys = [a, b, c, d];
+  }
+}
+
+/**
+ * What repeats from line to line: day, source and status; an unexplained break's first-seen, age
+ * and lifecycle. A bad day writes millions of lines, most of whose cells are the line before's.
+ */
+class LineCells {
+  readonly head = new RepeatedCells();
+  readonly age = new RepeatedCells();
+}
+
 /**
  * A result row's cells after the run id and date: the cells of its stored document
  * (`resultDocument`) as `csvCell` writes them, without building the document (a bad day writes
  * millions of lines).
  */
-function writeResultCells(csv: CsvWriter, row: ReconRow): void {
+function writeResultCells(csv: CsvWriter, row: ReconRow, cells: LineCells): void {
   const d = row.decimals;
-  csv.text(row.asOf);
-  csv.text(row.source);
-  csv.text(row.status);
+  const { head, age } = cells;
+  if (head.matches(row.asOf, row.source, row.status, 0)) csv.bytes(head.bytes);
+  else {
+    const at = csv.mark();
+    csv.text(row.asOf);
+    csv.text(row.source);
+    csv.text(row.status);
+    head.keep(csv.since(at), row.asOf, row.source, row.status, 0);
+  }
   csv.text(row.productCode);
   csv.text(row.folio);
   csv.text(row.schemeName);
@@ -176,13 +214,21 @@ function writeResultCells(csv: CsvWriter, row: ReconRow): void {
     return csv.endLine();
   }
   const r = row.reason;
-  csv.text(row.firstSeen);
-  csv.value(row.ageDays);
-  csv.text(row.lifecycle);
-  csv.text(row.reopenedAfter);
-  csv.text(r?.code);
-  if (r) csv.value(reasonDetail(r));
-  else csv.empty();
+  if (!r && age.matches(row.firstSeen, row.ageDays, row.lifecycle, row.reopenedAfter))
+    csv.bytes(age.bytes);
+  else {
+    const at = csv.mark();
+    csv.text(row.firstSeen);
+    csv.value(row.ageDays);
+    csv.text(row.lifecycle);
+    csv.text(row.reopenedAfter);
+    csv.text(r?.code);
+    if (r) csv.value(reasonDetail(r));
+    else {
+      csv.empty();
+      age.keep(csv.since(at), row.firstSeen, row.ageDays, row.lifecycle, row.reopenedAfter);
+    }
+  }
   if (row.nav === null || row.nav === undefined) csv.empty();
   else writeUnits(csv, row.nav, SCALE_DIGITS);
   csv.text(row.navSource);
@@ -204,10 +250,13 @@ function reasonDetail(r: NonNullable<ReconRow['reason']>): ResultDocument['reaso
  * `unitsToNumber(units, decimals)` as a cell, from the integer: rounded half away from zero to
  * `decimals` places.
  */
+/** 10^(SCALE_DIGITS - d): ten-thousandths per last place of `d` decimals. */
+const STEPS = Array.from({ length: SCALE_DIGITS + 1 }, (_, d) => 10 ** (SCALE_DIGITS - d));
+
 export function writeUnits(csv: CsvWriter, units: number, decimals: number): void {
   if (!Number.isSafeInteger(units)) return csv.number(unitsToNumber(units, decimals));
   const d = Math.max(0, Math.min(SCALE_DIGITS, decimals));
-  const step = 10 ** (SCALE_DIGITS - d);
+  const step = STEPS[d];
   const rounded = Math.floor((Math.abs(units) + step / 2) / step);
   csv.decimal(units < 0 ? -rounded : rounded, d);
 }
