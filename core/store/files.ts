@@ -3,9 +3,9 @@
  * `.partial` folder first; commit renames it into place (atomic on one filesystem), so a reader
  * never sees half a run. A failed run leaves only `failed/<run id>.json`.
  */
+import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chunkedFileStream } from '../chunked-writer.js';
 import { csvCell, CsvWriter } from '../csv.js';
 import { ReconError } from '../errors.js';
 import { SCALE_DIGITS, unitsToNumber } from '../fixed-point.js';
@@ -63,7 +63,7 @@ export class FileStore implements ResultStore {
   async begin(run: RunSummary): Promise<void> {
     const dir = this.partial(run);
     await mkdir(dir, { recursive: true });
-    this.csv = new CsvWriter(chunkedFileStream(join(dir, 'results.csv')));
+    this.csv = new CsvWriter(createWriteStream(join(dir, 'results.csv')));
     this.csv.write(COLUMNS.join(',') + '\n');
     this.linePrefix = `${csvCell(run.runId)},${run.startedAt.toISOString()},`;
     this.cells = new LineCells();
