@@ -140,6 +140,17 @@ export class CsvWriter extends ChunkedWriter {
     this.used += cells.length;
   }
 
+  /** The number cell written from `mark` to `end` (marks), again with the opposite sign. */
+  negated(mark: number, end: number): void {
+    this.room(end - mark + 1);
+    const buf = this.buf;
+    let o = this.used;
+    if (buf[mark] === MINUS) mark++;
+    else if (!(buf[mark] === ZERO && buf[mark + 1] === COMMA)) buf[o++] = MINUS;
+    for (let i = mark; i < end; i++) buf[o++] = buf[i];
+    this.used = o;
+  }
+
   /** A cell already in its CSV form. */
   private slow(cell: string): void {
     this.room(cell.length * MAX_BYTES_PER_UNIT + 1);

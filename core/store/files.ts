@@ -47,7 +47,7 @@ export class FileStore implements ResultStore {
   private csv: CsvWriter | null = null;
   private cells = new LineCells();
   /** The run id and date cells, the same on every line of a run. */
-  private linePrefix = '';
+  private linePrefix: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly dir: string) {}
 
@@ -65,14 +65,14 @@ export class FileStore implements ResultStore {
     await mkdir(dir, { recursive: true });
     this.csv = new CsvWriter(createWriteStream(join(dir, 'results.csv')));
     this.csv.write(COLUMNS.join(',') + '\n');
-    this.linePrefix = `${csvCell(run.runId)},${run.startedAt.toISOString()},`;
+    this.linePrefix = Buffer.from(`${csvCell(run.runId)},${run.startedAt.toISOString()},`);
     this.cells = new LineCells();
   }
 
   async writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void> {
     if (!this.csv) throw new ReconError('RECON_INTERNAL', 'file store: writeRows before begin');
     for (const row of rows) {
-      this.csv.write(this.linePrefix);
+      this.csv.bytes(this.linePrefix);
       writeResultCells(this.csv, row, this.cells);
       if (this.csv.full) await this.csv.flush();
     }
@@ -157,6 +157,9 @@ export class FileStore implements ResultStore {
 const MATCHED_TAIL = ','.repeat(COLUMNS.length - COLUMNS.indexOf('first_seen'));
 
 const UNSEEN = Symbol('unseen');
+const FILE_CELL = Buffer.from('file,');
+const TRUE_CELL = Buffer.from('true,');
+const FALSE_CELL = Buffer.from('false,');
 
 /** The bytes of a run of cells, kept while the values they were written from repeat. */
 class RepeatedCells {
@@ -203,11 +206,22 @@ function writeResultCells(csv: CsvWriter, row: ReconRow, cells: LineCells): void
   csv.text(row.productCode);
   csv.text(row.folio);
   csv.text(row.schemeName);
+  const dbfUnitsAt = csv.mark();
   if (row.dbfUnits === null) csv.empty();
   else writeUnits(csv, row.dbfUnits, d);
+  const dbfUnitsEnd = csv.mark();
   if (row.mongoUnits === null) csv.empty();
   else writeUnits(csv, row.mongoUnits, d);
-  writeUnits(csv, row.difference, d);
+  // A file row's difference is minus its units when the ledger has none: the cell is theirs,
+  // negated (the rounding is symmetric), not formatted again.
+  if (
+    row.mongoUnits === null &&
+    row.dbfUnits !== null &&
+    Number.isSafeInteger(row.dbfUnits) &&
+    row.difference === -row.dbfUnits
+  )
+    csv.negated(dbfUnitsAt, dbfUnitsEnd);
+  else writeUnits(csv, row.difference, d);
   csv.number(row.dbfRows);
   if (row.status === 'matched') {
     csv.write(MATCHED_TAIL);
@@ -231,11 +245,12 @@ function writeResultCells(csv: CsvWriter, row: ReconRow, cells: LineCells): void
   }
   if (row.nav === null || row.nav === undefined) csv.empty();
   else writeUnits(csv, row.nav, SCALE_DIGITS);
-  csv.text(row.navSource);
+  if (row.navSource === 'file') csv.bytes(FILE_CELL);
+  else csv.text(row.navSource);
   // Stored rupees are paise / 100.
   if (row.valuePaise === null || row.valuePaise === undefined) csv.empty();
   else csv.decimal(row.valuePaise, 2);
-  csv.text(row.immaterial === true ? 'true' : 'false');
+  csv.bytes(row.immaterial === true ? TRUE_CELL : FALSE_CELL);
   csv.endLine();
 }
 

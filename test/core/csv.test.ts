@@ -113,6 +113,34 @@ const awkward: ReconRow[] = [
     immaterial: true,
     valuePaise: -1,
   },
+  // File rows the ledger lacks (their difference cell is their units cell negated), new and of
+  // this day, next to one with a reason and the same age: every run of repeated cells is broken.
+  { ...base, ...brk, status: 'dbf_only', dbfUnits: 0, mongoUnits: null, difference: 0 },
+  {
+    ...base,
+    ...brk,
+    status: 'dbf_only',
+    dbfUnits: -4_500,
+    mongoUnits: null,
+    difference: 4_500,
+    navSource: 'ledger',
+    lifecycle: 'new',
+    firstSeen: '2024-12-24',
+    ageDays: 0,
+    reason: { code: 'pledged' },
+  },
+  {
+    ...base,
+    ...brk,
+    status: 'dbf_only',
+    dbfUnits: 12_345_678_951,
+    mongoUnits: null,
+    difference: -12_345_678_951,
+    decimals: 2,
+    lifecycle: 'new',
+    firstSeen: '2024-12-24',
+    ageDays: 0,
+  },
 ];
 
 describe('the CSV writer', () => {
