@@ -45,9 +45,7 @@ export class FileStore implements ResultStore {
   /** Lines are formatted into the chunk as rows come: a batch would only be held for nothing. */
   readonly rowsPerBatch = 256;
   private csv: CsvWriter | null = null;
-  private cells = new LineCells();
-  /** The run id and date cells, the same on every line of a run. */
-  private linePrefix: Uint8Array = new Uint8Array(0);
+  private cells = new LineCells(new Uint8Array(0));
 
   constructor(private readonly dir: string) {}
 
@@ -65,14 +63,14 @@ export class FileStore implements ResultStore {
     await mkdir(dir, { recursive: true });
     this.csv = new CsvWriter(createWriteStream(join(dir, 'results.csv')));
     this.csv.write(COLUMNS.join(',') + '\n');
-    this.linePrefix = Buffer.from(`${csvCell(run.runId)},${run.startedAt.toISOString()},`);
-    this.cells = new LineCells();
+    this.cells = new LineCells(
+      Buffer.from(`${csvCell(run.runId)},${run.startedAt.toISOString()},`),
+    );
   }
 
   async writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void> {
     if (!this.csv) throw new ReconError('RECON_INTERNAL', 'file store: writeRows before begin');
     for (const row of rows) {
-      this.csv.bytes(this.linePrefix);
       writeResultCells(this.csv, row, this.cells);
       if (this.csv.full) await this.csv.flush();
     }
@@ -183,8 +181,12 @@ class RepeatedCells {
  * and lifecycle. A bad day writes millions of lines, most of whose cells are the line before's.
  */
 class LineCells {
+  /** The run id and date cells, then day, source and status. */
   readonly head = new RepeatedCells();
   readonly age = new RepeatedCells();
+
+  /** @param linePrefix the run id and date cells, the same on every line of a run */
+  constructor(readonly linePrefix: Uint8Array) {}
 }
 
 /**
@@ -198,6 +200,7 @@ function writeResultCells(csv: CsvWriter, row: ReconRow, cells: LineCells): void
   if (head.matches(row.asOf, row.source, row.status, 0)) csv.bytes(head.bytes);
   else {
     const at = csv.mark();
+    csv.bytes(cells.linePrefix);
     csv.text(row.asOf);
     csv.text(row.source);
     csv.text(row.status);
