@@ -115,14 +115,18 @@ function openRun(
 ): RunContext {
   const { config, baseDir } = options.loaded;
   const run = startRun(config, selected, startedAt);
+  const pool = options.pool ?? new ReconPool(config.pool.threads);
   return {
     config,
     baseDir,
     run,
     log: options.logger.child({ runId: run.runId }),
     store: createStore(config, baseDir),
-    ledger: createLedger(config, baseDir),
-    pool: options.pool ?? new ReconPool(config.pool.threads),
+    ledger: createLedger(config, baseDir, {
+      run: (task) => pool.ledgerRange(task),
+      parts: pool.threads,
+    }),
+    pool,
     timer: stageTimer(run),
     tolerance,
     signal: options.signal,

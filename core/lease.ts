@@ -27,8 +27,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Collection } from 'mongodb';
-import { MongoServerError } from 'mongodb';
 import { ReconError } from './errors.js';
+import { isDriverError } from './mongo-client.js';
 
 export interface LeaseDoc {
   /** `<name>|<token>`. */
@@ -113,7 +113,7 @@ export class Lease {
         job: job ?? null,
       });
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) {
+      if (isDriverError(err, 'MongoServerError') && err.code === 11000) {
         const winner = await col.findOne({ _id: this.docId(token) });
         return this.refuse(
           'held',

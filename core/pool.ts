@@ -1,14 +1,16 @@
 /**
  * The Piscina pool and the task contract. Only plain data crosses: a DecodeTask in (file path,
  * offsets, column layout, plugin specifier) and a range's rows out (typed arrays); a MergeTask in
- * (a partition's rows, the shared ledger index) and its judged table out.
+ * (a partition's rows, the shared ledger index) and its judged table out; a LedgerRangeTask in
+ * (an ndjson ledger's path, a byte range, the cut-offs and type rules) and its sums out.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { reviveError } from './errors.js';
 import type { RangeRows } from './dbf/decoder.js';
+import type { LedgerRange, LedgerRangeTask } from './ledger/ndjson-range.js';
 import type { MergeTask, PartitionTable } from './merge-judge.js';
-import type { DecodeResult, DecodeTask, MergeResult } from './worker.js';
+import type { DecodeResult, DecodeTask, LedgerRangeResult, MergeResult } from './worker.js';
 
 /** How long closing the pool may wait for its threads to report their exit. */
 const POOL_CLOSE_TIMEOUT_MS = 3_000;
@@ -37,6 +39,12 @@ export class ReconPool {
     const result = (await this.piscina.run(task, { name: 'merge', signal })) as MergeResult;
     if (!result.ok) throw reviveError(result.error);
     return result.table;
+  }
+
+  async ledgerRange(task: LedgerRangeTask): Promise<LedgerRange> {
+    const result = (await this.piscina.run(task, { name: 'ledgerRange' })) as LedgerRangeResult;
+    if (!result.ok) throw reviveError(result.error);
+    return result.range;
   }
 
   /**

@@ -1,10 +1,12 @@
 /**
  * Worker entry. `decode` loads the plugin by specifier (cached per thread) and decodes one record
- * range; `merge` sums and judges one merge partition. Errors come back as plain data so their code
+ * range; `merge` sums and judges one merge partition; `ledgerRange` reads and sums one byte range
+ * of an ndjson ledger. Errors come back as plain data so their code
  * and context survive the thread boundary.
  */
 import { asReconError, type SerializedError } from './errors.js';
 import { decodeRange, type RangeRows, type RangeTask } from './dbf/decoder.js';
+import { readLedgerRange, type LedgerRange, type LedgerRangeTask } from './ledger/ndjson-range.js';
 import { mergePartition, type MergeTask, type PartitionTable } from './merge-judge.js';
 import { loadPlugin } from './plugin.js';
 
@@ -16,6 +18,9 @@ export type DecodeResult =
   { ok: true; rows: RangeRows; ms: number } | { ok: false; error: SerializedError };
 export type MergeResult =
   { ok: true; table: PartitionTable; ms: number } | { ok: false; error: SerializedError };
+
+export type LedgerRangeResult =
+  { ok: true; range: LedgerRange } | { ok: false; error: SerializedError };
 
 export async function decode(task: DecodeTask): Promise<DecodeResult> {
   const started = performance.now();
@@ -32,6 +37,14 @@ export function merge(task: MergeTask): MergeResult {
   const started = performance.now();
   try {
     return { ok: true, table: mergePartition(task), ms: performance.now() - started };
+  } catch (err) {
+    return { ok: false, error: asReconError(err).toJSON() };
+  }
+}
+
+export function ledgerRange(task: LedgerRangeTask): LedgerRangeResult {
+  try {
+    return { ok: true, range: readLedgerRange(task) };
   } catch (err) {
     return { ok: false, error: asReconError(err).toJSON() };
   }

@@ -9,7 +9,6 @@ import type { Logger } from '../logger.js';
 import { listLocalFiles, type FetchedFile } from './local.js';
 import { checkDeliveredName } from './names.js';
 import type { RunStaging } from './staging.js';
-import { fetchSftp } from './sftp.js';
 import { extractZip, isZip } from './zip.js';
 
 export interface SourceFile extends FetchedFile {
@@ -29,6 +28,8 @@ export async function fetchSource(
   let delivered: SourceFile[];
   if (f.type === 'sftp') {
     const stagingDir = await staging.dirFor(stagingRoot);
+    // Loaded here: the SSH stack is not needed by a run that reads local folders.
+    const { fetchSftp } = await import('./sftp.js');
     delivered = await fetchSftp(
       {
         source: src.name,

@@ -1,13 +1,18 @@
 import { ledgerRules, resolvePath } from '../../config/loaded.js';
 import type { ReconConfig } from '../../config/schema.js';
 import { MongoLedger } from './mongodb.js';
-import { NdjsonLedger } from './ndjson.js';
+import { NdjsonLedger, type LedgerRangeRunner } from './ndjson.js';
 import type { LedgerAdapter } from './types.js';
 
-export function createLedger(config: ReconConfig, baseDir: string): LedgerAdapter {
+/** `ranges` reads an ndjson ledger's byte ranges on the pool's threads (else: here, as one). */
+export function createLedger(
+  config: ReconConfig,
+  baseDir: string,
+  ranges: LedgerRangeRunner | null = null,
+): LedgerAdapter {
   const l = config.ledger;
   if (l.type === 'ndjson')
-    return new NdjsonLedger(resolvePath(baseDir, l.path), ledgerRules(config));
+    return new NdjsonLedger(resolvePath(baseDir, l.path), ledgerRules(config), ranges);
   return new MongoLedger({
     uri: l.uri,
     database: l.database,

@@ -4,7 +4,7 @@
  * (missing, not a number, zero or negative) are passed over. Ties on the timestamp go to the
  * larger id, so the choice never depends on the order the server returns documents in.
  */
-import { unitsFromValue } from './mongodb.js';
+import { unitsFromValue } from './units-value.js';
 import { keyText } from './positions.js';
 import { keyOf } from '../keys/text-key.js';
 
@@ -30,9 +30,12 @@ export class LatestNavs {
     const p = keyText(productCode),
       f = keyText(folio);
     if (p === null || f === null) return;
-    const key = keyOf(p, f);
+    this.offer(keyOf(p, f), when.getTime(), id, nav);
+  }
+
+  /** A usable NAV (ten-thousandths, > 0) of a key's transaction at `at` (epoch ms). */
+  offer(key: string, at: number, id: string, nav: number): void {
     if (this.wanted !== null && !this.wanted.has(key)) return;
-    const at = when.getTime();
     const b = this.best.get(key);
     if (b === undefined || at > b.at || (at === b.at && id > b.id))
       this.best.set(key, { at, id, nav });

@@ -17,9 +17,10 @@
  * runs a day past the last cut-off, or in `server` mode from one range read beside the
  * aggregation; in `client` mode the ledger NAVs of breaks from the stream too.
  */
-import { Decimal128, type Collection, type Document } from 'mongodb';
+import type { Collection, Document } from 'mongodb';
 import { ReconError } from '../errors.js';
-import { addUnits, parseUnitsText, unitsFromDouble, unitsFromDoubleSum } from '../fixed-point.js';
+import { addUnits, unitsFromDouble, unitsFromDoubleSum } from '../fixed-point.js';
+import { unitsFromValue } from './units-value.js';
 import { keyOf } from '../keys/text-key.js';
 import { mongoClient, mongoError } from '../mongo-client.js';
 import { LatestNavs } from './latest-nav.js';
@@ -384,22 +385,6 @@ function keyFilters(
     if (/^\d{1,15}$/.test(k.folio)) folios.push(Number(k.folio));
     return { [f.productCode]: k.productCode, [f.folio]: { $in: folios } };
   });
-}
-
-/** Decimal128, numeric strings and numbers to ten-thousandths; anything else is not a number. */
-export function unitsFromValue(value: unknown): number | null {
-  if (typeof value === 'number') return unitsFromDouble(value);
-  if (typeof value === 'string') return parseUnitsText(value);
-  if (
-    value instanceof Decimal128 ||
-    (typeof value === 'object' &&
-      value !== null &&
-      (value as { _bsontype?: string })._bsontype === 'Decimal128')
-  ) {
-    return parseUnitsText(String(value));
-  }
-  if (typeof value === 'bigint') return parseUnitsText(value.toString());
-  return null;
 }
 
 function sampleOf(id: { p: unknown; fo: unknown; t: unknown; u: unknown }): string {

@@ -90,17 +90,7 @@ export class PositionBuilder {
   }
 
   finish(): LedgerSnapshot {
-    if (this.unmapped.size > 0) {
-      const list = [...this.unmapped]
-        .sort((a, b) => b[1] - a[1])
-        .map(([t, n]) => `${t} (${n})`)
-        .join(', ');
-      throw new ReconError(
-        'RECON_LEDGER_UNMAPPED_TYPE',
-        `ledger has transaction types with no sign mapping as of ${this.cutoff.asOf}: ${list}; map them in ledger.typeSigns or list them in ledger.ignoreTypes`,
-        { types: Object.fromEntries(this.unmapped) },
-      );
-    }
+    if (this.unmapped.size > 0) throw unmappedTypes(this.cutoff.asOf, this.unmapped);
     return {
       ...this.cutoff,
       positions: this.positions,
@@ -113,6 +103,19 @@ export class PositionBuilder {
   private sample(id: string | undefined): void {
     if (id !== undefined && this.anomalies.samples.length < 10) this.anomalies.samples.push(id);
   }
+}
+
+/** The error for transaction types that config neither signs nor ignores, commonest first. */
+export function unmappedTypes(asOf: string, unmapped: ReadonlyMap<string, number>): ReconError {
+  const list = [...unmapped]
+    .sort((a, b) => b[1] - a[1])
+    .map(([t, n]) => `${t} (${n})`)
+    .join(', ');
+  return new ReconError(
+    'RECON_LEDGER_UNMAPPED_TYPE',
+    `ledger has transaction types with no sign mapping as of ${asOf}: ${list}; map them in ledger.typeSigns or list them in ledger.ignoreTypes`,
+    { types: Object.fromEntries(unmapped) },
+  );
 }
 
 /**

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { formatRupees } from '../breaks/value.js';
 import type { ReportFormat } from '../../config/schema.js';
 import { ChunkedWriter } from '../chunked-writer.js';
@@ -117,6 +117,8 @@ async function htmlReport(data: ReportData, out: ChunkedWriter): Promise<void> {
 }
 
 async function xlsx(data: ReportData, path: string, sheetRows: number): Promise<void> {
+  // Loaded here, not at start-up: exceljs alone takes a quarter of a second to load.
+  const { default: ExcelJS } = await import('exceljs');
   // Inline strings: a shared-strings table would hold every distinct text until the end.
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({
     filename: path,

@@ -22,10 +22,9 @@
  * at its own commit (superseded, nothing published) or committed first and then loses its rows to
  * the later run's cleanup, which starts only after the earlier run's last write.
  */
-import type { Collection, Db, Filter, ObjectId } from 'mongodb';
-import { MongoBulkWriteError } from 'mongodb';
+import type { Collection, Db, Filter, MongoBulkWriteError, ObjectId } from 'mongodb';
 import { ReconError } from '../errors.js';
-import { mongoDb, mongoError } from '../mongo-client.js';
+import { isDriverError, mongoDb, mongoError } from '../mongo-client.js';
 import type { ReconRow } from '../reconcile.js';
 import {
   coverageOf,
@@ -185,7 +184,7 @@ export class MongoStore extends StoreCollections implements ResultStore {
           await results.insertMany(docs, { ordered: false });
         } catch (err) {
           // A retried batch whose rows are already in: the unique index refused them all.
-          if (!(err instanceof MongoBulkWriteError && onlyDuplicates(err))) failure ??= err;
+          if (!(isDriverError(err, 'MongoBulkWriteError') && onlyDuplicates(err))) failure ??= err;
         }
       }
     };

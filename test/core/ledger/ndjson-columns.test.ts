@@ -11,7 +11,7 @@ import {
   parseLedgerLine,
   readLedgerColumns,
 } from '../../../core/ledger/ndjson-columns.js';
-import { unitsFromValue } from '../../../core/ledger/mongodb.js';
+import { unitsFromValue } from '../../../core/ledger/units-value.js';
 import { keyText } from '../../../core/ledger/positions.js';
 import { DEFAULT_LEDGER_FIELDS } from '../../../core/ledger/types.js';
 
@@ -60,13 +60,13 @@ function viaColumns(line: string, lineNo = 1): Outcome {
     );
   }
   return {
-    productCode: keyText(cols.productCode[0]),
-    folio: keyText(cols.folio[0]),
-    type: typeof cols.type[0] === 'string' ? cols.type[0] : String(cols.type[0]),
+    productCode: keyText(cols.productCode(0)),
+    folio: keyText(cols.folio(0)),
+    type: typeof cols.type(0) === 'string' ? cols.type(0) : String(cols.type(0)),
     units,
     dateMs: cols.dateMs[0],
-    scheme: cols.schemeName[0],
-    id: cols.id[0],
+    scheme: cols.schemeName(0),
+    id: cols.id(0),
   };
 }
 
@@ -288,7 +288,7 @@ describe('ndjson ledger lines as columns', () => {
       for await (const cols of readLedgerColumns(join(dir, 'l.ndjson'), DEFAULT_LEDGER_FIELDS, 4)) {
         expect(cols.length).to.be.within(1, 4);
         for (let r = 0; r < cols.length; r++)
-          seen.push({ id: cols.id[r], units: cols.units[r], lineNo: cols.lineNo[r] });
+          seen.push({ id: cols.id(r), units: cols.units[r], lineNo: cols.lineNo[r] });
       }
       expect(seen.map((s) => s.id)).to.deep.equal(lines.map((_, i) => `t${i}`));
       expect(seen.map((s) => s.units)).to.deep.equal(lines.map((_, i) => i * 10_000));

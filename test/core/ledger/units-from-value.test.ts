@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Decimal128, Double, Int32, Long } from 'mongodb';
-import { unitsFromValue } from '../../../core/ledger/mongodb.js';
+import { unitsFromValue } from '../../../core/ledger/units-value.js';
 
 describe('ledger unit values', () => {
   it('accepts Decimal128, int, double, long and numeric strings exactly', () => {

@@ -1,0 +1,226 @@
+import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BSON } from 'mongodb';
+import { ReconError } from '../../../core/errors.js';
+import { LatestNavs } from '../../../core/ledger/latest-nav.js';
+import { numberish } from '../../../core/ledger/ndjson-columns.js';
+import { PositionBuilder } from '../../../core/ledger/positions.js';
+import { NdjsonLedger } from '../../../core/ledger/ndjson.js';
+import { ledgerRanges, readLedgerRange } from '../../../core/ledger/ndjson-range.js';
+import { ReconPool } from '../../../core/pool.js';
+import { LEDGER_RULES } from '../../support/config.js';
+
+const day1 = { asOf: '2024-12-24', cutoff: new Date('2024-12-24T18:30:00Z') };
+const day2 = { asOf: '2024-12-25', cutoff: new Date('2024-12-25T18:30:00Z') };
+const rules = { ...LEDGER_RULES, ignoreTypes: ['DIVIDEND'] };
+
+/** A ledger line; `extra` is put in as it is (a nav, a scheme name). */
+function tx(
+  id: string | null,
+  product: string,
+  folio: string,
+  type: string,
+  units: string,
+  date: string,
+  extra = '',
+): string {
+  return `{${id === null ? '' : `"_id":"${id}",`}"product_code":"${product}","folio_no":${folio},"units":${units},"transaction_type":"${type}","transaction_date":{"$date":"${date}"}${extra}}`;
+}
+
+// Lines that exercise every sum a range keeps: keys met in several ranges, NAV ties decided by
+// the file's line numbers (no _id), anomalies with their lines, ignored types, blank lines, names.
+const LINES = [
+  tx('a', 'B01', '"1"', 'BUY', '10', '2024-12-20T09:00:00Z', ',"nav":10.5,"scheme_name":" One "'),
+  tx(null, 'B01', '"1"', 'BUY', '1', '2024-12-21T09:00:00Z', ',"nav":11'),
+  '',
+  tx(null, 'B01', '"1"', 'SELL', '0.5', '2024-12-21T09:00:00Z', ',"nav":12'),
+  tx('c', 'B02', '7', 'BUY', '{"$numberDecimal":"3.3333"}', '2024-12-22T09:00:00Z', ',"nav":"40"'),
+  tx('d', 'B02', '"7"', 'DIVIDEND', '1', '2024-12-22T10:00:00Z', ',"nav":41'),
+  tx('e', 'B03', '""', 'BUY', '1', '2024-12-22T10:00:00Z'),
+  tx('f', 'B03', '"9"', 'BUY', '"abc"', '2024-12-22T10:00:00Z', ',"scheme_name":"Nine"'),
+  '{"_id":"g","product_code":"B03","folio_no":"9","units":1,"transaction_type":"BUY","transaction_date":"2024-12-22"}',
+  '   ',
+  tx(null, 'B01', '"1"', 'BUY', '2.25', '2024-12-24T18:30:00Z', ',"nav":13'),
+  tx('h', 'B04', '"5"', 'SELL', '5', '2024-12-25T10:00:00Z', ',"nav":0'),
+  tx(null, 'B01', '"1"', 'BUY', '1', '2024-12-21T09:00:00Z', ',"nav":11.5'),
+  tx('i', 'B02', '"7"', 'BUY', '1', '2024-12-26T01:00:00Z', ',"nav":50'),
+];
+
+describe('ndjson ledger read in byte ranges', () => {
+  let dir: string;
+  let path: string;
+  let pool: ReconPool;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ndjson-range-'));
+    path = join(dir, 'ledger.ndjson');
+    await writeFile(path, LINES.join('\n') + '\n');
+    pool = new ReconPool(2);
+  });
+  after(async () => {
+    await pool.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Everything a ledger gives for the two days, as plain data. */
+  async function everything(ledger: NdjsonLedger) {
+    const snaps = await ledger.snapshots([day1, day2]);
+    const keys = [
+      { productCode: 'B01', folio: '1' },
+      { productCode: 'B02', folio: '7' },
+      { productCode: 'B03', folio: '9' },
+      { productCode: 'B04', folio: '5' },
+    ];
+    const plain = <V>(m: Map<string, V>) =>
+      Object.fromEntries([...m].map(([k, v]) => [k.replace('\u0000', '/'), v]));
+    return {
+      snapshots: snaps.map((s) => ({ ...s, positions: [...s.positions.values()] })),
+      navs: await Promise.all(
+        [day1, day2].map(async (d) => plain(await ledger.latestNavs(d.cutoff, keys))),
+      ),
+      moves: plain(await ledger.movements(day1.cutoff, day2.cutoff)),
+      names: plain(await ledger.schemeNames(keys)),
+    };
+  }
+
+  it('gives what one read of the whole file gives, however the file is cut and wherever the ranges are read', async () => {
+    const whole = await everything(new NdjsonLedger(path, rules));
+    expect(whole.snapshots[0].positions).to.deep.equal([
+      { productCode: 'B01', folio: '1', units: 115_000, transactions: 4 },
+      { productCode: 'B02', folio: '7', units: 33_333, transactions: 1 },
+    ]);
+    expect(whole.snapshots[0].anomalies).to.deep.equal({
+      missingKey: 1,
+      nonNumericUnits: 1,
+      badDate: 1,
+      samples: ['ledger.ndjson:7', 'ledger.ndjson:8', 'ledger.ndjson:9'],
+    });
+    expect(whole.snapshots[0].ignoredTypes).to.deep.equal({ DIVIDEND: 1 });
+    expect(whole.snapshots[1].positions.map((p) => p.units)).to.deep.equal([
+      137_500, 33_333, -50_000,
+    ]);
+    // Lines 2, 4 and 13 share B01's latest timestamp before day 1 ends: the largest id text wins,
+    // and without an _id that is the file and line ("ledger.ndjson:4" > ":2" > ":13").
+    expect(whole.navs[0]).to.deep.equal({ 'B01/1': 120_000, 'B02/7': 410_000 });
+    expect(whole.navs[1]).to.deep.equal({ 'B01/1': 130_000, 'B02/7': 410_000 });
+    expect(whole.moves).to.deep.equal({
+      'B01/1': { units: 22_500, ids: ['ledger.ndjson:11'] },
+      'B04/5': { units: -50_000, ids: ['h'] },
+    });
+    expect(whole.names).to.deep.equal({ 'B01/1': 'One', 'B03/9': 'Nine' });
+
+    for (const parts of [2, 3, 5, 14]) {
+      const spans = ledgerRanges(path, parts);
+      expect(spans.length, `${parts} parts`).to.be.greaterThan(1);
+      const here = new NdjsonLedger(path, rules, {
+        run: async (t) => readLedgerRange(t),
+        parts,
+      });
+      expect(await everything(here), `${parts} ranges read here`).to.deep.equal(whole);
+    }
+    const inPool = new NdjsonLedger(path, rules, { run: (t) => pool.ledgerRange(t), parts: 3 });
+    expect(await everything(inPool), 'three ranges read on the pool').to.deep.equal(whole);
+  });
+
+  it('cuts a file only after newlines, into ranges that cover it once', () => {
+    for (const parts of [1, 2, 4, 100]) {
+      const spans = ledgerRanges(path, parts);
+      expect(spans[0].start).to.equal(0);
+      for (let i = 1; i < spans.length; i++) expect(spans[i].start).to.equal(spans[i - 1].end);
+      expect(spans.at(-1)!.end).to.equal(LINES.join('\n').length + 1);
+    }
+  });
+
+  it("names the file's own line number when a line in a later range is not extended JSON", async () => {
+    const bad = join(dir, 'bad.ndjson');
+    const lines = [...LINES];
+    lines[11] = '{"_id":"x","units":1,"transaction_type":"BUY",}';
+    await writeFile(bad, lines.join('\n') + '\n');
+    for (const parts of [1, 4]) {
+      const ledger = new NdjsonLedger(bad, rules, { run: (t) => pool.ledgerRange(t), parts });
+      const err = await ledger.snapshots([day1]).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, `${parts} parts`).to.be.instanceOf(ReconError);
+      expect((err as ReconError).code).to.equal('RECON_LEDGER_READ');
+      expect((err as ReconError).message).to.match(/^bad\.ndjson: line 12 is not extended JSON/);
+      expect((err as ReconError).context.record).to.equal(12);
+    }
+  });
+
+  it('refuses an unmapped transaction type met in any range, with its count over the whole file', async () => {
+    const odd = join(dir, 'odd.ndjson');
+    const lines = [...LINES, tx('y', 'B05', '"1"', 'SWITCH', '1', '2024-12-20T09:00:00Z')];
+    lines.unshift(tx('z', 'B05', '"1"', 'switch ', '1', '2024-12-20T09:00:00Z'));
+    await writeFile(odd, lines.join('\n'));
+    const ledger = new NdjsonLedger(odd, rules, { run: (t) => pool.ledgerRange(t), parts: 3 });
+    const err = await ledger.snapshots([day1]).then(
+      () => null,
+      (e: unknown) => e as ReconError,
+    );
+    expect(err?.code).to.equal('RECON_LEDGER_UNMAPPED_TYPE');
+    expect(err?.context.types).to.deep.equal({ SWITCH: 2 });
+  });
+
+  it('counts one key however its parts are written, as the extended-JSON reader and the position rules do', async () => {
+    const forms = [
+      ['"B01"', '"7"'],
+      ['"B01"', '7'],
+      ['" B01 "', '"7\\t"'],
+      ['"B\\u0030\\u0031"', '"\\u0037"'],
+      ['"B01"', '{"$numberLong":"7"}'],
+      ['"B01"', '7.0'],
+      ['"B01"', '70e-1'],
+      ['"Bé1"', '"7"'],
+      ['"B01\u00a0"', '"7"'],
+      ['"B é"', '"7"'],
+      ['"Bé"', '"\\u00a07"'],
+      ['"B01"', '"007"'],
+      ['"B01"', '-7'],
+      ['""', '"7"'],
+      ['"B01"', '123456789012345678'],
+      ['12', '"7"'],
+    ];
+    const lines = forms.flatMap(([p, f], i) => [
+      `{"_id":"r${i}","product_code":${p},"folio_no":${f},"units":${i + 1},"transaction_type":"${i % 3 ? 'BUY' : ' buy'}","transaction_date":{"$date":"2024-12-2${i % 5}T10:00:00Z"},"nav":${i + 10},"scheme_name":"S${i}"}`,
+      `{"_id":"s${i}","product_code":${p},"folio_no":${f},"units":0.5,"transaction_type":"SELL","transaction_date":{"$date":"2024-12-2${i % 5}T10:00:00Z"},"nav":${i + 20}}`,
+    ]);
+    const file = join(dir, 'forms.ndjson');
+    await writeFile(file, lines.join('\n'));
+    // The reference: each line through bson's extended-JSON parser into the position rules.
+    const builder = new PositionBuilder(day1, rules);
+    const navs = new LatestNavs(null, day1.cutoff);
+    for (const line of lines) {
+      const tx = BSON.EJSON.parse(line, { relaxed: true }) as Record<string, unknown>;
+      const [p, f] = [numberish(tx.product_code), numberish(tx.folio_no)];
+      builder.add({
+        productCode: p,
+        folio: f,
+        type: tx.transaction_type,
+        units: Number(tx.units) * 10_000,
+        count: 1,
+      });
+      navs.add(p, f, tx.transaction_date, tx.nav, String(tx._id));
+    }
+    const want = builder.finish();
+    const positions = (m: Map<string, unknown>) => Object.fromEntries(m);
+    for (const parts of [1, 3]) {
+      const ledger = new NdjsonLedger(file, rules, { run: async (t) => readLedgerRange(t), parts });
+      const [got] = await ledger.snapshots([day1]);
+      expect(positions(got.positions), `${parts} parts`).to.deep.equal(positions(want.positions));
+      expect(got.anomalies.missingKey).to.equal(want.anomalies.missingKey);
+      const keys = [...want.positions.values()].map((p) => ({
+        productCode: p.productCode,
+        folio: p.folio,
+      }));
+      expect(positions(await ledger.latestNavs(day1.cutoff, keys))).to.deep.equal(
+        positions(navs.result()),
+      );
+    }
+    // Eight of the forms are B01/7 (a BUY and a SELL each); the rest are other keys or none.
+    expect(want.positions.get('B01\u00007')).to.deep.include({ transactions: 16 });
+  });
+});
