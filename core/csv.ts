@@ -32,6 +32,9 @@ const COMMA = 0x2c,
   DOT = 0x2e,
   ZERO = 0x30;
 const POWERS = [1, 10, 100, 1000, 10000, 100000, 1000000];
+/** ASCII characters that make a cell quoted: comma, quote, LF and CR. */
+const QUOTED = new Uint8Array(0x80);
+for (const c of [COMMA, 0x22, NEWLINE, 0x0d]) QUOTED[c] = 1;
 
 /**
  * Lines of cells: each cell method writes the cell and a comma, `endLine` turns the last comma
@@ -75,8 +78,7 @@ export class CsvWriter extends ChunkedWriter {
     // Plain ASCII (almost every cell) is copied byte by byte; anything else takes `csvCell`.
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 0x80 || c === COMMA || c === 0x22 || c === NEWLINE || c === 0x0d)
-        return this.slow(csvCell(s));
+      if (c >= 0x80 || QUOTED[c] !== 0) return this.slow(csvCell(s));
       buf[o++] = c;
     }
     buf[o++] = COMMA;
@@ -105,8 +107,10 @@ export class CsvWriter extends ChunkedWriter {
       m = -m;
     }
     const unit = POWERS[places];
-    let frac = m % unit;
-    const whole = (m - frac) / unit;
+    // Below 10^15 the quotient's floor is exact (its fraction is at least 1/unit, far above the
+    // rounding); `%` on a double is a call to fmod, several times slower.
+    const whole = Math.floor(m / unit);
+    let frac = m - whole * unit;
     o = digits(buf, o, whole);
     if (frac !== 0) {
       buf[o++] = DOT;

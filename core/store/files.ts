@@ -159,34 +159,67 @@ const FILE_CELL = Buffer.from('file,');
 const TRUE_CELL = Buffer.from('true,');
 const FALSE_CELL = Buffer.from('false,');
 
-/** The bytes of a run of cells, kept while the values they were written from repeat. */
+/**
+ * The bytes of a run of cells, kept while the values they were written from repeat (compared as
+ * the same strings and numbers, never encoded again).
+ */
 class RepeatedCells {
   private keys: unknown[] = [UNSEEN, UNSEEN, UNSEEN, UNSEEN];
-  bytes: Uint8Array = new Uint8Array(0);
+  private bytes: Uint8Array = new Uint8Array(0);
 
-  /** The values are the ones last kept (the same strings: compared, never re-encoded). */
-  matches(a: unknown, b: unknown, c: unknown, d: unknown): boolean {
+  /** @param lead bytes that always come first */
+  constructor(private readonly lead: Uint8Array = new Uint8Array(0)) {}
+
+  /** The cells `cells` writes of `row`, which depend on a, b, c and d alone. */
+  write(
+    csv: CsvWriter,
+    row: ReconRow,
+    cells: (csv: CsvWriter, row: ReconRow) => void,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    d: unknown,
+  ): void {
     const k = this.keys;
-    return k[0] === a && k[1] === b && k[2] === c && k[3] === d;
-  }
-
-  keep(bytes: Uint8Array, a: unknown, b: unknown, c: unknown, d: unknown): void {
-    this.bytes = bytes;
+    if (k[0] === a && k[1] === b && k[2] === c && k[3] === d) return csv.bytes(this.bytes);
+    const at = csv.mark();
+    csv.bytes(this.lead);
+    cells(csv, row);
+    this.bytes = csv.since(at);
     this.keys = [a, b, c, d];
   }
 }
 
 /**
- * What repeats from line to line: day, source and status; an unexplained break's first-seen, age
- * and lifecycle. A bad day writes millions of lines, most of whose cells are the line before's.
+ * What repeats from line to line: the run id and date, day, source and status; an unexplained
+ * break's first-seen, age and lifecycle. A bad day writes millions of lines, most of whose cells
+ * are the line before's.
  */
 class LineCells {
-  /** The run id and date cells, then day, source and status. */
-  readonly head = new RepeatedCells();
+  readonly head: RepeatedCells;
   readonly age = new RepeatedCells();
 
   /** @param linePrefix the run id and date cells, the same on every line of a run */
-  constructor(readonly linePrefix: Uint8Array) {}
+  constructor(linePrefix: Uint8Array) {
+    this.head = new RepeatedCells(linePrefix);
+  }
+}
+
+function headCells(csv: CsvWriter, row: ReconRow): void {
+  csv.text(row.asOf);
+  csv.text(row.source);
+  csv.text(row.status);
+}
+
+function ageCells(csv: CsvWriter, row: ReconRow): void {
+  const r = row.reason;
+  csv.text(row.firstSeen);
+  csv.value(row.ageDays);
+  csv.text(row.lifecycle);
+  csv.text(row.reopenedAfter);
+  csv.text(r?.code);
+  if (r) csv.value(reasonDetail(r));
+  else csv.empty();
 }
 
 /**
@@ -196,16 +229,7 @@ class LineCells {
  */
 function writeResultCells(csv: CsvWriter, row: ReconRow, cells: LineCells): void {
   const d = row.decimals;
-  const { head, age } = cells;
-  if (head.matches(row.asOf, row.source, row.status, 0)) csv.bytes(head.bytes);
-  else {
-    const at = csv.mark();
-    csv.bytes(cells.linePrefix);
-    csv.text(row.asOf);
-    csv.text(row.source);
-    csv.text(row.status);
-    head.keep(csv.since(at), row.asOf, row.source, row.status, 0);
-  }
+  cells.head.write(csv, row, headCells, row.asOf, row.source, row.status, 0);
   csv.text(row.productCode);
   csv.text(row.folio);
   csv.text(row.schemeName);
@@ -230,22 +254,18 @@ function writeResultCells(csv: CsvWriter, row: ReconRow, cells: LineCells): void
     csv.write(MATCHED_TAIL);
     return csv.endLine();
   }
-  const r = row.reason;
-  if (!r && age.matches(row.firstSeen, row.ageDays, row.lifecycle, row.reopenedAfter))
-    csv.bytes(age.bytes);
-  else {
-    const at = csv.mark();
-    csv.text(row.firstSeen);
-    csv.value(row.ageDays);
-    csv.text(row.lifecycle);
-    csv.text(row.reopenedAfter);
-    csv.text(r?.code);
-    if (r) csv.value(reasonDetail(r));
-    else {
-      csv.empty();
-      age.keep(csv.since(at), row.firstSeen, row.ageDays, row.lifecycle, row.reopenedAfter);
-    }
-  }
+  // A reason's cells are its own: only lines without one share theirs.
+  if (row.reason) ageCells(csv, row);
+  else
+    cells.age.write(
+      csv,
+      row,
+      ageCells,
+      row.firstSeen,
+      row.ageDays,
+      row.lifecycle,
+      row.reopenedAfter,
+    );
   if (row.nav === null || row.nav === undefined) csv.empty();
   else writeUnits(csv, row.nav, SCALE_DIGITS);
   if (row.navSource === 'file') csv.bytes(FILE_CELL);
@@ -264,12 +284,13 @@ function reasonDetail(r: NonNullable<ReconRow['reason']>): ResultDocument['reaso
   };
 }
 
+/** 10^(SCALE_DIGITS - d): ten-thousandths per last place of `d` decimals. */
+const STEPS = Array.from({ length: SCALE_DIGITS + 1 }, (_, d) => 10 ** (SCALE_DIGITS - d));
+
 /**
  * `unitsToNumber(units, decimals)` as a cell, from the integer: rounded half away from zero to
  * `decimals` places.
  */
-/** 10^(SCALE_DIGITS - d): ten-thousandths per last place of `d` decimals. */
-const STEPS = Array.from({ length: SCALE_DIGITS + 1 }, (_, d) => 10 ** (SCALE_DIGITS - d));
 
 export function writeUnits(csv: CsvWriter, units: number, decimals: number): void {
   if (!Number.isSafeInteger(units)) return csv.number(unitsToNumber(units, decimals));
