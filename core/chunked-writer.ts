@@ -6,14 +6,14 @@
  */
 import type { Writable } from 'node:stream';
 
-/** Bytes gathered before one write to the stream. */
+/** Bytes gathered before one write to the stream (each write is a trip to a pool thread). */
 const CHUNK_BYTES = 4 << 20;
 /** Room past a full chunk, so that the line being written rarely needs a larger buffer. */
 const SLACK_BYTES = 1 << 16;
 /**
- * Bytes queued in the stream before `flush` waits, and what it waits for: the queue down to half.
- * The next chunks are formatted while the disk writes the earlier ones; waiting for 'drain' (an
- * empty queue) left the formatting idle while the last chunk was written, a quarter of the time.
+ * Bytes queued in the stream before `flush` waits, and what it waits for: the queue down to half,
+ * so that the next chunks are formatted while the earlier ones are written. ('drain' comes only
+ * when the queue is empty: waiting for it stopped the formatting during every chunk's write.)
  */
 const QUEUE_BYTES = 4 * CHUNK_BYTES;
 /** UTF-8 takes at most three bytes for each UTF-16 code unit. */
