@@ -84,7 +84,11 @@ export class HoldingTable {
     return this.navIn(p, i - this.starts[p]);
   }
 
-  /** The result row of the key at a position: the merge's sums, status and ledger balance. */
+  /**
+   * The result row of the key at a position: the merge's sums, status and ledger balance. The
+   * fields explaining a break sets are there, unset, in the order it sets them: a break's row
+   * keeps its shape instead of growing field by field (millions of breaks on a bad day).
+   */
   rowAt(src: SourceDay, i: number): ReconRow {
     const p = this.partOf(i);
     const at = i - this.starts[p];
@@ -108,6 +112,13 @@ export class HoldingTable {
       pledged: this.pledgedIn(p, at),
       folioOld: old < 0 ? null : part.folioOldTexts[old],
       nav: this.navIn(p, at),
+      reason: undefined,
+      navSource: undefined,
+      valuePaise: undefined,
+      immaterial: undefined,
+      lifecycle: undefined,
+      firstSeen: undefined,
+      ageDays: undefined,
     };
   }
 
