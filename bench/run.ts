@@ -38,7 +38,7 @@ import { MongoLedger } from '../core/ledger/mongodb.js';
 import { unitsFromValue } from '../core/ledger/units-value.js';
 import { DEFAULT_LEDGER_FIELDS } from '../core/ledger/types.js';
 import { closeMongoClients } from '../core/mongo-client.js';
-import type { LedgerPosition } from '../core/reconcile.js';
+import type { LedgerPosition, Positions } from '../core/reconcile.js';
 import { FileStore } from '../core/store/files.js';
 import { MongoStore } from '../core/store/mongodb.js';
 import type { RunSummary } from '../core/store/types.js';
@@ -390,11 +390,11 @@ if (!flags['skip-ledger']) {
     const t4 = performance.now();
     const [clientSnap] = await streamed.snapshots([cutoff]);
     const clientMs = performance.now() - t4;
+    const byKey = (ps: Positions) =>
+      new Map([...ps.values()].map((p) => [keyOf(p.productCode, p.folio), p]));
+    const [fromServer, fromClient] = [byKey(snap.positions), byKey(clientSnap.positions)];
     for (const [key, units] of naive) {
-      if (
-        snap.positions.get(key)?.units !== units ||
-        clientSnap.positions.get(key)?.units !== units
-      )
+      if (fromServer.get(key)?.units !== units || fromClient.get(key)?.units !== units)
         throw new Error(`ledger mismatch for ${key}`);
     }
     ledgerRatio = naiveMs / serverMs;

@@ -2,7 +2,8 @@
  * The Piscina pool and the task contract. Only plain data crosses: a DecodeTask in (file path,
  * offsets, column layout, plugin specifier) and a range's rows out (typed arrays); a MergeTask in
  * (a partition's rows, the shared ledger index) and its judged table out; a LedgerRangeTask in
- * (an ndjson ledger's path, a byte range, the cut-offs and type rules) and its sums out.
+ * (an ndjson ledger's path, a byte range, the cut-offs and type rules) and its sums out; a
+ * file path in and its sha256 out.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -10,7 +11,13 @@ import { reviveError } from './errors.js';
 import type { RangeRows } from './dbf/decoder.js';
 import type { LedgerRange, LedgerRangeTask } from './ledger/ndjson-range.js';
 import type { MergeTask, PartitionTable } from './merge-judge.js';
-import type { DecodeResult, DecodeTask, LedgerRangeResult, MergeResult } from './worker.js';
+import type {
+  DecodeResult,
+  DecodeTask,
+  LedgerRangeResult,
+  MergeResult,
+  Sha256Result,
+} from './worker.js';
 
 /** How long closing the pool may wait for its threads to report their exit. */
 const POOL_CLOSE_TIMEOUT_MS = 3_000;
@@ -45,6 +52,12 @@ export class ReconPool {
     const result = (await this.piscina.run(task, { name: 'ledgerRange' })) as LedgerRangeResult;
     if (!result.ok) throw reviveError(result.error);
     return result.range;
+  }
+
+  async sha256(path: string): Promise<string> {
+    const result = (await this.piscina.run({ path }, { name: 'sha256' })) as Sha256Result;
+    if (!result.ok) throw reviveError(result.error);
+    return result.hex;
   }
 
   /**

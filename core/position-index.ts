@@ -8,14 +8,14 @@
 import type { KeySpace } from './keys/key-space.js';
 import { KeyTable } from './keys/key-table.js';
 import type { LedgerIndexData } from './merge-judge.js';
-import type { LedgerPosition } from './reconcile.js';
+import type { Positions } from './reconcile.js';
 import { sharedArray } from './shared-array.js';
 
 /** One LedgerIndexData per merge partition. */
 export type PositionIndex = LedgerIndexData[];
 
 export function indexPositions(
-  positions: ReadonlyMap<string, LedgerPosition>,
+  positions: Positions,
   space: KeySpace,
   partitions = 1,
 ): PositionIndex {

@@ -15,6 +15,12 @@ export interface LedgerPosition {
   transactions: number;
 }
 
+/** A snapshot's positions, each key once (a Map of them, or a list). */
+export interface Positions {
+  readonly size: number;
+  values(): Iterable<LedgerPosition>;
+}
+
 export interface ReconRow {
   /** Registrar source; for mongo_only the owner of the product code when known, else null. */
   source: string | null;
@@ -86,7 +92,7 @@ export function statusCode(
 
 export interface MongoOnlyScope {
   /** Ledger positions per as-of day. */
-  positionsByDay: ReadonlyMap<string, ReadonlyMap<string, LedgerPosition>>;
+  positionsByDay: ReadonlyMap<string, Positions>;
   /** Sources reconciled in this run, with their as-of day and decimals. */
   sources: readonly SourceDay[];
   /** Whether any file of this run lists the key. */
@@ -106,14 +112,15 @@ export function findMongoOnly(scope: MongoOnlyScope): { rows: ReconRow[]; closed
   const rows: ReconRow[] = [];
   let closed = 0;
   const judge = (
-    positions: ReadonlyMap<string, LedgerPosition> | undefined,
+    positions: Positions | undefined,
     asOf: string,
     owner: string | null,
     decimals: number,
   ) => {
     if (!positions) return;
     for (const pos of positions.values()) {
-      if (scope.listed(pos.productCode, pos.folio) || scope.ownerOf(pos.productCode) !== owner)
+      // The owner first: it is a lookup by product code, `listed` one by key in every file.
+      if (scope.ownerOf(pos.productCode) !== owner || scope.listed(pos.productCode, pos.folio))
         continue;
       if (Math.abs(pos.units) <= scope.tolerance) {
         closed++;

@@ -1,10 +1,11 @@
 /**
  * Worker entry. `decode` loads the plugin by specifier (cached per thread) and decodes one record
  * range; `merge` sums and judges one merge partition; `ledgerRange` reads and sums one byte range
- * of an ndjson ledger. Errors come back as plain data so their code
+ * of an ndjson ledger; `sha256` hashes a file. Errors come back as plain data so their code
  * and context survive the thread boundary.
  */
 import { asReconError, type SerializedError } from './errors.js';
+import { sha256FileSync } from './file-digest.js';
 import { decodeRange, type RangeRows, type RangeTask } from './dbf/decoder.js';
 import { readLedgerRange, type LedgerRange, type LedgerRangeTask } from './ledger/ndjson-range.js';
 import { mergePartition, type MergeTask, type PartitionTable } from './merge-judge.js';
@@ -19,6 +20,7 @@ export type DecodeResult =
 export type MergeResult =
   { ok: true; table: PartitionTable; ms: number } | { ok: false; error: SerializedError };
 
+export type Sha256Result = { ok: true; hex: string } | { ok: false; error: SerializedError };
 export type LedgerRangeResult =
   { ok: true; range: LedgerRange } | { ok: false; error: SerializedError };
 
@@ -45,6 +47,14 @@ export function merge(task: MergeTask): MergeResult {
 export function ledgerRange(task: LedgerRangeTask): LedgerRangeResult {
   try {
     return { ok: true, range: readLedgerRange(task) };
+  } catch (err) {
+    return { ok: false, error: asReconError(err).toJSON() };
+  }
+}
+
+export function sha256(task: { path: string }): Sha256Result {
+  try {
+    return { ok: true, hex: sha256FileSync(task.path) };
   } catch (err) {
     return { ok: false, error: asReconError(err).toJSON() };
   }

@@ -83,8 +83,13 @@ export class LedgerColumns {
 
   /** Empties the text columns of row r. */
   clear(r: number): void {
-    this.held.fill(Held.Value, r * COLS, r * COLS + COLS);
-    this.values.fill(undefined, r * COLS, r * COLS + COLS);
+    const at = r * COLS;
+    const held = this.held;
+    const values = this.values;
+    held[at + Col.ProductCode] = held[at + Col.Folio] = held[at + Col.Type] = Held.Value;
+    held[at + Col.SchemeName] = held[at + Col.Id] = Held.Value;
+    values[at + Col.ProductCode] = values[at + Col.Folio] = values[at + Col.Type] = undefined;
+    values[at + Col.SchemeName] = values[at + Col.Id] = undefined;
   }
 
   set(r: number, col: Col, value: unknown): void {
@@ -195,6 +200,7 @@ export function parseLedgerBytes(
   source: string,
 ): void {
   const p = (parser.current ??= new LineParser());
+  p.use(columns);
   p.reset(buf, start, end, lineNo, source);
   const row = cols.length;
   cols.buf = buf;
@@ -208,8 +214,8 @@ export function parseLedgerBytes(
   p.ws();
   if (p.peek() === 0x7d /* } */) p.i++;
   else {
-    for (;;) {
-      const field = p.fieldName(columns);
+    for (let k = 0; ; k++) {
+      const field = p.fieldName(columns, k);
       p.ws();
       p.expect(0x3a /* : */);
       p.ws();
@@ -337,6 +343,15 @@ class LineParser {
   private end = 0;
   private lineNo = 0;
   private source = '';
+  private columns: FieldColumns | null = null;
+  /** Per place in the line, the member name met there last and the column it feeds. */
+  private seen: { bytes: Buffer; column: FieldColumns[number] | null }[] = [];
+
+  /** Forgets the names seen when another reader's columns come in. */
+  use(columns: FieldColumns): void {
+    if (this.columns !== columns) this.seen = [];
+    this.columns = columns;
+  }
 
   reset(b: Buffer, start: number, end: number, lineNo: number, source: string): void {
     this.b = b;
@@ -358,10 +373,21 @@ class LineParser {
   }
 
   /** The member name at i and the column it feeds, matched in place (no string made for it). */
-  fieldName(columns: FieldColumns): FieldColumns[number] | null {
+  fieldName(columns: FieldColumns, k: number): FieldColumns[number] | null {
     const b = this.b;
     if (this.at(this.i) === 0x22) {
       const start = this.i + 1;
+      // Lines of one ledger name their fields in one order: try the name seen at this place last.
+      const seen = this.seen[k];
+      if (
+        seen !== undefined &&
+        start + seen.bytes.length < this.end &&
+        b[start + seen.bytes.length] === 0x22 &&
+        sameBytes(b, start, seen.bytes)
+      ) {
+        this.i = start + seen.bytes.length + 1;
+        return seen.column;
+      }
       let end = start;
       let h = 0;
       for (let c = this.at(end); c !== 0x22 && c !== 0x5c && c >= 0x20; c = this.at(++end))
@@ -369,11 +395,11 @@ class LineParser {
       if (this.at(end) === 0x22) {
         this.i = end + 1;
         const n = end - start;
-        for (let k = 0; k < columns.length; k++) {
-          const c = columns[k];
-          if (c.hash === h && c.bytes.length === n && sameBytes(b, start, c.bytes)) return c;
-        }
-        return null;
+        let column: FieldColumns[number] | null = null;
+        for (const c of columns)
+          if (c.hash === h && c.bytes.length === n && sameBytes(b, start, c.bytes)) column = c;
+        this.seen[k] = { bytes: b.subarray(start, end).slice(), column };
+        return column;
       }
     }
     const name = this.string();

@@ -8,6 +8,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ReconError } from '../errors.js';
 import { addUnits } from '../fixed-point.js';
+import { textHash } from '../keys/hash.js';
+import { Interned } from '../keys/interned.js';
 import { keyOf } from '../keys/text-key.js';
 import {
   Col,
@@ -64,10 +66,17 @@ export interface RangeCutoff {
 export interface LedgerRange {
   /** Lines in the range, blank ones included. */
   lines: number;
-  productCode: string[];
+  /**
+   * Per key: its product code (by number in `products`), its folio, the textHash of its text
+   * (keys/text-key.ts), and the first scheme name its transactions carry in this range (by number
+   * in `schemes`, -1: none). Codes and names repeat from key to key: each crosses threads once.
+   */
+  products: string[];
+  product: Int32Array;
   folio: string[];
-  /** The first scheme name a key's transactions carry in this range. */
-  scheme: (string | null)[];
+  keyHash: Int32Array;
+  schemes: string[];
+  scheme: Int32Array;
   cutoffs: RangeCutoff[];
   /** Transactions on or after laterFromMs, as columns; null when there were more than the limit. */
   later: {
@@ -84,6 +93,7 @@ export interface LedgerRange {
 }
 
 const SAMPLES = 10;
+const LONE_SURROGATE = /\p{Surrogate}/u;
 /** Type markers beside the signs, which config allows only as 1 or -1. */
 const IGNORED = 2;
 const UNMAPPED = 3;
@@ -289,11 +299,15 @@ function trimmedSpan(b: Uint8Array, from: number, to: number): boolean {
  * number, a type is signed by config or ignored or unmapped, units that are no number are counted.
  */
 class RangeSums {
-  private readonly keyIndex = new Map<string, number>();
+  /** Keys with a part that is not well-formed UTF-16, by text (see key()). */
+  private readonly oddKeys = new Map<string, number>();
   private readonly bytes = new ByteKeys();
-  private readonly productCode: string[] = [];
+  private readonly products = new Interned();
+  private readonly product: number[] = [];
   private readonly folio: string[] = [];
-  private readonly scheme: (string | null)[] = [];
+  private readonly keyHash: number[] = [];
+  private readonly schemes = new Interned();
+  private readonly scheme: number[] = [];
   private readonly cut: CutoffSums[];
   private readonly ends: readonly number[];
   private readonly signs = new Map<string, number>();
@@ -358,18 +372,38 @@ class RangeSums {
     return c;
   }
 
-  /** The index of a key by its text, made when new. */
-  private key(p: string, f: string): number {
-    const text = keyOf(p, f);
-    let k = this.keyIndex.get(text);
-    if (k === undefined) {
-      k = this.productCode.length;
-      this.keyIndex.set(text, k);
-      this.productCode.push(p);
-      this.folio.push(f);
-      this.scheme.push(null);
+  /** The index of the key whose parts are these bytes (their UTF-8 text), made when new. */
+  private keyOfBytes(b: Uint8Array, pf: number, pt: number, ff: number, ft: number): number {
+    const h = ByteKeys.hash(b, pf, pt, ff, ft);
+    let k = this.bytes.find(b, pf, pt, ff, ft, h);
+    if (k < 0) {
+      k = this.newKey(
+        Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', pf, pt),
+        Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', ff, ft),
+      );
+      this.bytes.insert(k, b, pf, pt, ff, ft, h);
     }
     return k;
+  }
+
+  /** The index of a key by its trimmed text parts, made when new. */
+  private key(p: string, f: string): number {
+    if (LONE_SURROGATE.test(p) || LONE_SURROGATE.test(f)) {
+      // A lone surrogate has no UTF-8 bytes of its own: such keys are found by their text.
+      const text = keyOf(p, f);
+      return (this.oddKeys.get(text) ?? this.oddKeys.set(text, this.newKey(p, f)).get(text))!;
+    }
+    const pb = Buffer.from(p);
+    const both = Buffer.concat([pb, Buffer.from(f)]);
+    return this.keyOfBytes(both, 0, pb.length, pb.length, both.length);
+  }
+
+  private newKey(p: string, f: string): number {
+    this.product.push(this.products.id(p));
+    this.folio.push(f);
+    this.keyHash.push(textHash(keyOf(p, f)) | 0);
+    this.scheme.push(-1);
+    return this.folio.length - 1;
   }
 
   /** Row r's key index, or -1 when it has no usable key. */
@@ -384,16 +418,8 @@ class RangeSums {
       hf !== Held.Value &&
       trimmedSpan(b, cols.from[pa], cols.to[pa]) &&
       trimmedSpan(b, cols.from[fa], cols.to[fa])
-    ) {
-      const [pf, pt, ff, ft] = [cols.from[pa], cols.to[pa], cols.from[fa], cols.to[fa]];
-      const h = ByteKeys.hash(b, pf, pt, ff, ft);
-      let k = this.bytes.find(b, pf, pt, ff, ft, h);
-      if (k < 0) {
-        k = this.key(b.toString('utf8', pf, pt), b.toString('utf8', ff, ft));
-        this.bytes.insert(k, b, pf, pt, ff, ft, h);
-      }
-      return k;
-    }
+    )
+      return this.keyOfBytes(b, cols.from[pa], cols.to[pa], cols.from[fa], cols.to[fa]);
     const p = keyText(cols.productCode(r));
     const f = keyText(cols.folio(r));
     return p === null || f === null ? -1 : this.key(p, f);
@@ -401,12 +427,12 @@ class RangeSums {
 
   /** Notes row r's scheme name for key k when k has none yet (names come from text codes). */
   private noteScheme(cols: LedgerColumns, r: number, k: number): void {
-    if (this.scheme[k] !== null) return;
+    if (this.scheme[k] >= 0) return;
     const held = cols.held[r * COLS + Col.ProductCode];
     if (held === Held.Digits || (held === Held.Value && typeof cols.productCode(r) !== 'string'))
       return;
     const name = cols.schemeName(r);
-    if (name !== null) this.scheme[k] = name.trim();
+    if (name !== null) this.scheme[k] = this.schemes.id(name.trim());
   }
 
   add(cols: LedgerColumns): void {
@@ -458,12 +484,15 @@ class RangeSums {
   }
 
   result(lines: number): LedgerRange {
-    const keys = this.productCode.length;
+    const keys = this.folio.length;
     return {
       lines,
-      productCode: this.productCode,
+      products: [...this.products.texts],
+      product: Int32Array.from(this.product),
       folio: this.folio,
-      scheme: this.scheme,
+      keyHash: Int32Array.from(this.keyHash),
+      schemes: [...this.schemes.texts],
+      scheme: Int32Array.from(this.scheme),
       cutoffs: this.cut.map((c) => c.result(keys)),
       later: this.later,
       failure: null,

@@ -9,10 +9,7 @@
  */
 import { basename } from 'node:path';
 import { ReconError } from '../errors.js';
-import { addUnits } from '../fixed-point.js';
 import { keyOf } from '../keys/text-key.js';
-import type { LedgerPosition } from '../reconcile.js';
-import { LatestNavs } from './latest-nav.js';
 import { readLedgerColumns, type LedgerScalar } from './ndjson-columns.js';
 import {
   ledgerRanges,
@@ -20,7 +17,8 @@ import {
   type LedgerRange,
   type LedgerRangeTask,
 } from './ndjson-range.js';
-import { MovementBuilder, unmappedTypes } from './positions.js';
+import { JoinedLedger } from './ndjson-join.js';
+import { MovementBuilder } from './positions.js';
 import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
 
 /**
@@ -48,16 +46,13 @@ interface LaterTransactions {
 
 /** What one pass over the file gives. */
 interface Joined {
-  snapshots: LedgerSnapshot[];
-  navs: LatestNavs[];
+  keys: JoinedLedger;
   later: LaterTransactions | null;
-  schemes: Map<string, string>;
 }
 
 export class NdjsonLedger implements LedgerAdapter {
-  private schemes = new Map<string, string>();
+  private joined: JoinedLedger | null = null;
   private later: LaterTransactions | null = null;
-  private readonly navs = new Map<number, LatestNavs>();
 
   /** Without a runner the file is read here, as one range. */
   constructor(
@@ -68,10 +63,9 @@ export class NdjsonLedger implements LedgerAdapter {
 
   async snapshots(cutoffs: readonly Cutoff[]): Promise<LedgerSnapshot[]> {
     const joined = await this.read(cutoffs);
-    this.schemes = joined.schemes;
+    this.joined = joined.keys;
     this.later = joined.later;
-    for (const [i, c] of cutoffs.entries()) this.navs.set(c.cutoff.getTime(), joined.navs[i]);
-    return joined.snapshots;
+    return joined.keys.snapshots;
   }
 
   private async read(cutoffs: readonly Cutoff[]): Promise<Joined> {
@@ -124,7 +118,16 @@ export class NdjsonLedger implements LedgerAdapter {
         { cause: err },
       );
     }
-    return joinRanges(name, cutoffs, ranges, task.laterFromMs);
+    const keys = new JoinedLedger(name, cutoffs, ranges);
+    const firstLines: number[] = [];
+    let lines = 0;
+    for (const r of ranges) {
+      firstLines.push(lines);
+      lines += r.lines;
+    }
+    const idOf = (i: number, id: string | null, line: number) =>
+      id ?? `${name}:${firstLines[i] + line}`;
+    return { keys, later: joinLater(ranges, task.laterFromMs, idOf) };
   }
 
   async movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>> {
@@ -167,12 +170,20 @@ export class NdjsonLedger implements LedgerAdapter {
     cutoff: Date,
     keys: readonly { productCode: string; folio: string }[],
   ): Promise<Map<string, number>> {
-    if (keys.length === 0) return new Map();
-    const wanted = new Set(keys.map((k) => keyOf(k.productCode, k.folio)));
-    const read = this.navs.get(cutoff.getTime());
-    if (read !== undefined) return read.result(wanted);
-    const joined = await this.read([{ asOf: cutoff.toISOString(), cutoff }]);
-    return joined.navs[0].result(wanted);
+    const out = new Map<string, number>();
+    if (keys.length === 0) return out;
+    let joined = this.joined;
+    let c = joined?.snapshots.findIndex((s) => s.cutoff.getTime() === cutoff.getTime()) ?? -1;
+    if (joined === null || c < 0) {
+      joined = (await this.read([{ asOf: cutoff.toISOString(), cutoff }])).keys;
+      c = 0;
+    }
+    for (const k of keys) {
+      const text = keyOf(k.productCode, k.folio);
+      const nav = joined.latestNav(c, text);
+      if (nav !== undefined) out.set(text, nav);
+    }
+    return out;
   }
 
   async schemeNames(
@@ -180,94 +191,14 @@ export class NdjsonLedger implements LedgerAdapter {
   ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const k of keys) {
-      const s = this.schemes.get(keyOf(k.productCode, k.folio));
-      if (s !== undefined) out.set(keyOf(k.productCode, k.folio), s);
+      const text = keyOf(k.productCode, k.folio);
+      const s = this.joined?.schemeName(text);
+      if (s !== undefined) out.set(text, s);
     }
     return out;
   }
 
   async close(): Promise<void> {}
-}
-
-/** The ranges' sums, in file order, as one read of the whole file would give them. */
-function joinRanges(
-  name: string,
-  cutoffs: readonly Cutoff[],
-  ranges: readonly LedgerRange[],
-  laterFromMs: number,
-): Joined {
-  const keyTexts = ranges.map((r) => r.productCode.map((p, k) => keyOf(p, r.folio[k])));
-  const firstLines: number[] = [];
-  let lines = 0;
-  for (const r of ranges) {
-    firstLines.push(lines);
-    lines += r.lines;
-  }
-  const idOf = (i: number, id: string | null, line: number) =>
-    id ?? `${name}:${firstLines[i] + line}`;
-  const snapshots = cutoffs.map((cutoff, c) => {
-    const positions = new Map<string, LedgerPosition>();
-    const snap: LedgerSnapshot = {
-      ...cutoff,
-      positions,
-      transactions: 0,
-      anomalies: { missingKey: 0, nonNumericUnits: 0, badDate: 0, samples: [] },
-      ignoredTypes: {},
-    };
-    const unmapped = new Map<string, number>();
-    ranges.forEach((r, i) => {
-      const rc = r.cutoffs[c];
-      for (const k of rc.order) {
-        const key = keyTexts[i][k];
-        const pos = positions.get(key);
-        if (pos === undefined)
-          positions.set(key, {
-            productCode: r.productCode[k],
-            folio: r.folio[k],
-            units: rc.units[k],
-            transactions: rc.transactions[k],
-          });
-        else {
-          pos.units = addUnits(pos.units, rc.units[k]);
-          pos.transactions += rc.transactions[k];
-        }
-      }
-      snap.transactions += rc.counted;
-      const a = snap.anomalies;
-      a.missingKey += rc.missingKey;
-      a.nonNumericUnits += rc.nonNumericUnits;
-      a.badDate += rc.badDate;
-      for (const line of rc.sampleLines)
-        if (a.samples.length < 10) a.samples.push(`${name}:${firstLines[i] + line}`);
-      for (const [t, n] of Object.entries(rc.ignoredTypes))
-        snap.ignoredTypes[t] = (snap.ignoredTypes[t] ?? 0) + n;
-      for (const [t, n] of Object.entries(rc.unmappedTypes))
-        unmapped.set(t, (unmapped.get(t) ?? 0) + n);
-    });
-    if (unmapped.size > 0) throw unmappedTypes(cutoff.asOf, unmapped);
-    return snap;
-  });
-  const navs = cutoffs.map((cutoff, c) => {
-    const picker = new LatestNavs(null, cutoff.cutoff);
-    ranges.forEach((r, i) => {
-      const rc = r.cutoffs[c];
-      for (let k = 0; k < rc.navAt.length; k++) {
-        if (Number.isNaN(rc.navAt[k])) continue;
-        const key = keyTexts[i][k];
-        picker.offer(key, rc.navAt[k], idOf(i, rc.navId[k], rc.navLine[k]), rc.nav[k]);
-        for (const t of rc.navTies[k] ?? [])
-          picker.offer(key, rc.navAt[k], idOf(i, t.id, t.line), t.nav);
-      }
-    });
-    return picker;
-  });
-  const schemes = new Map<string, string>();
-  ranges.forEach((r, i) =>
-    r.scheme.forEach((s, k) => {
-      if (s !== null && !schemes.has(keyTexts[i][k])) schemes.set(keyTexts[i][k], s);
-    }),
-  );
-  return { snapshots, navs, later: joinLater(ranges, laterFromMs, idOf), schemes };
 }
 
 function joinLater(

@@ -1,5 +1,5 @@
 import { DEFAULTS, type LedgerFields } from '../../config/schema.js';
-import type { LedgerPosition } from '../reconcile.js';
+import type { Positions } from '../reconcile.js';
 
 export type { LedgerFields } from '../../config/schema.js';
 export type { LedgerRules } from '../../config/loaded.js';
@@ -23,7 +23,7 @@ export interface LedgerAnomalies {
 }
 
 export interface LedgerSnapshot extends Cutoff {
-  positions: Map<string, LedgerPosition>;
+  positions: Positions;
   /** Transactions counted into positions. */
   transactions: number;
   anomalies: LedgerAnomalies;

@@ -14,7 +14,6 @@ import { peekFirstLive } from '../dbf/peek.js';
 import { ReconError } from '../errors.js';
 import { fetchSource, type SourceFile } from '../fetch/index.js';
 import type { RunStaging } from '../fetch/staging.js';
-import { sha256File } from '../file-digest.js';
 import type { Logger } from '../logger.js';
 import { loadPlugin, pluginLabel, resolvePluginSpecifier, type SourcePlugin } from '../plugin.js';
 import { emptyCounts } from '../reconcile.js';
@@ -61,8 +60,14 @@ export async function planRun(
 ): Promise<SourcePlan[]> {
   const plans: SourcePlan[] = [];
   const skipped: string[] = [];
-  for (const src of selected) {
-    const fetched = await fetchFiles(ctx, src, options.staging);
+  const fetchedBySource: SourceFile[][] = [];
+  for (const src of selected) fetchedBySource.push(await fetchFiles(ctx, src, options.staging));
+  // Every file not hashed on the way in, at once on the pool's threads.
+  await Promise.all(
+    fetchedBySource.flat().map(async (f) => (f.sha256 ??= await ctx.pool.sha256(f.path))),
+  );
+  for (const [s, src] of selected.entries()) {
+    const fetched = fetchedBySource[s];
     if (!options.force && (await alreadyReconciled(ctx, fetched))) {
       ctx.log.info(
         { source: src.name, files: fetched.map((f) => f.name) },
@@ -83,7 +88,7 @@ export async function planRun(
   return plans;
 }
 
-/** The source's files, each with its sha256; RECON_NO_FILES when none matches. */
+/** The source's files (hashed when the transport hashed them); RECON_NO_FILES when none matches. */
 async function fetchFiles(
   ctx: RunContext,
   src: SourceConfig,
@@ -101,7 +106,6 @@ async function fetchFiles(
       { source: src.name },
     );
   }
-  for (const f of fetched) f.sha256 ??= await sha256File(f.path);
   return fetched;
 }
 

@@ -32,9 +32,11 @@ describe('report writers', () => {
     // Ties on every sort key: only their reading order tells them apart.
     for (let i = 0; i < 40; i++) rows.push({ ...rows[i * 7], note: `tie ${i}` });
     const expected = [...rows].sort(byValue);
-    const sorted = await SortedRows.from(each(rows), byValue, 16);
+    // Runs of 16 rows, doubling every 4 runs: 4 × 16, 4 × 32, 4 × 64, then 92 rows in one.
+    const sorted = await SortedRows.from(each(rows), byValue, 16, 4);
     try {
       expect(sorted.length).to.equal(rows.length);
+      expect(sorted.runs).to.equal(13);
       for (let pass = 0; pass < 2; pass++) {
         const got: BreakLine[] = [];
         for await (const b of sorted) got.push(b);
