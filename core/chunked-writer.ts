@@ -7,15 +7,15 @@
 import type { Writable } from 'node:stream';
 
 /** Bytes gathered before one write to the stream (each write is a trip to a pool thread). */
-const CHUNK_BYTES = 4 << 20;
+const CHUNK_BYTES = 1 << 20;
 /** Room past a full chunk, so that the line being written rarely needs a larger buffer. */
 const SLACK_BYTES = 1 << 16;
 /**
- * Bytes queued in the stream before `flush` waits, and what it waits for: the queue down to half,
+ * Chunks queued in the stream before `flush` waits, and what it waits for: the queue down to half,
  * so that the next chunks are formatted while the earlier ones are written. ('drain' comes only
  * when the queue is empty: waiting for it stopped the formatting during every chunk's write.)
  */
-const QUEUE_BYTES = 4 * CHUNK_BYTES;
+const QUEUED_CHUNKS = 4;
 /** UTF-8 takes at most three bytes for each UTF-16 code unit. */
 export const MAX_BYTES_PER_UNIT = 3;
 
@@ -38,7 +38,7 @@ export class ChunkedWriter {
   /** A chunk's write callback (and the stream's error listener). */
   private readonly written = (err?: Error | null): void => {
     if (err) this.failure ??= err;
-    if (this.resume && (err || this.out.writableLength <= QUEUE_BYTES / 2)) {
+    if (this.resume && (err || this.out.writableLength <= (QUEUED_CHUNKS / 2) * this.chunkBytes)) {
       const resume = this.resume;
       this.resume = null;
       resume();
@@ -64,7 +64,7 @@ export class ChunkedWriter {
     this.used = 0;
     if (this.failure) throw this.failure;
     this.out.write(chunk, this.written);
-    if (this.out.writableLength > QUEUE_BYTES)
+    if (this.out.writableLength > QUEUED_CHUNKS * this.chunkBytes)
       await new Promise<void>((resolve) => (this.resume = resolve));
     if (this.failure) throw this.failure;
   }
