@@ -14,15 +14,11 @@ import { rangeTask, rangeTasks } from '../support/decode.js';
 import { assembleTableSync, judgeHolding } from '../support/reference.js';
 
 /** The fields explaining a break sets: a table's row has them, unset. */
-const unexplained = {
-  reason: undefined,
-  navSource: undefined,
-  valuePaise: undefined,
-  immaterial: undefined,
-  lifecycle: undefined,
-  firstSeen: undefined,
-  ageDays: undefined,
-};
+const unexplained = Object.fromEntries(
+  ['reason', 'navSource', 'valuePaise', 'immaterial', 'lifecycle', 'firstSeen', 'ageDays'].map(
+    (field) => [field, undefined],
+  ),
+);
 
 describe('partitioned merge and judging', () => {
   let dir: string;
