@@ -1,14 +1,13 @@
 /**
  * The ranges of an ndjson ledger (ndjson-range.ts) joined in file order, as one read of the whole
- * file gives them. Each key is numbered once, found across ranges by the hash of its text (made on
- * the pool's threads) and its parts; the positions become objects, while NAVs and scheme names stay
- * in arrays by key number and are looked up by text only for the few keys a run asks about.
+ * file gives them. Each key is numbered once, found across ranges by keyPartsHash (made on the
+ * pool's threads) and its parts; the positions become objects, while NAVs and scheme names stay in
+ * arrays by key number and are looked up by text only for the few keys a run asks about.
  */
 import { addUnits } from '../fixed-point.js';
-import { textHash } from '../keys/hash.js';
 import { splitKey } from '../keys/text-key.js';
 import type { LedgerPosition, Positions } from '../reconcile.js';
-import type { LedgerRange } from './ndjson-range.js';
+import { keyPartsHash, type LedgerRange } from './ndjson-range.js';
 import { unmappedTypes } from './positions.js';
 import type { Cutoff, LedgerSnapshot } from './types.js';
 
@@ -72,7 +71,7 @@ export class JoinedLedger {
   /** The joined number of a key by its text, or -1. */
   find(text: string): number {
     const [productCode, folio] = splitKey(text);
-    const h = textHash(text) | 0;
+    const h = keyPartsHash(productCode, folio);
     const mask = this.slots.length - 1;
     for (let s = h & mask; this.slots[s] !== 0; s = (s + 1) & mask) {
       const g = this.slots[s] - 1;

@@ -8,7 +8,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ReconError } from '../errors.js';
 import { addUnits } from '../fixed-point.js';
-import { textHash } from '../keys/hash.js';
 import { Interned } from '../keys/interned.js';
 import { keyOf } from '../keys/text-key.js';
 import {
@@ -67,8 +66,8 @@ export interface LedgerRange {
   /** Lines in the range, blank ones included. */
   lines: number;
   /**
-   * Per key: its product code (by number in `products`), its folio, the textHash of its text
-   * (keys/text-key.ts), and the first scheme name its transactions carry in this range (by number
+   * Per key: its product code (by number in `products`), its folio, keyPartsHash of the two, and
+   * the first scheme name its transactions carry in this range (by number
    * in `schemes`, -1: none). Codes and names repeat from key to key: each crosses threads once.
    */
   products: string[];
@@ -289,6 +288,13 @@ class ByteKeys {
   }
 }
 
+/** ByteKeys' hash of a key's parts as text (their UTF-8 bytes): how the join finds a key. */
+export function keyPartsHash(productCode: string, folio: string): number {
+  const p = Buffer.from(productCode);
+  const both = Buffer.concat([p, Buffer.from(folio)]);
+  return ByteKeys.hash(both, 0, p.length, p.length, both.length);
+}
+
 /** A span that is its own trimmed text: not empty, no white space (nor non-ASCII) at its ends. */
 function trimmedSpan(b: Uint8Array, from: number, to: number): boolean {
   return to > from && b[from] > 0x20 && b[from] < 0x80 && b[to - 1] > 0x20 && b[to - 1] < 0x80;
@@ -302,6 +308,7 @@ class RangeSums {
   /** Keys with a part that is not well-formed UTF-16, by text (see key()). */
   private readonly oddKeys = new Map<string, number>();
   private readonly bytes = new ByteKeys();
+  private readonly productBytes = new ByteKeys();
   private readonly products = new Interned();
   private readonly product: number[] = [];
   private readonly folio: string[] = [];
@@ -373,17 +380,25 @@ class RangeSums {
   }
 
   /** The index of the key whose parts are these bytes (their UTF-8 text), made when new. */
-  private keyOfBytes(b: Uint8Array, pf: number, pt: number, ff: number, ft: number): number {
+  private keyOfBytes(b: Buffer, pf: number, pt: number, ff: number, ft: number): number {
     const h = ByteKeys.hash(b, pf, pt, ff, ft);
     let k = this.bytes.find(b, pf, pt, ff, ft, h);
     if (k < 0) {
-      k = this.newKey(
-        Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', pf, pt),
-        Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', ff, ft),
-      );
+      k = this.newKey(this.productOf(b, pf, pt), b.toString('utf8', ff, ft), h);
       this.bytes.insert(k, b, pf, pt, ff, ft, h);
     }
     return k;
+  }
+
+  /** The number of a product code by its bytes; a string only for a code not met before. */
+  private productOf(b: Buffer, pf: number, pt: number): number {
+    const h = ByteKeys.hash(b, pf, pt, pt, pt);
+    let id = this.productBytes.find(b, pf, pt, pt, pt, h);
+    if (id < 0) {
+      id = this.products.id(b.toString('utf8', pf, pt));
+      this.productBytes.insert(id, b, pf, pt, pt, pt, h);
+    }
+    return id;
   }
 
   /** The index of a key by its trimmed text parts, made when new. */
@@ -391,17 +406,23 @@ class RangeSums {
     if (LONE_SURROGATE.test(p) || LONE_SURROGATE.test(f)) {
       // A lone surrogate has no UTF-8 bytes of its own: such keys are found by their text.
       const text = keyOf(p, f);
-      return (this.oddKeys.get(text) ?? this.oddKeys.set(text, this.newKey(p, f)).get(text))!;
+      let k = this.oddKeys.get(text);
+      if (k === undefined) {
+        k = this.newKey(this.products.id(p), f, keyPartsHash(p, f));
+        this.oddKeys.set(text, k);
+      }
+      return k;
     }
     const pb = Buffer.from(p);
     const both = Buffer.concat([pb, Buffer.from(f)]);
     return this.keyOfBytes(both, 0, pb.length, pb.length, both.length);
   }
 
-  private newKey(p: string, f: string): number {
-    this.product.push(this.products.id(p));
+  /** A new key: its product's number, its folio, and keyPartsHash of the two. */
+  private newKey(product: number, f: string, hash: number): number {
+    this.product.push(product);
     this.folio.push(f);
-    this.keyHash.push(textHash(keyOf(p, f)) | 0);
+    this.keyHash.push(hash);
     this.scheme.push(-1);
     return this.folio.length - 1;
   }
