@@ -1,28 +1,49 @@
 /**
  * Bytes for a file stream, gathered in large buffers: one stream write per megabyte instead of one
- * per line, and a wait for the stream to drain only when a buffer did not fit in its queue. The
- * file writers of results and reports (millions of lines on a bad day) go through it.
+ * per line, and a wait only when the stream's queue is long. The file writers of results and
+ * reports (millions of lines on a bad day) go through it. A stream error is thrown by the next
+ * `flush` or `end`.
  */
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
-/** Bytes gathered before one write to the stream. */
+/** Bytes gathered before one write to the stream (each write is a trip to a pool thread). */
 const CHUNK_BYTES = 1 << 20;
 /** Room past a full chunk, so that the line being written rarely needs a larger buffer. */
 const SLACK_BYTES = 1 << 16;
+/**
+ * Chunks queued in the stream before `flush` waits, and what it waits for: the queue down to half,
+ * so that the next chunks are formatted while the earlier ones are written. ('drain' comes only
+ * when the queue is empty: waiting for it stopped the formatting during every chunk's write.)
+ */
+const QUEUED_CHUNKS = 4;
 /** UTF-8 takes at most three bytes for each UTF-16 code unit. */
 export const MAX_BYTES_PER_UNIT = 3;
 
 export class ChunkedWriter {
   protected buf: Buffer;
   protected used = 0;
+  /** The stream's first error, thrown by the next `flush` or `end`. */
+  private failure: Error | null = null;
+  /** Resumes a `flush` waiting for the queue to shrink. */
+  private resume: (() => void) | null = null;
 
   constructor(
     private readonly out: Writable,
     private readonly chunkBytes = CHUNK_BYTES,
   ) {
     this.buf = Buffer.allocUnsafe(chunkBytes + SLACK_BYTES);
+    out.on('error', this.written);
   }
+
+  /** A chunk's write callback (and the stream's error listener). */
+  private readonly written = (err?: Error | null): void => {
+    if (err) this.failure ??= err;
+    if (this.resume && (err || this.out.writableLength <= (QUEUED_CHUNKS / 2) * this.chunkBytes)) {
+      const resume = this.resume;
+      this.resume = null;
+      resume();
+    }
+  };
 
   /** Adds text; it reaches the stream with `flush` or `end`. */
   write(text: string): void {
@@ -41,12 +62,17 @@ export class ChunkedWriter {
     // The stream keeps the chunk until it is written: what follows goes to a new buffer.
     this.buf = Buffer.allocUnsafe(this.chunkBytes + SLACK_BYTES);
     this.used = 0;
-    if (!this.out.write(chunk)) await once(this.out, 'drain');
+    if (this.failure) throw this.failure;
+    this.out.write(chunk, this.written);
+    if (this.out.writableLength > QUEUED_CHUNKS * this.chunkBytes)
+      await new Promise<void>((resolve) => (this.resume = resolve));
+    if (this.failure) throw this.failure;
   }
 
   /** Writes what is left and ends the stream once everything is written. */
   async end(): Promise<void> {
     await this.flush();
+    if (this.failure) throw this.failure;
     const out = this.out;
     await new Promise<void>((resolve, reject) =>
       out.end((err?: Error | null) => (err ? reject(err) : resolve())),

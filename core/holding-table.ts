@@ -64,29 +64,34 @@ export class HoldingTable {
 
   /** The status of the key at a position, as the merge judged it against the source's day. */
   statusAt(i: number): ReconStatus {
-    const [p, at] = this.locate(i);
-    return FILE_STATUSES[this.parts[p].status[at]];
+    const p = this.partOf(i);
+    return FILE_STATUSES[this.parts[p].status[i - this.starts[p]]];
   }
 
   productCodeAt(i: number): string {
-    const [p, at] = this.locate(i);
-    return this.space.products[this.parts[p].keys.pid[at]];
+    const p = this.partOf(i);
+    return this.space.products[this.parts[p].keys.pid[i - this.starts[p]]];
   }
 
   folioAt(i: number): string {
-    const [p, at] = this.locate(i);
-    return this.space.folioText(this.parts[p].keys.folio[at]);
+    const p = this.partOf(i);
+    return this.space.folioText(this.parts[p].keys.folio[i - this.starts[p]]);
   }
 
   /** The file's NAV for the key at a position (ten-thousandths), or null. */
   navAt(i: number): number | null {
-    const [p, at] = this.locate(i);
-    return this.navIn(p, at);
+    const p = this.partOf(i);
+    return this.navIn(p, i - this.starts[p]);
   }
 
-  /** The result row of the key at a position: the merge's sums, status and ledger balance. */
+  /**
+   * The result row of the key at a position: the merge's sums, status and ledger balance. The
+   * fields explaining a break sets are there, unset, in the order it sets them: a break's row
+   * keeps its shape instead of growing field by field (millions of breaks on a bad day).
+   */
   rowAt(src: SourceDay, i: number): ReconRow {
-    const [p, at] = this.locate(i);
+    const p = this.partOf(i);
+    const at = i - this.starts[p];
     const part = this.parts[p];
     const l = part.ledgerAt[at];
     const mongoUnits = l < 0 || this.ledger === null ? null : this.ledger[p].units[l];
@@ -107,6 +112,13 @@ export class HoldingTable {
       pledged: this.pledgedIn(p, at),
       folioOld: old < 0 ? null : part.folioOldTexts[old],
       nav: this.navIn(p, at),
+      reason: undefined,
+      navSource: undefined,
+      valuePaise: undefined,
+      immaterial: undefined,
+      lifecycle: undefined,
+      firstSeen: undefined,
+      ageDays: undefined,
     };
   }
 
@@ -121,8 +133,17 @@ export class HoldingTable {
     return nav === undefined || Number.isNaN(nav[at]) ? null : nav[at];
   }
 
-  /** The partition of a position and its entry there; positions are mostly visited in order. */
+  /** The partition of a position and its entry there. */
   protected locate(i: number): [partition: number, at: number] {
+    const p = this.partOf(i);
+    return [p, i - this.starts[p]];
+  }
+
+  /**
+   * The partition of a position; positions are mostly visited in order. (No pair is made: the
+   * accessors run several times for each of millions of keys.)
+   */
+  private partOf(i: number): number {
     const starts = this.starts;
     let p = this.lastPart;
     if (i < starts[p] || (p + 1 < starts.length && i >= starts[p + 1])) {
@@ -135,7 +156,7 @@ export class HoldingTable {
       }
       p = this.lastPart = lo;
     }
-    return [p, i - starts[p]];
+    return p;
   }
 }
 

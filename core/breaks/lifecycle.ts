@@ -84,5 +84,22 @@ export function resolvedBreaks(
  * library).
  */
 export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+  return dayNumber(to) - dayNumber(from);
+}
+
+/**
+ * Days since 1970-01-01 of a `yyyy-mm-dd` day. A run's breaks share a few days: each is parsed
+ * once (parsing it per break took longer than writing the break's line).
+ */
+const dayNumbers = new Map<string, number>();
+
+function dayNumber(day: string): number {
+  let n = dayNumbers.get(day);
+  if (n === undefined) {
+    n = Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
+    // A bound, so that stored first-seen days cannot grow it without end.
+    if (dayNumbers.size >= 100_000) dayNumbers.clear();
+    dayNumbers.set(day, n);
+  }
+  return n;
 }

@@ -38,7 +38,32 @@ export function valuePaise(difference: number, nav: number): number {
     if (rest * 2 >= 1_000_000) paise++;
     return fast < 0 && paise !== 0 ? -paise : paise;
   }
-  return bigValuePaise(difference, nav);
+  return splitValuePaise(difference, nav) ?? bigValuePaise(difference, nav);
+}
+
+/**
+ * The product past 2^53 without BigInt (a bad day has millions of such breaks): both magnitudes
+ * cut at 10^6, a = ah·10^6 + al and b = bh·10^6 + bl, so that a·b / 10^6 = ah·bh·10^6 + ah·bl +
+ * al·bh + al·bl / 10^6, every term an integer that is exact while it stays a safe integer. Null
+ * when one does not.
+ */
+function splitValuePaise(difference: number, nav: number): number | null {
+  const a = Math.abs(difference),
+    b = Math.abs(nav);
+  const ah = Math.floor(a / 1_000_000),
+    al = a - ah * 1_000_000;
+  const bh = Math.floor(b / 1_000_000),
+    bl = b - bh * 1_000_000;
+  const low = al * bl;
+  const lowPaise = Math.floor(low / 1_000_000);
+  const rest = low - lowPaise * 1_000_000;
+  const high = ah * bh * 1_000_000,
+    middle = ah * bl + al * bh;
+  // No term is negative: a product or sum that passed 2^53 on the way is past it at the end.
+  const paise = high + middle + lowPaise + (rest * 2 >= 1_000_000 ? 1 : 0);
+  if (!Number.isSafeInteger(high) || !Number.isSafeInteger(middle) || !Number.isSafeInteger(paise))
+    return null;
+  return difference < 0 !== nav < 0 && paise !== 0 ? -paise : paise;
 }
 
 /** The product past 2^53: BigInt (apart, so the common path above stays optimised). */

@@ -94,15 +94,21 @@ export async function explainRun(
   };
   const values = new ValueTotals();
   let immaterial = 0;
-  const finish = async (row: ReconRow) => {
+  const finish = (row: ReconRow) => {
     if (finishBreak(row, evidence, input.materiality, lifecycle)) immaterial++;
     values.add(row);
-    await sink.write(row);
+    return sink.write(row);
   };
+  // `await` only when a batch is being written: awaiting nothing still costs a turn per row.
   for (const [j, source] of judged.entries())
-    for (const i of source.breaks)
-      await finish(built[j].get(i) ?? explainedRow(source, i, evidence.nextDay));
-  for (const r of mongoOnly) await finish(r);
+    for (const i of source.breaks) {
+      const writing = finish(built[j].get(i) ?? explainedRow(source, i, evidence.nextDay));
+      if (writing) await writing;
+    }
+  for (const r of mongoOnly) {
+    const writing = finish(r);
+    if (writing) await writing;
+  }
   lifecycle.resolved = resolved(ctx, input, judged, mongoOnly, evidence.previous);
   await sink.flush();
   const explain = Math.round(performance.now() - tExplain - (sink.ms - writeMsBefore));
@@ -127,8 +133,11 @@ async function writeMatched(input: ExplainInput, sink: RowSink): Promise<JudgedS
     const src = { source: plan.config.name, asOf: plan.asOf, decimals: plan.decimals };
     const breaks: number[] = [];
     for (let i = 0; i < table.size; i++) {
-      if (table.statusAt(i) === 'matched') await sink.write(table.rowAt(src, i));
-      else breaks.push(i);
+      if (table.statusAt(i) !== 'matched') breaks.push(i);
+      else {
+        const writing = sink.write(table.rowAt(src, i));
+        if (writing) await writing;
+      }
     }
     judged.push({ src, table, breaks });
   }

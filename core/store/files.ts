@@ -41,10 +41,17 @@ export const COLUMNS: (keyof ResultDocument)[] = [
   'immaterial',
 ];
 
+/**
+ * results.csv of a bad day is gigabytes: written 4 MiB at a time (a quarter of the writes, each a
+ * trip to a pool thread, of the writer's default).
+ */
+const RESULTS_CHUNK_BYTES = 4 << 20;
+
 export class FileStore implements ResultStore {
+  /** Lines are formatted into the chunk as rows come: a batch would only be held for nothing. */
+  readonly rowsPerBatch = 256;
   private csv: CsvWriter | null = null;
-  /** The run id and date cells, the same on every line of a run. */
-  private linePrefix = '';
+  private cells = new LineCells(new Uint8Array(0));
 
   constructor(private readonly dir: string) {}
 
@@ -60,16 +67,17 @@ export class FileStore implements ResultStore {
   async begin(run: RunSummary): Promise<void> {
     const dir = this.partial(run);
     await mkdir(dir, { recursive: true });
-    this.csv = new CsvWriter(createWriteStream(join(dir, 'results.csv')));
+    this.csv = new CsvWriter(createWriteStream(join(dir, 'results.csv')), RESULTS_CHUNK_BYTES);
     this.csv.write(COLUMNS.join(',') + '\n');
-    this.linePrefix = `${csvCell(run.runId)},${run.startedAt.toISOString()},`;
+    this.cells = new LineCells(
+      Buffer.from(`${csvCell(run.runId)},${run.startedAt.toISOString()},`),
+    );
   }
 
   async writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void> {
     if (!this.csv) throw new ReconError('RECON_INTERNAL', 'file store: writeRows before begin');
     for (const row of rows) {
-      this.csv.write(this.linePrefix);
-      writeResultCells(this.csv, row);
+      writeResultCells(this.csv, row, this.cells);
       if (this.csv.full) await this.csv.flush();
     }
   }
@@ -152,29 +160,64 @@ export class FileStore implements ResultStore {
 /** The break cells of a matched row, all empty. */
 const MATCHED_TAIL = ','.repeat(COLUMNS.length - COLUMNS.indexOf('first_seen'));
 
+const UNSEEN = Symbol('unseen');
+const FILE_CELL = Buffer.from('file,');
+const TRUE_CELL = Buffer.from('true,');
+const FALSE_CELL = Buffer.from('false,');
+
 /**
- * A result row's cells after the run id and date: the cells of its stored document
- * (`resultDocument`) as `csvCell` writes them, without building the document (a bad day writes
- * millions of lines).
+ * The bytes of a run of cells, kept while the values they were written from repeat (compared as
+ * the same strings and numbers, never encoded again).
  */
-function writeResultCells(csv: CsvWriter, row: ReconRow): void {
-  const d = row.decimals;
+class RepeatedCells {
+  private keys: unknown[] = [UNSEEN, UNSEEN, UNSEEN, UNSEEN];
+  private bytes: Uint8Array = new Uint8Array(0);
+
+  /** @param lead bytes that always come first */
+  constructor(private readonly lead: Uint8Array = new Uint8Array(0)) {}
+
+  /** The cells `cells` writes of `row`, which depend on a, b, c and d alone. */
+  write(
+    csv: CsvWriter,
+    row: ReconRow,
+    cells: (csv: CsvWriter, row: ReconRow) => void,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    d: unknown,
+  ): void {
+    const k = this.keys;
+    if (k[0] === a && k[1] === b && k[2] === c && k[3] === d) return csv.bytes(this.bytes);
+    const at = csv.mark();
+    csv.bytes(this.lead);
+    cells(csv, row);
+    this.bytes = csv.since(at);
+    this.keys = [a, b, c, d];
+  }
+}
+
+/**
+ * What repeats from line to line: the run id and date, day, source and status; an unexplained
+ * break's first-seen, age and lifecycle. A bad day writes millions of lines, most of whose cells
+ * are the line before's.
+ */
+class LineCells {
+  readonly head: RepeatedCells;
+  readonly age = new RepeatedCells();
+
+  /** @param linePrefix the run id and date cells, the same on every line of a run */
+  constructor(linePrefix: Uint8Array) {
+    this.head = new RepeatedCells(linePrefix);
+  }
+}
+
+function headCells(csv: CsvWriter, row: ReconRow): void {
   csv.text(row.asOf);
   csv.text(row.source);
   csv.text(row.status);
-  csv.text(row.productCode);
-  csv.text(row.folio);
-  csv.text(row.schemeName);
-  if (row.dbfUnits === null) csv.empty();
-  else writeUnits(csv, row.dbfUnits, d);
-  if (row.mongoUnits === null) csv.empty();
-  else writeUnits(csv, row.mongoUnits, d);
-  writeUnits(csv, row.difference, d);
-  csv.number(row.dbfRows);
-  if (row.status === 'matched') {
-    csv.write(MATCHED_TAIL);
-    return csv.endLine();
-  }
+}
+
+function ageCells(csv: CsvWriter, row: ReconRow): void {
   const r = row.reason;
   csv.text(row.firstSeen);
   csv.value(row.ageDays);
@@ -183,13 +226,60 @@ function writeResultCells(csv: CsvWriter, row: ReconRow): void {
   csv.text(r?.code);
   if (r) csv.value(reasonDetail(r));
   else csv.empty();
+}
+
+/**
+ * A result row's cells after the run id and date: the cells of its stored document
+ * (`resultDocument`) as `csvCell` writes them, without building the document (a bad day writes
+ * millions of lines).
+ */
+function writeResultCells(csv: CsvWriter, row: ReconRow, cells: LineCells): void {
+  const d = row.decimals;
+  cells.head.write(csv, row, headCells, row.asOf, row.source, row.status, 0);
+  csv.text(row.productCode);
+  csv.text(row.folio);
+  csv.text(row.schemeName);
+  const dbfUnitsAt = csv.mark();
+  if (row.dbfUnits === null) csv.empty();
+  else writeUnits(csv, row.dbfUnits, d);
+  const dbfUnitsEnd = csv.mark();
+  if (row.mongoUnits === null) csv.empty();
+  else writeUnits(csv, row.mongoUnits, d);
+  // A file row's difference is minus its units when the ledger has none: the cell is theirs,
+  // negated (the rounding is symmetric), not formatted again.
+  if (
+    row.mongoUnits === null &&
+    row.dbfUnits !== null &&
+    Number.isSafeInteger(row.dbfUnits) &&
+    row.difference === -row.dbfUnits
+  )
+    csv.negated(dbfUnitsAt, dbfUnitsEnd);
+  else writeUnits(csv, row.difference, d);
+  csv.number(row.dbfRows);
+  if (row.status === 'matched') {
+    csv.write(MATCHED_TAIL);
+    return csv.endLine();
+  }
+  // A reason's cells are its own: only lines without one share theirs.
+  if (row.reason) ageCells(csv, row);
+  else
+    cells.age.write(
+      csv,
+      row,
+      ageCells,
+      row.firstSeen,
+      row.ageDays,
+      row.lifecycle,
+      row.reopenedAfter,
+    );
   if (row.nav === null || row.nav === undefined) csv.empty();
   else writeUnits(csv, row.nav, SCALE_DIGITS);
-  csv.text(row.navSource);
+  if (row.navSource === 'file') csv.bytes(FILE_CELL);
+  else csv.text(row.navSource);
   // Stored rupees are paise / 100.
   if (row.valuePaise === null || row.valuePaise === undefined) csv.empty();
   else csv.decimal(row.valuePaise, 2);
-  csv.text(row.immaterial === true ? 'true' : 'false');
+  csv.bytes(row.immaterial === true ? TRUE_CELL : FALSE_CELL);
   csv.endLine();
 }
 
@@ -200,14 +290,18 @@ function reasonDetail(r: NonNullable<ReconRow['reason']>): ResultDocument['reaso
   };
 }
 
+/** 10^(SCALE_DIGITS - d): ten-thousandths per last place of `d` decimals. */
+const STEPS = Array.from({ length: SCALE_DIGITS + 1 }, (_, d) => 10 ** (SCALE_DIGITS - d));
+
 /**
  * `unitsToNumber(units, decimals)` as a cell, from the integer: rounded half away from zero to
  * `decimals` places.
  */
+
 export function writeUnits(csv: CsvWriter, units: number, decimals: number): void {
   if (!Number.isSafeInteger(units)) return csv.number(unitsToNumber(units, decimals));
   const d = Math.max(0, Math.min(SCALE_DIGITS, decimals));
-  const step = 10 ** (SCALE_DIGITS - d);
+  const step = STEPS[d];
   const rounded = Math.floor((Math.abs(units) + step / 2) / step);
   csv.decimal(units < 0 ? -rounded : rounded, d);
 }

@@ -102,6 +102,11 @@ export interface TidyReport {
  * which it reports instead.
  */
 export interface ResultStore {
+  /**
+   * Rows to gather before each `writeRows` (default 10,000). A store that formats rows as they
+   * come wants few: a batch held is live memory the collector copies, millions of times a bad day.
+   */
+  readonly rowsPerBatch?: number;
   begin(run: RunSummary): Promise<void>;
   tidy(): Promise<TidyReport>;
   writeRows(run: RunSummary, rows: readonly ReconRow[]): Promise<void>;

@@ -113,6 +113,34 @@ const awkward: ReconRow[] = [
     immaterial: true,
     valuePaise: -1,
   },
+  // File rows the ledger lacks (their difference cell is their units cell negated), new and of
+  // this day, next to one with a reason and the same age: every run of repeated cells is broken.
+  { ...base, ...brk, status: 'dbf_only', dbfUnits: 0, mongoUnits: null, difference: 0 },
+  {
+    ...base,
+    ...brk,
+    status: 'dbf_only',
+    dbfUnits: -4_500,
+    mongoUnits: null,
+    difference: 4_500,
+    navSource: 'ledger',
+    lifecycle: 'new',
+    firstSeen: '2024-12-24',
+    ageDays: 0,
+    reason: { code: 'pledged' },
+  },
+  {
+    ...base,
+    ...brk,
+    status: 'dbf_only',
+    dbfUnits: 12_345_678_951,
+    mongoUnits: null,
+    difference: -12_345_678_951,
+    decimals: 2,
+    lifecycle: 'new',
+    firstSeen: '2024-12-24',
+    ageDays: 0,
+  },
 ];
 
 describe('the CSV writer', () => {
@@ -167,6 +195,11 @@ describe('the CSV writer', () => {
       [0, 4],
       [-9_007_199_254_740_991, 4],
       [9_007_199_254_740_991, 0],
+      [2_147_483_647, 0],
+      [2_147_483_648, 0],
+      [-100_000_000_005, 0],
+      [999_999_999_999_999, 0],
+      [100_000_000_000_000, 4],
     ];
     for (let i = 0; i < 200_000; i++) {
       const magnitude = 10 ** (next() % 17);

@@ -68,6 +68,18 @@ describe('break value (difference × NAV, integer paise)', () => {
       [-123_456_789_012, 72_961],
     ];
     for (let r = 499_990; r <= 500_010; r++) cases.push([1, r], [-1, r], [1_000_001, r]);
+    // Past 2^53, where the product is cut at 10^6 on both sides: every remainder around half a
+    // paisa, products near the end of the exact range, and random ones.
+    for (let r = 499_990; r <= 500_010; r++) cases.push([-123_456_000_000, 1_000_000 + r]);
+    cases.push(
+      [9_007_199_254, 999_999_999],
+      [-9_007_199_254_740_991, 1],
+      [4_503_599_627_370_496, 2],
+    );
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    for (let i = 0; i < 20_000; i++)
+      cases.push([(next() * 2 ** 12 + next()) * (i % 2 ? -1 : 1), next() % 100_000_000]);
     for (const [d, n] of cases) expect(valuePaise(d, n), `${d} × ${n}`).to.equal(big(d, n) || 0);
   });
 
