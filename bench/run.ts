@@ -556,7 +556,15 @@ emit({
         },
   big_run_ms: big ? big.ms : null,
   big_run_timings_ms: big ? big.timings_ms : null,
+  // Target (issue 12): at most 3.
+  big_run_explain_write_over_decode: big ? explainWriteOverDecode(big.timings_ms) : null,
   peak_rss_scope: big
     ? `engine run over ${String(big.files)} x ${String(big.rows_per_file)} ${String(big.shape)} rows`
     : 'this process',
 });
+
+function explainWriteOverDecode(t: unknown): number | null {
+  const { explain, write, decode } = (t ?? {}) as Record<string, number | undefined>;
+  if (explain === undefined || write === undefined || !decode) return null;
+  return Number(((explain + write) / decode).toFixed(2));
+}
