@@ -115,10 +115,13 @@ export function readLedgerRange(task: LedgerRangeTask): LedgerRange {
   return sum.result(reader.lines());
 }
 
-/** Grows a Float64Array to hold index `i`. */
+/**
+ * Grows a Float64Array to hold index `i` (a key can be first counted long after it was first met,
+ * so `i` may be far past the end).
+ */
 function room(a: Float64Array<ArrayBuffer>, i: number, fill: number): Float64Array<ArrayBuffer> {
   if (i < a.length) return a;
-  const b = new Float64Array(Math.max(1024, a.length * 2));
+  const b = new Float64Array(Math.max(1024, a.length * 2, i + 1));
   b.set(a);
   b.fill(fill, a.length);
   return b;

@@ -306,4 +306,48 @@ describe('ndjson ledger read in byte ranges', () => {
     ]);
     expect(got.anomalies.badDate).to.equal(0);
   });
+
+  it('counts a key first counted long after it was first met (ignored types and later days before it)', async () => {
+    // 1,500 keys met first in ignored or later transactions, then counted: the per-key sums of a
+    // cut-off grow past their first size at a key number far beyond it.
+    const lines: string[] = [];
+    const line = (folio: number, type: string, date: string, nav?: number) =>
+      `{"product_code":"B01","folio_no":"${folio}","units":1,"transaction_type":"${type}","transaction_date":{"$date":"${date}"}${nav === undefined ? '' : `,"nav":${nav}`}}`;
+    for (let f = 0; f < 1500; f++)
+      lines.push(
+        line(
+          f,
+          f % 2 ? 'DIVIDEND' : 'BUY',
+          f % 2 ? '2024-12-20T10:00:00Z' : '2024-12-25T10:00:00Z',
+        ),
+      );
+    for (let f = 1499; f >= 0; f--)
+      lines.push(line(f, 'BUY', '2024-12-21T10:00:00Z', 10 + (f % 7)));
+    const file = join(dir, 'late.ndjson');
+    await writeFile(file, lines.join('\n'));
+    const want = new PositionBuilder(day1, rules);
+    const navs = new LatestNavs(null, day1.cutoff);
+    lines.forEach((l, i) => {
+      const tx = BSON.EJSON.parse(l, { relaxed: true }) as Record<string, unknown>;
+      if ((tx.transaction_date as Date).getTime() < day1.cutoff.getTime())
+        want.add({
+          productCode: tx.product_code,
+          folio: tx.folio_no,
+          type: tx.transaction_type,
+          units: 10_000,
+          count: 1,
+        });
+      navs.add(tx.product_code, tx.folio_no, tx.transaction_date, tx.nav, `late.ndjson:${i + 1}`);
+    });
+    const byKey = (ps: Positions) =>
+      Object.fromEntries([...ps.values()].map((p) => [keyOf(p.productCode, p.folio), p]));
+    const ledger = new NdjsonLedger(file, rules);
+    const [got] = await ledger.snapshots([day1]);
+    expect(got.positions.size).to.equal(1500);
+    expect(byKey(got.positions)).to.deep.equal(byKey(want.finish().positions));
+    const keys = [...got.positions.values()];
+    expect(Object.fromEntries(await ledger.latestNavs(day1.cutoff, keys))).to.deep.equal(
+      Object.fromEntries(navs.result()),
+    );
+  });
 });
