@@ -6,7 +6,8 @@ import { BSON } from 'mongodb';
 import { ReconError } from '../../../core/errors.js';
 import { LatestNavs } from '../../../core/ledger/latest-nav.js';
 import { numberish } from '../../../core/ledger/ndjson-columns.js';
-import { PositionBuilder } from '../../../core/ledger/positions.js';
+import { MovementBuilder, PositionBuilder } from '../../../core/ledger/positions.js';
+import { unitsFromValue } from '../../../core/ledger/units-value.js';
 import { NdjsonLedger } from '../../../core/ledger/ndjson.js';
 import { ledgerRanges, readLedgerRange } from '../../../core/ledger/ndjson-range.js';
 import { ReconPool } from '../../../core/pool.js';
@@ -349,5 +350,113 @@ describe('ndjson ledger read in byte ranges', () => {
     expect(Object.fromEntries(await ledger.latestNavs(day1.cutoff, keys))).to.deep.equal(
       Object.fromEntries(navs.result()),
     );
+  });
+
+  it('agrees with the extended-JSON reader and the position rules on 5,000 random lines, read whole, in ranges and through small buffers', async () => {
+    // A seeded generator: the same lines every run.
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const types = ['"BUY"', '"SELL"', '" buy "', '"DIVIDEND"', '"SWITCH"', '7', 'null'];
+    const folios = (f: number) =>
+      [`"${f}"`, `${f}`, `" ${f}"`, `{"$numberLong":"${f}"}`, `"0${f}"`][rand(5)];
+    const units = () =>
+      [
+        `${rand(100000) / 100}`,
+        `{"$numberDecimal":"${rand(1000)}.${rand(10000)}"}`,
+        '"12.5"',
+        '"x"',
+        'null',
+      ][Math.min(rand(12), 4)];
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      if (rand(50) === 0) {
+        lines.push(rand(2) ? '' : '   ');
+        continue;
+      }
+      const day = 19 + rand(9);
+      const fields = [
+        rand(3) ? `"_id":"t${rand(200)}"` : null,
+        rand(40) ? `"product_code":"${['B01', 'B02', 'Bé3', 'C\\u00304'][rand(4)]}"` : null,
+        `"folio_no":${folios(rand(400))}`,
+        `"units":${units()}`,
+        `"transaction_type":${types[rand(types.length)]}`,
+        rand(30)
+          ? `"transaction_date":{"$date":"2024-12-${day}T${String(rand(24)).padStart(2, '0')}:00:00Z"}`
+          : '"transaction_date":"soon"',
+        rand(4) ? `"nav":${[`${1 + rand(500) / 8}`, '0', '"7.25"', '-3'][rand(4)]}` : null,
+        rand(3) ? `"scheme_name":"${[' Fund A ', 'Fund B', 'Fünd C'][rand(3)]}"` : null,
+      ].filter((f): f is string => f !== null);
+      if (rand(4) === 0) fields.reverse();
+      lines.push(`{${fields.join(',')}}`);
+    }
+    const file = join(dir, 'random.ndjson');
+    await writeFile(file, lines.join('\n') + '\n');
+    const odd = { ...rules, ignoreTypes: ['DIVIDEND', '7'], ignoreUnmappedTypes: true };
+    const days = [day1, day2];
+    const builders = days.map((d) => new PositionBuilder(d, odd));
+    const pickers = days.map((d) => new LatestNavs(null, d.cutoff));
+    const moves = new MovementBuilder(odd);
+    lines.forEach((l, i) => {
+      if (l.trim() === '') return;
+      const tx = BSON.EJSON.parse(l, { relaxed: true }) as Record<string, unknown>;
+      const id = tx._id === undefined ? `random.ndjson:${i + 1}` : String(tx._id);
+      const [p, f] = [numberish(tx.product_code), numberish(tx.folio_no)];
+      const when = tx.transaction_date;
+      const u = numberish(tx.units);
+      const value = unitsFromValue(u);
+      days.forEach((d, c) => {
+        if (!(when instanceof Date)) return builders[c].badDates(1, `random.ndjson:${i + 1}`);
+        if (when.getTime() >= d.cutoff.getTime()) return;
+        builders[c].add({
+          productCode: p,
+          folio: f,
+          type: tx.transaction_type,
+          units: value,
+          count: 1,
+          sample: `random.ndjson:${i + 1}`,
+        });
+        pickers[c].add(p, f, when, numberish(tx.nav), id);
+      });
+      if (when instanceof Date && when >= day1.cutoff && when < day2.cutoff)
+        moves.add(p, f, tx.transaction_type, value, id);
+    });
+    const want = builders.map((b) => b.finish());
+    const byKey = (ps: Positions) =>
+      Object.fromEntries([...ps.values()].map((p) => [keyOf(p.productCode, p.folio), p]));
+    const plain = <V>(m: Map<string, V>) => Object.fromEntries(m);
+    for (const [parts, readBytes] of [
+      [1, undefined],
+      [3, undefined],
+      [4, 700],
+    ] as const) {
+      const ledger = new NdjsonLedger(file, odd, {
+        run: async (t) => readLedgerRange({ ...t, readBytes }),
+        parts,
+      });
+      const got = await ledger.snapshots(days);
+      const label = `${parts} part(s), ${readBytes ?? 'default'} bytes a read`;
+      for (const c of [0, 1]) {
+        expect(byKey(got[c].positions), label).to.deep.equal(byKey(want[c].positions));
+        expect(got[c].anomalies, label).to.deep.equal(want[c].anomalies);
+        expect(got[c].ignoredTypes, label).to.deep.equal(want[c].ignoredTypes);
+        expect(got[c].transactions, label).to.equal(want[c].transactions);
+        const keys = [...want[c].positions.values()];
+        const wanted = new Set(keys.map((k) => keyOf(k.productCode, k.folio)));
+        expect(plain(await ledger.latestNavs(days[c].cutoff, keys)), label).to.deep.equal(
+          plain(pickers[c].result(wanted)),
+        );
+      }
+      expect(plain(await ledger.movements(day1.cutoff, day2.cutoff)), label).to.deep.equal(
+        plain(moves.movements),
+      );
+    }
+    // The lines are not degenerate: hundreds of positions, and every kind of anomaly.
+    expect(want[1].positions.size).to.be.greaterThan(300);
+    expect(want[0].anomalies.badDate).to.be.greaterThan(0);
+    expect(want[0].anomalies.missingKey).to.be.greaterThan(0);
+    expect(want[0].anomalies.nonNumericUnits).to.be.greaterThan(0);
   });
 });
