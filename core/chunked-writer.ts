@@ -4,6 +4,7 @@
  * reports (millions of lines on a bad day) go through it. A stream error is thrown by the next
  * `flush` or `end`.
  */
+import { WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 /** Bytes gathered before one write to the stream (each write is a trip to a pool thread). */
@@ -26,12 +27,21 @@ export class ChunkedWriter {
   private failure: Error | null = null;
   /** Resumes a `flush` waiting for the queue to shrink. */
   private resume: (() => void) | null = null;
+  /** Chunk buffers whose write is done, for the next chunks. */
+  private readonly spare: Buffer[] = [];
+  /**
+   * Whether a chunk's buffer may be used again once its write is done: for a file, whose write
+   * callback comes when the bytes are in the kernel. Other streams (a pass-through, a socket) may
+   * still hold the chunk after their callback.
+   */
+  private readonly recycles: boolean;
 
   constructor(
     private readonly out: Writable,
     private readonly chunkBytes = CHUNK_BYTES,
   ) {
     this.buf = Buffer.allocUnsafe(chunkBytes + SLACK_BYTES);
+    this.recycles = out instanceof WriteStream;
     out.on('error', this.written);
   }
 
@@ -58,12 +68,20 @@ export class ChunkedWriter {
 
   async flush(): Promise<void> {
     if (this.used === 0) return;
-    const chunk = this.buf.subarray(0, this.used);
-    // The stream keeps the chunk until it is written: what follows goes to a new buffer.
-    this.buf = Buffer.allocUnsafe(this.chunkBytes + SLACK_BYTES);
+    const full = this.buf;
+    const chunk = full.subarray(0, this.used);
+    // The stream keeps the chunk until it is written: what follows goes to another buffer (for a
+    // file, one whose write is done when there is one). A fresh buffer per chunk cost a mapping
+    // and its page faults each time, and its external memory made V8 collect more often.
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(this.chunkBytes + SLACK_BYTES);
     this.used = 0;
     if (this.failure) throw this.failure;
-    this.out.write(chunk, this.written);
+    this.out.write(chunk, (err?: Error | null) => {
+      const whole = full.length === this.chunkBytes + SLACK_BYTES;
+      if (!err && this.recycles && whole && this.spare.length < QUEUED_CHUNKS)
+        this.spare.push(full);
+      this.written(err);
+    });
     if (this.out.writableLength > QUEUED_CHUNKS * this.chunkBytes)
       await new Promise<void>((resolve) => (this.resume = resolve));
     if (this.failure) throw this.failure;

@@ -132,9 +132,12 @@ export class CsvWriter extends ChunkedWriter {
     return this.used;
   }
 
-  /** A copy of the bytes written since `mark` (no flush between them). */
+  /**
+   * A copy of the bytes written since `mark` (no flush between them). A copy, not a view
+   * (`Buffer#slice`): the buffer is used again for later chunks.
+   */
   since(mark: number): Uint8Array {
-    return this.buf.slice(mark, this.used);
+    return Buffer.from(this.buf.subarray(mark, this.used));
   }
 
   /** Bytes of whole cells, as `since` gave them. */

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,6 +184,32 @@ describe('the CSV writer', () => {
     const back = parse(big, { columns: true }) as Record<string, string>[];
     expect(back.map((r) => r.scheme_name)).to.deep.equal(rows.map((r) => r.scheme_name ?? ''));
     expect(back.map((r) => r.folio_no)).to.deep.equal(rows.map((r) => r.folio_no));
+  });
+
+  it('writes a file through buffers used again once written, and keeps copies of the cells it is asked to keep', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'csv-chunks-'));
+    try {
+      const path = join(dir, 'out.csv');
+      const w = new CsvWriter(createWriteStream(path), 64);
+      const at = w.mark();
+      w.text('first');
+      w.number(1);
+      const kept = w.since(at);
+      w.endLine();
+      const expected = ['first,1'];
+      for (let i = 2; i <= 3000; i++) {
+        w.text(`line ${i}`);
+        w.number(i * 7);
+        w.endLine();
+        expected.push(`line ${i},${i * 7}`);
+        if (w.full) await w.flush();
+      }
+      await w.end();
+      expect(await readFile(path, 'utf8')).to.equal(expected.join('\n') + '\n');
+      expect(Buffer.from(kept).toString()).to.equal('first,1,');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes units from the integer exactly as String() writes the stored number', async () => {
