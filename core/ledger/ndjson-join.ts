@@ -81,6 +81,11 @@ export class JoinedLedger {
     return -1;
   }
 
+  /** A transaction's id: its `_id`, else the file and its line (range `range`'s line `line`). */
+  transactionId(range: number, id: string | null, line: number): string {
+    return id ?? `${this.name}:${this.firstLines[range] + line}`;
+  }
+
   /** The first scheme name a key's transactions carry in the file. */
   schemeName(text: string): string | undefined {
     const g = this.find(text);
@@ -188,11 +193,13 @@ export class JoinedLedger {
       line: new Float64Array(keys),
       id: new Array<string | null>(keys).fill(null),
     };
-    const idOf = (range: number, id: string | null, line: number) =>
-      id ?? `${this.name}:${this.firstLines[range] + line}`;
     const offer = (g: number, at: number, nav: number, i: number, id: string | null, l: number) => {
       const best = col.at[g];
-      if (at === best && !(idOf(i, id, l) > idOf(col.range[g], col.id[g], col.line[g]))) return;
+      if (
+        at === best &&
+        !(this.transactionId(i, id, l) > this.transactionId(col.range[g], col.id[g], col.line[g]))
+      )
+        return;
       if (at < best) return;
       col.at[g] = at;
       col.nav[g] = nav;

@@ -18,7 +18,7 @@ import {
   type LedgerColumns,
   type LedgerScalar,
 } from './ndjson-columns.js';
-import { keyText } from './positions.js';
+import { IGNORED_TYPE, keyText, TransactionTypes, UNMAPPED_TYPE } from './positions.js';
 import type { LedgerFields } from './types.js';
 
 export interface LedgerRangeTask {
@@ -95,9 +95,6 @@ export interface LedgerRange {
 
 const SAMPLES = 10;
 const LONE_SURROGATE = /\p{Surrogate}/u;
-/** Type markers beside the signs, which config allows only as 1 or -1. */
-const IGNORED = 2;
-const UNMAPPED = 3;
 
 /** Reads and sums one range (see LedgerRangeTask). Synchronous: it runs on a pool thread. */
 export function readLedgerRange(task: LedgerRangeTask): LedgerRange {
@@ -325,12 +322,12 @@ class RangeSums {
   private readonly scheme: number[] = [];
   private readonly cut: CutoffSums[];
   private readonly ends: readonly number[];
-  private readonly signs = new Map<string, number>();
-  private readonly ignore: Set<string>;
-  /** Raw type value → sign, IGNORED or UNMAPPED, with its normalised name. */
-  private readonly typeClass = new Map<LedgerScalar, { sign: number; name: string }>();
+  private readonly types: TransactionTypes;
   /** Types met as ASCII bytes, with their class: a few, compared byte by byte. */
-  private readonly typeBytes: { bytes: Uint8Array; c: { sign: number; name: string } }[] = [];
+  private readonly typeBytes: {
+    bytes: Uint8Array;
+    c: { readonly sign: number; readonly name: string };
+  }[] = [];
   private later: LedgerRange['later'] = {
     productCode: [],
     folio: [],
@@ -344,35 +341,14 @@ class RangeSums {
   constructor(private readonly task: LedgerRangeTask) {
     this.ends = task.cutoffsMs;
     this.cut = task.cutoffsMs.map(() => new CutoffSums());
-    for (const [type, sign] of Object.entries(task.typeSigns))
-      this.signs.set(type.trim().toUpperCase(), sign);
-    this.ignore = new Set(task.ignoreTypes.map((t) => t.trim().toUpperCase()));
-  }
-
-  private classOf(type: LedgerScalar): { sign: number; name: string } {
-    let c = this.typeClass.get(type);
-    if (c === undefined) {
-      const name = typeof type === 'string' ? type.trim().toUpperCase() : String(type);
-      const sign = this.signs.get(name);
-      c = {
-        name,
-        sign:
-          sign !== undefined
-            ? sign
-            : this.ignore.has(name) || this.task.ignoreUnmappedTypes
-              ? IGNORED
-              : UNMAPPED,
-      };
-      this.typeClass.set(type, c);
-    }
-    return c;
+    this.types = new TransactionTypes(task);
   }
 
   /** The class of row r's type, from its bytes when they are a short ASCII string. */
   private typeOf(cols: LedgerColumns, r: number): { sign: number; name: string } {
     const at = r * COLS + Col.Type;
     if (cols.held[at] !== Held.Ascii || cols.to[at] - cols.from[at] > 32)
-      return this.classOf(cols.type(r));
+      return this.types.classify(cols.type(r));
     const b = cols.buf;
     const from = cols.from[at];
     const n = cols.to[at] - from;
@@ -382,7 +358,7 @@ class RangeSums {
       while (k < n && t.bytes[k] === b[from + k]) k++;
       if (k === n) return t.c;
     }
-    const c = this.classOf(cols.type(r));
+    const c = this.types.classify(cols.type(r));
     // A copy (Buffer#slice is a view): the read buffer is overwritten by the next read.
     if (this.typeBytes.length < 16)
       this.typeBytes.push({ bytes: Buffer.from(b.subarray(from, from + n)), c });
@@ -518,8 +494,9 @@ class RangeSums {
           continue;
         }
         const t = this.typeOf(cols, r);
-        if (t.sign === UNMAPPED) s.unmappedTypes[t.name] = (s.unmappedTypes[t.name] ?? 0) + 1;
-        else if (t.sign === IGNORED) s.ignoredTypes[t.name] = (s.ignoredTypes[t.name] ?? 0) + 1;
+        if (t.sign === UNMAPPED_TYPE) s.unmappedTypes[t.name] = (s.unmappedTypes[t.name] ?? 0) + 1;
+        else if (t.sign === IGNORED_TYPE)
+          s.ignoredTypes[t.name] = (s.ignoredTypes[t.name] ?? 0) + 1;
         else if (Number.isNaN(units)) {
           s.nonNumericUnits++;
           s.sample(line);

@@ -119,15 +119,10 @@ export class NdjsonLedger implements LedgerAdapter {
       );
     }
     const keys = new JoinedLedger(name, cutoffs, ranges);
-    const firstLines: number[] = [];
-    let lines = 0;
-    for (const r of ranges) {
-      firstLines.push(lines);
-      lines += r.lines;
-    }
-    const idOf = (i: number, id: string | null, line: number) =>
-      id ?? `${name}:${firstLines[i] + line}`;
-    return { keys, later: joinLater(ranges, task.laterFromMs, idOf) };
+    return {
+      keys,
+      later: joinLater(ranges, task.laterFromMs, (i, id, line) => keys.transactionId(i, id, line)),
+    };
   }
 
   async movements(from: Date, to: Date): Promise<Map<string, { units: number; ids: string[] }>> {

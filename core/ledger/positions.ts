@@ -21,6 +21,46 @@ export interface LedgerGroup {
   sample?: string;
 }
 
+/** Marks beside a type's sign (config allows only 1 and -1 as signs). */
+export const IGNORED_TYPE = 2;
+export const UNMAPPED_TYPE = 3;
+
+/**
+ * The transaction-type rules: a type is counted under its trimmed upper-case name (a non-text
+ * value under its String) and is signed by config, ignored, or unmapped.
+ */
+export class TransactionTypes {
+  private readonly signs = new Map<string, number>();
+  private readonly ignore: Set<string>;
+  private readonly seen = new Map<unknown, { name: string; sign: number }>();
+
+  constructor(
+    private readonly rules: {
+      typeSigns: Readonly<Record<string, number>>;
+      ignoreTypes: readonly string[];
+      ignoreUnmappedTypes: boolean;
+    },
+  ) {
+    for (const [type, sign] of Object.entries(rules.typeSigns))
+      this.signs.set(type.trim().toUpperCase(), sign);
+    this.ignore = new Set(rules.ignoreTypes.map((t) => t.trim().toUpperCase()));
+  }
+
+  /** The type's name and its sign, IGNORED_TYPE or UNMAPPED_TYPE (once per distinct value). */
+  classify(type: unknown): { readonly name: string; readonly sign: number } {
+    let c = this.seen.get(type);
+    if (c === undefined) {
+      const name = typeof type === 'string' ? type.trim().toUpperCase() : String(type);
+      const sign = this.signs.get(name);
+      const ignored = this.ignore.has(name) || this.rules.ignoreUnmappedTypes;
+      c = { name, sign: sign ?? (ignored ? IGNORED_TYPE : UNMAPPED_TYPE) };
+      // A primitive is its own key; an object (rare: an EJSON value) is not kept.
+      if (type === null || typeof type !== 'object') this.seen.set(type, c);
+    }
+    return c;
+  }
+}
+
 export class PositionBuilder {
   readonly positions = new Map<string, LedgerPosition>();
   readonly anomalies: LedgerAnomalies = {
@@ -31,17 +71,14 @@ export class PositionBuilder {
   };
   readonly ignoredTypes: Record<string, number> = {};
   private readonly unmapped = new Map<string, number>();
-  private readonly signs = new Map<string, number>();
-  private readonly ignore: Set<string>;
+  private readonly types: TransactionTypes;
   transactions = 0;
 
   constructor(
     private readonly cutoff: Cutoff,
-    private readonly rules: LedgerRules,
+    rules: LedgerRules,
   ) {
-    for (const [type, sign] of Object.entries(rules.typeSigns))
-      this.signs.set(type.trim().toUpperCase(), sign);
-    this.ignore = new Set(rules.ignoreTypes.map((t) => t.trim().toUpperCase()));
+    this.types = new TransactionTypes(rules);
   }
 
   /** Cut-off as epoch milliseconds, for adapters that filter transactions themselves. */
@@ -57,14 +94,13 @@ export class PositionBuilder {
       this.sample(g.sample);
       return;
     }
-    const type = typeof g.type === 'string' ? g.type.trim().toUpperCase() : String(g.type);
-    const sign = this.signs.get(type);
-    if (sign === undefined) {
-      if (this.ignore.has(type) || this.rules.ignoreUnmappedTypes) {
-        this.ignoredTypes[type] = (this.ignoredTypes[type] ?? 0) + g.count;
-      } else {
-        this.unmapped.set(type, (this.unmapped.get(type) ?? 0) + g.count);
-      }
+    const { name: type, sign } = this.types.classify(g.type);
+    if (sign === IGNORED_TYPE) {
+      this.ignoredTypes[type] = (this.ignoredTypes[type] ?? 0) + g.count;
+      return;
+    }
+    if (sign === UNMAPPED_TYPE) {
+      this.unmapped.set(type, (this.unmapped.get(type) ?? 0) + g.count);
       return;
     }
     if (g.units === null) {
@@ -123,18 +159,18 @@ export function unmappedTypes(asOf: string, unmapped: ReadonlyMap<string, number
  */
 export class MovementBuilder {
   readonly movements = new Map<string, { units: number; ids: string[] }>();
-  private readonly signs = new Map<string, number>();
+  private readonly types: TransactionTypes;
 
   constructor(rules: LedgerRules) {
-    for (const [type, sign] of Object.entries(rules.typeSigns))
-      this.signs.set(type.trim().toUpperCase(), sign);
+    this.types = new TransactionTypes(rules);
   }
 
   add(productCode: unknown, folio: unknown, type: unknown, units: number | null, id: string): void {
     const p = keyText(productCode);
     const f = keyText(folio);
-    const sign = this.signs.get(typeof type === 'string' ? type.trim().toUpperCase() : '');
-    if (p === null || f === null || sign === undefined || units === null) return;
+    // Only text types move units here; ignored and unmapped ones do not.
+    const sign = typeof type === 'string' ? this.types.classify(type).sign : UNMAPPED_TYPE;
+    if (p === null || f === null || (sign !== 1 && sign !== -1) || units === null) return;
     const key = keyOf(p, f);
     const m = this.movements.get(key) ?? { units: 0, ids: [] };
     m.units = addUnits(m.units, sign * units);
