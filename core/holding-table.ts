@@ -20,6 +20,8 @@ import {
 import type { PositionIndex } from './position-index.js';
 import { FILE_STATUSES, type ReconRow, type ReconStatus, type SourceDay } from './reconcile.js';
 
+const MATCHED = FILE_STATUSES.indexOf('matched');
+
 export class HoldingTable {
   readonly size: number;
   private readonly starts: number[] = [];
@@ -60,6 +62,25 @@ export class HoldingTable {
     const p = this.space.partition(pid, code, folio, this.parts.length);
     const at = this.lookups[p].find(pid, code);
     return at < 0 ? -1 : this.starts[p] + at;
+  }
+
+  /**
+   * The positions of the keys the merge judged other than matched, in order: the status columns
+   * scanned once, partition by partition (a bad day has millions of keys).
+   */
+  breakPositions(): Int32Array {
+    let count = 0;
+    for (const part of this.parts)
+      for (let at = 0, size = part.keys.size; at < size; at++)
+        if (part.status[at] !== MATCHED) count++;
+    const out = new Int32Array(count);
+    let o = 0;
+    for (const [p, part] of this.parts.entries()) {
+      const start = this.starts[p];
+      for (let at = 0, size = part.keys.size; at < size; at++)
+        if (part.status[at] !== MATCHED) out[o++] = start + at;
+    }
+    return out;
   }
 
   /** The status of the key at a position, as the merge judged it against the source's day. */

@@ -44,9 +44,9 @@ const NUMERIC_TYPES = ['double', 'int', 'long'];
  */
 const LATER_MS = 48 * 3600_000;
 /** Transactions kept for movements(); beyond this many, movements() queries its own range. */
+const LATER_LIMIT = 1_000_000;
 /** Keys whose NAVs one query asks for by name; beyond, it reads every NAV before the cut-off. */
 const NAV_KEYS_PER_QUERY = 50_000;
-const LATER_LIMIT = 1_000_000;
 
 /** One transaction kept for the movements. */
 interface Movement {

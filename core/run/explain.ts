@@ -60,7 +60,8 @@ export interface Explained {
 interface JudgedSource {
   src: SourceDay;
   table: HoldingTable;
-  breaks: number[];
+  /** Positions of the keys judged other than matched, in order. */
+  breaks: Int32Array;
 }
 
 /** What a break is explained, valued and aged with. */
@@ -131,9 +132,9 @@ async function writeMatched(input: ExplainInput, sink: RowSink): Promise<JudgedS
   for (const plan of input.plans) {
     const table = input.tables.get(plan.config.name)!;
     const src = { source: plan.config.name, asOf: plan.asOf, decimals: plan.decimals };
-    const breaks: number[] = [];
-    for (let i = 0; i < table.size; i++) {
-      if (table.statusAt(i) !== 'matched') breaks.push(i);
+    const breaks = table.breakPositions();
+    for (let i = 0, b = 0; i < table.size; i++) {
+      if (b < breaks.length && breaks[b] === i) b++;
       else {
         const writing = sink.write(table.rowAt(src, i));
         if (writing) await writing;

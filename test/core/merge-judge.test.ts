@@ -24,7 +24,7 @@ describe('partitioned merge and judging', () => {
   let dir: string;
   withTempDir('merge', (d) => (dir = d));
 
-  it('judges every key as a lookup in the ledger by string key does, for numeric and text folios alike', async () => {
+  it('judges every key as a lookup in the ledger by string key does, for numeric and text folios alike, and lists the breaks in order', async () => {
     // Folios of every kind: plain numbers, leading zeros (text), letters, long digit strings.
     const folios = ['101', '0101', 'F7', '1234567890123456', '7', '007', '12345678/12'];
     const rows: CamsRow[] = [];
@@ -76,6 +76,7 @@ describe('partitioned merge and judging', () => {
       expect(table.size).to.equal(reference.size);
       const src = { source: 'CAMS', asOf: '2024-12-24', decimals: 3 };
       const seen = { matched: 0, mismatched: 0, dbf_only: 0, mongo_only: 0 };
+      const breaks: number[] = [];
       for (let i = 0; i < table.size; i++) {
         const h = table.holdingAt(i);
         const expected = judgeHolding(src, h, positions, tolerance);
@@ -90,7 +91,9 @@ describe('partitioned merge and judging', () => {
           reference.get(h.key)!.rows,
         ]);
         seen[expected.status]++;
+        if (expected.status !== 'matched') breaks.push(i);
       }
+      expect([...table.breakPositions()], `${partitions} partition(s)`).to.deep.equal(breaks);
       expect(table.statusCounts()).to.deep.equal(seen);
       expect(seen.matched).to.be.greaterThan(0);
       expect(seen.mismatched).to.be.greaterThan(0);
