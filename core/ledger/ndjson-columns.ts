@@ -240,6 +240,18 @@ export function parseLedgerBytes(
  * asking for the next (its text spans point into a buffer the next read overwrites). `lines()`
  * then tells how many lines there were.
  */
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * 3 when the file starts with a UTF-8 byte-order mark, else 0. Windows tools write one; it is not
+ * part of the first line (mongoimport skips it too).
+ */
+function byteOrderMarkLength(fd: number): number {
+  const head = Buffer.alloc(UTF8_BOM.length);
+  const n = readSync(fd, head, 0, head.length, 0);
+  return n === head.length && UTF8_BOM.every((b, i) => head[i] === b) ? n : 0;
+}
+
 export class LedgerLineReader {
   private lineNo = 0;
 
@@ -263,7 +275,7 @@ export class LedgerLineReader {
     try {
       let buf = Buffer.allocUnsafe(this.readBytes);
       let filled = 0; // bytes in buf; those before `from` are parsed
-      let at = start;
+      let at = start === 0 ? byteOrderMarkLength(fd) : start;
       let eof = false;
       while (!eof || filled > 0) {
         if (!eof) {

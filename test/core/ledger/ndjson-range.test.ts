@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BSON } from 'mongodb';
@@ -125,6 +125,32 @@ describe('ndjson ledger read in byte ranges', () => {
     }
     const inPool = new NdjsonLedger(path, rules, { run: (t) => pool.ledgerRange(t), parts: 3 });
     expect(await everything(inPool), 'three ranges read on the pool').to.deep.equal(whole);
+  });
+
+  it('reads a file that starts with a UTF-8 byte-order mark as the same file without it, and refuses one inside', async () => {
+    const bom = join(dir, 'bom', 'ledger.ndjson');
+    await mkdir(join(dir, 'bom'));
+    await writeFile(bom, '\uFEFF' + LINES.join('\n') + '\n');
+    const whole = await everything(new NdjsonLedger(path, rules));
+    expect(await everything(new NdjsonLedger(bom, rules)), 'read whole').to.deep.equal(whole);
+    const inPool = new NdjsonLedger(bom, rules, { run: (t) => pool.ledgerRange(t), parts: 3 });
+    expect(await everything(inPool), 'three ranges on the pool').to.deep.equal(whole);
+    // Movements from before the snapshots' earliest cut-off: a read of their own.
+    const moves = async (file: string) => {
+      const ledger = new NdjsonLedger(file, rules);
+      await ledger.snapshots([day2]);
+      return ledger.movements(day1.cutoff, day2.cutoff);
+    };
+    expect(await moves(bom)).to.deep.equal(await moves(path));
+
+    const inside = join(dir, 'bom', 'inside.ndjson');
+    await writeFile(inside, [LINES[0], '\uFEFF' + LINES[1]].join('\n'));
+    const err = await new NdjsonLedger(inside, rules).snapshots([day1]).then(
+      () => null,
+      (e: unknown) => e as ReconError,
+    );
+    expect(err?.code).to.equal('RECON_LEDGER_READ');
+    expect(err?.message).to.match(/^inside\.ndjson: line 2 is not extended JSON/);
   });
 
   it('cuts a file only after newlines, into ranges that cover it once', () => {
