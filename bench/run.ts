@@ -453,6 +453,7 @@ if (!flags['skip-day']) {
       yardstick_ms: Math.round(p.yardstickMs),
       counts: p.counts,
       closed: p.closed,
+      ...(p.sameRows !== undefined ? { same_rows: p.sameRows } : {}),
       timings_ms: p.timingsMs,
     }),
   );

@@ -2,10 +2,12 @@
  * What the user waits for: `recon run` (the built CLI, a child process) on an offline day, against
  * the seed's algorithm in Python (bench/yardstick.py) on the same files. Passes alternate which of
  * the two goes first, so a noisy moment of a shared machine hits both alike; every pass checks that
- * both found the same counts per status and the same closed positions, and fails loudly if not.
+ * both found the same counts per status and the same closed positions, and the first pass that
+ * every row has the same status, units and difference (and mongo_only rows the same owner); it
+ * fails loudly if not.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,6 +16,7 @@ const exec = promisify(execFile);
 const CLI = fileURLToPath(new URL('../core/cli.js', import.meta.url));
 // tsc does not copy .py files: the yardstick is read from the source tree beside dist/.
 const YARDSTICK = fileURLToPath(new URL('../../bench/yardstick.py', import.meta.url));
+const SAME_ROWS = fileURLToPath(new URL('../../bench/same-rows.py', import.meta.url));
 // Debian's python3-dbfread installs for Debian's interpreter, which a pyenv or venv on the PATH
 // hides.
 const PYTHON =
@@ -29,6 +32,8 @@ export interface WholeRunPass {
   counts: Counts;
   closed: number;
   timingsMs: Record<string, number>;
+  /** Rows found equal, value by value, in results.csv and the yardstick's CSV (first pass). */
+  sameRows?: number;
 }
 
 export interface WholeRunResult {
@@ -72,6 +77,32 @@ export async function runRecon(
   if (run.status !== 'committed')
     throw new Error(`recon run ended ${run.status}: ${JSON.stringify(run.error)}`);
   return { counts: run.counts, closed: run.closedPositions, timingsMs: run.timingsMs };
+}
+
+/**
+ * Fails unless the run's results.csv and the yardstick's CSV agree row by row (bench/same-rows.py):
+ * equal counts could hide a wrong value.
+ */
+async function checkSameRows(dayDir: string): Promise<number> {
+  const runs = join(dayDir, 'out', 'runs');
+  const committed = readdirSync(runs).filter((id) => !id.startsWith('.'));
+  if (committed.length !== 1)
+    throw new Error(`whole run: ${committed.length} committed runs in ${runs}, expected one`);
+  const results = join(runs, committed[0], 'results.csv');
+  try {
+    const { stdout } = await exec(PYTHON, [
+      SAME_ROWS,
+      dayDir,
+      join(dayDir, 'yardstick.csv'),
+      results,
+    ]);
+    return (JSON.parse(stdout) as { rows: number }).rows;
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    throw new Error(`whole run: results.csv and the yardstick's rows differ:\n${stderr}`, {
+      cause: err,
+    });
+  }
 }
 
 async function runYardstick(dayDir: string): Promise<{ counts: Counts; closed: number }> {
@@ -123,8 +154,11 @@ export async function measureWholeRun(
         `whole run pass ${pass}: a status is missing (${JSON.stringify(r.value.counts)}): the bench day is wrong`,
       );
     }
+    // Row by row once: the files and the code are the same in every pass.
+    const sameRows = pass === 0 ? await checkSameRows(dayDir) : undefined;
     const p = {
       pass,
+      ...(sameRows !== undefined ? { sameRows } : {}),
       reconMs: r.ms,
       yardstickMs: y.ms,
       counts: r.value.counts,
