@@ -261,6 +261,8 @@ export class LedgerLineReader {
     private readonly batchSize = 8192,
     /** Bytes read at a time (the buffer grows for a longer line). */
     private readonly readBytes = 4 << 20,
+    /** An open descriptor of the file to read instead of opening `path` (left open). */
+    private readonly fd?: number,
   ) {}
 
   lines(): number {
@@ -271,7 +273,7 @@ export class LedgerLineReader {
     const columns = fieldColumns(this.fields);
     const cols = new LedgerColumns(this.batchSize);
     const source = basename(this.path);
-    const fd = openSync(this.path, 'r');
+    const fd = this.fd ?? openSync(this.path, 'r');
     try {
       let buf = Buffer.allocUnsafe(this.readBytes);
       let filled = 0; // bytes in buf; those before `from` are parsed
@@ -319,7 +321,7 @@ export class LedgerLineReader {
       }
       if (cols.length > 0) yield cols;
     } finally {
-      closeSync(fd);
+      if (this.fd === undefined) closeSync(fd);
     }
   }
 }
@@ -332,8 +334,11 @@ export async function* readLedgerColumns(
   path: string,
   fields: LedgerFields,
   batchSize = 8192,
+  /** An open descriptor of the file (left open), instead of opening `path`. */
+  fd?: number,
 ): AsyncGenerator<LedgerColumns> {
-  for (const cols of new LedgerLineReader(path, fields, batchSize).batches()) yield cols;
+  const reader = new LedgerLineReader(path, fields, batchSize, undefined, fd);
+  for (const cols of reader.batches()) yield cols;
 }
 
 /** A line of nothing but white space (JSON's, and the no-break space and BOM editors leave). */

@@ -22,7 +22,13 @@ import { IGNORED_TYPE, keyText, TransactionTypes, UNMAPPED_TYPE } from './positi
 import type { LedgerFields } from './types.js';
 
 export interface LedgerRangeTask {
+  /** The file's path (its name is in errors and anomaly samples). */
   path: string;
+  /**
+   * An open descriptor of the file, which the pool's threads share: every range reads the same
+   * file, even when another is renamed over `path` meanwhile. Without it, `path` is opened.
+   */
+  fd?: number;
   /** Byte offsets: `start` is 0 or just after a newline, `end` the size or just after one. */
   start: number;
   end: number;
@@ -99,7 +105,7 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 /** Reads and sums one range (see LedgerRangeTask). Synchronous: it runs on a pool thread. */
 export function readLedgerRange(task: LedgerRangeTask): LedgerRange {
   const sum = new RangeSums(task);
-  const reader = new LedgerLineReader(task.path, task.fields, 4096, task.readBytes);
+  const reader = new LedgerLineReader(task.path, task.fields, 4096, task.readBytes, task.fd);
   try {
     for (const cols of reader.batches(task.start, task.end)) sum.add(cols);
   } catch (err) {
@@ -523,11 +529,15 @@ class RangeSums {
 }
 
 /**
- * Splits a file into at most `parts` ranges of about equal size, each ending just after a newline
- * (or at the end of the file).
+ * Splits a file (a path or an open descriptor) into at most `parts` ranges of about equal size,
+ * each ending just after a newline (or at the end of the file).
  */
-export function ledgerRanges(path: string, parts: number): { start: number; end: number }[] {
-  const fd = openSync(path, 'r');
+export function ledgerRanges(
+  file: string | number,
+  parts: number,
+): { start: number; end: number }[] {
+  // A descriptor given is the caller's to close.
+  const fd = typeof file === 'number' ? file : openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
     const out: { start: number; end: number }[] = [];
@@ -552,6 +562,6 @@ export function ledgerRanges(path: string, parts: number): { start: number; end:
     if (start < size || out.length === 0) out.push({ start, end: size });
     return out;
   } finally {
-    closeSync(fd);
+    if (typeof file !== 'number') closeSync(fd);
   }
 }

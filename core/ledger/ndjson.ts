@@ -7,6 +7,7 @@
  * movements). Lines are read as columns (ndjson-columns.ts), each value converted once to
  * fixed-point.
  */
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ReconError } from '../errors.js';
 import { keyOf } from '../keys/text-key.js';
@@ -50,9 +51,17 @@ interface Joined {
   later: LaterTransactions | null;
 }
 
+/** The file as first opened: every read of the ledger is of this one file. */
+interface OpenFile {
+  fd: number;
+  size: number;
+  mtimeMs: number;
+}
+
 export class NdjsonLedger implements LedgerAdapter {
   private joined: JoinedLedger | null = null;
   private later: LaterTransactions | null = null;
+  private file: OpenFile | null = null;
 
   /** Without a runner the file is read here, as one range. */
   constructor(
@@ -68,9 +77,35 @@ export class NdjsonLedger implements LedgerAdapter {
     return joined.keys.snapshots;
   }
 
+  /**
+   * The file, opened on the first read and kept open until close(). The pool's threads read their
+   * ranges through this descriptor: a file renamed over the path meanwhile (an export job replacing
+   * the ledger) is not read, where opening the path per range would mix the two files' lines.
+   */
+  private open(): OpenFile {
+    if (this.file === null) {
+      const fd = openSync(this.path, 'r');
+      const { size, mtimeMs } = fstatSync(fd);
+      this.file = { fd, size, mtimeMs };
+    }
+    return this.file;
+  }
+
+  /** Fails when the file was written to since it was opened: what was read may be no version. */
+  private unchanged(file: OpenFile): void {
+    const now = fstatSync(file.fd);
+    if (now.size === file.size && now.mtimeMs === file.mtimeMs) return;
+    const name = basename(this.path);
+    throw new ReconError(
+      'RECON_LEDGER_READ',
+      `${name} was written to while it was read (${file.size} bytes when opened, ${now.size} now, modified ${new Date(now.mtimeMs).toISOString()}): run again once the ledger export has finished`,
+      { file: name },
+    );
+  }
+
   private async read(cutoffs: readonly Cutoff[]): Promise<Joined> {
     const name = basename(this.path);
-    const task: Omit<LedgerRangeTask, 'start' | 'end'> = {
+    const task: Omit<LedgerRangeTask, 'start' | 'end' | 'fd'> = {
       path: this.path,
       fields: this.rules.fields,
       typeSigns: this.rules.typeSigns,
@@ -85,14 +120,17 @@ export class NdjsonLedger implements LedgerAdapter {
     const ranges: LedgerRange[] = [];
     try {
       const runner = this.ranges;
-      const spans = ledgerRanges(this.path, runner?.parts ?? 1);
+      const file = this.open();
+      const spans = ledgerRanges(file.fd, runner?.parts ?? 1);
       const settled = await Promise.allSettled(
         spans.map((span) =>
           runner === null
-            ? Promise.resolve(readLedgerRange({ ...task, ...span }))
-            : runner.run({ ...task, ...span }),
+            ? Promise.resolve(readLedgerRange({ ...task, ...span, fd: file.fd }))
+            : runner.run({ ...task, ...span, fd: file.fd }),
         ),
       );
+      // Before any line's error: a line cut by a writer is the writer's doing, not the ledger's.
+      this.unchanged(file);
       // The first failure in file order is the one a single read would have met.
       let offset = 0;
       for (const s of settled) {
@@ -144,7 +182,8 @@ export class NdjsonLedger implements LedgerAdapter {
       }
       return builder.movements;
     }
-    for await (const cols of readLedgerColumns(this.path, this.rules.fields)) {
+    const file = this.open();
+    for await (const cols of readLedgerColumns(this.path, this.rules.fields, 8192, file.fd)) {
       for (let r = 0; r < cols.length; r++) {
         const when = cols.dateMs[r];
         if (Number.isNaN(when) || when < fromMs || when >= toMs) continue;
@@ -158,6 +197,7 @@ export class NdjsonLedger implements LedgerAdapter {
         );
       }
     }
+    this.unchanged(file);
     return builder.movements;
   }
 
@@ -193,7 +233,11 @@ export class NdjsonLedger implements LedgerAdapter {
     return out;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    if (file !== null) closeSync(file.fd);
+  }
 }
 
 function joinLater(

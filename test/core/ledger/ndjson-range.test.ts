@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BSON } from 'mongodb';
@@ -151,6 +151,62 @@ describe('ndjson ledger read in byte ranges', () => {
     );
     expect(err?.code).to.equal('RECON_LEDGER_READ');
     expect(err?.message).to.match(/^inside\.ndjson: line 2 is not extended JSON/);
+  });
+
+  it('reads every range from the file it opened, when an export renames another over its path meanwhile', async () => {
+    const path2 = join(dir, 'renamed', 'ledger.ndjson');
+    await mkdir(join(dir, 'renamed'));
+    await writeFile(path2, LINES.join('\n') + '\n');
+    // The replacement: every line as long as before (B0x products become C0x), so offsets fit it.
+    const next = join(dir, 'renamed', 'next.ndjson');
+    await writeFile(next, LINES.join('\n').replaceAll('B0', 'C0') + '\n');
+    const expected = await everything(new NdjsonLedger(path, rules));
+    let calls = 0;
+    const ledger = new NdjsonLedger(path2, rules, {
+      run: async (t) => {
+        if (calls++ === 1) await rename(next, path2);
+        return pool.ledgerRange(t);
+      },
+      parts: 3,
+    });
+    const got = await everything(ledger);
+    await ledger.close();
+    expect(calls).to.equal(3);
+    expect(got).to.deep.equal(expected);
+  });
+
+  it('refuses, naming the file, a ledger written to in place while it was read', async () => {
+    const sub = join(dir, 'in-place');
+    await mkdir(sub);
+    const cases = {
+      appended: (p: string) => appendFile(p, LINES[0] + '\n'),
+      'rewritten, same size': async (p: string) => {
+        const before = await stat(p);
+        await writeFile(p, LINES.join('\n').replaceAll('B0', 'C0') + '\n');
+        // Whatever the file system's timestamp granularity, the write shows in the mtime.
+        await utimes(p, before.atime, new Date(before.mtimeMs + 5_000));
+      },
+    };
+    for (const [what, write] of Object.entries(cases)) {
+      const file = join(sub, 'ledger.ndjson');
+      await writeFile(file, LINES.join('\n') + '\n');
+      let calls = 0;
+      const ledger = new NdjsonLedger(file, rules, {
+        run: async (t) => {
+          if (calls++ === 1) await write(file);
+          return pool.ledgerRange(t);
+        },
+        parts: 3,
+      });
+      const err = await ledger.snapshots([day1]).then(
+        () => null,
+        (e: unknown) => e as ReconError,
+      );
+      await ledger.close();
+      expect(err?.code, what).to.equal('RECON_LEDGER_READ');
+      expect(err?.message, what).to.match(/^ledger\.ndjson was written to while it was read/);
+      expect(err?.context.file, what).to.equal('ledger.ndjson');
+    }
   });
 
   it('cuts a file only after newlines, into ranges that cover it once', () => {
