@@ -19,7 +19,7 @@ import { abortIfAsked, stageTimer, type Progress, type RunContext } from './run/
 import { decodeSources, mergePartitions, totalRecords } from './run/decode.js';
 import { explainRun } from './run/explain.js';
 import { ledgerCutoffs, ledgerSummaries, readLedger } from './run/ledger.js';
-import { planRun, type PlanOptions } from './run/plan.js';
+import { checkFilesUnchanged, planRun, type PlanOptions } from './run/plan.js';
 import { RowWriter, afterCommit, commitRun, failRun } from './run/publish.js';
 import { createStore } from './store/index.js';
 import type { RunSummary } from './store/types.js';
@@ -98,6 +98,7 @@ async function reconcile(
     ctx.timer.time('decode', () => decodeSources(ctx, plans, { space, partitions, indexes })),
   ]);
   abortIfAsked(ctx.signal);
+  await checkFilesUnchanged(plans);
   ctx.run.ledger = ledgerSummaries(ctx.log, snapshots);
   const input = { plans, tables, snapshots, cutoffs, timezone, materiality: inputs.materiality };
   const explained = await explainRun(ctx, input, new RowWriter(ctx));

@@ -3,6 +3,7 @@
  * configuration already reconciled, open every file's header, resolve the plugin's columns, and
  * read each file's as-of day from its first live record. A source's files must share one day.
  */
+import { stat } from 'node:fs/promises';
 import { resolvePath } from '../../config/loaded.js';
 import type { SourceConfig } from '../../config/schema.js';
 import { resolveColumns, type ResolvedColumns } from '../dbf/columns.js';
@@ -11,7 +12,7 @@ import type { FileDay } from '../dbf/decoder.js';
 import { hexByte } from '../dbf/header.js';
 import { readDbfLayout, type DbfLayout } from '../dbf/layout.js';
 import { peekFirstLive } from '../dbf/peek.js';
-import { ReconError } from '../errors.js';
+import { fetchError, ReconError } from '../errors.js';
 import { fetchSource, type SourceFile } from '../fetch/index.js';
 import type { RunStaging } from '../fetch/staging.js';
 import type { Logger } from '../logger.js';
@@ -20,9 +21,19 @@ import { emptyCounts } from '../reconcile.js';
 import type { FileRecord, SourceSummary } from '../store/types.js';
 import type { RunContext } from './context.js';
 
+/** What a file is on disk, to tell when it changed: another file renamed over it, or written. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
 export interface FilePlan {
   source: string;
   fetched: SourceFile;
+  /** The file as the run first saw it, before anything read it. */
+  identity: FileIdentity;
   layout: DbfLayout;
   columns: ResolvedColumns;
   /** The as-of day of the first live record; null when every record is deleted. */
@@ -62,6 +73,8 @@ export async function planRun(
   const skipped: string[] = [];
   const fetchedBySource: SourceFile[][] = [];
   for (const src of selected) fetchedBySource.push(await fetchFiles(ctx, src, options.staging));
+  const identities = new Map<string, FileIdentity>();
+  for (const f of fetchedBySource.flat()) identities.set(f.path, await fileIdentity(f.path));
   // Every file not hashed on the way in, at once on the pool's threads.
   await Promise.all(
     fetchedBySource.flat().map(async (f) => (f.sha256 ??= await ctx.pool.sha256(f.path))),
@@ -76,7 +89,7 @@ export async function planRun(
       skipped.push(src.name);
       continue;
     }
-    const plan = await planSource(ctx.log, src, fetched, ctx.baseDir);
+    const plan = await planSource(ctx.log, src, fetched, ctx.baseDir, identities);
     plans.push(plan);
     ctx.run.sources[src.name] = plan.summary;
   }
@@ -122,11 +135,12 @@ async function planSource(
   src: SourceConfig,
   fetched: SourceFile[],
   baseDir: string,
+  identities: ReadonlyMap<string, FileIdentity>,
 ): Promise<SourcePlan> {
   const specifier = resolvePluginSpecifier(src.plugin, baseDir);
   const plugin = await loadPlugin(specifier);
   const files: FilePlan[] = [];
-  for (const f of fetched) files.push(await openFile(log, src, plugin, f));
+  for (const f of fetched) files.push(await openFile(log, src, plugin, f, identities.get(f.path)!));
   const asOf = sourceDay(src, files);
   const decimals = Math.max(
     ...files.map((f) => (f.columns.units.type === 'C' ? 4 : Math.min(4, f.columns.units.decimals))),
@@ -149,6 +163,7 @@ async function openFile(
   src: SourceConfig,
   plugin: SourcePlugin,
   f: SourceFile,
+  identity: FileIdentity,
 ): Promise<FilePlan> {
   const layout = await readDbfLayout(f.path, {
     encoding: src.encoding,
@@ -170,7 +185,40 @@ async function openFile(
     'file opened',
   );
   warnLayout(log, src.name, f.name, layout);
-  return { source: src.name, fetched: f, layout, columns, asOf, record };
+  return { source: src.name, fetched: f, identity, layout, columns, asOf, record };
+}
+
+async function fileIdentity(path: string): Promise<FileIdentity> {
+  try {
+    const { dev, ino, size, mtimeMs } = await stat(path);
+    return { dev, ino, size, mtimeMs };
+  } catch (err) {
+    throw fetchError('read', path, err);
+  }
+}
+
+/**
+ * Fails when a file changed after the run first saw it: another file renamed over its path (a
+ * mirror or copy job delivering a new version) or the file written to. Its hash, header and
+ * records could then come from different versions, and the hash recorded with the results could
+ * make a later run skip a version nobody reconciled. Called once every file is decoded.
+ */
+export async function checkFilesUnchanged(plans: readonly SourcePlan[]): Promise<void> {
+  for (const plan of plans)
+    for (const f of plan.files) {
+      const was = f.identity;
+      const now = await fileIdentity(f.fetched.path);
+      const replaced = now.dev !== was.dev || now.ino !== was.ino;
+      if (!replaced && now.size === was.size && now.mtimeMs === was.mtimeMs) continue;
+      const how = replaced
+        ? 'another file was put in its place'
+        : `it was written to (${was.size} bytes, now ${now.size}, modified ${new Date(now.mtimeMs).toISOString()})`;
+      throw new ReconError(
+        'RECON_FETCH',
+        `source ${plan.config.name}: ${f.fetched.name} changed while the run read it (${how}); nothing is published: run again once the file is complete`,
+        { source: plan.config.name, file: f.fetched.name },
+      );
+    }
 }
 
 /** The as-of day of a file's first live record (null when every record is deleted). */

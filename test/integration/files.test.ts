@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rename, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../config/load.js';
 import { writeCamsFile } from '../../fixtures/registrar-files.js';
+import { ReconPool } from '../../core/pool.js';
 import { runOnce } from '../support/run.js';
 import { CAMS_SOURCE, OFFLINE_STORES } from '../support/config.js';
 import { useDay } from '../support/day.js';
@@ -72,6 +73,74 @@ describe('several files per source (offline)', function () {
       record: 2,
       field: 'ASSET_DATE',
     });
+  });
+
+  describe('a registrar file that changes while the run reads it', () => {
+    /** A pool that does `change` before decoding the run's first range. */
+    class ChangingPool extends ReconPool {
+      private changed = false;
+      constructor(private readonly change: () => Promise<void>) {
+        super(2);
+      }
+      override async decode(...args: Parameters<ReconPool['decode']>) {
+        if (!this.changed) {
+          this.changed = true;
+          await this.change();
+        }
+        return super.decode(...args);
+      }
+    }
+
+    const rows = (units: number) => [
+      { product: 'B01', folio: '1', units, asOf: '24-12-2024' },
+      { product: 'H01', folio: '1', units: 7.5, asOf: '24-12-2024' },
+    ];
+
+    for (const [what, message, change] of [
+      [
+        'replaced by another file',
+        'another file was put in its place',
+        (file: string, next: string) => rename(next, file),
+      ],
+      [
+        'written to in place, at the same size',
+        'it was written to',
+        async (file: string, next: string) => {
+          const before = await stat(file);
+          await copyFile(next, file);
+          // Whatever the file system's timestamp granularity, the write shows in the mtime.
+          await utimes(file, before.atime, new Date(before.mtimeMs + 5_000));
+        },
+      ],
+    ] as const) {
+      it(`fails the run, naming the file, when it is ${what}, and publishes nothing`, async () => {
+        const file = join(world.dir, 'incoming', 'cams_amc1.dbf');
+        const next = join(world.dir, 'cams-next.dbf');
+        await writeCamsFile(file, rows(10));
+        await writeCamsFile(next, rows(20)); // the same size: only the units differ
+        const pool = new ChangingPool(() => change(file, next));
+        const config = await loadConfig({ path: join(world.dir, 'recon.config.yaml') });
+        try {
+          const run = await runOnce(config, { pool });
+          expect(run.status).to.equal('failed');
+          expect(run.error).to.include({ code: 'RECON_FETCH', file: 'cams_amc1.dbf' });
+          expect(run.error?.message).to.contain(
+            `source CAMS: cams_amc1.dbf changed while the run read it (${message}`,
+          );
+          expect(await readdir(join(world.dir, 'out', 'runs'))).to.deep.equal([]);
+          // The next run reads the file as it is now, whole: nothing was recorded as done.
+          const again = await runOnce(config, { pool });
+          expect(again.status, JSON.stringify(again.error)).to.equal('committed');
+          const csv = await readFile(
+            join(world.dir, 'out', 'runs', again.runId, 'results.csv'),
+            'utf8',
+          );
+          expect(csv).to.match(/,CAMS,mismatched,B01,1,Scheme B01,20,15,-5,1,/);
+        } finally {
+          await pool.close();
+        }
+      });
+    }
   });
 
   it('fails clearly when no file matches, and the CLI says so in one line', async () => {
