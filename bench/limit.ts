@@ -66,8 +66,17 @@ export class ThreadedLimit {
       this.workers.map(
         (w, i) =>
           new Promise<{ total: number }>((resolve, reject) => {
-            w.once('message', resolve);
-            w.once('error', reject);
+            // Each listener goes with the other's event: a pass must not leave one behind.
+            const fail = (err: Error) => {
+              w.off('message', done);
+              reject(err);
+            };
+            const done = (m: { total: number }) => {
+              w.off('error', fail);
+              resolve(m);
+            };
+            w.once('message', done);
+            w.once('error', fail);
             const start = t.start + Math.floor(((t.end - t.start) * i) / k);
             const end = t.start + Math.floor(((t.end - t.start) * (i + 1)) / k);
             w.postMessage({ ...t, start, end });
