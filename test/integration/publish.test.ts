@@ -4,7 +4,9 @@ import { MongoStore } from '../../core/store/mongodb.js';
 import { IGNORE_DIVIDEND, mongoConfigYaml } from '../support/config.js';
 import { useDay } from '../support/day.js';
 import { runOnce } from '../support/run.js';
-import { countResults } from '../support/database.js';
+import { countResults, testMongoUri } from '../support/database.js';
+import { ReconPool } from '../../core/pool.js';
+import { startProxy } from '../setup/tcp-proxy.js';
 
 describe('publish protocol', function () {
   this.timeout(120_000);
@@ -40,6 +42,58 @@ describe('publish protocol', function () {
     expect(await countResults(world.db, crashed)).to.equal(0);
     expect(await countResults(world.db, next.runId)).to.equal(17);
     expect(await countResults(world.db, good.runId)).to.equal(0);
+  });
+
+  it('fails a run whose database stops answering mid-run, in bounded time, keeping the committed results visible', async function () {
+    const direct = new URL(testMongoUri());
+    // The proxy stands in for one host; a seed list or an SRV name cannot be put behind it.
+    if (direct.protocol !== 'mongodb:' || direct.host.includes(',')) this.skip();
+    const good = await runOnce(
+      await world.config(mongoConfigYaml(world.database, IGNORE_DIVIDEND)),
+      {
+        force: true,
+      },
+    );
+    expect(good.status).to.equal('committed');
+    const proxy = await startProxy(Number(direct.port || 27017));
+    /** A pool that stalls the proxy as the run starts decoding (the ledger is being read). */
+    class StallingPool extends ReconPool {
+      override async decode(...args: Parameters<ReconPool['decode']>) {
+        proxy.stall();
+        return super.decode(...args);
+      }
+    }
+    const pool = new StallingPool(2);
+    try {
+      const proxied = new URL(direct.href);
+      proxied.hostname = '127.0.0.1';
+      proxied.port = String(proxy.port);
+      // The driver's own deadlines, short for the test: its monitor finds the server silent and
+      // fails what is waiting on it (about 70 s with the defaults).
+      for (const [k, v] of Object.entries({
+        connectTimeoutMS: '1500',
+        heartbeatFrequencyMS: '500',
+        serverSelectionTimeoutMS: '1500',
+      }))
+        proxied.searchParams.set(k, v);
+      const yaml = mongoConfigYaml(world.database, IGNORE_DIVIDEND).replaceAll(
+        '${MONGO_URI}',
+        proxied.href,
+      );
+      const t0 = performance.now();
+      const run = await runOnce(await world.config(yaml, 'stalled.config.yaml'), {
+        pool,
+        force: true,
+      });
+      expect(performance.now() - t0).to.be.below(45_000);
+      expect(run.status).to.equal('failed');
+      expect(run.error?.code).to.be.oneOf(['RECON_LEDGER_READ', 'RECON_STORE_WRITE']);
+      expect(run.error?.message).to.match(/timed out/);
+      expect(await countResults(world.db, good.runId)).to.equal(17);
+    } finally {
+      await pool.close();
+      await proxy.close();
+    }
   });
 
   it('does not touch a recent running run, which may belong to another live process', async () => {

@@ -4,20 +4,31 @@ export interface Proxy {
   port: number;
   /** Connections seen so far. */
   connections: number;
+  /**
+   * From now on nothing is passed on, either way, on any connection, open or new, and nothing is
+   * closed: a server that stopped answering (frozen, or behind a dead network path).
+   */
+  stall(): void;
   close(): Promise<void>;
 }
 
 /**
  * A loopback TCP proxy in front of a test server. The first `cutConnections` connections are cut
  * (both sides destroyed) once `cutAfterBytes` have flowed from the server: a network failure in the
- * middle of a download.
+ * middle of a download. `stall()` stops it passing anything on.
  */
 export function startProxy(
   targetPort: number,
   options: { cutAfterBytes?: number; cutConnections?: number } = {},
 ): Promise<Proxy> {
   const sockets = new Set<Socket>();
-  const proxy: Proxy = { port: 0, connections: 0, close: async () => undefined };
+  let stalled = false;
+  const proxy: Proxy = {
+    port: 0,
+    connections: 0,
+    stall: () => (stalled = true),
+    close: async () => undefined,
+  };
   const server = createServer((client) => {
     const n = proxy.connections++;
     const upstream = connect(targetPort, '127.0.0.1');
@@ -26,6 +37,7 @@ export function startProxy(
     let fromServer = 0;
     const cut = options.cutAfterBytes !== undefined && n < (options.cutConnections ?? 1);
     upstream.on('data', (chunk: Buffer) => {
+      if (stalled) return;
       fromServer += chunk.length;
       if (cut && fromServer > options.cutAfterBytes!) {
         client.destroy();
@@ -34,7 +46,9 @@ export function startProxy(
       }
       client.write(chunk);
     });
-    client.on('data', (chunk: Buffer) => upstream.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      if (!stalled) upstream.write(chunk);
+    });
     const end = () => {
       client.destroy();
       upstream.destroy();
