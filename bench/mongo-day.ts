@@ -4,8 +4,9 @@
  * MongoDB store (which stages are the store's), once against FerretDB (the same ledger loaded into
  * it, `aggregation: client`, the MongoDB store), all as child processes, and the stage times side
  * by side with their ratio to the offline run. Fails unless every run commits with the same counts
- * and closed positions. FerretDB (the tests' build, fixtures/ferretdb.ts) is started on a
- * free loopback port and stopped at the end; with MONGO_URI set that server is used instead.
+ * and closed positions, and with the same breaks, field by field, as the stores' readers give
+ * them. FerretDB (the tests' build, fixtures/ferretdb.ts) is started on a free loopback port and
+ * stopped at the end; with MONGO_URI set that server is used instead.
  *
  * FerretDB 1.24 has no Decimal128, so the ledger's `$numberDecimal` units are loaded as doubles
  * (the same values: at most 4 decimals).
@@ -21,6 +22,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { BSON, Decimal128, MongoClient, type Document } from 'mongodb';
+import { loadConfig } from '../config/load.js';
+import { closeMongoClients } from '../core/mongo-client.js';
+import { createReader } from '../core/store/reader.js';
 import { startFerret } from '../fixtures/ferretdb.js';
 import { generateOfflineDay } from './offline-day.js';
 import { runRecon } from './whole-run.js';
@@ -120,6 +124,12 @@ sources:
     if (r.closed !== offline.closed)
       throw new Error(`${name}: ${r.closed} closed positions, offline ${offline.closed}`);
     runs.push({ name, ms, timingsMs: r.timingsMs });
+    const differences = await sameBreaks(day.config, offline.runId, file, r.runId);
+    emit({ measure: `${name}-breaks-equal`, breaks: differences.compared });
+    if (differences.found.length > 0)
+      throw new Error(
+        `${name}: breaks differ from the offline run's:\n${differences.found.join('\n')}`,
+      );
   }
 
   const ferretRun = runs.find((r) => r.name === 'ferretdb')!;
@@ -174,7 +184,45 @@ sources:
     over_2x_same_store: overAgainst(storeRun.timingsMs),
   });
 } finally {
+  // The readers of sameBreaks share the engine's client: closed, or the process never ends.
+  await closeMongoClients();
   await ferret?.stop();
+}
+
+/**
+ * Every break of one run against another's, as the stores' readers give them (status, units,
+ * difference, rows, scheme name, reason and its detail, NAV and its source, value, lifecycle): the
+ * MongoDB path must explain each break as the offline one does, not only count the same.
+ */
+async function sameBreaks(
+  configA: string,
+  runA: string,
+  configB: string,
+  runB: string,
+): Promise<{ compared: number; found: string[] }> {
+  const read = async (path: string, runId: string) => {
+    const loaded = await loadConfig({ path });
+    const rows = new Map<string, string>();
+    for await (const r of createReader(loaded.config, loaded.baseDir).breakRows(runId)) {
+      // What differs between two runs of one day by design: the run's id and date, the row's id.
+      const stored = r as typeof r & { _id?: unknown };
+      const { reconciliation_run_id: _run, reconciliation_date: _date, _id: _row, ...row } = stored;
+      const sorted = Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1)));
+      rows.set(
+        JSON.stringify([r.source, r.status, r.product_code, r.folio_no]),
+        JSON.stringify(sorted),
+      );
+    }
+    return rows;
+  };
+  const [a, b] = [await read(configA, runA), await read(configB, runB)];
+  const found: string[] = [];
+  for (const [key, row] of a) {
+    const other = b.get(key);
+    if (other !== row) found.push(`${key}: ${row} / ${other ?? 'missing'}`);
+  }
+  for (const key of b.keys()) if (!a.has(key)) found.push(`${key}: missing / ${b.get(key)}`);
+  return { compared: a.size, found: found.slice(0, 10) };
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {

@@ -61,13 +61,19 @@ export async function runRecon(
   config: string,
   nodeArgs: string[] = [],
   runArgs: string[] = [],
-): Promise<{ counts: Counts; closed: number; timingsMs: Record<string, number> }> {
+): Promise<{
+  runId: string;
+  counts: Counts;
+  closed: number;
+  timingsMs: Record<string, number>;
+}> {
   const { stdout } = await exec(
     process.execPath,
     [...nodeArgs, CLI, 'run', '--json', '--config', config, ...runArgs],
     { maxBuffer: 16 << 20 },
   );
   const run = JSON.parse(stdout) as {
+    runId: string;
     status: string;
     error: unknown;
     counts: Counts;
@@ -76,7 +82,12 @@ export async function runRecon(
   };
   if (run.status !== 'committed')
     throw new Error(`recon run ended ${run.status}: ${JSON.stringify(run.error)}`);
-  return { counts: run.counts, closed: run.closedPositions, timingsMs: run.timingsMs };
+  return {
+    runId: run.runId,
+    counts: run.counts,
+    closed: run.closedPositions,
+    timingsMs: run.timingsMs,
+  };
 }
 
 /**
