@@ -234,12 +234,6 @@ export function parseLedgerBytes(
   cols.length = row + 1;
 }
 
-/**
- * Bytes [start, end) of a file as batches of columns, its lines numbered from 1 (blank lines are
- * skipped, and counted). The same LedgerColumns comes back each time: consume a batch before
- * asking for the next (its text spans point into a buffer the next read overwrites). `lines()`
- * then tells how many lines there were.
- */
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
 /**
@@ -252,6 +246,12 @@ function byteOrderMarkLength(fd: number): number {
   return n === head.length && UTF8_BOM.every((b, i) => head[i] === b) ? n : 0;
 }
 
+/**
+ * Bytes [start, end) of a file as batches of columns, its lines numbered from 1 (blank lines are
+ * skipped, and counted). The same LedgerColumns comes back each time: consume a batch before
+ * asking for the next (its text spans point into a buffer the next read overwrites). `lines()`
+ * then tells how many lines there were.
+ */
 export class LedgerLineReader {
   private lineNo = 0;
 
