@@ -96,7 +96,12 @@ async function reconcile(
   const [{ snapshots }, tables] = await Promise.all([
     ledgerDays,
     ctx.timer.time('decode', () => decodeSources(ctx, plans, { space, partitions, indexes })),
-  ]);
+  ]).catch(async (err: unknown) => {
+    // A file that changed under the run explains a decode error (a record cut short, a file
+    // gone) better than the error does.
+    await checkFilesUnchanged(plans);
+    throw err;
+  });
   abortIfAsked(ctx.signal);
   await checkFilesUnchanged(plans);
   ctx.run.ledger = ledgerSummaries(ctx.log, snapshots);

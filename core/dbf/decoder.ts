@@ -10,7 +10,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ReconError, hex } from '../errors.js';
+import { ReconError, fetchError, hex } from '../errors.js';
 import { evidenceFallback, parseUnitsBytes } from '../fixed-point.js';
 import type { SourcePlugin } from '../plugin.js';
 import { asOfFormats, notADate, parseAsOfDate, type AsOfPlace } from './date-formats.js';
@@ -185,7 +185,7 @@ export function decodeRange(task: RangeTask, plugin: SourcePlugin): RangeRows {
   let haveAsOf = false;
   let expected = task.asOf;
 
-  const fd = openSync(task.file, 'r');
+  const fd = openFile(task.file, name);
   try {
     for (let first = task.start; first < task.end; first += recordsPerChunk) {
       const count = Math.min(recordsPerChunk, task.end - first);
@@ -658,5 +658,14 @@ class SchemeIds extends Interned {
     this.store = store;
     this.storeView = new DataView(store.buffer, store.byteOffset, store.length);
     this.lastId = lastId;
+  }
+}
+
+/** The file's descriptor; a file gone or unreadable is RECON_FETCH, naming it. */
+function openFile(path: string, name: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    throw fetchError('read', name, err);
   }
 }

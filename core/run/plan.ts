@@ -207,12 +207,16 @@ export async function checkFilesUnchanged(plans: readonly SourcePlan[]): Promise
   for (const plan of plans)
     for (const f of plan.files) {
       const was = f.identity;
-      const now = await fileIdentity(f.fetched.path);
-      const replaced = now.dev !== was.dev || now.ino !== was.ino;
-      if (!replaced && now.size === was.size && now.mtimeMs === was.mtimeMs) continue;
-      const how = replaced
-        ? 'another file was put in its place'
-        : `it was written to (${was.size} bytes, now ${now.size}, modified ${new Date(now.mtimeMs).toISOString()})`;
+      const now = await fileIdentity(f.fetched.path).catch(() => null);
+      const replaced = now !== null && (now.dev !== was.dev || now.ino !== was.ino);
+      if (now !== null && !replaced && now.size === was.size && now.mtimeMs === was.mtimeMs)
+        continue;
+      const how =
+        now === null
+          ? 'it is no longer there'
+          : replaced
+            ? 'another file was put in its place'
+            : `it was written to (${was.size} bytes, now ${now.size}, modified ${new Date(now.mtimeMs).toISOString()})`;
       throw new ReconError(
         'RECON_FETCH',
         `source ${plan.config.name}: ${f.fetched.name} changed while the run read it (${how}); nothing is published: run again once the file is complete`,

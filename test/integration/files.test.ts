@@ -103,6 +103,11 @@ describe('several files per source (offline)', function () {
         (file: string, next: string) => rename(next, file),
       ],
       [
+        'moved away (an archiving job)',
+        'it is no longer there',
+        (file: string) => rename(file, join(world.dir, 'archived.dbf')),
+      ],
+      [
         'written to in place, at the same size',
         'it was written to',
         async (file: string, next: string) => {
@@ -128,6 +133,8 @@ describe('several files per source (offline)', function () {
             `source CAMS: cams_amc1.dbf changed while the run read it (${message}`,
           );
           expect(await readdir(join(world.dir, 'out', 'runs'))).to.deep.equal([]);
+          // The next delivery is the new version (where the file was moved away, delivered again).
+          await stat(file).catch(() => copyFile(next, file));
           // The next run reads the file as it is now, whole: nothing was recorded as done.
           const again = await runOnce(config, { pool });
           expect(again.status, JSON.stringify(again.error)).to.equal('committed');
