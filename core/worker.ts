@@ -24,6 +24,16 @@ export type Sha256Result = { ok: true; hex: string } | { ok: false; error: Seria
 export type LedgerRangeResult =
   { ok: true; range: LedgerRange } | { ok: false; error: SerializedError };
 
+/**
+ * Tasks are run by name; this is what piscina finds when a thread starts. Without a default export
+ * it imports this module a second time, beside the require() it loaded it with, and on Node 22.18
+ * an import() and a require() of one module in flight together can abort the process ("FATAL
+ * ERROR: v8::Module::IsGraphAsync must be used on an instantiated module", seen once in CI).
+ */
+export default function unnamedTask(): never {
+  throw new Error('pool tasks are run by name: decode, merge, ledgerRange or sha256');
+}
+
 export async function decode(task: DecodeTask): Promise<DecodeResult> {
   const started = performance.now();
   try {
