@@ -25,7 +25,13 @@ import { keyOf } from '../keys/text-key.js';
 import { mongoClient, mongoError } from '../mongo-client.js';
 import { LatestNavs } from './latest-nav.js';
 import { MovementBuilder, PositionBuilder } from './positions.js';
-import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
+import {
+  LATER_LIMIT,
+  type Cutoff,
+  type LedgerAdapter,
+  type LedgerRules,
+  type LedgerSnapshot,
+} from './types.js';
 
 export interface MongoLedgerOptions {
   uri: string;
@@ -43,8 +49,6 @@ const NUMERIC_TYPES = ['double', 'int', 'long'];
  * the next day ends 24 hours after the cut-off, give or take a daylight-saving shift.
  */
 const LATER_MS = 48 * 3600_000;
-/** Transactions kept for movements(); beyond this many, movements() queries its own range. */
-const LATER_LIMIT = 1_000_000;
 /** Keys whose NAVs one query asks for by name; beyond, it reads every NAV before the cut-off. */
 const NAV_KEYS_PER_QUERY = 50_000;
 

@@ -20,13 +20,14 @@ import {
 } from './ndjson-range.js';
 import { JoinedLedger } from './ndjson-join.js';
 import { MovementBuilder } from './positions.js';
-import type { Cutoff, LedgerAdapter, LedgerRules, LedgerSnapshot } from './types.js';
-
-/**
- * Transactions after a cut-off kept from the snapshots' read for movements(); beyond it, read
- * again.
- */
-const LATER_LIMIT = 1_000_000;
+import { changeOf, identityOf, type FileIdentity } from '../file-identity.js';
+import {
+  LATER_LIMIT,
+  type Cutoff,
+  type LedgerAdapter,
+  type LedgerRules,
+  type LedgerSnapshot,
+} from './types.js';
 
 /** Reads ranges elsewhere (the pool's threads), `parts` of them at once. */
 export interface LedgerRangeRunner {
@@ -54,8 +55,7 @@ interface Joined {
 /** The file as first opened: every read of the ledger is of this one file. */
 interface OpenFile {
   fd: number;
-  size: number;
-  mtimeMs: number;
+  identity: FileIdentity;
 }
 
 export class NdjsonLedger implements LedgerAdapter {
@@ -85,20 +85,20 @@ export class NdjsonLedger implements LedgerAdapter {
   private open(): OpenFile {
     if (this.file === null) {
       const fd = openSync(this.path, 'r');
-      const { size, mtimeMs } = fstatSync(fd);
-      this.file = { fd, size, mtimeMs };
+      this.file = { fd, identity: identityOf(fstatSync(fd)) };
     }
     return this.file;
   }
 
   /** Fails when the file was written to since it was opened: what was read may be no version. */
   private unchanged(file: OpenFile): void {
-    const now = fstatSync(file.fd);
-    if (now.size === file.size && now.mtimeMs === file.mtimeMs) return;
+    // Through the descriptor: the file it reads cannot be replaced, only written to.
+    const change = changeOf(file.identity, identityOf(fstatSync(file.fd)));
+    if (change === null) return;
     const name = basename(this.path);
     throw new ReconError(
       'RECON_LEDGER_READ',
-      `${name} was written to while it was read (${file.size} bytes when opened, ${now.size} now, modified ${new Date(now.mtimeMs).toISOString()}): run again once the ledger export has finished`,
+      `${name} was written to while it was read (${change}): run again once the ledger export has finished`,
       { file: name },
     );
   }

@@ -4,6 +4,12 @@ import type { Positions } from '../reconcile.js';
 export type { LedgerFields } from '../../config/schema.js';
 export type { LedgerRules } from '../../config/loaded.js';
 
+/**
+ * Transactions after the earliest cut-off that an adapter keeps from the snapshots' read for the
+ * next-day movements; past this many, movements() reads its own range instead.
+ */
+export const LATER_LIMIT = 1_000_000;
+
 /** The ledger's field names when the config names none. */
 export const DEFAULT_LEDGER_FIELDS: LedgerFields = DEFAULTS.ledger.fields;
 

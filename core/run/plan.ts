@@ -14,20 +14,13 @@ import { readDbfLayout, type DbfLayout } from '../dbf/layout.js';
 import { peekFirstLive } from '../dbf/peek.js';
 import { fetchError, ReconError } from '../errors.js';
 import { fetchSource, type SourceFile } from '../fetch/index.js';
+import { changeOf, identityOf, type FileIdentity } from '../file-identity.js';
 import type { RunStaging } from '../fetch/staging.js';
 import type { Logger } from '../logger.js';
 import { loadPlugin, pluginLabel, resolvePluginSpecifier, type SourcePlugin } from '../plugin.js';
 import { emptyCounts } from '../reconcile.js';
 import type { FileRecord, SourceSummary } from '../store/types.js';
 import type { RunContext } from './context.js';
-
-/** What a file is on disk, to tell when it changed: another file renamed over it, or written. */
-export interface FileIdentity {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-}
 
 export interface FilePlan {
   source: string;
@@ -190,8 +183,7 @@ async function openFile(
 
 async function fileIdentity(path: string): Promise<FileIdentity> {
   try {
-    const { dev, ino, size, mtimeMs } = await stat(path);
-    return { dev, ino, size, mtimeMs };
+    return identityOf(await stat(path));
   } catch (err) {
     throw fetchError('read', path, err);
   }
@@ -206,17 +198,15 @@ async function fileIdentity(path: string): Promise<FileIdentity> {
 export async function checkFilesUnchanged(plans: readonly SourcePlan[]): Promise<void> {
   for (const plan of plans)
     for (const f of plan.files) {
-      const was = f.identity;
       const now = await fileIdentity(f.fetched.path).catch(() => null);
-      const replaced = now !== null && (now.dev !== was.dev || now.ino !== was.ino);
-      if (now !== null && !replaced && now.size === was.size && now.mtimeMs === was.mtimeMs)
-        continue;
+      const change = now === null ? 'gone' : changeOf(f.identity, now);
+      if (change === null) continue;
       const how =
-        now === null
+        change === 'gone'
           ? 'it is no longer there'
-          : replaced
+          : change === 'replaced'
             ? 'another file was put in its place'
-            : `it was written to (${was.size} bytes, now ${now.size}, modified ${new Date(now.mtimeMs).toISOString()})`;
+            : `it was written to (${change})`;
       throw new ReconError(
         'RECON_FETCH',
         `source ${plan.config.name}: ${f.fetched.name} changed while the run read it (${how}); nothing is published: run again once the file is complete`,
