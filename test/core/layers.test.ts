@@ -26,6 +26,7 @@ const LAYERS: [name: string, modules: string[]][] = [
       'core/dbf/code-pages.ts',
       'core/logger.ts',
       'core/file-digest.ts',
+      'core/file-identity.ts',
       'core/shared-array.ts',
       'core/reconcile.ts',
       'core/field-padding.ts',
